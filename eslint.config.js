@@ -1,0 +1,64 @@
+// Lint rules: typescript-eslint's recommended set, plus the stage dependency direction
+// from docs/architecture.md (components/ and runtime/ never import the compiler stages).
+import tseslint from "typescript-eslint";
+
+const compilerStages = [
+  "**/syntax/**",
+  "**/resolve/**",
+  "**/check/**",
+  "**/codegen/**",
+  "**/cli/**",
+  "**/pipeline.js",
+];
+
+export default tseslint.config(
+  {
+    ignores: ["dist/**", "node_modules/**", "out/**", "runs/**", "data/**", "test/**/fixtures/**"],
+  },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+    },
+  },
+  {
+    files: ["src/components/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [...compilerStages, "**/runtime/**", "@tensorflow/*"] },
+      ],
+    },
+  },
+  {
+    files: ["src/runtime/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: compilerStages }] },
+  },
+  {
+    files: [
+      "src/source/**/*.ts",
+      "src/diagnostics/**/*.ts",
+      "src/syntax/**/*.ts",
+      "src/resolve/**/*.ts",
+      "src/check/**/*.ts",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "**/cli/**",
+            "**/runtime/**",
+            "**/codegen/**",
+            "node:fs",
+            "node:fs/promises",
+            "node:child_process",
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,63 @@
+// The checker's shared state: the resolved program, the diagnostics sink, and name lookup
+// that follows imports to the declaring module.
+import { diagnostic, type Diagnostic, type DiagnosticInit } from "../diagnostics/diagnostic.js";
+import type { Module, Program, Sym } from "../resolve/program.js";
+import type { Span } from "../source/source-file.js";
+import type { Name } from "../syntax/ast.js";
+
+export class CheckContext {
+  readonly diagnostics: Diagnostic[] = [];
+  /** Declarations being evaluated, to catch presets and variants that refer to themselves. */
+  private readonly active: string[] = [];
+
+  constructor(readonly program: Program) {}
+
+  private readonly reported = new Set<string>();
+
+  /** Records a diagnostic; the same code and message at the same place is recorded once. */
+  report(init: DiagnosticInit): void {
+    const key = `${init.code}|${init.span.file}|${init.span.start}|${init.message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.diagnostics.push(diagnostic(init));
+  }
+
+  moduleOf(sym: Sym): Module | undefined {
+    for (const m of this.program.modules.values()) if (m.name === sym.module) return m;
+    return undefined;
+  }
+
+  /** The symbol a name refers to in a module, or undefined (the resolver already reported it). */
+  lookup(module: Module, name: Name | string): Sym | undefined {
+    const sym = module.scope.get(typeof name === "string" ? name : name.text);
+    return sym?.kind === "unresolved" ? undefined : sym;
+  }
+
+  /**
+   * Runs `fn` for a declaration unless it is already being evaluated further up (a cycle
+   * such as `encoder A = B {}` with `encoder B = A {}`), which is reported once.
+   */
+  guard<T>(sym: Sym, at: Span, fn: () => T): T | undefined {
+    const key = `${sym.module}::${sym.name}`;
+    const i = this.active.indexOf(key);
+    if (i !== -1) {
+      const cycle = [...this.active.slice(i), key]
+        .map((k) => `\`${k.split("::")[1]}\``)
+        .join(" -> ");
+      this.report({
+        code: "MM2015",
+        message: `\`${sym.name}\` refers to itself: ${cycle}`,
+        span: at,
+        label: "this reference closes the cycle",
+        help: "give one of the declarations its own component instead of another declaration",
+      });
+      return undefined;
+    }
+    this.active.push(key);
+    try {
+      return fn();
+    } finally {
+      this.active.pop();
+    }
+  }
+}

@@ -1,0 +1,440 @@
+// Checking `data` blocks: weighted sources in known formats with valid options, weights that
+// add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
+import { posix } from "node:path";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { Module } from "../resolve/program.js";
+import type { BlockDecl, CallValue, Field, NumberValue, Value } from "../syntax/ast.js";
+import { pathText } from "../syntax/ast.js";
+import type { CheckContext } from "./context.js";
+import { describeValue } from "./field-value.js";
+import type { CheckedData, CheckedSource, SourceKind } from "./ir.js";
+
+interface FormatSpec {
+  readonly kinds: readonly SourceKind[];
+  readonly options: Readonly<Record<string, "string" | "kind">>;
+  readonly runtimeFormat: CheckedSource["format"];
+}
+
+const FORMATS: Readonly<Record<string, FormatSpec>> = {
+  webdataset: { kinds: ["caption"], options: {}, runtimeFormat: "webdataset" },
+  jsonl: {
+    kinds: ["caption", "interleaved", "text"],
+    options: { field: "string", kind: "kind" },
+    runtimeFormat: "jsonl",
+  },
+  textfiles: { kinds: ["text"], options: {}, runtimeFormat: "text" },
+};
+
+const SOURCE_KINDS: readonly SourceKind[] = ["caption", "interleaved", "text"];
+const SETTINGS = ["images_per_sequence", "tokenizer", "weighting", "mix"] as const;
+
+interface RawSource {
+  name: string;
+  field: Field;
+  weight?: NumberValue;
+  call: CallValue;
+  /** The module the source is written in: its path is relative to that file's folder. */
+  module: Module;
+}
+
+/**
+ * The fields of a data block with its bases applied (`data B = A { ... }`): a field of the
+ * variant replaces the base's field of the same name, and a source written without a weight
+ * keeps the base's weight.
+ */
+function mergedFields(ctx: CheckContext, module: Module, decl: BlockDecl): { field: Field; module: Module }[] | undefined {
+  const own = decl.body.members.filter((m): m is Field => m.kind === "field").map((field) => ({ field, module }));
+  if (!decl.base) return own;
+  const sym = ctx.lookup(module, decl.base);
+  if (!sym) return undefined;
+  const baseModule = ctx.moduleOf(sym);
+  if (sym.kind !== "data" || sym.decl?.kind !== "data" || !baseModule) {
+    ctx.report({
+      code: "MM2012",
+      message: `\`data ${decl.name.text}\` varies \`${decl.base.text}\`, which is a ${sym.kind}, not a data mixture`,
+      span: decl.base.span,
+      help: "a variant is written `data B = A { ... }` where `A` is a `data` declaration",
+    });
+    return undefined;
+  }
+  const baseDecl = sym.decl;
+  const base = ctx.guard(sym, decl.base.span, () => mergedFields(ctx, baseModule, baseDecl));
+  if (!base) return undefined;
+  const out = [...base];
+  for (const o of own) {
+    const key = pathText(o.field.path);
+    const i = out.findIndex((b) => pathText(b.field.path) === key);
+    if (i === -1) {
+      out.push(o);
+      continue;
+    }
+    const prev = out[i]!.field.value;
+    const next = o.field.value;
+    // `caption: webdataset("mine.tar")` in a variant keeps the base's weight.
+    const inherited =
+      prev.kind === "weighted" && next.kind === "call"
+        ? { ...o, field: { ...o.field, value: { kind: "weighted" as const, weight: prev.weight, source: next, span: next.span } } }
+        : o;
+    out[i] = inherited;
+  }
+  return out;
+}
+
+export function checkData(
+  ctx: CheckContext,
+  module: Module,
+  decl: BlockDecl,
+): CheckedData | undefined {
+  const raws: RawSource[] = [];
+  let imagesPerSequence = 1;
+  let tokenizer: CheckedData["tokenizer"] = { kind: "bytes" };
+  let weighting: CheckedData["weighting"] = "samples";
+  let mix: { parts: readonly number[]; span: Value["span"] } | undefined;
+  const seen = new Map<string, Field>();
+  let ok = true;
+
+  for (const m of decl.body.members) {
+    if (m.kind !== "field") {
+      ctx.report({ code: "MM2007", message: `a \`${m.kind}\` block cannot appear in \`data\``, span: m.span, help: "remove it" });
+      continue;
+    }
+    const key = pathText(m.path);
+    const first = seen.get(key);
+    if (first) {
+      ctx.report({
+        code: "MM2008",
+        message: `\`${key}\` is given twice in \`data ${decl.name.text}\``,
+        span: m.span,
+        secondary: [{ span: first.span, message: "first given here" }],
+        help: "remove one of the two, or give the second source another name",
+      });
+      return undefined;
+    }
+    seen.set(key, m);
+  }
+  const fields = mergedFields(ctx, module, decl);
+  if (!fields) return undefined;
+  for (const { field: m, module: home } of fields) {
+    const key = pathText(m.path);
+    const v = m.value;
+    if (key === "images_per_sequence") {
+      if (v.kind === "number" && Number.isInteger(v.value) && v.value >= 0 && v.unit === "none")
+        imagesPerSequence = v.value;
+      else wrongSetting(ctx, key, v, "a whole number of at least 0, e.g. `images_per_sequence: 4`");
+    } else if (key === "tokenizer") {
+      if (v.kind === "name" && v.name.text === "bytes") tokenizer = { kind: "bytes" };
+      else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string")
+        tokenizer = {
+          kind: "bpe",
+          path: posix.join(posix.dirname(home.path), v.args[0].value.value),
+        };
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          '`bytes` (byte-level, needs no files) or `bpe("tokenizer.json")`',
+        );
+    } else if (key === "weighting") {
+      if (v.kind === "name" && (v.name.text === "samples" || v.name.text === "tokens"))
+        weighting = v.name.text;
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          "`samples` (weights count samples) or `tokens` (weights count tokens)",
+        );
+    } else if (key === "mix") {
+      if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
+      else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
+    } else if (v.kind === "weighted") {
+      raws.push({ name: key, field: m, weight: v.weight, call: v.source, module: home });
+    } else if (v.kind === "call" && v.callee.text in FORMATS) {
+      raws.push({ name: key, field: m, call: v, module: home });
+    } else if (m.path.length === 1 && v.kind !== "call") {
+      const hint = didYouMean(key, SETTINGS);
+      ctx.report({
+        code: "MM2007",
+        message: `\`${key}\` is not a setting of \`data\`, and its value is not a source`,
+        span: m.path[0]!.span,
+        notes: [
+          `settings are ${SETTINGS.map((s) => `\`${s}\``).join(", ")}; a source is written \`name: 45% jsonl("file.jsonl")\``,
+        ],
+        help: hint ?? 'write a source as `name: WEIGHT FORMAT("path")`',
+      });
+      ok = false;
+    } else if (v.kind === "call") {
+      raws.push({ name: key, field: m, call: v, module: home });
+    }
+  }
+
+  const sources: CheckedSource[] = [];
+  for (const r of raws) {
+    const s = checkSource(ctx, r);
+    if (s) sources.push(s);
+    else ok = false;
+  }
+  if (raws.length === 0) {
+    ctx.report({
+      code: "MM4007",
+      message: `\`data ${decl.name.text}\` has no sources`,
+      span: decl.name.span,
+      help: 'add a source such as `caption: 100% webdataset("data/caption-{0000..0003}.tar")`',
+    });
+    return undefined;
+  }
+  const weights = checkWeights(ctx, decl, raws, mix);
+  if (!weights || !ok) return undefined;
+  sources.forEach((s, i) => (s.weight = weights[i] ?? 0));
+  return {
+    name: decl.name.text,
+    baseDir: ".",
+    sources,
+    weighting,
+    imagesPerSequence,
+    tokenizer,
+  };
+}
+
+function wrongSetting(ctx: CheckContext, key: string, v: Value, want: string): void {
+  ctx.report({
+    code: "MM2009",
+    message: `\`${key}\` must be ${want}, not ${describeValue(v)}`,
+    span: v.span,
+    help: `write ${want}`,
+  });
+}
+
+function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined {
+  const fmt = FORMATS[r.call.callee.text];
+  if (!fmt) {
+    const hint = didYouMean(r.call.callee.text, Object.keys(FORMATS));
+    ctx.report({
+      code: "MM4003",
+      message: `unknown data format \`${r.call.callee.text}\``,
+      span: r.call.callee.span,
+      notes: [
+        "formats are `webdataset` (tar shards of image + caption), `jsonl` (captions, interleaved documents or text) and `textfiles` (plain text)",
+      ],
+      help: hint ?? "use one of the formats above",
+    });
+    return undefined;
+  }
+  const [pathArg, ...optionArgs] = r.call.args;
+  if (!pathArg || pathArg.name || pathArg.value.kind !== "string") {
+    ctx.report({
+      code: "MM4004",
+      message: `\`${r.call.callee.text}\` needs a path as its first argument`,
+      span: r.call.span,
+      help: `write \`${r.call.callee.text}("data/file")\``,
+    });
+    return undefined;
+  }
+  let field: string | undefined;
+  let kind: SourceKind | undefined = (SOURCE_KINDS as readonly string[]).includes(r.name)
+    ? (r.name as SourceKind)
+    : undefined;
+  if (fmt.kinds.length === 1) kind = fmt.kinds[0];
+  for (const a of optionArgs) {
+    const optName = a.name?.text;
+    const optType = optName ? fmt.options[optName] : undefined;
+    if (!optName || !optType) {
+      const names = Object.keys(fmt.options);
+      ctx.report({
+        code: "MM4004",
+        message: optName
+          ? `\`${r.call.callee.text}\` has no option \`${optName}\``
+          : 'extra arguments must be named, like `field: "text"`',
+        span: a.span,
+        notes: [
+          names.length
+            ? `\`${r.call.callee.text}\` options: ${names.map((n) => `\`${n}\``).join(", ")}`
+            : `\`${r.call.callee.text}\` takes only a path`,
+        ],
+        help: (optName && didYouMean(optName, names)) ?? "remove it",
+      });
+      return undefined;
+    }
+    if (optType === "string" && a.value.kind === "string") field = a.value.value;
+    else if (
+      optType === "kind" &&
+      a.value.kind === "name" &&
+      (SOURCE_KINDS as readonly string[]).includes(a.value.name.text)
+    )
+      kind = a.value.name.text as SourceKind;
+    else {
+      ctx.report({
+        code: "MM4004",
+        message: `option \`${optName}\` must be ${optType === "string" ? "a string" : "`caption`, `interleaved` or `text`"}, not ${describeValue(a.value)}`,
+        span: a.value.span,
+        help:
+          optType === "string"
+            ? `write \`${optName}: "text"\``
+            : `write \`${optName}: interleaved\``,
+      });
+      return undefined;
+    }
+  }
+  if (!kind) {
+    ctx.report({
+      code: "MM4006",
+      message: `cannot tell what source \`${r.name}\` holds`,
+      span: r.call.span,
+      help: `name the source \`caption\`, \`interleaved\` or \`text\`, or add \`kind: interleaved\` (or \`caption\`, \`text\`) to \`${r.call.callee.text}(...)\``,
+    });
+    return undefined;
+  }
+  if (field !== undefined && kind !== "text") {
+    ctx.report({
+      code: "MM4004",
+      message: "option `field` applies only to text sources",
+      span: r.call.span,
+      help: "remove `field`, or add `kind: text`",
+    });
+    return undefined;
+  }
+  const path = pathArg.value.value;
+  if (/^[a-z]+:\/\//i.test(path)) {
+    ctx.report({
+      code: "MM4004",
+      message: `source \`${r.name}\` is a URL; sources must be local files`,
+      span: pathArg.value.span,
+      help: "download the data first (a training machine may have no network), then give its local path",
+    });
+    return undefined;
+  }
+  return {
+    name: r.name,
+    kind,
+    format: fmt.runtimeFormat,
+    path: posix.join(posix.dirname(r.module.path), path),
+    ...(kind === "text" && fmt.runtimeFormat === "jsonl" ? { field: field ?? "text" } : {}),
+    weight: 0,
+  };
+}
+
+/** Normalised weights, or undefined after reporting. */
+function checkWeights(
+  ctx: CheckContext,
+  decl: BlockDecl,
+  raws: RawSource[],
+  mix: { parts: readonly number[]; span: Value["span"] } | undefined,
+): number[] | undefined {
+  const weighted = raws.filter((r) => r.weight);
+  if (mix) {
+    if (weighted.length > 0) {
+      ctx.report({
+        code: "MM4002",
+        message: "sources have weights and `mix` gives them too",
+        span: mix.span,
+        secondary: [{ span: weighted[0]!.weight!.span, message: "a weight written on a source" }],
+        help: "keep one: either weights on every source, or `mix` alone",
+      });
+      return undefined;
+    }
+    if (mix.parts.length !== raws.length) {
+      ctx.report({
+        code: "MM4008",
+        message: `\`mix\` has ${mix.parts.length} parts but \`data ${decl.name.text}\` has ${raws.length} sources`,
+        span: mix.span,
+        notes: [`the sources, in order: ${raws.map((r) => `\`${r.name}\``).join(", ")}`],
+        help: "give one part per source, in the order the sources are written",
+      });
+      return undefined;
+    }
+    return normalise(ctx, raws, [...mix.parts]);
+  }
+  if (weighted.length === 0) {
+    if (raws.length === 1) return [1];
+    ctx.report({
+      code: "MM4002",
+      message: `the sources of \`data ${decl.name.text}\` have no weights`,
+      span: decl.name.span,
+      help: "write a weight before each source (`caption: 45% webdataset(...)`) or add `mix: 45:45:10`",
+    });
+    return undefined;
+  }
+  if (weighted.length !== raws.length) {
+    const missing = raws.find((r) => !r.weight)!;
+    ctx.report({
+      code: "MM4002",
+      message: `source \`${missing.name}\` has no weight, but other sources do`,
+      span: missing.field.span,
+      help: "give every source a weight",
+    });
+    return undefined;
+  }
+  const percent = raws.filter((r) => r.weight!.unit === "percent");
+  if (percent.length !== 0 && percent.length !== raws.length) {
+    const plain = raws.find((r) => r.weight!.unit !== "percent")!;
+    ctx.report({
+      code: "MM4002",
+      message: "weights mix percentages and plain ratios",
+      span: plain.weight!.span,
+      secondary: [{ span: percent[0]!.weight!.span, message: "a percentage" }],
+      help: "write every weight as a percentage (adding up to 100%), or every weight as a plain number (a ratio)",
+    });
+    return undefined;
+  }
+  const values = raws.map((r) => r.weight!.value);
+  if (percent.length > 0) {
+    const total = values.reduce((a, b) => a + b, 0);
+    if (Math.abs(total - 1) > 1e-9) {
+      ctx.report({
+        code: "MM4001",
+        message: `the weights of \`data ${decl.name.text}\` add up to ${fmtPercent(total)}, not 100%`,
+        span: decl.name.span,
+        secondary: raws.map((r) => ({ span: r.weight!.span, message: "" })),
+        notes: [
+          raws.map((r) => `\`${r.name}\` ${r.weight!.text}`).join(" + ") +
+            ` = ${fmtPercent(total)}`,
+        ],
+        help:
+          total < 1
+            ? `add ${fmtPercent(1 - total)} to one of the sources`
+            : `take ${fmtPercent(total - 1)} from the sources`,
+      });
+      return undefined;
+    }
+  }
+  return normalise(ctx, raws, values);
+}
+
+function normalise(ctx: CheckContext, raws: RawSource[], values: number[]): number[] | undefined {
+  for (const [i, v] of values.entries()) {
+    const r = raws[i]!;
+    if (v < 0 || !Number.isFinite(v)) {
+      ctx.report({
+        code: "MM2010",
+        message: `the weight of \`${r.name}\` must not be negative`,
+        span: r.weight?.span ?? r.field.span,
+        help: "use 0 or more",
+      });
+      return undefined;
+    }
+    if (v === 0)
+      ctx.report({
+        code: "MM4005",
+        severity: "warning",
+        message: `source \`${r.name}\` has weight 0 and is never read`,
+        span: r.weight?.span ?? r.field.span,
+        help: "remove the source, or give it a weight",
+      });
+  }
+  const total = values.reduce((a, b) => a + b, 0);
+  if (total <= 0) {
+    ctx.report({
+      code: "MM4001",
+      message: "all source weights are 0",
+      span: raws[0]!.field.span,
+      help: "give at least one source a positive weight",
+    });
+    return undefined;
+  }
+  return values.map((v) => v / total);
+}
+
+function fmtPercent(x: number): string {
+  return `${Number((x * 100).toFixed(6))}%`;
+}

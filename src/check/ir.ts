@@ -1,0 +1,116 @@
+// The IR: fully resolved, checked models, data mixtures, training runs and sweeps. This is
+// what `mmc info`, code generation and the runtime read; it holds no syntax, only spans for
+// back-references into the `.mm` source.
+import type { ComponentSummary } from "../components/counting.js";
+import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
+import type { Span } from "../source/source-file.js";
+
+export interface CheckedModel {
+  readonly name: string;
+  readonly doc?: string;
+  readonly span: Span;
+  /** `model B = A { ... }`: the base model's name. */
+  readonly base?: string;
+  readonly image?: readonly [number, number, number];
+  readonly parts: {
+    readonly vision?: PartInput;
+    readonly connector?: PartInput;
+    readonly llm: PartInput;
+  };
+  readonly summary: ModelSummary;
+}
+
+export interface CheckedComponent {
+  readonly name: string;
+  readonly role: string;
+  readonly doc?: string;
+  readonly span: Span;
+  readonly summary: ComponentSummary;
+}
+
+export type SourceKind = "caption" | "interleaved" | "text";
+
+/** One data source; the same shape as the runtime's `SourceSpec`. */
+export interface CheckedSource {
+  name: string;
+  kind: SourceKind;
+  format: "webdataset" | "jsonl" | "text";
+  /** As written: relative to `CheckedData.baseDir`, may hold brace ranges. */
+  path: string;
+  field?: string;
+  /** Normalised: the weights of a mixture add up to 1. */
+  weight: number;
+}
+
+/** A data mixture; the same shape as the runtime's `DataSpec`. */
+export interface CheckedData {
+  readonly name: string;
+  /** The folder of the `.mm` file, which source paths are relative to. */
+  readonly baseDir: string;
+  readonly sources: CheckedSource[];
+  readonly weighting: "samples" | "tokens";
+  readonly imagesPerSequence: number;
+  readonly tokenizer: { kind: "bytes" } | { kind: "bpe"; path: string };
+}
+
+export interface OptimizerConfig {
+  readonly kind: "AdamW";
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly weightDecay: number;
+  readonly eps: number;
+  /** Global gradient-norm clip; 0 turns clipping off. */
+  readonly clip: number;
+}
+
+export interface ScheduleConfig {
+  readonly kind: "cosine" | "linear" | "constant";
+  readonly warmup: number;
+  /** Final learning rate as a fraction of the peak (cosine and linear). */
+  readonly final: number;
+}
+
+export interface CheckedTrain {
+  readonly name: string;
+  readonly doc?: string;
+  readonly span: Span;
+  readonly model: CheckedModel;
+  readonly data: CheckedData;
+  readonly steps: number;
+  readonly batch: number;
+  readonly sequence: number;
+  readonly seed: number;
+  readonly precision: Precision;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule: ScheduleConfig;
+  readonly checkpoint?: { readonly every: number; readonly dir: string };
+  readonly eval: { readonly every: number; readonly batches: number };
+  readonly logEvery: number;
+  readonly memory: TrainMemory;
+}
+
+export interface SweepAxis {
+  /** The path varied, as written: `model.connector`, `steps`. */
+  readonly path: string;
+  /** A short label per value, for report columns. */
+  readonly labels: readonly string[];
+}
+
+export interface CheckedSweep {
+  readonly name: string;
+  readonly span: Span;
+  readonly base: string;
+  readonly axes: readonly SweepAxis[];
+  /** Every grid point, checked: the train it describes. */
+  readonly points: readonly { readonly labels: readonly string[]; readonly train: CheckedTrain }[];
+  readonly report: readonly string[];
+}
+
+export interface CheckedProgram {
+  readonly file: string;
+  readonly models: readonly CheckedModel[];
+  readonly components: readonly CheckedComponent[];
+  readonly data: readonly CheckedData[];
+  readonly trains: readonly CheckedTrain[];
+  readonly sweeps: readonly CheckedSweep[];
+}

@@ -1,0 +1,548 @@
+// Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
+// checkpoints; the sequence against the model's context and images; training memory budgets.
+import type { Precision } from "../components/model.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import type { Module } from "../resolve/program.js";
+import type { Span } from "../source/source-file.js";
+import {
+  pathText,
+  type BlockDecl,
+  type Body,
+  type Field,
+  type Member,
+  type Name,
+  type Value,
+} from "../syntax/ast.js";
+import { checkBounds } from "./budget.js";
+import type { CheckContext } from "./context.js";
+import { checkData } from "./data.js";
+import { describeValue } from "./field-value.js";
+import type {
+  CheckedData,
+  CheckedModel,
+  CheckedTrain,
+  OptimizerConfig,
+  ScheduleConfig,
+} from "./ir.js";
+import {
+  applyMembers,
+  cloneDraft,
+  composeDraft,
+  modelDraft,
+  reportProblem,
+  toChecked,
+  type ModelDraft,
+} from "./model.js";
+
+export const TRAIN_FIELDS = [
+  "model",
+  "data",
+  "steps",
+  "batch",
+  "sequence",
+  "seed",
+  "precision",
+  "optimizer",
+  "schedule",
+  "checkpoint",
+  "eval",
+  "log_every",
+] as const;
+
+type Num = { min?: number; exclusiveMin?: number; max?: number; int?: boolean; percent?: boolean };
+
+function num(ctx: CheckContext, where: string, v: Value, r: Num): number | undefined {
+  if (v.kind === "error") return undefined;
+  if (
+    v.kind !== "number" ||
+    Number.isNaN(v.value) ||
+    v.unit === "bytes" ||
+    (v.unit === "percent" && !r.percent)
+  ) {
+    ctx.report({
+      code: "MM2009",
+      message: `\`${where}\` must be ${r.int ? "a whole number" : "a number"}, not ${describeValue(v)}`,
+      span: v.span,
+      help: `write e.g. \`${where.split(".").pop()}: ${r.int ? "100" : "0.1"}\``,
+    });
+    return undefined;
+  }
+  const x = v.value;
+  const bad =
+    (r.int && !Number.isInteger(x)) ||
+    (r.min !== undefined && x < r.min) ||
+    (r.max !== undefined && x > r.max) ||
+    (r.exclusiveMin !== undefined && x <= r.exclusiveMin);
+  if (bad) {
+    const parts = [r.int ? "a whole number" : "a number"];
+    if (r.min !== undefined) parts.push(`at least ${r.min}`);
+    if (r.exclusiveMin !== undefined) parts.push(`greater than ${r.exclusiveMin}`);
+    if (r.max !== undefined) parts.push(`at most ${r.max}`);
+    ctx.report({
+      code: "MM2010",
+      message: `\`${where}\` is ${v.text}, but it must be ${parts.join(", ")}`,
+      span: v.span,
+      help: `change \`${where}\``,
+    });
+    return undefined;
+  }
+  return x;
+}
+
+/** Reads a `{ ... }` or `Kind { ... }` body into a field map, reporting unknown and repeated fields. */
+function record(
+  ctx: CheckContext,
+  where: string,
+  body: Body,
+  allowed: readonly string[],
+): Map<string, Field> {
+  const out = new Map<string, Field>();
+  for (const m of body.members) {
+    if (m.kind !== "field") {
+      ctx.report({
+        code: "MM2007",
+        message: `a \`${m.kind}\` block cannot appear in \`${where}\``,
+        span: m.span,
+        help: "remove it",
+      });
+      continue;
+    }
+    const key = pathText(m.path);
+    if (!allowed.includes(key)) {
+      ctx.report({
+        code: "MM2007",
+        message: `\`${where}\` has no field \`${key}\``,
+        span: m.path[0]!.span,
+        notes: [`\`${where}\` has ${allowed.map((a) => `\`${a}\``).join(", ")}`],
+        help: didYouMean(key, allowed) ?? "remove it",
+      });
+      continue;
+    }
+    const first = out.get(key);
+    if (first) {
+      ctx.report({
+        code: "MM2008",
+        message: `\`${where}.${key}\` is given twice`,
+        span: m.span,
+        secondary: [{ span: first.span, message: "first given here" }],
+        help: "remove one of the two",
+      });
+      continue;
+    }
+    out.set(key, m);
+  }
+  return out;
+}
+
+function optimizer(ctx: CheckContext, v: Value | undefined): OptimizerConfig | undefined {
+  const dflt: OptimizerConfig = {
+    kind: "AdamW",
+    lr: 3e-4,
+    betas: [0.9, 0.95],
+    weightDecay: 0.1,
+    eps: 1e-8,
+    clip: 1.0,
+  };
+  if (!v) return dflt;
+  if (v.kind !== "component" || v.callee.text !== "AdamW") {
+    ctx.report({
+      code: "MM2009",
+      message: `\`optimizer\` must be \`AdamW { ... }\`, not ${describeValue(v)}`,
+      span: v.span,
+      help: "write `optimizer: AdamW { lr: 3e-4 }`",
+    });
+    return undefined;
+  }
+  const f = record(ctx, "AdamW", v.body, ["lr", "betas", "weight_decay", "eps", "clip"]);
+  const get = (k: string, r: Num, d: number) => {
+    const fv = f.get(k);
+    return fv ? num(ctx, `optimizer.${k}`, fv.value, r) : d;
+  };
+  const lr = get("lr", { exclusiveMin: 0, max: 10 }, dflt.lr);
+  const weightDecay = get("weight_decay", { min: 0 }, dflt.weightDecay);
+  const eps = get("eps", { exclusiveMin: 0 }, dflt.eps);
+  const clip = get("clip", { min: 0 }, dflt.clip);
+  let betas: [number, number] | undefined = [0.9, 0.95];
+  const bv = f.get("betas")?.value;
+  if (bv) {
+    const items =
+      bv.kind === "list"
+        ? bv.items.map((i) => num(ctx, "optimizer.betas", i, { min: 0, max: 0.999999 }))
+        : [];
+    if (bv.kind !== "list" || items.length !== 2) {
+      ctx.report({
+        code: "MM2009",
+        message: "`optimizer.betas` must be a list of two numbers",
+        span: bv.span,
+        help: "write `betas: [0.9, 0.95]`",
+      });
+      betas = undefined;
+    } else betas = items.every((x) => x !== undefined) ? [items[0]!, items[1]!] : undefined;
+  }
+  if (
+    lr === undefined ||
+    weightDecay === undefined ||
+    eps === undefined ||
+    clip === undefined ||
+    !betas
+  )
+    return undefined;
+  return { kind: "AdamW", lr, betas, weightDecay, eps, clip };
+}
+
+const SCHEDULES: Record<string, ScheduleConfig["kind"]> = {
+  Cosine: "cosine",
+  Linear: "linear",
+  Constant: "constant",
+};
+
+function schedule(
+  ctx: CheckContext,
+  v: Value | undefined,
+  steps: number | undefined,
+): ScheduleConfig | undefined {
+  if (!v) return { kind: "cosine", warmup: 0, final: 0.1 };
+  const kind =
+    v.kind === "component" || v.kind === "name"
+      ? SCHEDULES[v.kind === "component" ? v.callee.text : v.name.text]
+      : undefined;
+  if (!kind) {
+    ctx.report({
+      code: "MM2009",
+      message: `\`schedule\` must be \`Cosine\`, \`Linear\` or \`Constant\`, not ${describeValue(v)}`,
+      span: v.span,
+      help: "write `schedule: Cosine { warmup: 100, final: 10% }`",
+    });
+    return undefined;
+  }
+  const f =
+    v.kind === "component"
+      ? record(ctx, v.callee.text, v.body, kind === "constant" ? ["warmup"] : ["warmup", "final"])
+      : new Map<string, Field>();
+  const w = f.get("warmup");
+  const warmup = w ? num(ctx, "schedule.warmup", w.value, { int: true, min: 0 }) : 0;
+  const fin = f.get("final");
+  const final = fin
+    ? num(ctx, "schedule.final", fin.value, { min: 0, max: 1, percent: true })
+    : kind === "constant"
+      ? 1
+      : 0.1;
+  if (warmup === undefined || final === undefined) return undefined;
+  if (w && steps !== undefined && warmup >= steps) {
+    ctx.report({
+      code: "MM5003",
+      message: `the warm-up (${warmup} steps) is not shorter than the run (${steps} steps)`,
+      span: w.value.span,
+      help: `use a warm-up below ${steps}, e.g. \`warmup: ${Math.max(0, Math.floor(steps / 10))}\``,
+    });
+    return undefined;
+  }
+  return { kind, warmup, final };
+}
+
+function ref(
+  ctx: CheckContext,
+  module: Module,
+  v: Value | undefined,
+  kind: "model" | "data",
+  trainName: Name,
+): { name: Name; sym: NonNullable<ReturnType<CheckContext["lookup"]>>; body?: Body } | undefined {
+  if (!v) {
+    ctx.report({
+      code: "MM2011",
+      message: `\`train ${trainName.text}\` has no \`${kind}\``,
+      span: trainName.span,
+      help: `add \`${kind}: NAME\` naming a \`${kind}\` declaration`,
+    });
+    return undefined;
+  }
+  if (v.kind !== "name" && !(v.kind === "component" && kind === "model")) {
+    ctx.report({
+      code: "MM2009",
+      message: `\`${kind}\` must name a \`${kind}\` declaration, not ${describeValue(v)}`,
+      span: v.span,
+      help: `declare it with \`${kind} NAME { ... }\` and write \`${kind}: NAME\``,
+    });
+    return undefined;
+  }
+  const name = v.kind === "name" ? v.name : v.callee;
+  const sym = ctx.lookup(module, name);
+  if (!sym) return undefined;
+  if (sym.kind !== kind) {
+    ctx.report({
+      code: "MM2012",
+      message: `\`${kind}\` must name a ${kind}, but \`${name.text}\` is a ${sym.kind}`,
+      span: name.span,
+      help: `name a \`${kind}\` declaration here`,
+    });
+    return undefined;
+  }
+  return { name, sym, ...(v.kind === "component" ? { body: v.body } : {}) };
+}
+
+export interface TrainOverrides {
+  /** Replace or add members of the train body (sweep bases and grid points). */
+  readonly members?: readonly Member[];
+  /** Extra model overrides applied after the train's own (`vary model.connector: ...`). */
+  readonly model?: readonly { path: readonly Name[]; value: Value; span: Span }[];
+  readonly name?: string;
+}
+
+/** Checks a `train` block; sweeps call it again with overrides for each grid point. */
+export function checkTrain(
+  ctx: CheckContext,
+  module: Module,
+  decl: BlockDecl,
+  extra: TrainOverrides = {},
+): CheckedTrain | undefined {
+  if (decl.base) return checkTrainVariant(ctx, module, decl, extra);
+  const members = [
+    ...decl.body.members.filter(
+      (m) =>
+        !(
+          m.kind === "field" &&
+          (extra.members ?? []).some(
+            (o) => o.kind === "field" && pathText(o.path) === pathText(m.path),
+          )
+        ),
+    ),
+    ...(extra.members ?? []),
+  ];
+  const f = record(ctx, `train ${decl.name.text}`, { members, span: decl.body.span }, TRAIN_FIELDS);
+  const modelRef = ref(ctx, module, f.get("model")?.value, "model", decl.name);
+  const dataRef = ref(ctx, module, f.get("data")?.value, "data", decl.name);
+  const steps = f.get("steps")
+    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1 })
+    : 1000;
+  const batch = f.get("batch")
+    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1 })
+    : 8;
+  const seed = f.get("seed") ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0 }) : 0;
+  const logEvery = f.get("log_every")
+    ? num(ctx, "log_every", f.get("log_every")!.value, { int: true, min: 1 })
+    : 10;
+  const opt = optimizer(ctx, f.get("optimizer")?.value);
+  const sched = schedule(ctx, f.get("schedule")?.value, steps);
+  let precision: Precision = "fp32";
+  const pv = f.get("precision")?.value;
+  if (pv) {
+    if (
+      pv.kind === "name" &&
+      (pv.name.text === "fp32" || pv.name.text === "bf16" || pv.name.text === "mixed")
+    )
+      precision = pv.name.text;
+    else
+      ctx.report({
+        code: "MM2009",
+        message: `\`precision\` must be \`fp32\`, \`bf16\` or \`mixed\`, not ${describeValue(pv)}`,
+        span: pv.span,
+        help: "write `precision: fp32`",
+      });
+  }
+  let checkpoint: CheckedTrain["checkpoint"];
+  const cv = f.get("checkpoint")?.value;
+  if (cv) {
+    if (cv.kind !== "record")
+      ctx.report({
+        code: "MM2009",
+        message: '`checkpoint` must be a record `{ every: N, dir: "..." }`',
+        span: cv.span,
+        help: 'write `checkpoint: { every: 100, dir: "runs/name" }`',
+      });
+    else {
+      const c = record(ctx, "checkpoint", cv.body, ["every", "dir"]);
+      const every = c.get("every")
+        ? num(ctx, "checkpoint.every", c.get("every")!.value, { int: true, min: 1 })
+        : 100;
+      const dv = c.get("dir")?.value;
+      const dir = dv?.kind === "string" ? dv.value : `runs/${decl.name.text}`;
+      if (dv && dv.kind !== "string")
+        ctx.report({
+          code: "MM2009",
+          message: "`checkpoint.dir` must be a string",
+          span: dv.span,
+          help: 'write `dir: "runs/name"`',
+        });
+      if (every !== undefined) checkpoint = { every, dir };
+    }
+  }
+  let evalCfg = { every: 100, batches: 4 };
+  const ev = f.get("eval")?.value;
+  if (ev) {
+    if (ev.kind !== "record")
+      ctx.report({
+        code: "MM2009",
+        message: "`eval` must be a record `{ every: N, batches: N }`",
+        span: ev.span,
+        help: "write `eval: { every: 50, batches: 4 }`",
+      });
+    else {
+      const e = record(ctx, "eval", ev.body, ["every", "batches"]);
+      const every = e.get("every")
+        ? num(ctx, "eval.every", e.get("every")!.value, { int: true, min: 1 })
+        : 100;
+      const batches = e.get("batches")
+        ? num(ctx, "eval.batches", e.get("batches")!.value, { int: true, min: 1 })
+        : 4;
+      if (every !== undefined && batches !== undefined) evalCfg = { every, batches };
+    }
+  }
+
+  const data: CheckedData | undefined =
+    dataRef?.sym.decl?.kind === "data" ? dataFor(ctx, dataRef.sym) : undefined;
+  let draft: ModelDraft | undefined = modelRef ? modelDraft(ctx, modelRef.sym) : undefined;
+  if (draft && (modelRef?.body || extra.model)) {
+    draft = cloneDraft(draft);
+    if (modelRef?.body) applyMembers(ctx, module, draft, modelRef.body.members, true);
+    for (const o of extra.model ?? [])
+      applyMembers(
+        ctx,
+        module,
+        draft,
+        [{ kind: "field", path: o.path, value: o.value, span: o.span }],
+        true,
+      );
+  }
+  const sequenceField = f.get("sequence");
+  const llmContext = draft?.parts.llm?.config["context"];
+  const sequence = sequenceField
+    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1 })
+    : typeof llmContext === "number"
+      ? llmContext
+      : 2048;
+  if (
+    !draft ||
+    !data ||
+    steps === undefined ||
+    batch === undefined ||
+    sequence === undefined ||
+    seed === undefined ||
+    !opt ||
+    !sched ||
+    logEvery === undefined
+  )
+    return undefined;
+
+  // A model that fails on its own was reported where it is declared; only train-specific problems here.
+  const alone = composeDraft(draft);
+  if (!alone || !alone.ok) return undefined;
+  const composed = composeDraft(draft, data.imagesPerSequence);
+  if (!composed) return undefined;
+  const where = [
+    `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${data.imagesPerSequence} images per sequence)`,
+  ];
+  if (!composed.ok) {
+    for (const p of composed.problems) reportProblem(ctx, draft, p, where);
+    return undefined;
+  }
+  const context = composed.parts.llm.config["context"];
+  if (typeof context === "number" && sequence > context) {
+    ctx.report({
+      code: "MM5001",
+      message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
+      span: sequenceField?.value.span ?? decl.name.span,
+      secondary: spanPair(draft, "llm.context"),
+      help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
+    });
+    return undefined;
+  }
+  const imageTokens = composed.imageTokens * data.imagesPerSequence;
+  if (imageTokens >= sequence && data.sources.some((s) => s.kind !== "text")) {
+    ctx.report({
+      code: "MM5002",
+      message: `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
+      span: sequenceField?.value.span ?? decl.name.span,
+      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
+    });
+    return undefined;
+  }
+  if (checkpoint && checkpoint.every > steps) {
+    ctx.report({
+      code: "MM5004",
+      severity: "warning",
+      message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
+      span: f.get("checkpoint")!.value.span,
+      help: `use \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less`,
+    });
+  }
+  const memory = composed.trainMemory({ batch, sequence, precision });
+  const model: CheckedModel = toChecked(draft, composed);
+  checkBounds(
+    ctx,
+    draft.bounds,
+    {
+      modelName: draft.name,
+      summary: composed,
+      memory: { train: extra.name ?? decl.name.text, detail: memory, batch, sequence },
+    },
+  );
+  return {
+    name: extra.name ?? decl.name.text,
+    ...(decl.doc ? { doc: decl.doc } : {}),
+    span: decl.span,
+    model,
+    data,
+    steps,
+    batch,
+    sequence,
+    seed,
+    precision,
+    optimizer: opt,
+    schedule: sched,
+    ...(checkpoint ? { checkpoint } : {}),
+    eval: evalCfg,
+    logEvery,
+    memory,
+  };
+}
+
+function spanPair(draft: ModelDraft, path: string): { span: Span; message: string }[] {
+  const [part, ...rest] = path.split(".");
+  const s = draft.parts[part as "llm"]?.origins.get(rest.join("."));
+  return s ? [{ span: s, message: `\`${path}\` is set here` }] : [];
+}
+
+const dataCache = new WeakMap<object, CheckedData | null>();
+
+/** The checked data mixture of a `data` symbol (memoised, so errors are reported once). */
+export function dataFor(
+  ctx: CheckContext,
+  sym: NonNullable<ReturnType<CheckContext["lookup"]>>,
+): CheckedData | undefined {
+  const cached = dataCache.get(sym);
+  if (cached !== undefined) return cached ?? undefined;
+  const module = ctx.moduleOf(sym);
+  const decl = sym.decl;
+  const result = module && decl && decl.kind === "data" ? checkData(ctx, module, decl) : undefined;
+  dataCache.set(sym, result ?? null);
+  return result;
+}
+
+/**
+ * `train long = tiny { steps: 10000 }`: the base train with the variant's fields replacing its
+ * own. The base must be in the same file, so every name reads the same in both.
+ */
+function checkTrainVariant(ctx: CheckContext, module: Module, decl: BlockDecl, extra: TrainOverrides): CheckedTrain | undefined {
+  const base = decl.base!;
+  const sym = ctx.lookup(module, base);
+  if (!sym) return undefined;
+  if (sym.kind !== "train" || sym.decl?.kind !== "train" || ctx.moduleOf(sym) !== module) {
+    ctx.report({
+      code: "MM2012",
+      message:
+        sym.kind === "train"
+          ? `\`train ${decl.name.text}\` varies \`${base.text}\` from another file; a train variant must vary a train in the same file`
+          : `\`train ${decl.name.text}\` varies \`${base.text}\`, which is a ${sym.kind}, not a train`,
+      span: base.span,
+      help: "a variant is written `train B = A { steps: 100 }` with `A` a train declared in this file",
+    });
+    return undefined;
+  }
+  const baseDecl = sym.decl;
+  const own = decl.body.members;
+  const later = extra.members ?? [];
+  const merged = [...own.filter((m) => !(m.kind === "field" && later.some((o) => o.kind === "field" && pathText(o.path) === pathText(m.path)))), ...later];
+  return ctx.guard(sym, base.span, () =>
+    checkTrain(ctx, module, baseDecl, { ...extra, members: merged, name: extra.name ?? decl.name.text }),
+  );
+}

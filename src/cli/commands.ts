@@ -1,0 +1,26 @@
+// The list of `mmc` commands with their summaries, usage text and flags.
+import { suggest } from "../diagnostics/suggest.js";
+import type { Io } from "./output.js";
+import { checkCommand } from "./commands/check.js";
+import { explainCommand } from "./commands/explain.js";
+import { infoCommand } from "./commands/info.js";
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+export const COMMANDS: readonly Command[] = [checkCommand, infoCommand, explainCommand];
+
+export function commandUsage(cmd: Command): string {
+  return `mmc ${cmd.name} — ${cmd.summary}\n\n${cmd.usage.trimEnd()}\n`;
+}
+
+export function suggestCommand(name: string): string | undefined {
+  return suggest(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
+}

@@ -1,0 +1,48 @@
+// `mmc check FILE...`: parse, resolve and check; print diagnostics; exit 0, or 1 on errors.
+import { hasErrors } from "../../diagnostics/diagnostic.js";
+import { checkFile } from "../../pipeline.js";
+import { MissingEntryError } from "../../resolve/program.js";
+import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import { fileHost } from "../host.js";
+import { printDiagnostics, type Io } from "../output.js";
+import type { Command } from "../commands.js";
+
+export const COMMON_FLAGS = { values: ["format"], switches: ["no-color", "trace"] } as const;
+
+export const checkCommand: Command = {
+  name: "check",
+  summary: "parse, resolve and check a spec; print diagnostics",
+  usage: `usage: mmc check FILE... [--format rich|short|json]
+
+Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors.
+With --format json, stdout is a JSON array with one object per diagnostic.`,
+  async run(argv, io: Io) {
+    const args = parseArgs(argv, {
+      values: [...COMMON_FLAGS.values],
+      switches: [...COMMON_FLAGS.switches],
+    });
+    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    if (args.positionals.length === 0)
+      throw new UsageError("`mmc check` needs a file, e.g. `mmc check examples/tiny.mm`");
+    const all = [];
+    const sources = new Map();
+    for (const file of args.positionals) {
+      let result;
+      try {
+        result = checkFile(file, fileHost);
+      } catch (e) {
+        if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
+        throw e;
+      }
+      all.push(...result.diagnostics);
+      for (const [k, v] of result.sources) sources.set(k, v);
+    }
+    printDiagnostics(io, all, sources, format);
+    if (format !== "json" && !hasErrors(all)) {
+      io.stdout(
+        `${args.positionals.join(", ")}: ok${all.length ? ` (${all.length} warning${all.length === 1 ? "" : "s"})` : ""}\n`,
+      );
+    }
+    return hasErrors(all) ? 1 : 0;
+  },
+};

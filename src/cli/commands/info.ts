@@ -1,0 +1,201 @@
+// `mmc info FILE`: a model summary per model (part, kind, output shape, parameters, active,
+// FLOPs), totals, image tokens and training memory; and every component preset on its own.
+import { hasErrors } from "../../diagnostics/diagnostic.js";
+import { formatCount, humanBytes, humanCount } from "../../check/budget.js";
+import type {
+  CheckedComponent,
+  CheckedModel,
+  CheckedProgram,
+  CheckedTrain,
+} from "../../check/ir.js";
+import { checkFile } from "../../pipeline.js";
+import { MissingEntryError } from "../../resolve/program.js";
+import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import type { Command } from "../commands.js";
+import { fileHost } from "../host.js";
+import { printDiagnostics } from "../output.js";
+
+export const infoCommand: Command = {
+  name: "info",
+  summary: "show shapes, parameters, FLOPs, image tokens and training memory",
+  usage: `usage: mmc info FILE [--json] [--format rich|short|json]
+
+Prints a table per model and per component preset. With --json, prints
+{"models": [...], "components": [...]} with integer counts.`,
+  async run(argv, io) {
+    const args = parseArgs(argv, { values: ["format"], switches: ["json", "no-color", "trace"] });
+    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const file = args.positionals[0];
+    if (!file || args.positionals.length > 1)
+      throw new UsageError("`mmc info` needs one file, e.g. `mmc info examples/tiny.mm`");
+    let result;
+    try {
+      result = checkFile(file, fileHost);
+    } catch (e) {
+      if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
+      throw e;
+    }
+    const errors = hasErrors(result.diagnostics);
+    printDiagnostics(io, result.diagnostics, result.sources, format === "json" ? "rich" : format);
+    if (errors || !result.checked) return 1;
+    io.stdout(
+      args.switches.has("json")
+        ? `${JSON.stringify(infoJson(result.checked), null, 2)}\n`
+        : renderInfo(result.checked),
+    );
+    return 0;
+  },
+};
+
+function trainsOf(p: CheckedProgram, model: string): CheckedTrain[] {
+  return p.trains.filter((t) => t.model.name === model);
+}
+
+export function infoJson(p: CheckedProgram): unknown {
+  return {
+    file: p.file,
+    models: p.models.map((m) => modelJson(m, trainsOf(p, m.name))),
+    components: p.components.map(componentJson),
+  };
+}
+
+function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
+  const s = m.summary;
+  const parts = [s.parts.vision, s.parts.connector, s.parts.llm].filter((x) => x !== undefined);
+  return {
+    name: m.name,
+    ...(m.base ? { base: m.base } : {}),
+    image: m.image ?? null,
+    params: {
+      total: s.params,
+      active: s.activeParams,
+      vision: s.parts.vision?.params ?? 0,
+      connector: s.parts.connector?.params ?? 0,
+      llm: s.parts.llm.params,
+    },
+    image_tokens: s.imageTokens,
+    flops_per_token: s.flopsPerToken,
+    flops_per_image: s.flopsPerImage,
+    parts: parts.map((x) => ({
+      part: x.part,
+      kind: x.kind,
+      output: { tokens: x.output.tokens, width: x.output.width },
+      params: x.params,
+      active_params: x.activeParams,
+      flops: x.flops,
+      flops_unit: x.flopsUnit,
+    })),
+    train_memory: trains.map((t) => ({
+      train: t.name,
+      batch: t.batch,
+      sequence: t.sequence,
+      precision: t.memory.precision,
+      weights: t.memory.weights,
+      gradients: t.memory.gradients,
+      optimizer: t.memory.optimizer,
+      activations: t.memory.activations,
+      total: t.memory.total,
+    })),
+  };
+}
+
+function componentJson(c: CheckedComponent): unknown {
+  const s = c.summary;
+  return {
+    name: c.name,
+    kind: s.kind,
+    role: c.role,
+    params: { total: s.params, active: s.activeParams },
+    output: { tokens: s.output.tokens, width: s.output.width },
+    flops: s.flops,
+    flops_unit: s.flopsUnit,
+    assumed: s.assumed,
+  };
+}
+
+function table(rows: string[][], rightAlign: Set<number>): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (rightAlign.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function shape(tokens: number, width: number): string {
+  return `[${tokens}, ${width}]`;
+}
+
+export function renderInfo(p: CheckedProgram): string {
+  const out: string[] = [];
+  for (const m of p.models) {
+    const s = m.summary;
+    out.push(`model ${m.name}${m.base ? ` = ${m.base} { ... }` : ""}`);
+    if (m.doc) out.push(...m.doc.split("\n").map((l) => `  ${l}`));
+    const rows: string[][] = [["  part", "kind", "output", "params", "active", "FLOPs"]];
+    if (m.image) rows.push(["  image", "Image", `[${m.image.join(", ")}]`, "", "", ""]);
+    for (const part of [s.parts.vision, s.parts.connector, s.parts.llm]) {
+      if (!part) continue;
+      rows.push([
+        `  ${part.part}`,
+        part.kind,
+        part.part === "llm"
+          ? `[${part.output.tokens}, ${part.output.width}] logits`
+          : shape(part.output.tokens, part.output.width),
+        formatCount(part.params),
+        formatCount(part.activeParams),
+        `${humanCount(part.flops)}/${part.flopsUnit}`,
+      ]);
+    }
+    rows.push(["  total", "", "", formatCount(s.params), formatCount(s.activeParams), ""]);
+    out.push(table(rows, new Set([3, 4, 5])));
+    out.push(
+      `  parameters: ${humanCount(s.params)} total, ${humanCount(s.activeParams)} active per token`,
+    );
+    if (s.parts.connector) out.push(`  image tokens: ${s.imageTokens} per image`);
+    out.push(
+      `  forward FLOPs: ${humanCount(s.flopsPerToken)} per text token at full context${s.parts.vision ? `, ${humanCount(s.flopsPerImage)} per image` : ""} (multiply-add = 2)`,
+    );
+    for (const t of trainsOf(p, m.name)) {
+      const mem = t.memory;
+      out.push(
+        `  training memory for \`train ${t.name}\` (batch ${t.batch}, sequence ${t.sequence}, ${mem.precision}): ` +
+          `${humanBytes(mem.total)} = weights ${humanBytes(mem.weights)} + gradients ${humanBytes(mem.gradients)} + AdamW ${humanBytes(mem.optimizer)} + activations ${humanBytes(mem.activations)}`,
+      );
+    }
+    out.push("");
+  }
+  if (p.components.length) {
+    const rows: string[][] = [
+      ["preset", "kind", "output", "params", "active", "FLOPs", "measured with"],
+    ];
+    for (const c of p.components) {
+      const s = c.summary;
+      rows.push([
+        `${c.role} ${c.name}`,
+        s.kind,
+        shape(s.output.tokens, s.output.width),
+        formatCount(s.params),
+        formatCount(s.activeParams),
+        `${humanCount(s.flops)}/${s.flopsUnit}`,
+        s.assumed.join("; "),
+      ]);
+    }
+    out.push(table(rows, new Set([3, 4])));
+    out.push("");
+  }
+  if (p.data.length) {
+    for (const d of p.data) {
+      out.push(
+        `data ${d.name}: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}% (${s.kind}, ${s.format})`).join(", ")}; ${d.imagesPerSequence} images per sequence; tokenizer ${d.tokenizer.kind}`,
+      );
+    }
+    out.push("");
+  }
+  if (out.length === 0)
+    out.push("nothing to show: the file declares no models, presets or data", "");
+  return out.join("\n");
+}

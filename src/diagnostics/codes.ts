@@ -1,0 +1,78 @@
+// The catalogue of diagnostic codes. Codes are stable and never reused; ranges by stage:
+// MM1xxx syntax, MM2xxx names, values and shapes, MM3xxx budgets, MM4xxx data, MM5xxx training.
+// Each code has a long-form page in docs/errors/<CODE>.md (shown by `mmc explain CODE`).
+
+export interface CodeInfo {
+  readonly code: string;
+  readonly title: string;
+}
+
+import { PROBLEM_CODES } from "../components/problem-codes.js";
+
+const FRONT_END_CODES: readonly CodeInfo[] = [
+  { code: "MM1001", title: "unexpected character" },
+  { code: "MM1002", title: "unterminated string" },
+  { code: "MM1003", title: "unterminated block comment" },
+  { code: "MM1004", title: "unknown escape in a string" },
+  { code: "MM1005", title: "malformed number or unknown unit" },
+  { code: "MM1006", title: "file is not valid UTF-8" },
+  { code: "MM1101", title: "unexpected token" },
+  { code: "MM1102", title: "unclosed delimiter" },
+  { code: "MM1103", title: "expected a declaration" },
+  { code: "MM1104", title: "nesting too deep" },
+  { code: "MM2001", title: "unknown name" },
+  { code: "MM2002", title: "duplicate declaration" },
+  { code: "MM2003", title: "import cycle" },
+  { code: "MM2004", title: "imported file not found" },
+  { code: "MM2005", title: "name not exported by the module" },
+  { code: "MM2006", title: "unknown standard library module" },
+  { code: "MM2007", title: "unknown field" },
+  { code: "MM2008", title: "field given twice" },
+  { code: "MM2009", title: "wrong kind of value" },
+  { code: "MM2010", title: "value out of range" },
+  { code: "MM2011", title: "missing field" },
+  { code: "MM2012", title: "name refers to the wrong kind of declaration" },
+  { code: "MM2013", title: "unused import" },
+  { code: "MM2015", title: "declaration refers to itself" },
+];
+
+const CHECKER_CODES: readonly CodeInfo[] = [
+  { code: "MM3001", title: "unknown budget quantity" },
+  { code: "MM3002", title: "over budget" },
+  { code: "MM3003", title: "training-memory bound not checked" },
+  { code: "MM4001", title: "mixture weights do not add up" },
+  { code: "MM4002", title: "inconsistent mixture weights" },
+  { code: "MM4003", title: "unknown data format" },
+  { code: "MM4004", title: "invalid data source arguments" },
+  { code: "MM4005", title: "data source with weight 0" },
+  { code: "MM4006", title: "data source kind unknown" },
+  { code: "MM4007", title: "data mixture without sources" },
+  { code: "MM4008", title: "`mix` does not match the sources" },
+  { code: "MM5001", title: "sequence longer than the context" },
+  { code: "MM5002", title: "images leave no room for text" },
+  { code: "MM5003", title: "warm-up not shorter than the run" },
+  { code: "MM5004", title: "checkpoint interval longer than the run" },
+  { code: "MM5101", title: "sweep cannot vary this path" },
+  { code: "MM5102", title: "sweep axis without values" },
+  { code: "MM5103", title: "unknown sweep metric" },
+  { code: "MM5104", title: "sweep base is not a train" },
+  { code: "MM5105", title: "sweep grid too large" },
+];
+
+const registry = new Map<string, CodeInfo>();
+
+export function registerCodes(codes: readonly CodeInfo[]): void {
+  for (const c of codes) registry.set(c.code, c);
+}
+
+registerCodes(FRONT_END_CODES);
+registerCodes(CHECKER_CODES);
+registerCodes(PROBLEM_CODES.filter((c) => !registry.has(c.code)));
+
+export function codeInfo(code: string): CodeInfo | undefined {
+  return registry.get(code);
+}
+
+export function allCodes(): CodeInfo[] {
+  return [...registry.values()].sort((a, b) => (a.code < b.code ? -1 : 1));
+}

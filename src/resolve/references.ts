@@ -1,0 +1,114 @@
+// Checks every name a module uses: component kinds and presets in `X { ... }`, references such as
+// `model: Tiny`, bare enum words (`rms`), and flags imports that are never used.
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean, suggest } from "../diagnostics/suggest.js";
+import type { Body, Name, Value } from "../syntax/ast.js";
+import { COMPONENT_KINDS, componentKind, stdModuleOf } from "../components/registry.js";
+import { BUILTIN_CALLEES, isKnownWord } from "./builtins.js";
+import type { Module } from "./program.js";
+
+export function checkReferences(module: Module): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const used = new Set<string>();
+
+  const known = (n: Name): boolean => {
+    if (module.scope.has(n.text)) {
+      used.add(n.text);
+      return true;
+    }
+    return false;
+  };
+
+  const unknown = (n: Name, asCallee: boolean): void => {
+    const std = componentKind(n.text) ? stdModuleOf(n.text) : undefined;
+    const candidates = [...module.scope.keys(), ...(asCallee ? BUILTIN_CALLEES : [])];
+    let hint = didYouMean(n.text, candidates);
+    if (!hint && asCallee) {
+      // A misspelled kind that is not imported: suggest the kind and its import together.
+      const kind = suggest(n.text, Object.keys(COMPONENT_KINDS));
+      if (kind) hint = `did you mean \`${kind}\`? it needs \`import { ${kind} } from "${stdModuleOf(kind) ?? "std/..."}"\``;
+    }
+    out.push(
+      diagnostic({
+        code: "MM2001",
+        message: `unknown name \`${n.text}\``,
+        span: n.span,
+        label: "not declared or imported in this file",
+        help: std
+          ? `add \`import { ${n.text} } from "${std}"\` at the top of the file`
+          : (hint ?? "declare it in this file or import it"),
+      }),
+    );
+  };
+
+  const visitBody = (b: Body): void => {
+    for (const m of b.members) {
+      if (m.kind === "budget") for (const bound of m.bounds) visitValue(bound.value);
+      else visitValue(m.value);
+    }
+  };
+
+  const visitValue = (v: Value): void => {
+    switch (v.kind) {
+      case "name":
+        if (!known(v.name) && !isKnownWord(v.name.text)) unknown(v.name, false);
+        return;
+      case "component":
+        if (!known(v.callee) && !BUILTIN_CALLEES.has(v.callee.text)) unknown(v.callee, true);
+        visitBody(v.body);
+        return;
+      case "apply":
+        if (!known(v.callee) && !BUILTIN_CALLEES.has(v.callee.text)) unknown(v.callee, true);
+        v.args.forEach(visitValue);
+        return;
+      case "call":
+        if (!known(v.callee) && !BUILTIN_CALLEES.has(v.callee.text)) unknown(v.callee, true);
+        for (const a of v.args) visitValue(a.value);
+        return;
+      case "weighted":
+        visitValue(v.source);
+        return;
+      case "list":
+        v.items.forEach(visitValue);
+        return;
+      case "record":
+        visitBody(v.body);
+        return;
+      default:
+        return;
+    }
+  };
+
+  for (const d of module.ast.declarations) {
+    switch (d.kind) {
+      case "import":
+        break;
+      case "preset":
+        visitValue(d.value);
+        break;
+      default:
+        if (d.base && !known(d.base)) unknown(d.base, false);
+        visitBody(d.body);
+    }
+  }
+
+  // Standard-library files may import for their own use only; unused imports there are harmless.
+  if (!module.name.startsWith("std/")) {
+    for (const d of module.ast.declarations) {
+      if (d.kind !== "import") continue;
+      for (const n of d.names) {
+        if (used.has(n.text) || !module.scope.has(n.text) || module.declared.has(n.text)) continue;
+        out.push(
+          diagnostic({
+            code: "MM2013",
+            severity: "warning",
+            message: `\`${n.text}\` is imported but never used`,
+            span: n.span,
+            help: `remove \`${n.text}\` from the import`,
+          }),
+        );
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,287 @@
+// The syntax stage: text -> tokens -> CST -> AST, with every lexical and syntax error as a
+// diagnostic. Never throws on any input.
+import { Lexer, type IRecognitionException, type IToken } from "chevrotain";
+import { SourceFile, type Span } from "../source/source-file.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import type { SourceAst } from "./ast.js";
+import { parseTokens } from "./parser.js";
+import { describeToken } from "./messages.js";
+import { ALL_TOKENS } from "./tokens.js";
+import { AstBuilder } from "./to-ast.js";
+
+export interface ParseResult {
+  readonly source: SourceFile;
+  readonly ast: SourceAst;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+let lexer: Lexer | undefined;
+
+/** Deeper nesting than this is reported rather than risking the parser's stack. */
+export const MAX_NESTING = 64;
+
+const OPENERS: Record<string, string> = {
+  LCurly: "RCurly",
+  LBracket: "RBracket",
+  LParen: "RParen",
+};
+const CLOSER_TEXT: Record<string, string> = { RCurly: "}", RBracket: "]", RParen: ")" };
+
+export function parseSource(source: SourceFile): ParseResult {
+  lexer ??= new Lexer(ALL_TOKENS, { positionTracking: "onlyOffset", ensureOptimizations: false });
+  const lexed = lexer.tokenize(source.text);
+  const diagnostics: Diagnostic[] = [];
+
+  for (const e of lexed.errors) {
+    const ch = source.text.slice(e.offset, e.offset + e.length);
+    diagnostics.push(
+      diagnostic({
+        code: "MM1001",
+        message: `unexpected character${e.length > 1 ? "s" : ""} \`${printable(ch)}\``,
+        span: source.span(e.offset, e.offset + Math.max(1, Math.min(e.length, 40))),
+        label: "not part of the language",
+        help: "remove it; comments start with `//` and strings are written in double quotes",
+      }),
+    );
+  }
+  for (const t of (lexed.groups["errors"] ?? []) as IToken[]) {
+    diagnostics.push(
+      diagnostic({
+        code: "MM1003",
+        message: "unterminated block comment",
+        span: source.span(t.startOffset, t.startOffset + 2),
+        label: "this `/*` is never closed",
+        help: "add `*/` where the comment ends",
+      }),
+    );
+  }
+
+  const depthProblem = checkNesting(lexed.tokens, source);
+  if (depthProblem) {
+    diagnostics.push(depthProblem);
+    return {
+      source,
+      ast: { path: source.path, declarations: [], span: source.span(0, source.text.length) },
+      diagnostics,
+    };
+  }
+
+  const { cst, errors } = parseTokens(lexed.tokens);
+  diagnostics.push(...syntaxDiagnostics(errors, lexed.tokens, source));
+
+  const builder = new AstBuilder(source, (lexed.groups["docs"] ?? []) as IToken[]);
+  const ast = builder.file(cst);
+  diagnostics.push(...builder.diagnostics);
+  const strays = (cst.children["Stray"] ?? []).filter((t): t is IToken => "image" in t);
+  diagnostics.push(...strayDiagnostics(strays, ast, errors, source));
+  return { source, ast, diagnostics };
+}
+
+/**
+ * Tokens at the top level that start no declaration, grouped into runs: one error per run,
+ * unless a syntax error just before it already explains it (recovery left the rest over).
+ */
+function strayDiagnostics(
+  strays: IToken[],
+  ast: SourceAst,
+  errors: IRecognitionException[],
+  source: SourceFile,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const declStarts = ast.declarations.map((d) => d.span.start).sort((a, b) => a - b);
+  const errorOffsets = errors.map((e) =>
+    Number.isNaN(e.token.startOffset) ? source.text.length : e.token.startOffset,
+  );
+  let i = 0;
+  while (i < strays.length) {
+    const first = strays[i]!;
+    let last = first;
+    const nextDecl = declStarts.find((d) => d > first.startOffset) ?? Infinity;
+    while (i + 1 < strays.length && strays[i + 1]!.startOffset < nextDecl) last = strays[++i]!;
+    i++;
+    const prevDeclEnd = Math.max(
+      0,
+      ...ast.declarations.filter((d) => d.span.end <= first.startOffset).map((d) => d.span.end),
+    );
+    if (errorOffsets.some((o) => o >= prevDeclEnd && o <= first.startOffset)) continue;
+    out.push(
+      diagnostic({
+        code: "MM1103",
+        message: `expected a declaration, found ${describeToken(first)}`,
+        span: source.span(first.startOffset, first.startOffset + first.image.length),
+        label: "a declaration cannot start here",
+        ...(last !== first
+          ? {
+              notes: [`everything up to line ${source.position(last.startOffset).line} is skipped`],
+            }
+          : {}),
+        help: "start a declaration with `import`, `model`, `data`, `train`, `sweep`, `encoder`, `connector`, `llm` or `moe`",
+      }),
+    );
+  }
+  return out;
+}
+
+function printable(s: string): string {
+  return [...s]
+    .slice(0, 12)
+    .map((c) => {
+      const code = c.codePointAt(0) ?? 0;
+      return code < 32 || code === 0x7f || code === 0xfffd ? `\\u{${code.toString(16)}}` : c;
+    })
+    .join("");
+}
+
+function checkNesting(tokens: readonly IToken[], source: SourceFile): Diagnostic | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name in OPENERS) {
+      depth++;
+      if (depth > MAX_NESTING) {
+        return diagnostic({
+          code: "MM1104",
+          message: `brackets are nested more than ${MAX_NESTING} deep`,
+          span: source.span(t.startOffset, t.startOffset + 1),
+          label: `nesting level ${depth} starts here`,
+          help: "flatten the value: specs never need this much nesting",
+        });
+      }
+    } else if (name in CLOSER_TEXT) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+}
+
+function syntaxDiagnostics(
+  errors: IRecognitionException[],
+  tokens: readonly IToken[],
+  source: SourceFile,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<number>();
+  for (const e of errors) {
+    const span = tokenSpan(e.token, source);
+    // Recovery can report twice at one place; the first report is the useful one.
+    if (seen.has(span.start)) continue;
+    seen.add(span.start);
+    const unclosed =
+      e.name === "MismatchedTokenException" ? unclosedOpener(e, tokens, source) : undefined;
+    if (unclosed) {
+      out.push(unclosed);
+      continue;
+    }
+    const topLevel = e.name === "NotAllInputParsedException";
+    out.push(
+      diagnostic({
+        code: topLevel ? "MM1103" : "MM1101",
+        message: e.message,
+        span,
+        label: topLevel ? "a declaration cannot start here" : "unexpected here",
+        help: topLevel
+          ? "start a declaration with `import`, `model`, `data`, `train`, `sweep`, `encoder`, `connector`, `llm` or `moe`"
+          : helpFor(e),
+      }),
+    );
+  }
+  return out;
+}
+
+function helpFor(e: IRecognitionException): string {
+  const rules = e.context.ruleStack;
+  const rule = rules[rules.length - 1] ?? "";
+  if (rule === "member" || rule === "body" || rule === "path" || rule === "field")
+    return "fields are written `name: value`, separated by commas or new lines";
+  if (rule === "value")
+    return 'write a value such as `128`, `"text"`, `rms`, `[1, 2]` or `ViT { patch: 16 }`';
+  if (rule === "bound") return "write a bound such as `params <= 20M`";
+  if (rule === "importDecl") return 'write `import { Name } from "std/encoders"`';
+  return "check the punctuation just before this point";
+}
+
+/**
+ * When the parser wanted a closing delimiter, name the construct that it closes:
+ * "expected `}` to close `model Tiny`", with a secondary label on the opener.
+ */
+function unclosedOpener(
+  e: IRecognitionException,
+  tokens: readonly IToken[],
+  source: SourceFile,
+): Diagnostic | undefined {
+  const expected = /^expected `([}\])])`/.exec(e.message)?.[1];
+  if (!expected) return undefined;
+  if (e.token.tokenType.name === "Comma") {
+    return diagnostic({
+      code: "MM1101",
+      message: "unexpected `,`",
+      span: tokenSpan(e.token, source),
+      label: "an extra comma",
+      help: "remove this comma: items are separated by one comma or a new line",
+    });
+  }
+  const at = Number.isNaN(e.token.startOffset) ? source.text.length : e.token.startOffset;
+  const stack: IToken[] = [];
+  for (const t of tokens) {
+    if (t.startOffset >= at) break;
+    const name = t.tokenType.name;
+    if (name in OPENERS) stack.push(t);
+    else if (name in CLOSER_TEXT) stack.pop();
+  }
+  const opener = stack[stack.length - 1];
+  if (!opener || CLOSER_TEXT[OPENERS[opener.tokenType.name] ?? ""] !== expected) return undefined;
+  const what = describeOpener(opener, tokens);
+  return diagnostic({
+    code: "MM1102",
+    message: `expected \`${expected}\` to close ${what}`,
+    span: tokenSpan(e.token, source),
+    label: `found ${describeToken(e.token)}`,
+    secondary: [
+      {
+        span: source.span(opener.startOffset, opener.startOffset + 1),
+        message: `${what} opens here`,
+      },
+    ],
+    help: `add \`${expected}\` to close ${what} before ${describeToken(e.token)}`,
+  });
+}
+
+function describeOpener(opener: IToken, tokens: readonly IToken[]): string {
+  const i = tokens.indexOf(opener);
+  const prev = tokens[i - 1];
+  const prev2 = tokens[i - 2];
+  const prev3 = tokens[i - 3];
+  if (
+    prev &&
+    prev.tokenType.name === "Identifier" &&
+    prev2 &&
+    /^Kw_(model|data|train|sweep)$/.test(prev2.tokenType.name)
+  )
+    return `\`${prev2.image} ${prev.image}\``;
+  if (
+    prev &&
+    prev2 &&
+    prev2.tokenType.name === "Equals" &&
+    prev3?.tokenType.name === "Identifier"
+  ) {
+    const kw = tokens[i - 4];
+    if (kw?.image === "model") return `\`model ${prev3.image}\``;
+    return `\`${prev.image} { ... }\``;
+  }
+  if (prev?.tokenType.name === "Kw_budget") return "the `budget` block";
+  if (prev?.tokenType.name === "Identifier") {
+    const brackets = opener.image === "{" ? " { ... }" : opener.image === "[" ? "[...]" : "(...)";
+    return `\`${prev.image}${brackets}\``;
+  }
+  if (prev?.tokenType.name === "Colon" && prev2) return `the value of \`${prev2.image}\``;
+  return opener.image === "[" ? "the list" : opener.image === "(" ? "the arguments" : "the record";
+}
+
+function tokenSpan(t: IToken, source: SourceFile): Span {
+  if (Number.isNaN(t.startOffset) || t.tokenType.name === "EOF")
+    return source.span(source.text.length, source.text.length);
+  return source.span(t.startOffset, t.startOffset + t.image.length);
+}
+
+/** Convenience for tests and tools: parse a string as a file. */
+export function parseText(text: string, path = "<input>"): ParseResult {
+  return parseSource(new SourceFile(path, text));
+}

@@ -1,0 +1,3 @@
+import { M } from "./import-cycle.mm"
+
+model A = M {}

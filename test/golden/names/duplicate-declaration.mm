@@ -1,0 +1,7 @@
+data Mix {
+  text: 100% jsonl("t.jsonl")
+}
+
+data Mix {
+  text: 100% jsonl("u.jsonl")
+}

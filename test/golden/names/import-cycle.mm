@@ -1,0 +1,3 @@
+import { A } from "./_cycle-b.mm"
+
+model M = A {}

@@ -1,0 +1,3 @@
+model M {
+  vision: ViT { patch: 8 }
+}

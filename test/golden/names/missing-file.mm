@@ -1,0 +1,4 @@
+import { Base } from "./does-not-exist.mm"
+import { X } from "lib/parts"
+
+model M = Base {}

@@ -1,0 +1,6 @@
+import { ViT, CAbstractr } from "std/connectors"
+
+model M {
+  connector: CAbstractr { tokens: 16 }
+  vision: ViT {}
+}

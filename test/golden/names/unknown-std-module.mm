@@ -1,0 +1,5 @@
+import { ViT } from "std/encoder"
+
+model M {
+  vision: ViT {}
+}

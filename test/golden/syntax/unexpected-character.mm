@@ -1,0 +1,3 @@
+model Tiny {
+  image: Image[3, 64, 64] @
+}

@@ -1,0 +1,3 @@
+data D {
+  text: 10% jsonl("data/text.jsonl)
+}
