@@ -97,7 +97,8 @@ export function checkReferences(module: Module): Diagnostic[] {
     for (const d of module.ast.declarations) {
       if (d.kind !== "import") continue;
       for (const n of d.names) {
-        if (used.has(n.text) || !module.scope.has(n.text) || module.declared.has(n.text)) continue;
+        const sym = module.scope.get(n.text);
+        if (used.has(n.text) || !sym || sym.kind === "unresolved" || module.declared.has(n.text)) continue;
         out.push(
           diagnostic({
             code: "MM2013",

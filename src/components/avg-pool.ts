@@ -1,0 +1,66 @@
+// AvgPool: MM1's average-pooling connector: adaptive average pooling of the square patch grid to
+// sqrt(tokens) x sqrt(tokens), then one linear layer from the encoder width to the LLM width.
+import { linear, linearFlops } from "./blocks.js";
+import {
+  IN_FIELD,
+  OUT_FIELD,
+  TOKENS_FIELD,
+  checkPooling,
+  resolveConnectorIo,
+} from "./connector-io.js";
+import { getInt, readFields } from "./fields.js";
+import type {
+  ComponentKind,
+  Config,
+  FieldSpec,
+  ResolveContext,
+  ResolveResult,
+  WeightTensor,
+} from "./types.js";
+
+const FIELDS: readonly FieldSpec[] = [TOKENS_FIELD, IN_FIELD, OUT_FIELD];
+
+function resolve(config: Config, context: ResolveContext): ResolveResult {
+  const { fields, problems } = readFields(FIELDS, config);
+  if (problems.length > 0) return { ok: false, problems };
+  const io = resolveConnectorIo(fields, context);
+  const tokens = fields["tokens"] as number;
+  const pool = checkPooling(io.input, tokens, "AvgPool");
+  const found = [...io.problems, ...pool.problems];
+  if (found.length > 0) return { ok: false, problems: found };
+  return {
+    ok: true,
+    config: fields,
+    output: { tokens, width: fields["out"] as number, grid: [pool.side, pool.side] },
+    inferred: io.inferred,
+    assumed: io.assumed,
+    warnings: [],
+  };
+}
+
+/** Tensors: `proj` [in, out] with bias. */
+function manifest(c: Config): WeightTensor[] {
+  return linear("proj", getInt(c, "in"), getInt(c, "out"), true);
+}
+
+/** Per image: the projection of each output token (pooling's additions are not counted). */
+function flops(c: Config): number {
+  return getInt(c, "tokens") * linearFlops(getInt(c, "in"), getInt(c, "out"));
+}
+
+/** Per image: the pooled tokens (the projection's input). */
+function activations(c: Config): number {
+  return getInt(c, "tokens") * getInt(c, "in");
+}
+
+export const avgPool: ComponentKind = {
+  name: "AvgPool",
+  role: "connector",
+  doc: "Average pooling of the patch grid to sqrt(`tokens`) x sqrt(`tokens`), then a linear layer into the language model width.",
+  fields: FIELDS,
+  resolve,
+  manifest,
+  costUnit: "image",
+  flops,
+  activations,
+};

@@ -1,0 +1,187 @@
+// CAbstractor: Honeybee's convolutional connector (MM1's choice): a learned positional embedding on
+// the patch grid, a stage of `depth` RegNet bottleneck blocks, adaptive average pooling to
+// sqrt(tokens) x sqrt(tokens), a second stage, then an `mlp_depth`-layer MLP into the LLM width.
+import { linear, linearFlops, matrix, norm, under, zeros } from "./blocks.js";
+import {
+  IN_FIELD,
+  OUT_FIELD,
+  TOKENS_FIELD,
+  checkPooling,
+  resolveConnectorIo,
+} from "./connector-io.js";
+import { POS_INT, dflt, getBool, getInt, inferred, readFields } from "./fields.js";
+import type {
+  ComponentKind,
+  Config,
+  FieldSpec,
+  ResolveContext,
+  ResolveResult,
+  WeightTensor,
+} from "./types.js";
+
+/**
+ * One block is timm's RegNet `Bottleneck` as Honeybee configures it (SiLU, LayerNorm over channels,
+ * bottleneck ratio 1, group size 1, squeeze-excite ratio 0.25), for `cin` -> `c` channels:
+ *   conv1 1x1 cin->c (no bias) + norm; conv2 3x3 depthwise c (no bias) + norm;
+ *   squeeze-excite c -> round(cin / 4) -> c (1x1 convs with biases); conv3 1x1 c->c (no bias) + norm;
+ *   shortcut 1x1 cin->c (no bias) + norm only when cin != c; SiLU after the sum.
+ * Parameters: cin*c + 9c + 2*c*se + se + c + c*c + 6c (+ cin*c + 2c with the shortcut).
+ */
+export const SE_RATIO = 0.25;
+
+const FIELDS: readonly FieldSpec[] = [
+  TOKENS_FIELD,
+  {
+    name: "depth",
+    doc: "bottleneck blocks in each of the two stages (0: average pooling plus the MLP)",
+    type: { kind: "int", min: 0 },
+    default: dflt(3),
+  },
+  {
+    name: "hidden",
+    doc: "width of the conv blocks (Honeybee: 1024 with the 1024-wide CLIP ViT-L)",
+    type: POS_INT,
+    default: inferred("`in`"),
+  },
+  {
+    name: "mlp_depth",
+    doc: "linear layers in the final MLP (SiLU between them)",
+    type: POS_INT,
+    default: dflt(2),
+  },
+  {
+    name: "pos_embed",
+    doc: "a learned positional embedding added to the patch tokens",
+    type: { kind: "bool" },
+    default: dflt(true),
+  },
+  IN_FIELD,
+  OUT_FIELD,
+];
+
+function resolve(config: Config, context: ResolveContext): ResolveResult {
+  const { fields, problems } = readFields(FIELDS, config);
+  if (problems.length > 0) return { ok: false, problems };
+  const io = resolveConnectorIo(fields, context);
+  const tokens = fields["tokens"] as number;
+  const pool = checkPooling(io.input, tokens, "CAbstractor");
+  const found = [...io.problems, ...pool.problems];
+  if (found.length > 0) return { ok: false, problems: found };
+  const inferredFrom = { ...io.inferred };
+  if (fields["hidden"] === undefined) {
+    fields["hidden"] = fields["in"] as number;
+    inferredFrom["hidden"] = "`in`";
+  }
+  return {
+    ok: true,
+    config: fields,
+    output: { tokens, width: fields["out"] as number, grid: [pool.side, pool.side] },
+    inferred: inferredFrom,
+    assumed: io.assumed,
+    warnings: [],
+  };
+}
+
+/** Python's `round` (half to even), which timm uses for the squeeze-excite width. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+function block(cin: number, c: number): WeightTensor[] {
+  const se = roundHalfEven(cin * SE_RATIO);
+  const out: WeightTensor[] = [
+    matrix("conv1.weight", [1, 1, cin, c]),
+    ...norm("norm1", c, "layer"),
+    matrix("conv2.weight", [3, 3, c, 1]),
+    ...norm("norm2", c, "layer"),
+    matrix("se.fc1.weight", [1, 1, c, se]),
+    zeros("se.fc1.bias", [se]),
+    matrix("se.fc2.weight", [1, 1, se, c]),
+    zeros("se.fc2.bias", [c]),
+    matrix("conv3.weight", [1, 1, c, c]),
+    ...norm("norm3", c, "layer"),
+  ];
+  if (cin !== c)
+    out.push(matrix("shortcut.weight", [1, 1, cin, c]), ...norm("shortcut_norm", c, "layer"));
+  return out;
+}
+
+function stage(name: string, depth: number, cin: number, c: number): WeightTensor[] {
+  const out: WeightTensor[] = [];
+  for (let i = 0; i < depth; i++) out.push(...under(`${name}.${i}`, block(i === 0 ? cin : c, c)));
+  return out;
+}
+
+/**
+ * Tensors: `pos_embed` [grid tokens, in], `stage1.<i>.*` and `stage2.<i>.*` (blocks as above; conv
+ * filters in tfjs layout [kh, kw, in, out], depthwise [3, 3, c, 1]), `readout.<j>` linears with
+ * biases: [hidden, out] first ([in, out] when `depth` is 0), then [out, out].
+ */
+function manifest(c: Config): WeightTensor[] {
+  const inW = getInt(c, "in");
+  const hidden = getInt(c, "hidden");
+  const depth = getInt(c, "depth");
+  const outW = getInt(c, "out");
+  const out: WeightTensor[] = [];
+  if (getBool(c, "pos_embed"))
+    out.push({ ...matrix("pos_embed", [getInt(c, "in_tokens"), inW]), decay: false });
+  out.push(...stage("stage1", depth, inW, hidden), ...stage("stage2", depth, hidden, hidden));
+  const readIn = depth > 0 ? hidden : inW;
+  for (let j = 0; j < getInt(c, "mlp_depth"); j++)
+    out.push(...linear(`readout.${j}`, j === 0 ? readIn : outW, outW, true));
+  return out;
+}
+
+function blockFlops(positions: number, cin: number, c: number): number {
+  const se = roundHalfEven(cin * SE_RATIO);
+  const perPosition =
+    linearFlops(cin, c) + 2 * 9 * c + linearFlops(c, c) + (cin !== c ? linearFlops(cin, c) : 0);
+  return positions * perPosition + linearFlops(c, se) + linearFlops(se, c);
+}
+
+function stagesCost(
+  c: Config,
+  each: (positions: number, cin: number, cout: number) => number,
+): number {
+  const depth = getInt(c, "depth");
+  const hidden = getInt(c, "hidden");
+  const before = getInt(c, "grid_h") * getInt(c, "grid_w");
+  const after = getInt(c, "tokens");
+  let total = 0;
+  for (let i = 0; i < depth; i++) total += each(before, i === 0 ? getInt(c, "in") : hidden, hidden);
+  for (let i = 0; i < depth; i++) total += each(after, hidden, hidden);
+  return total;
+}
+
+/** Per image: both conv stages at their grid sizes, then the MLP on each output token. */
+function flops(c: Config): number {
+  const outW = getInt(c, "out");
+  const readIn = getInt(c, "depth") > 0 ? getInt(c, "hidden") : getInt(c, "in");
+  const mlp = linearFlops(readIn, outW) + (getInt(c, "mlp_depth") - 1) * linearFlops(outW, outW);
+  return stagesCost(c, blockFlops) + getInt(c, "tokens") * mlp;
+}
+
+/** Per image: each block keeps its input and about six tensors of its width per position. */
+function activations(c: Config): number {
+  const outW = getInt(c, "out");
+  const readIn = getInt(c, "depth") > 0 ? getInt(c, "hidden") : getInt(c, "in");
+  const mlp = readIn + 2 * (getInt(c, "mlp_depth") - 1) * outW;
+  const input = getInt(c, "grid_h") * getInt(c, "grid_w") * getInt(c, "in");
+  return input + stagesCost(c, (n, cin, cout) => n * (cin + 6 * cout)) + getInt(c, "tokens") * mlp;
+}
+
+export const cAbstractor: ComponentKind = {
+  name: "CAbstractor",
+  role: "connector",
+  doc: "Honeybee's C-Abstractor: conv blocks on the patch grid, adaptive average pooling to sqrt(`tokens`) x sqrt(`tokens`), more conv blocks, then an MLP into the language model width.",
+  fields: FIELDS,
+  resolve,
+  manifest,
+  costUnit: "image",
+  flops,
+  activations,
+};

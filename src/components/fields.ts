@@ -1,0 +1,234 @@
+// Reading a config against a kind's field schema: apply fixed defaults, check value kinds and
+// ranges, normalise `mlp` ints; plus typed accessors the kinds use on resolved configs.
+import type {
+  Config,
+  ConfigValue,
+  FieldSpec,
+  FieldType,
+  MlpFn,
+  MlpValue,
+  Problem,
+} from "./types.js";
+
+/** A mutable field record while a kind fills in its config. */
+export type FieldRecord = Record<string, ConfigValue>;
+
+export function isMlpValue(v: ConfigValue | undefined): v is MlpValue {
+  // Exactly the two keys: a nested config that happens to have `fn` and `hidden` is not a call.
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 2 &&
+    typeof (v as { fn?: unknown }).fn === "string" &&
+    typeof (v as { hidden?: unknown }).hidden === "number"
+  );
+}
+
+export function isConfig(v: ConfigValue | undefined): v is Config {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !isMlpValue(v);
+}
+
+function describeType(t: FieldType): string {
+  switch (t.kind) {
+    case "int":
+      return t.words ? `an integer or ${t.words.map((w) => `\`${w}\``).join(", ")}` : "an integer";
+    case "number":
+      return "a number";
+    case "bool":
+      return "`true` or `false`";
+    case "enum":
+      return `one of ${t.words.map((w) => `\`${w}\``).join(", ")}`;
+    case "string":
+      return "a string";
+    case "mlp":
+      return `an mlp like \`${t.fns[0] ?? "gelu"}(3072)\`${t.plain ? " or a plain integer" : ""}`;
+    case "component":
+      return `a \`${t.component}\` component`;
+    case "list":
+      return `a list of ${t.of === "int" ? "integers" : "numbers"}`;
+  }
+}
+
+function rangeText(min?: number, max?: number, exclusiveMin?: number): string {
+  const parts: string[] = [];
+  if (exclusiveMin !== undefined) parts.push(`greater than ${exclusiveMin}`);
+  if (min !== undefined) parts.push(`at least ${min}`);
+  if (max !== undefined) parts.push(`at most ${max}`);
+  return parts.join(" and ");
+}
+
+/**
+ * Check one written value against its field type; returns a problem or undefined. Also returns
+ * the normalised value (`mlp: 4096` -> `gelu(4096)`, `every: all` stays the word).
+ */
+export function checkFieldValue(
+  spec: FieldSpec,
+  value: ConfigValue,
+  path: string = spec.name,
+): { value: ConfigValue; problem?: Problem } {
+  const t = spec.type;
+  const wrong = (): { value: ConfigValue; problem: Problem } => ({
+    value,
+    problem: {
+      code: "MM2009",
+      severity: "error",
+      message: `\`${path}\` must be ${describeType(t)}`,
+      fields: [path],
+    },
+  });
+  const outOfRange = (n: number, min?: number, max?: number, exMin?: number) => ({
+    value,
+    problem: {
+      code: "MM2010",
+      severity: "error" as const,
+      message: `\`${path}\` is ${n}, but it must be ${rangeText(min, max, exMin)}`,
+      fields: [path],
+    },
+  });
+  switch (t.kind) {
+    case "int": {
+      if (typeof value === "string" && t.words?.includes(value)) return { value };
+      if (typeof value !== "number") return wrong();
+      if (!Number.isInteger(value)) {
+        return {
+          value,
+          problem: {
+            code: "MM2009",
+            severity: "error",
+            message: `\`${path}\` must be a whole number, not ${value}`,
+            fields: [path],
+          },
+        };
+      }
+      if ((t.min !== undefined && value < t.min) || (t.max !== undefined && value > t.max))
+        return outOfRange(value, t.min, t.max);
+      return { value };
+    }
+    case "number": {
+      if (typeof value !== "number" || !Number.isFinite(value)) return wrong();
+      if (
+        (t.min !== undefined && value < t.min) ||
+        (t.max !== undefined && value > t.max) ||
+        (t.exclusiveMin !== undefined && value <= t.exclusiveMin)
+      )
+        return outOfRange(value, t.min, t.max, t.exclusiveMin);
+      return { value };
+    }
+    case "bool":
+      return typeof value === "boolean" ? { value } : wrong();
+    case "enum":
+    case "string":
+      if (typeof value !== "string") return wrong();
+      if (t.kind === "enum" && !t.words.includes(value)) return wrong();
+      return { value };
+    case "mlp": {
+      if (typeof value === "number" && t.plain !== undefined) {
+        if (!Number.isInteger(value) || value < 1) return outOfRange(value, 1);
+        const normal: MlpValue = { fn: t.plain, hidden: value };
+        return { value: normal };
+      }
+      if (!isMlpValue(value) || !t.fns.includes(value.fn)) return wrong();
+      if (!Number.isInteger(value.hidden) || value.hidden < 1) return outOfRange(value.hidden, 1);
+      return { value };
+    }
+    case "component":
+      return isConfig(value) ? { value } : wrong();
+    case "list": {
+      if (!Array.isArray(value)) return wrong();
+      const items = value as readonly ConfigValue[];
+      const bad = items.some(
+        (x) => typeof x !== "number" || (t.of === "int" && !Number.isInteger(x)),
+      );
+      if (bad || (t.length !== undefined && items.length !== t.length)) return wrong();
+      return { value };
+    }
+  }
+}
+
+/**
+ * Apply fixed defaults and check every written field. Fields not in the schema are left out (the
+ * checker reports unknown fields). Inferred and absent fields stay missing for the kind to fill.
+ */
+export function readFields(
+  specs: readonly FieldSpec[],
+  config: Config,
+): { fields: FieldRecord; problems: Problem[] } {
+  const fields: FieldRecord = {};
+  const problems: Problem[] = [];
+  for (const spec of specs) {
+    const written = config[spec.name];
+    if (written === undefined) {
+      if (spec.default.kind === "value") fields[spec.name] = spec.default.value;
+      continue;
+    }
+    const checked = checkFieldValue(spec, written);
+    if (checked.problem) problems.push(checked.problem);
+    else fields[spec.name] = checked.value;
+  }
+  return { fields, problems };
+}
+
+/** Internal-error guard: a resolved config lacks a field the kind itself put there. */
+function broken(name: string, want: string): never {
+  throw new Error(`internal: resolved config field \`${name}\` is not ${want}`);
+}
+
+export function getInt(c: Config, name: string): number {
+  const v = c[name];
+  return typeof v === "number" ? v : broken(name, "a number");
+}
+
+export function getOptInt(c: Config, name: string): number | undefined {
+  const v = c[name];
+  if (v === undefined) return undefined;
+  return typeof v === "number" ? v : broken(name, "a number");
+}
+
+export function getBool(c: Config, name: string): boolean {
+  const v = c[name];
+  return typeof v === "boolean" ? v : broken(name, "a boolean");
+}
+
+export function getWord<W extends string>(c: Config, name: string, words: readonly W[]): W {
+  const v = c[name];
+  return typeof v === "string" && (words as readonly string[]).includes(v)
+    ? (v as W)
+    : broken(name, `one of ${words.join(", ")}`);
+}
+
+export function getMlp(c: Config, name: string): MlpValue {
+  const v = c[name];
+  return isMlpValue(v) ? v : broken(name, "an mlp value");
+}
+
+export function getConfig(c: Config, name: string): Config | undefined {
+  const v = c[name];
+  if (v === undefined) return undefined;
+  return isConfig(v) ? v : broken(name, "a component");
+}
+
+export function getInts(c: Config, name: string): number[] {
+  const v = c[name];
+  if (!Array.isArray(v)) return broken(name, "a list");
+  return (v as readonly ConfigValue[]).map((x) =>
+    typeof x === "number" ? x : broken(name, "ints"),
+  );
+}
+
+export const MLP_FNS: readonly MlpFn[] = ["gelu", "swiglu", "relu"];
+
+/** Shorthand for a fixed default. */
+export function dflt(value: ConfigValue): FieldSpec["default"] {
+  return { kind: "value", value };
+}
+
+/** Shorthand for an inferred field. */
+export function inferred(from: string): FieldSpec["default"] {
+  return { kind: "inferred", from };
+}
+
+export const ABSENT: FieldSpec["default"] = { kind: "absent" };
+
+/** A positive integer field type. */
+export const POS_INT: FieldType = { kind: "int", min: 1 };

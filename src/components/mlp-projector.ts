@@ -1,0 +1,83 @@
+// MLPProjector: LLaVA-1.5's connector: two linear layers with a GELU between them, applied to
+// every patch token, so the token count stays the encoder's.
+import { linear, linearFlops } from "./blocks.js";
+import { IN_FIELD, OUT_FIELD, resolveConnectorIo } from "./connector-io.js";
+import { POS_INT, getInt, inferred, readFields } from "./fields.js";
+import type {
+  ComponentKind,
+  Config,
+  FieldSpec,
+  ResolveContext,
+  ResolveResult,
+  WeightTensor,
+} from "./types.js";
+
+const FIELDS: readonly FieldSpec[] = [
+  IN_FIELD,
+  OUT_FIELD,
+  {
+    name: "hidden",
+    doc: "width between the two layers",
+    type: POS_INT,
+    default: inferred("`out`"),
+  },
+];
+
+function resolve(config: Config, context: ResolveContext): ResolveResult {
+  const { fields, problems } = readFields(FIELDS, config);
+  if (problems.length > 0) return { ok: false, problems };
+  const io = resolveConnectorIo(fields, context);
+  if (io.problems.length > 0) return { ok: false, problems: io.problems };
+  const inferredFrom = { ...io.inferred };
+  if (fields["hidden"] === undefined) {
+    fields["hidden"] = fields["out"] as number;
+    inferredFrom["hidden"] = "`out`";
+  }
+  const output = {
+    tokens: io.input.tokens,
+    width: fields["out"] as number,
+    ...(io.input.grid === undefined ? {} : { grid: io.input.grid }),
+  };
+  return {
+    ok: true,
+    config: fields,
+    output,
+    inferred: inferredFrom,
+    assumed: io.assumed,
+    warnings: [],
+  };
+}
+
+/** Tensors: `fc1` [in, hidden] and `fc2` [hidden, out], both with biases. */
+function manifest(c: Config): WeightTensor[] {
+  const hidden = getInt(c, "hidden");
+  return [
+    ...linear("fc1", getInt(c, "in"), hidden, true),
+    ...linear("fc2", hidden, getInt(c, "out"), true),
+  ];
+}
+
+function flops(c: Config): number {
+  const hidden = getInt(c, "hidden");
+  return (
+    getInt(c, "in_tokens") *
+    (linearFlops(getInt(c, "in"), hidden) + linearFlops(hidden, getInt(c, "out")))
+  );
+}
+
+/** Per image: the input of `fc1`, the GELU input and the input of `fc2`, for every token. */
+function activations(c: Config): number {
+  return getInt(c, "in_tokens") * (getInt(c, "in") + 2 * getInt(c, "hidden"));
+}
+
+export const mlpProjector: ComponentKind = {
+  name: "MLPProjector",
+  role: "connector",
+  doc: "LLaVA-1.5's two-layer MLP with GELU: maps every patch token into the language model width and keeps the token count.",
+  fields: FIELDS,
+  resolve,
+  manifest,
+  costUnit: "image",
+  flops,
+  activations,
+};
