@@ -79,15 +79,32 @@ function holds(value: number, op: Bound["op"], limit: number): boolean {
   }
 }
 
+/** Words people reach for that are too far from the quantity's name for a spelling hint. */
+const ALIASES: ReadonlyMap<string, Quantity> = new Map<string, Quantity>([
+  ["parameters", "params"],
+  ["param_count", "params"],
+  ["active_parameters", "active_params"],
+  ["active", "active_params"],
+  ["memory", "train_memory"],
+  ["training_memory", "train_memory"],
+  ["flops", "flops_per_token"],
+  ["tokens", "image_tokens"],
+  ["vision_params", "params.vision"],
+  ["connector_params", "params.connector"],
+  ["llm_params", "params.llm"],
+]);
+
 /** The quantity a bound names, or undefined after reporting an unknown one. */
 export function boundQuantity(ctx: CheckContext, b: Bound): Quantity | undefined {
   const q = pathText(b.path);
   if ((QUANTITIES as readonly string[]).includes(q)) return q as Quantity;
-  const hint = didYouMean(q, QUANTITIES);
+  const alias = ALIASES.get(q);
+  const hint = alias ? `did you mean \`${alias}\`?` : didYouMean(q, QUANTITIES);
+  const last = b.path[b.path.length - 1]!;
   ctx.report({
     code: "MM3001",
     message: `unknown budget quantity \`${q}\``,
-    span: b.path[0]!.span,
+    span: { ...b.path[0]!.span, end: last.span.end },
     notes: [`budgets can bound ${QUANTITIES.map((x) => `\`${x}\``).join(", ")}`],
     help: hint ?? "bound one of the quantities listed above",
   });
@@ -180,9 +197,34 @@ function breakdown(q: Quantity, s: BudgetSubject): string[] {
 }
 
 function show(q: Quantity, n: number): string {
-  return q === "train_memory"
-    ? `${humanBytes(n)} (${formatCount(n)} bytes)`
-    : `${formatCount(n)} (${humanCount(n)})`;
+  if (q === "train_memory") return `${humanBytes(n)} (${formatCount(n)} bytes)`;
+  return n < 1000 ? formatCount(n) : `${formatCount(n)} (${humanCount(n)})`;
+}
+
+/** What to change: the largest contributor to the quantity, or the bound itself. */
+function overHelp(q: Quantity, b: Bound, value: number, s: BudgetSubject, owner: string): string {
+  if (b.op === "==")
+    return `change the model so that \`${q}\` is exactly the bound, or write \`${q} == ${q === "train_memory" ? ceilBytes(value) : value}\``;
+  if (!b.op.startsWith("<")) return "make the model larger, or lower the bound";
+  const least = q === "train_memory" ? ceilBytes(value) : ceilCount(value);
+  const raise =
+    owner === s.modelName
+      ? `raise the bound to at least \`${least}\``
+      : `give \`model ${s.modelName}\` its own \`budget { ${q} <= ${least} }\``;
+  if (q === "train_memory" && s.memory) {
+    const m = s.memory.detail;
+    const share = Math.round((m.activations / m.total) * 100);
+    return `lower \`batch\` or \`sequence\` in \`train ${s.memory.train}\` (activations are ${share}% of it), use \`precision: bf16\`, or ${raise}`;
+  }
+  if (q === "params" || q === "active_params") {
+    const field = q === "active_params" ? "activeParams" : "params";
+    const p = s.summary.parts;
+    const parts = [p.vision, p.connector, p.llm].filter((x) => x !== undefined);
+    const top = parts.reduce((a, x) => (x[field] > a[field] ? x : a));
+    return `make a part smaller (the largest is \`${top.part}\`, ${humanCount(top[field])}), or ${raise}`;
+  }
+  if (q.startsWith("params.")) return `make \`${q.slice("params.".length)}\` smaller, or ${raise}`;
+  return `make the model smaller, or ${raise}`;
 }
 
 /** Checks bounds against one subject; `train_memory` bounds only when a train is given. */
@@ -204,9 +246,7 @@ export function checkBounds(ctx: CheckContext, bounds: readonly BoundEntry[], s:
         ...breakdown(q, s),
         ...(owner !== s.modelName ? [`\`model ${s.modelName}\` inherits this bound from \`model ${owner}\`; a \`budget\` in the variant that bounds \`${q}\` replaces it`] : []),
       ],
-      help: b.op.startsWith("<")
-        ? `make a part smaller, or raise the bound to at least \`${q === "train_memory" ? ceilBytes(value) : ceilCount(value)}\``
-        : "make the model larger, or lower the bound",
+      help: overHelp(q, b, value, s, owner),
     });
   }
 }

@@ -4,6 +4,7 @@ import type { Io } from "./output.js";
 import { checkCommand } from "./commands/check.js";
 import { explainCommand } from "./commands/explain.js";
 import { infoCommand } from "./commands/info.js";
+import { dataCommand } from "./commands/data.js";
 
 export interface Command {
   readonly name: string;
@@ -12,7 +13,12 @@ export interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [checkCommand, infoCommand, explainCommand];
+export const COMMANDS: readonly Command[] = [
+  checkCommand,
+  infoCommand,
+  dataCommand,
+  explainCommand,
+];
 
 export function commandUsage(cmd: Command): string {
   return `mmc ${cmd.name} — ${cmd.summary}\n\n${cmd.usage.trimEnd()}\n`;

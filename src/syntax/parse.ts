@@ -28,7 +28,7 @@ const OPENERS: Record<string, string> = {
 const CLOSER_TEXT: Record<string, string> = { RCurly: "}", RBracket: "]", RParen: ")" };
 
 export function parseSource(source: SourceFile): ParseResult {
-  lexer ??= new Lexer(ALL_TOKENS, { positionTracking: "onlyOffset", ensureOptimizations: false });
+  lexer ??= new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: false });
   const lexed = lexer.tokenize(source.text);
   const diagnostics: Diagnostic[] = [];
 

@@ -14,6 +14,8 @@ class MmParser extends CstParser {
   constructor() {
     super(T.ALL_TOKENS, {
       recoveryEnabled: true,
+      // Each CST node records its offsets, so the AST step gets spans without walking subtrees.
+      nodeLocationTracking: "onlyOffset",
       maxLookahead: 3,
       errorMessageProvider: messageProvider,
     });

@@ -321,6 +321,10 @@ export class AstBuilder {
   }
 
   private nodeSpan(cst: CstNode): Span {
+    const loc = cst.location;
+    if (loc && Number.isFinite(loc.startOffset) && loc.endOffset !== undefined && Number.isFinite(loc.endOffset)) {
+      return this.source.span(loc.startOffset, loc.endOffset + 1);
+    }
     let start = Infinity;
     let end = -Infinity;
     const visit = (el: CstElement): void => {
