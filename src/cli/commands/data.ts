@@ -116,6 +116,7 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
         samples: intFlag(args, "samples", 1) ?? 10_000,
         sequence: intFlag(args, "sequence", 16) ?? train?.sequence ?? 256,
         imageTokens: intFlag(args, "image-tokens", 1) ?? train?.model.summary.imageTokens ?? 16,
+        ...(train?.model.image ? { image: { size: train.model.image[1] } } : {}),
         strict: args.switches.has("strict"),
       },
     );
