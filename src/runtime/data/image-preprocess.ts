@@ -1,0 +1,111 @@
+// Encoder input from decoded pixels, as CLIP does it: the centred square crop resized to the
+// encoder's side (area averaging to shrink, bilinear to enlarge), alpha dropped, then per-channel
+// (x / 255 - mean) / std, laid out channel-first [3, S, S].
+import type { RgbaImage } from "./image-decode.js";
+import type { ImageOptions } from "./spec.js";
+
+interface Taps {
+  index: Int32Array;
+  weight: Float32Array;
+  /** Taps per output pixel. */
+  width: number;
+}
+
+export function preprocessImage(image: RgbaImage, options: ImageOptions): Float32Array {
+  const s = options.size;
+  const side = Math.min(image.width, image.height);
+  const x0 = (image.width - side) / 2;
+  const y0 = (image.height - side) / 2;
+  const shrink = side > s;
+  const mode = options.resize === "auto" ? (shrink ? "area" : "bilinear") : options.resize;
+  const tx = mode === "area" ? areaTaps(x0, side, s, image.width) : bilinearTaps(x0, side, s, image.width);
+  const ty = mode === "area" ? areaTaps(y0, side, s, image.height) : bilinearTaps(y0, side, s, image.height);
+
+  // Horizontal pass over every source row (rows outside the taps are skipped), then vertical.
+  const rowUsed = new Uint8Array(image.height);
+  for (let i = 0; i < ty.index.length; i++) if (ty.weight[i] !== 0) rowUsed[ty.index[i] ?? 0] = 1;
+  const tmp = new Float32Array(image.height * s * 3);
+  const src = image.data;
+  for (let y = 0; y < image.height; y++) {
+    if (!rowUsed[y]) continue;
+    const rowBase = y * image.width * 4;
+    for (let ox = 0; ox < s; ox++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < tx.width; k++) {
+        const t = ox * tx.width + k;
+        const w = tx.weight[t] ?? 0;
+        const p = rowBase + (tx.index[t] ?? 0) * 4;
+        r += w * (src[p] ?? 0);
+        g += w * (src[p + 1] ?? 0);
+        b += w * (src[p + 2] ?? 0);
+      }
+      const o = (y * s + ox) * 3;
+      tmp[o] = r;
+      tmp[o + 1] = g;
+      tmp[o + 2] = b;
+    }
+  }
+
+  const out = new Float32Array(3 * s * s);
+  const plane = s * s;
+  const scale = [1 / (255 * options.std[0]), 1 / (255 * options.std[1]), 1 / (255 * options.std[2])];
+  const shift = [options.mean[0] / options.std[0], options.mean[1] / options.std[1], options.mean[2] / options.std[2]];
+  for (let oy = 0; oy < s; oy++) {
+    for (let ox = 0; ox < s; ox++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < ty.width; k++) {
+        const t = oy * ty.width + k;
+        const w = ty.weight[t] ?? 0;
+        const o = ((ty.index[t] ?? 0) * s + ox) * 3;
+        r += w * (tmp[o] ?? 0);
+        g += w * (tmp[o + 1] ?? 0);
+        b += w * (tmp[o + 2] ?? 0);
+      }
+      const at = oy * s + ox;
+      out[at] = r * (scale[0] ?? 0) - (shift[0] ?? 0);
+      out[plane + at] = g * (scale[1] ?? 0) - (shift[1] ?? 0);
+      out[2 * plane + at] = b * (scale[2] ?? 0) - (shift[2] ?? 0);
+    }
+  }
+  return out;
+}
+
+/** Each output pixel averages the source interval it covers, weighting partial pixels. */
+function areaTaps(start: number, length: number, out: number, limit: number): Taps {
+  const step = length / out;
+  const width = Math.ceil(step) + 1;
+  const index = new Int32Array(out * width);
+  const weight = new Float32Array(out * width);
+  for (let o = 0; o < out; o++) {
+    const a = start + o * step;
+    const b = a + step;
+    let k = 0;
+    for (let i = Math.floor(a); i < b && k < width; i++, k++) {
+      const cover = Math.min(b, i + 1) - Math.max(a, i);
+      index[o * width + k] = Math.min(Math.max(i, 0), limit - 1);
+      weight[o * width + k] = cover / step;
+    }
+  }
+  return { index, weight, width };
+}
+
+/** Two taps per output pixel, pixel centres aligned (half-pixel convention), edges clamped. */
+function bilinearTaps(start: number, length: number, out: number, limit: number): Taps {
+  const step = length / out;
+  const index = new Int32Array(out * 2);
+  const weight = new Float32Array(out * 2);
+  for (let o = 0; o < out; o++) {
+    const x = Math.min(Math.max(start + (o + 0.5) * step - 0.5, 0), limit - 1);
+    const i = Math.floor(x);
+    const f = x - i;
+    index[o * 2] = i;
+    index[o * 2 + 1] = Math.min(i + 1, limit - 1);
+    weight[o * 2] = 1 - f;
+    weight[o * 2 + 1] = f;
+  }
+  return { index, weight, width: 2 };
+}

@@ -1,0 +1,34 @@
+// The data pipeline's public API: read sources, mix them, pack sequences, synthesise a starter
+// corpus and inspect a mixture. Runtime library code; it never imports the compiler stages.
+export type { DataSpec, SourceSpec, ImageOptions } from "./spec.js";
+export { CLIP_MEAN, CLIP_STD, DEFAULT_IMAGE_OPTIONS, resolveImageOptions } from "./spec.js";
+export type { DataIssue, DataIssueCode, WarningHandler, IssueOptions } from "./issues.js";
+export { DataError, IssueSink, renderIssue } from "./issues.js";
+export type { Tokenizer, SpecialTokens } from "./tokenizer.js";
+export { ByteTokenizer, BYTE_SPECIAL } from "./tokenizer.js";
+export { BpeTokenizer } from "./bpe-tokenizer.js";
+export type { DataStreamOptions, DataStreamState, SourceStats, Batch } from "./data-stream.js";
+export { DataStream, openDataStream, collateBatch, loadTokenizer } from "./data-stream.js";
+export type { PackedSequence, ImageSlot, PackedDocument, PackerStats, PackerState, PackOptions } from "./packer.js";
+export { SequencePacker } from "./packer.js";
+export type { SamplerState, SourceCursor, SamplerOptions } from "./mixture-sampler.js";
+export { MixtureSampler } from "./mixture-sampler.js";
+export type { TokenizedDocument, TokenPart } from "./tokenize-document.js";
+export type { SourceDocument, DocPart } from "./document.js";
+export { SourceStream, sourceFiles } from "./source-stream.js";
+export type { SourceStreamState } from "./source-stream.js";
+export { Prng, mixSeed } from "./prng.js";
+export type { PrngState } from "./prng.js";
+export { expandBraces } from "./brace-expand.js";
+export { readTar, TarFormatError } from "./tar-reader.js";
+export type { TarEntry } from "./tar-reader.js";
+export { writeTar } from "./tar-writer.js";
+export { decodeImage, encodePng, sniffImageFormat } from "./image-decode.js";
+export type { RgbaImage } from "./image-decode.js";
+export { preprocessImage } from "./image-preprocess.js";
+export { synthesize, synthSpec } from "./synthesize.js";
+export type { SynthOptions, SynthResult } from "./synthesize.js";
+export { describeScene, renderScene, randomScene } from "./synth-scene.js";
+export type { Scene } from "./synth-scene.js";
+export { inspect, renderInspect, renderSequence } from "./inspect.js";
+export type { InspectOptions, InspectResult, InspectSource } from "./inspect.js";

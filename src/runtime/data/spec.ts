@@ -1,0 +1,52 @@
+// The plain data description the checker hands to the runtime: which sources, how they mix,
+// and how text becomes tokens. Pure types and defaults; no I/O.
+
+export interface SourceSpec {
+  name: string;
+  kind: "caption" | "interleaved" | "text";
+  format: "webdataset" | "jsonl" | "text";
+  /** May contain brace ranges like `caption-{0000..0003}.tar`; relative to `DataSpec.baseDir`. */
+  path: string;
+  /** Text field for jsonl text sources; default "text". */
+  field?: string;
+  /** Normalised so all weights sum to 1 (the sampler renormalises defensively). */
+  weight: number;
+}
+
+export interface DataSpec {
+  name: string;
+  baseDir: string;
+  sources: SourceSpec[];
+  weighting: "samples" | "tokens";
+  imagesPerSequence: number;
+  tokenizer: { kind: "bytes" } | { kind: "bpe"; path: string };
+  seed?: number;
+}
+
+/** How images become encoder input. Defaults: 64 px, CLIP mean/std, area/bilinear by scale. */
+export interface ImageOptions {
+  /** Square side the encoder reads, in pixels. */
+  size: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  /** "auto" uses area averaging when shrinking and bilinear when enlarging. */
+  resize: "auto" | "bilinear" | "area";
+}
+
+/**
+ * CLIP's normalisation (OpenAI CLIP, also used by MM1's CLIP encoders): pixel values in [0, 1]
+ * minus this mean, divided by this std, per RGB channel.
+ */
+export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+export const DEFAULT_IMAGE_OPTIONS: ImageOptions = {
+  size: 64,
+  mean: CLIP_MEAN,
+  std: CLIP_STD,
+  resize: "auto",
+};
+
+export function resolveImageOptions(partial: Partial<ImageOptions> | undefined): ImageOptions {
+  return { ...DEFAULT_IMAGE_OPTIONS, ...partial };
+}
