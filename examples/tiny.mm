@@ -31,6 +31,8 @@ data Synthetic {
   text:        10% jsonl("data/synth/text.jsonl", field: "text")
   images_per_sequence: 4
   tokenizer: bytes
+  heldout: webdataset("data/synth/heldout-caption-0000.tar")   // evaluation only, never trained on
+  synthesize: "data/synth"   // `mmc run` writes the synthetic corpus here first if it is missing
 }
 
 train tiny {

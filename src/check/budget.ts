@@ -50,7 +50,12 @@ export function humanBytes(n: number): string {
 
 /** The smallest `4.65B`-style literal that is at least `n`. */
 export function ceilCount(n: number): string {
-  for (const [scale, unit] of [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]] as const) {
+  for (const [scale, unit] of [
+    [1e12, "T"],
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ] as const) {
     if (n >= scale) return `${Math.ceil((n / scale) * 100) / 100}${unit}`;
   }
   return String(Math.ceil(n));
@@ -58,7 +63,12 @@ export function ceilCount(n: number): string {
 
 /** The smallest `110.7GiB`-style literal that is at least `n` bytes. */
 export function ceilBytes(n: number): string {
-  for (const [scale, unit] of [[2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]] as const) {
+  for (const [scale, unit] of [
+    [2 ** 40, "TiB"],
+    [2 ** 30, "GiB"],
+    [2 ** 20, "MiB"],
+    [2 ** 10, "KiB"],
+  ] as const) {
     if (n >= scale) return `${Math.ceil((n / scale) * 10) / 10}${unit}`;
   }
   return String(Math.ceil(n));
@@ -203,6 +213,9 @@ function show(q: Quantity, n: number): string {
 
 /** What to change: the largest contributor to the quantity, or the bound itself. */
 function overHelp(q: Quantity, b: Bound, value: number, s: BudgetSubject, owner: string): string {
+  const conn = s.summary.parts.connector;
+  if (q === "image_tokens" && conn && conn.kind !== "MLPProjector" && b.value.kind === "number")
+    return `write \`connector.tokens: ${b.value.text}\`${b.op === "==" ? "" : " (or a count that meets the bound)"}, or change the bound`;
   if (b.op === "==")
     return `change the model so that \`${q}\` is exactly the bound, or write \`${q} == ${q === "train_memory" ? ceilBytes(value) : value}\``;
   if (!b.op.startsWith("<")) return "make the model larger, or lower the bound";
@@ -228,7 +241,11 @@ function overHelp(q: Quantity, b: Bound, value: number, s: BudgetSubject, owner:
 }
 
 /** Checks bounds against one subject; `train_memory` bounds only when a train is given. */
-export function checkBounds(ctx: CheckContext, bounds: readonly BoundEntry[], s: BudgetSubject): void {
+export function checkBounds(
+  ctx: CheckContext,
+  bounds: readonly BoundEntry[],
+  s: BudgetSubject,
+): void {
   for (const { bound: b, owner } of bounds) {
     const q = boundQuantity(ctx, b);
     if (!q) continue;
@@ -239,12 +256,16 @@ export function checkBounds(ctx: CheckContext, bounds: readonly BoundEntry[], s:
     if (holds(value, b.op, limit)) continue;
     ctx.report({
       code: "MM3002",
-      message: `\`model ${s.modelName}\` is over budget: \`${q}\` is ${show(q, value)}, but the budget says \`${q} ${b.op} ${b.value.kind === "number" ? b.value.text : limit}\``,
+      message: `\`model ${s.modelName}\` ${b.op.startsWith("<") ? "is over budget" : "does not meet its budget"}: \`${q}\` is ${show(q, value)}, but the budget says \`${q} ${b.op} ${b.value.kind === "number" ? b.value.text : limit}\``,
       span: b.span,
       label: `${q} = ${show(q, value)}`,
       notes: [
         ...breakdown(q, s),
-        ...(owner !== s.modelName ? [`\`model ${s.modelName}\` inherits this bound from \`model ${owner}\`; a \`budget\` in the variant that bounds \`${q}\` replaces it`] : []),
+        ...(owner !== s.modelName
+          ? [
+              `\`model ${s.modelName}\` inherits this bound from \`model ${owner}\`; a \`budget\` in the variant that bounds \`${q}\` replaces it`,
+            ]
+          : []),
       ],
       help: overHelp(q, b, value, s, owner),
     });

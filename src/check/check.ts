@@ -65,11 +65,7 @@ export function checkProgram(program: Program): {
         const r = checkModelDecl(ctx, module, decl);
         if (r) {
           models.push(r.model);
-          checkBounds(
-            ctx,
-            r.draft.bounds,
-            { modelName: r.model.name, summary: r.model.summary },
-          );
+          checkBounds(ctx, r.draft.bounds, { modelName: r.model.name, summary: r.model.summary });
         }
         break;
       }

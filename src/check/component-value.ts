@@ -240,15 +240,26 @@ function setPrimitive(
       code: checked.problem.code,
       message: checked.problem.message,
       span: v.span,
-      ...(checked.problem.help
-        ? { help: checked.problem.help }
-        : { help: `change \`${fieldPath}\` to a value in range` }),
+      help: checked.problem.help ?? rangeHelp(spec, fieldPath),
       ...(checked.problem.notes ? { notes: [...checked.problem.notes] } : {}),
     });
     return;
   }
   target.config[spec.name] = checked.value;
   target.origins.set(spec.name, v.span);
+}
+
+/** A concrete edit for an out-of-range value: the field's default when it has one, else the limit. */
+function rangeHelp(spec: FieldSpec, fieldPath: string): string {
+  const name = fieldPath.split(".").pop() ?? fieldPath;
+  const d = spec.default.kind === "value" ? spec.default.value : undefined;
+  if (typeof d === "number") return `write a value in range, such as the default \`${name}: ${d}\``;
+  const t = spec.type;
+  if ((t.kind === "int" || t.kind === "number") && t.min !== undefined)
+    return `write \`${name}: ${t.min}\` or more`;
+  if (t.kind === "mlp")
+    return `give a hidden width of at least 1, e.g. \`${name}: ${t.fns[0] ?? "gelu"}(3072)\``;
+  return `change \`${fieldPath}\` to a value in range`;
 }
 
 function unknownField(ctx: CheckContext, kind: ComponentKind, name: Name, prefix: string): void {

@@ -13,6 +13,8 @@ export class CheckContext {
   constructor(readonly program: Program) {}
 
   private readonly reported = new Set<string>();
+  /** Cycles already reported, by their sorted members: one cycle is one mistake, one error. */
+  private readonly cycles = new Set<string>();
 
   /** Records a diagnostic; the same code and message at the same place is recorded once. */
   report(init: DiagnosticInit): void {
@@ -41,9 +43,11 @@ export class CheckContext {
     const key = `${sym.module}::${sym.name}`;
     const i = this.active.indexOf(key);
     if (i !== -1) {
-      const cycle = [...this.active.slice(i), key]
-        .map((k) => `\`${k.split("::")[1]}\``)
-        .join(" -> ");
+      const members = this.active.slice(i);
+      const id = [...members].sort().join("|");
+      if (this.cycles.has(id)) return undefined;
+      this.cycles.add(id);
+      const cycle = [...members, key].map((k) => `\`${k.split("::")[1]}\``).join(" -> ");
       this.report({
         code: "MM2015",
         message: `\`${sym.name}\` refers to itself: ${cycle}`,

@@ -7,6 +7,7 @@ import type { BlockDecl, CallValue, Field, NumberValue, Value } from "../syntax/
 import { pathText } from "../syntax/ast.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
+import { describeSym } from "./describe-sym.js";
 import type { CheckedData, CheckedSource, SourceKind } from "./ir.js";
 
 interface FormatSpec {
@@ -26,7 +27,14 @@ const FORMATS: Readonly<Record<string, FormatSpec>> = {
 };
 
 const SOURCE_KINDS: readonly SourceKind[] = ["caption", "interleaved", "text"];
-const SETTINGS = ["images_per_sequence", "tokenizer", "weighting", "mix"] as const;
+const SETTINGS = [
+  "images_per_sequence",
+  "tokenizer",
+  "weighting",
+  "mix",
+  "heldout",
+  "synthesize",
+] as const;
 
 interface RawSource {
   name: string;
@@ -42,8 +50,14 @@ interface RawSource {
  * variant replaces the base's field of the same name, and a source written without a weight
  * keeps the base's weight.
  */
-function mergedFields(ctx: CheckContext, module: Module, decl: BlockDecl): { field: Field; module: Module }[] | undefined {
-  const own = decl.body.members.filter((m): m is Field => m.kind === "field").map((field) => ({ field, module }));
+function mergedFields(
+  ctx: CheckContext,
+  module: Module,
+  decl: BlockDecl,
+): { field: Field; module: Module }[] | undefined {
+  const own = decl.body.members
+    .filter((m): m is Field => m.kind === "field")
+    .map((field) => ({ field, module }));
   if (!decl.base) return own;
   const sym = ctx.lookup(module, decl.base);
   if (!sym) return undefined;
@@ -73,7 +87,18 @@ function mergedFields(ctx: CheckContext, module: Module, decl: BlockDecl): { fie
     // `caption: webdataset("mine.tar")` in a variant keeps the base's weight.
     const inherited =
       prev.kind === "weighted" && next.kind === "call"
-        ? { ...o, field: { ...o.field, value: { kind: "weighted" as const, weight: prev.weight, source: next, span: next.span } } }
+        ? {
+            ...o,
+            field: {
+              ...o.field,
+              value: {
+                kind: "weighted" as const,
+                weight: prev.weight,
+                source: next,
+                span: next.span,
+              },
+            },
+          }
         : o;
     out[i] = inherited;
   }
@@ -90,12 +115,19 @@ export function checkData(
   let tokenizer: CheckedData["tokenizer"] = { kind: "bytes" };
   let weighting: CheckedData["weighting"] = "samples";
   let mix: { parts: readonly number[]; span: Value["span"] } | undefined;
+  let heldoutRaw: RawSource | undefined;
+  let synthesize: string | undefined;
   const seen = new Map<string, Field>();
   let ok = true;
 
   for (const m of decl.body.members) {
     if (m.kind !== "field") {
-      ctx.report({ code: "MM2007", message: `a \`${m.kind}\` block cannot appear in \`data\``, span: m.span, help: "remove it" });
+      ctx.report({
+        code: "MM2007",
+        message: `a \`${m.kind}\` block cannot appear in \`data\``,
+        span: m.span,
+        help: "remove it",
+      });
       continue;
     }
     const key = pathText(m.path);
@@ -145,6 +177,26 @@ export function checkData(
           v,
           "`samples` (weights count samples) or `tokens` (weights count tokens)",
         );
+    } else if (key === "heldout") {
+      // A held-out caption source for evaluation: not part of the mixture, never trained on.
+      if (v.kind === "call" && v.callee.text in FORMATS)
+        heldoutRaw = { name: "heldout", field: m, call: v, module: home };
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          'a caption source such as `webdataset("data/heldout-{0000..0001}.tar")`',
+        );
+    } else if (key === "synthesize") {
+      if (v.kind === "string") synthesize = posix.join(posix.dirname(home.path), v.value);
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          'the folder where `mmc run` writes the synthetic corpus when it is missing, e.g. `"data/synth"`',
+        );
     } else if (key === "mix") {
       if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
       else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
@@ -187,6 +239,21 @@ export function checkData(
   const weights = checkWeights(ctx, decl, raws, mix);
   if (!weights || !ok) return undefined;
   sources.forEach((s, i) => (s.weight = weights[i] ?? 0));
+  let heldout: CheckedSource | undefined;
+  if (heldoutRaw) {
+    heldout = checkSource(ctx, { ...heldoutRaw, name: "caption" });
+    if (!heldout) return undefined;
+    if (heldout.kind !== "caption") {
+      ctx.report({
+        code: "MM4004",
+        message: "`heldout` must be a caption source (it measures caption loss given the image)",
+        span: heldoutRaw.call.span,
+        help: 'use `webdataset("...")` or `jsonl("...", kind: caption)`',
+      });
+      return undefined;
+    }
+    heldout = { ...heldout, name: "heldout", weight: 1 };
+  }
   return {
     name: decl.name.text,
     baseDir: ".",
@@ -194,6 +261,8 @@ export function checkData(
     weighting,
     imagesPerSequence,
     tokenizer,
+    ...(heldout ? { heldout } : {}),
+    ...(synthesize ? { synthesize } : {}),
   };
 }
 
@@ -209,10 +278,16 @@ function wrongSetting(ctx: CheckContext, key: string, v: Value, want: string): v
 function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined {
   const fmt = FORMATS[r.call.callee.text];
   if (!fmt) {
-    const hint = didYouMean(r.call.callee.text, Object.keys(FORMATS));
+    const sym = ctx.lookup(r.module, r.call.callee);
+    const hint =
+      sym?.kind === "data"
+        ? `mixtures do not nest: write the sources of \`${sym.name}\` here with their weights, or change \`${sym.name}\` itself with a variant \`data Mine = ${sym.name} { ... }\``
+        : didYouMean(r.call.callee.text, Object.keys(FORMATS));
     ctx.report({
       code: "MM4003",
-      message: `unknown data format \`${r.call.callee.text}\``,
+      message: sym
+        ? `\`${r.call.callee.text}\` is ${describeSym(sym)}, not a data format`
+        : `unknown data format \`${r.call.callee.text}\``,
       span: r.call.callee.span,
       notes: [
         "formats are `webdataset` (tar shards of image + caption), `jsonl` (captions, interleaved documents or text) and `textfiles` (plain text)",
@@ -372,6 +447,7 @@ function checkWeights(
       code: "MM4002",
       message: "weights mix percentages and plain ratios",
       span: plain.weight!.span,
+      label: "a plain ratio",
       secondary: [{ span: percent[0]!.weight!.span, message: "a percentage" }],
       help: "write every weight as a percentage (adding up to 100%), or every weight as a plain number (a ratio)",
     });
@@ -390,10 +466,7 @@ function checkWeights(
           raws.map((r) => `\`${r.name}\` ${r.weight!.text}`).join(" + ") +
             ` = ${fmtPercent(total)}`,
         ],
-        help:
-          total < 1
-            ? `add ${fmtPercent(1 - total)} to one of the sources`
-            : `take ${fmtPercent(total - 1)} from the sources`,
+        help: rebalanceHelp(raws, values, total),
       });
       return undefined;
     }
@@ -433,6 +506,17 @@ function normalise(ctx: CheckContext, raws: RawSource[], values: number[]): numb
     return undefined;
   }
   return values.map((v) => v / total);
+}
+
+/** A concrete edit that makes percentages add up: change the last source that can absorb the difference. */
+function rebalanceHelp(raws: RawSource[], values: number[], total: number): string {
+  const diff = 1 - total;
+  for (let i = raws.length - 1; i >= 0; i--) {
+    const next = (values[i] ?? 0) + diff;
+    if (next > 1e-9)
+      return `write \`${raws[i]!.name}: ${fmtPercent(next)}\` (${diff > 0 ? "adding" : "taking"} ${fmtPercent(Math.abs(diff))}), or change the other weights so that they add up to 100%`;
+  }
+  return "change the weights so that they add up to 100%";
 }
 
 function fmtPercent(x: number): string {

@@ -81,6 +81,16 @@ function example(t: FieldType): string {
   }
 }
 
+/** "write `rope` without quotes" when a string holds exactly what the field wants as a word or number. */
+function unquoteHint(t: FieldType, text: string): string | undefined {
+  const fits =
+    (t.kind === "enum" && t.words.includes(text)) ||
+    (t.kind === "bool" && (text === "true" || text === "false")) ||
+    ((t.kind === "int" || t.kind === "number") && /^\d+(\.\d+)?$/.test(text)) ||
+    (t.kind === "int" && t.words?.includes(text) === true);
+  return fits ? `write \`${text}\` without quotes` : undefined;
+}
+
 /**
  * The value of a primitive (non-component) field, or undefined after reporting why not.
  * Range checks are the caller's (components' `checkFieldValue`), since they need the whole field.
@@ -95,7 +105,11 @@ export function primitiveValue(
   const t = spec.type;
   const wrong = (extraHelp?: string): undefined => {
     const hint =
-      v.kind === "name" && t.kind === "enum" ? didYouMean(v.name.text, t.words) : undefined;
+      v.kind === "name" && t.kind === "enum"
+        ? didYouMean(v.name.text, t.words)
+        : v.kind === "string"
+          ? unquoteHint(t, v.value)
+          : undefined;
     ctx.report({
       code: "MM2009",
       message: `\`${path}\` must be ${typeWords(t)}, not ${describeValue(v)}`,

@@ -18,6 +18,13 @@ export interface CheckedModel {
     readonly llm: PartInput;
   };
   readonly summary: ModelSummary;
+  /** Where each part was written (for back-references in generated code). */
+  readonly spans: {
+    readonly image?: Span;
+    readonly vision?: Span;
+    readonly connector?: Span;
+    readonly llm?: Span;
+  };
 }
 
 export interface CheckedComponent {
@@ -51,6 +58,10 @@ export interface CheckedData {
   readonly weighting: "samples" | "tokens";
   readonly imagesPerSequence: number;
   readonly tokenizer: { kind: "bytes" } | { kind: "bpe"; path: string };
+  /** A held-out caption source for evaluation (`heldout: webdataset(...)`), never trained on. */
+  readonly heldout?: CheckedSource;
+  /** `synthesize: "data/synth"`: where `mmc run` writes the synthetic corpus if it is missing. */
+  readonly synthesize?: string;
 }
 
 export interface OptimizerConfig {

@@ -121,7 +121,9 @@ export function applyMembers(
   for (const m of members) {
     if (m.kind === "budget") {
       const own = new Set(m.bounds.map((b) => pathText(b.path)));
-      draft.bounds = draft.bounds.filter((e) => e.owner === draft.name || !own.has(pathText(e.bound.path)));
+      draft.bounds = draft.bounds.filter(
+        (e) => e.owner === draft.name || !own.has(pathText(e.bound.path)),
+      );
       for (const bound of m.bounds) draft.bounds.push({ bound, module, owner: draft.name });
       continue;
     }
@@ -265,21 +267,49 @@ export function composeDraft(
 }
 
 /** Reports a components problem on the spans of the draft it is about. */
-export function reportProblem(ctx: CheckContext, draft: ModelDraft, p: Problem, extraNotes: string[] = []): void {
+export function reportProblem(
+  ctx: CheckContext,
+  draft: ModelDraft,
+  p: Problem,
+  extraNotes: string[] = [],
+  outside: ReadonlyMap<string, { span: Span; label: string }> = new Map(),
+): void {
   let primary: Span | undefined;
   let primaryPath: string | undefined;
+  let outsideLabel: string | undefined;
   for (const f of p.fields) {
     primary = spanOfPath(draft, f) ?? spanOfPath(draft, f.split(".")[0] ?? f);
     primaryPath = f;
     if (primary) break;
+    // A cause written outside the model, e.g. the data mixture's `images_per_sequence`.
+    const o = outside.get(f);
+    if (o) {
+      primary = o.span;
+      outsideLabel = o.label;
+      break;
+    }
   }
+  // A cause outside the model (`images_per_sequence` of the model alone): point at the first
+  // reason that is written in it instead, so the caret still lands on something to change.
+  if (!primary) {
+    for (const r of p.related ?? []) {
+      primary = spanOfPath(draft, r);
+      primaryPath = r;
+      if (primary) break;
+    }
+  }
+  if (!primary) primaryPath = undefined;
   primary ??= draft.decl.name.span;
-  const labelFor = (path: string | undefined): string | undefined => (path ? p.labels?.[path] : undefined);
+  const labelFor = (path: string | undefined): string | undefined =>
+    path ? p.labels?.[path] : undefined;
   const secondary = (p.related ?? [])
     .map((r) => ({ r, span: spanOfPath(draft, r) }))
-    .filter((x): x is { r: string; span: Span } => x.span !== undefined && x.span.start !== primary!.start)
+    .filter(
+      (x): x is { r: string; span: Span } =>
+        x.span !== undefined && (x.span.start !== primary!.start || x.span.file !== primary!.file),
+    )
     .map((x) => ({ span: x.span, message: labelFor(x.r) ?? `\`${x.r}\` is set here` }));
-  const label = labelFor(primaryPath);
+  const label = outsideLabel ?? labelFor(primaryPath);
   ctx.report({
     code: p.code,
     severity: p.severity,
@@ -338,5 +368,11 @@ export function toChecked(draft: ModelDraft, summary: ModelSummary): CheckedMode
       llm: part(draft.parts.llm)!,
     },
     summary,
+    spans: {
+      ...(draft.image ? { image: draft.image.span } : {}),
+      ...(draft.parts.vision ? { vision: draft.parts.vision.span } : {}),
+      ...(draft.parts.connector ? { connector: draft.parts.connector.span } : {}),
+      ...(draft.parts.llm ? { llm: draft.parts.llm.span } : {}),
+    },
   };
 }

@@ -7,6 +7,7 @@ import { pathText, type BlockDecl, type Member, type Name, type Value } from "..
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
 import type { CheckedSweep, CheckedTrain, SweepAxis } from "./ir.js";
+import { describeSym } from "./describe-sym.js";
 import { checkTrain, TRAIN_FIELDS } from "./train.js";
 
 export const REPORT_METRICS = [
@@ -105,15 +106,21 @@ export function checkSweep(
         if (item.kind === "name" && (REPORT_METRICS as readonly string[]).includes(item.name.text))
           report.push(item.name.text);
         else {
-          const word = item.kind === "name" ? item.name.text : describeValue(item);
+          const word =
+            item.kind === "name" ? item.name.text : item.kind === "string" ? item.value : "";
+          const hint = didYouMean(word, REPORT_METRICS);
           ctx.report({
             code: "MM5103",
-            message: `unknown metric ${item.kind === "name" ? `\`${word}\`` : word} in \`report\``,
+            message:
+              item.kind === "name"
+                ? `unknown metric \`${word}\` in \`report\``
+                : `\`report\` lists metric names, not ${describeValue(item)}`,
             span: item.span,
             notes: [`metrics: ${REPORT_METRICS.map((r) => `\`${r}\``).join(", ")}`],
             help:
-              (item.kind === "name" && didYouMean(word, REPORT_METRICS)) ||
-              "use one of the metrics listed",
+              item.kind === "string" && (REPORT_METRICS as readonly string[]).includes(word)
+                ? `write \`${word}\` without quotes`
+                : (hint ?? partHint(word) ?? "use one of the metrics listed"),
           });
         }
       }
@@ -156,9 +163,10 @@ export function checkSweep(
   if (sym.kind !== "train" || sym.decl?.kind !== "train") {
     ctx.report({
       code: "MM5104",
-      message: `\`base\` must name a \`train\`, but \`${baseName.text}\` is a ${sym.kind}`,
+      message: `\`base\` must name a \`train\`, but \`${baseName.text}\` is ${describeSym(sym)}`,
       span: baseName.span,
-      help: "name a `train` declaration",
+      label: `declared as ${describeSym(sym)}`,
+      help: trainsUsing(module, baseName.text) ?? "name a `train` declaration",
     });
     return undefined;
   }
@@ -170,6 +178,10 @@ export function checkSweep(
       code: "MM5105",
       message: `\`sweep ${decl.name.text}\` has ${size} points, more than ${MAX_SWEEP_POINTS}`,
       span: decl.name.span,
+      secondary: axes.map((a) => ({ span: a.span, message: `${a.values.length} values` })),
+      notes: [
+        `${axes.map((a) => a.values.length).join(" x ")} = ${size} points, one training run each`,
+      ],
       help: "vary fewer values, or split the sweep",
     });
     return undefined;
@@ -208,6 +220,25 @@ export function checkSweep(
     points,
     report,
   };
+}
+
+/** `tokens` -> "did you mean `image_tokens` or `tokens_per_second`?": metrics with that word in them. */
+function partHint(word: string): string | undefined {
+  const hits = REPORT_METRICS.filter((m) => word !== "" && m.split("_").includes(word));
+  if (hits.length === 0) return undefined;
+  return `did you mean ${hits.map((h) => `\`${h}\``).join(" or ")}?`;
+}
+
+/** "did you mean `tiny`?" when the base names the model of a train this file can see. */
+function trainsUsing(module: Module, modelName: string): string | undefined {
+  for (const sym of module.scope.values()) {
+    const d = sym.decl;
+    if (sym.kind !== "train" || d?.kind !== "train") continue;
+    const m = d.body.members.find((x) => x.kind === "field" && pathText(x.path) === "model");
+    if (m?.kind === "field" && m.value.kind === "name" && m.value.name.text === modelName)
+      return `did you mean \`${sym.name}\`, the \`train\` of \`model ${modelName}\`?`;
+  }
+  return undefined;
 }
 
 function cartesian(lists: number[][]): number[][] {

@@ -16,6 +16,7 @@ import {
 import { checkBounds } from "./budget.js";
 import type { CheckContext } from "./context.js";
 import { checkData } from "./data.js";
+import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import type {
   CheckedData,
@@ -74,15 +75,25 @@ function num(ctx: CheckContext, where: string, v: Value, r: Num): number | undef
     (r.max !== undefined && x > r.max) ||
     (r.exclusiveMin !== undefined && x <= r.exclusiveMin);
   if (bad) {
+    const show = (n: number) => (r.percent ? `${Number((n * 100).toPrecision(6))}%` : String(n));
     const parts = [r.int ? "a whole number" : "a number"];
-    if (r.min !== undefined) parts.push(`at least ${r.min}`);
-    if (r.exclusiveMin !== undefined) parts.push(`greater than ${r.exclusiveMin}`);
-    if (r.max !== undefined) parts.push(`at most ${r.max}`);
+    if (r.min !== undefined) parts.push(`at least ${show(r.min)}`);
+    if (r.exclusiveMin !== undefined) parts.push(`greater than ${show(r.exclusiveMin)}`);
+    if (r.max !== undefined) parts.push(`at most ${show(r.max)}`);
+    const leaf = where.split(".").pop() ?? where;
+    const help =
+      r.min !== undefined && x < r.min
+        ? `write \`${leaf}: ${show(r.min)}\` or more`
+        : r.max !== undefined && x > r.max
+          ? `write \`${leaf}: ${show(r.max)}\` or less`
+          : r.exclusiveMin !== undefined && x <= r.exclusiveMin
+            ? `write a value greater than ${show(r.exclusiveMin)}`
+            : `write a whole number, e.g. \`${leaf}: ${Math.max(r.min ?? 1, Math.round(x))}\``;
     ctx.report({
       code: "MM2010",
       message: `\`${where}\` is ${v.text}, but it must be ${parts.join(", ")}`,
       span: v.span,
-      help: `change \`${where}\``,
+      help,
     });
     return undefined;
   }
@@ -271,8 +282,9 @@ function ref(
   if (sym.kind !== kind) {
     ctx.report({
       code: "MM2012",
-      message: `\`${kind}\` must name a ${kind}, but \`${name.text}\` is a ${sym.kind}`,
+      message: `\`${kind}\` must name a \`${kind}\` declaration, but \`${name.text}\` is ${describeSym(sym)}`,
       span: name.span,
+      label: `declared as ${describeSym(sym)}`,
       help: `name a \`${kind}\` declaration here`,
     });
     return undefined;
@@ -336,10 +348,13 @@ export function checkTrain(
         code: "MM2009",
         message: `\`precision\` must be \`fp32\`, \`bf16\` or \`mixed\`, not ${describeValue(pv)}`,
         span: pv.span,
-        help: "write `precision: fp32`",
+        help:
+          pv.kind === "name" && pv.name.text === "fp16"
+            ? "fp16 training is not supported: write `precision: bf16`, or `precision: mixed` (bf16 with fp32 master weights)"
+            : "write `precision: fp32`, `precision: bf16` or `precision: mixed`",
       });
   }
-  let checkpoint: CheckedTrain["checkpoint"];
+  let checkpoint: (NonNullable<CheckedTrain["checkpoint"]> & { everySpan?: Span }) | undefined;
   const cv = f.get("checkpoint")?.value;
   if (cv) {
     if (cv.kind !== "record")
@@ -363,7 +378,8 @@ export function checkTrain(
           span: dv.span,
           help: 'write `dir: "runs/name"`',
         });
-      if (every !== undefined) checkpoint = { every, dir };
+      const everySpan = c.get("every")?.value.span;
+      if (every !== undefined) checkpoint = { every, dir, ...(everySpan ? { everySpan } : {}) };
     }
   }
   let evalCfg = { every: 100, batches: 4 };
@@ -432,7 +448,21 @@ export function checkTrain(
     `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${data.imagesPerSequence} images per sequence)`,
   ];
   if (!composed.ok) {
-    for (const p of composed.problems) reportProblem(ctx, draft, p, where);
+    const ips = dataFieldSpan(ctx, dataRef!.sym, "images_per_sequence");
+    const outside = new Map(
+      ips
+        ? [
+            [
+              "images_per_sequence",
+              {
+                span: ips,
+                label: `${data.imagesPerSequence} images per sequence in \`data ${data.name}\``,
+              },
+            ],
+          ]
+        : [],
+    );
+    for (const p of composed.problems) reportProblem(ctx, draft, p, where, outside);
     return undefined;
   }
   const context = composed.parts.llm.config["context"];
@@ -461,21 +491,17 @@ export function checkTrain(
       code: "MM5004",
       severity: "warning",
       message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
-      span: f.get("checkpoint")!.value.span,
-      help: `use \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less`,
+      span: checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
+      help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
     });
   }
   const memory = composed.trainMemory({ batch, sequence, precision });
   const model: CheckedModel = toChecked(draft, composed);
-  checkBounds(
-    ctx,
-    draft.bounds,
-    {
-      modelName: draft.name,
-      summary: composed,
-      memory: { train: extra.name ?? decl.name.text, detail: memory, batch, sequence },
-    },
-  );
+  checkBounds(ctx, draft.bounds, {
+    modelName: draft.name,
+    summary: composed,
+    memory: { train: extra.name ?? decl.name.text, detail: memory, batch, sequence },
+  });
   return {
     name: extra.name ?? decl.name.text,
     ...(decl.doc ? { doc: decl.doc } : {}),
@@ -489,7 +515,7 @@ export function checkTrain(
     precision,
     optimizer: opt,
     schedule: sched,
-    ...(checkpoint ? { checkpoint } : {}),
+    ...(checkpoint ? { checkpoint: { every: checkpoint.every, dir: checkpoint.dir } } : {}),
     eval: evalCfg,
     logEvery,
     memory,
@@ -500,6 +526,22 @@ function spanPair(draft: ModelDraft, path: string): { span: Span; message: strin
   const [part, ...rest] = path.split(".");
   const s = draft.parts[part as "llm"]?.origins.get(rest.join("."));
   return s ? [{ span: s, message: `\`${path}\` is set here` }] : [];
+}
+
+/** Span of the value of a field of a `data` block, following `data B = A { ... }` to its base. */
+function dataFieldSpan(
+  ctx: CheckContext,
+  sym: NonNullable<ReturnType<CheckContext["lookup"]>>,
+  field: string,
+  depth = 0,
+): Span | undefined {
+  const decl = sym.decl;
+  const module = ctx.moduleOf(sym);
+  if (!decl || decl.kind !== "data" || !module || depth > 16) return undefined;
+  for (const m of decl.body.members)
+    if (m.kind === "field" && pathText(m.path) === field) return m.value.span;
+  const base = decl.base ? ctx.lookup(module, decl.base) : undefined;
+  return base ? dataFieldSpan(ctx, base, field, depth + 1) : undefined;
 }
 
 const dataCache = new WeakMap<object, CheckedData | null>();
@@ -522,7 +564,12 @@ export function dataFor(
  * `train long = tiny { steps: 10000 }`: the base train with the variant's fields replacing its
  * own. The base must be in the same file, so every name reads the same in both.
  */
-function checkTrainVariant(ctx: CheckContext, module: Module, decl: BlockDecl, extra: TrainOverrides): CheckedTrain | undefined {
+function checkTrainVariant(
+  ctx: CheckContext,
+  module: Module,
+  decl: BlockDecl,
+  extra: TrainOverrides,
+): CheckedTrain | undefined {
   const base = decl.base!;
   const sym = ctx.lookup(module, base);
   if (!sym) return undefined;
@@ -541,8 +588,21 @@ function checkTrainVariant(ctx: CheckContext, module: Module, decl: BlockDecl, e
   const baseDecl = sym.decl;
   const own = decl.body.members;
   const later = extra.members ?? [];
-  const merged = [...own.filter((m) => !(m.kind === "field" && later.some((o) => o.kind === "field" && pathText(o.path) === pathText(m.path)))), ...later];
+  const merged = [
+    ...own.filter(
+      (m) =>
+        !(
+          m.kind === "field" &&
+          later.some((o) => o.kind === "field" && pathText(o.path) === pathText(m.path))
+        ),
+    ),
+    ...later,
+  ];
   return ctx.guard(sym, base.span, () =>
-    checkTrain(ctx, module, baseDecl, { ...extra, members: merged, name: extra.name ?? decl.name.text }),
+    checkTrain(ctx, module, baseDecl, {
+      ...extra,
+      members: merged,
+      name: extra.name ?? decl.name.text,
+    }),
   );
 }

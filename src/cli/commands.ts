@@ -5,6 +5,8 @@ import { checkCommand } from "./commands/check.js";
 import { explainCommand } from "./commands/explain.js";
 import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
+import { compileCommand } from "./commands/compile.js";
+import { runCommand } from "./commands/run.js";
 
 export interface Command {
   readonly name: string;
@@ -16,6 +18,8 @@ export interface Command {
 export const COMMANDS: readonly Command[] = [
   checkCommand,
   infoCommand,
+  compileCommand,
+  runCommand,
   dataCommand,
   explainCommand,
 ];

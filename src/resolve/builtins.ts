@@ -39,6 +39,7 @@ export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
   "image_tokens",
   "flops_per_token",
   "train_memory",
+  "tokens_per_second",
 ]);
 
 export function isKnownWord(word: string): boolean {

@@ -183,7 +183,12 @@ class Resolver {
       for (const n of decl.names) {
         const sym = exports?.get(n.text);
         if (!exports || !sym) {
-          this.bind(module, { name: n.text, kind: "unresolved", module: decl.from.value }, n.span, false);
+          this.bind(
+            module,
+            { name: n.text, kind: "unresolved", module: decl.from.value },
+            n.span,
+            false,
+          );
           if (!exports) continue;
           const hint = didYouMean(n.text, exports.keys());
           this.diagnostics.push(

@@ -3,8 +3,8 @@
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean, suggest } from "../diagnostics/suggest.js";
 import type { Body, Name, Value } from "../syntax/ast.js";
-import { COMPONENT_KINDS, componentKind, stdModuleOf } from "../components/registry.js";
-import { BUILTIN_CALLEES, isKnownWord } from "./builtins.js";
+import { COMPONENT_KINDS, ENUM_WORDS, componentKind, stdModuleOf } from "../components/registry.js";
+import { BUILTIN_CALLEES, BUILTIN_WORDS, isKnownWord } from "./builtins.js";
 import type { Module } from "./program.js";
 
 export function checkReferences(module: Module): Diagnostic[] {
@@ -21,12 +21,16 @@ export function checkReferences(module: Module): Diagnostic[] {
 
   const unknown = (n: Name, asCallee: boolean): void => {
     const std = componentKind(n.text) ? stdModuleOf(n.text) : undefined;
-    const candidates = [...module.scope.keys(), ...(asCallee ? BUILTIN_CALLEES : [])];
+    const candidates = [
+      ...module.scope.keys(),
+      ...(asCallee ? BUILTIN_CALLEES : [...ENUM_WORDS, ...BUILTIN_WORDS]),
+    ];
     let hint = didYouMean(n.text, candidates);
     if (!hint && asCallee) {
       // A misspelled kind that is not imported: suggest the kind and its import together.
       const kind = suggest(n.text, Object.keys(COMPONENT_KINDS));
-      if (kind) hint = `did you mean \`${kind}\`? it needs \`import { ${kind} } from "${stdModuleOf(kind) ?? "std/..."}"\``;
+      if (kind)
+        hint = `did you mean \`${kind}\`? it needs \`import { ${kind} } from "${stdModuleOf(kind) ?? "std/..."}"\``;
     }
     out.push(
       diagnostic({
@@ -79,6 +83,26 @@ export function checkReferences(module: Module): Diagnostic[] {
     }
   };
 
+  // A data block's sources name formats (`jsonl(...)`): the checker reports unknown formats
+  // (MM4003) with the list of formats, so only their arguments are resolved here.
+  const visitDataBody = (b: Body): void => {
+    for (const m of b.members) {
+      if (m.kind !== "field") continue;
+      const v = m.value.kind === "weighted" ? m.value.source : m.value;
+      if (v.kind === "call") for (const a of v.args) visitValue(a.value);
+      else visitValue(v);
+    }
+  };
+
+  // A sweep's `report` lists metric words, which the checker knows (MM5103).
+  const visitSweepBody = (b: Body): void => {
+    for (const m of b.members) {
+      if (m.kind === "field" && m.path.length === 1 && m.path[0]!.text === "report") continue;
+      if (m.kind === "budget") continue;
+      visitValue(m.value);
+    }
+  };
+
   for (const d of module.ast.declarations) {
     switch (d.kind) {
       case "import":
@@ -88,7 +112,9 @@ export function checkReferences(module: Module): Diagnostic[] {
         break;
       default:
         if (d.base && !known(d.base)) unknown(d.base, false);
-        visitBody(d.body);
+        if (d.kind === "data") visitDataBody(d.body);
+        else if (d.kind === "sweep") visitSweepBody(d.body);
+        else visitBody(d.body);
     }
   }
 
@@ -98,7 +124,8 @@ export function checkReferences(module: Module): Diagnostic[] {
       if (d.kind !== "import") continue;
       for (const n of d.names) {
         const sym = module.scope.get(n.text);
-        if (used.has(n.text) || !sym || sym.kind === "unresolved" || module.declared.has(n.text)) continue;
+        if (used.has(n.text) || !sym || sym.kind === "unresolved" || module.declared.has(n.text))
+          continue;
         out.push(
           diagnostic({
             code: "MM2013",

@@ -1,0 +1,121 @@
+// `mmc compile FILE -o DIR`: check the spec and write the generated TypeScript (models, data
+// wiring, one entry point per train). Also the shared steps of `mmc run`.
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, posix, relative, resolve } from "node:path";
+import { hasErrors } from "../../diagnostics/diagnostic.js";
+import type { CheckedProgram } from "../../check/ir.js";
+import type { GeneratedFile } from "../../codegen/emit.js";
+import { checkFile } from "../../pipeline.js";
+import { MissingEntryError } from "../../resolve/program.js";
+import type { SourceFile, Span } from "../../source/source-file.js";
+import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import type { Command } from "../commands.js";
+import { fileHost, PACKAGE_ROOT } from "../host.js";
+import { printDiagnostics, type Io } from "../output.js";
+
+export function packageVersion(): string {
+  try {
+    return (
+      (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string })
+        .version ?? "0.0.0"
+    );
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/** Checks a spec; prints its diagnostics; returns the IR, or an exit code on errors. */
+export function checkForBuild(
+  file: string,
+  io: Io,
+  format: "rich" | "short" | "json" = "rich",
+): { checked: CheckedProgram; sources: ReadonlyMap<string, SourceFile> } | number {
+  let result;
+  try {
+    result = checkFile(file, fileHost);
+  } catch (e) {
+    if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
+    throw e;
+  }
+  printDiagnostics(io, result.diagnostics, result.sources, format);
+  if (hasErrors(result.diagnostics) || !result.checked) return 1;
+  return { checked: result.checked, sources: result.sources };
+}
+
+/** Generates the files for a checked program into `outDir` (as text; nothing written yet). */
+export async function generate(
+  checked: CheckedProgram,
+  sources: ReadonlyMap<string, SourceFile>,
+  file: string,
+  outDir: string,
+): Promise<GeneratedFile[]> {
+  const { emitProgram } = await import("../../codegen/emit.js");
+  const toPosix = (p: string): string => p.split("\\").join("/");
+  const locate = (span: Span): string => {
+    const src = sources.get(span.file);
+    const line = src ? src.position(span.start).line : 0;
+    return `${toPosix(span.file)}:${line}`;
+  };
+  return emitProgram(checked, {
+    sourcePath: toPosix(file),
+    outDir: toPosix(outDir),
+    locate,
+    version: packageVersion(),
+  });
+}
+
+/**
+ * Makes `mmc/runtime` importable from `outDir`: inside the mmc package it resolves by itself;
+ * elsewhere (where mmc is not installed) a `node_modules/mmc` link to this installation is made.
+ */
+export function linkRuntime(outDir: string): void {
+  try {
+    createRequire(join(resolve(outDir), "index.js")).resolve("mmc/package.json");
+    return;
+  } catch {
+    // not resolvable: link below
+  }
+  const modules = join(outDir, "node_modules");
+  mkdirSync(modules, { recursive: true });
+  if (!existsSync(join(modules, "mmc"))) symlinkSync(PACKAGE_ROOT, join(modules, "mmc"), "dir");
+}
+
+export function writeFiles(outDir: string, files: readonly GeneratedFile[]): void {
+  mkdirSync(outDir, { recursive: true });
+  for (const f of files) writeFileSync(join(outDir, f.name), f.text);
+}
+
+export const compileCommand: Command = {
+  name: "compile",
+  summary: "write the generated TypeScript: models, data wiring and one entry point per train",
+  usage: `usage: mmc compile FILE -o DIR [--format rich|short|json]
+
+Writes DIR/models.ts, DIR/data.ts and DIR/train-NAME.ts for each \`train\`. The output is
+deterministic. Run an entry with \`mmc run FILE\`, or compile it yourself and run it with node.`,
+  async run(argv, io) {
+    const args = parseArgs(argv, {
+      values: ["out", "format"],
+      switches: ["no-color", "trace"],
+      aliases: { "-o": "out" },
+    });
+    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const file = args.positionals[0];
+    const out = args.values.get("out");
+    if (!file || args.positionals.length > 1)
+      throw new UsageError(
+        "`mmc compile` needs one file, e.g. `mmc compile examples/tiny.mm -o out/tiny`",
+      );
+    if (!out)
+      throw new UsageError("`mmc compile` needs `-o DIR`, the folder to write the TypeScript to");
+    const checked = checkForBuild(file, io, format);
+    if (typeof checked === "number") return checked;
+    const files = await generate(checked.checked, checked.sources, file, out);
+    writeFiles(out, files);
+    linkRuntime(out);
+    io.stdout(
+      `wrote ${files.map((f) => posix.join(relative(".", out).split("\\").join("/") || ".", f.name)).join(", ")}\n`,
+    );
+    return 0;
+  },
+};

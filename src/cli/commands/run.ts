@@ -1,0 +1,78 @@
+// `mmc run FILE`: check, compile into FILE's folder under .mmc/, transpile the generated
+// TypeScript to JavaScript and run the chosen train's entry point in this process, so what runs
+// is exactly the generated code.
+import { writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { intFlag, parseArgs, UsageError } from "../args.js";
+import type { Command } from "../commands.js";
+import { PACKAGE_ROOT } from "../host.js";
+import { trainFile } from "../../codegen/emit.js";
+import { checkForBuild, generate, linkRuntime, writeFiles } from "./compile.js";
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "compile and train: progress, metrics, checkpoints, exact resume",
+  usage: `usage: mmc run FILE [--train NAME] [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu]
+               [--resume [DIR]] [--strict]
+
+Trains the file's only \`train\` (or the one named by --train). --steps overrides the number of
+steps, --resume continues from the checkpoint in DIR (default: the train's checkpoint folder)
+exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
+\`synthesize: "DIR"\` and DIR holds no corpus yet, the synthetic corpus is written there first.`,
+  async run(argv, io) {
+    const args = parseArgs(argv, {
+      values: ["train", "steps", "backend", "resume", "format"],
+      switches: ["strict", "no-color", "trace"],
+    });
+    // `--resume` may be given without a folder: parseArgs needs a value, so accept a bare flag.
+    const file = args.positionals[0];
+    if (!file || args.positionals.length > 1)
+      throw new UsageError("`mmc run` needs one file, e.g. `mmc run examples/tiny.mm`");
+    intFlag(args, "steps", 1);
+    const checked = checkForBuild(file, io);
+    if (typeof checked === "number") return checked;
+    const trains = checked.checked.trains;
+    if (trains.length === 0) throw new UsageError(`\`${file}\` has no \`train\` to run`);
+    const name = args.values.get("train");
+    const train = name ? trains.find((t) => t.name === name) : trains[0];
+    if (!train)
+      throw new UsageError(
+        `\`${file}\` has no \`train ${name}\` (it has ${trains.map((t) => `\`${t.name}\``).join(", ")})`,
+      );
+    if (!name && trains.length > 1)
+      io.stderr(
+        `note: running \`train ${train.name}\`, the first of ${trains.length}; choose another with --train\n`,
+      );
+
+    const outDir = join(dirname(file), ".mmc", basename(file).replace(/\.mm$/, ""));
+    const files = await generate(checked.checked, checked.sources, file, outDir);
+    writeFiles(outDir, files);
+    linkRuntime(outDir);
+    const { ts } = await import("ts-morph");
+    for (const f of files) {
+      const js = ts.transpileModule(f.text, {
+        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+        fileName: f.name,
+      }).outputText;
+      writeFileSync(join(outDir, f.name.replace(/\.ts$/, ".js")), js);
+    }
+    const entry = join(outDir, trainFile(train).replace(/\.ts$/, ".js"));
+    const runtime = (await import(
+      pathToFileURL(join(PACKAGE_ROOT, "dist", "runtime", "index.js")).href
+    )) as typeof import("../../runtime/index.js");
+    const generated = (await import(pathToFileURL(entry).href)) as {
+      config: import("../../runtime/index.js").RunConfig;
+    };
+    const runArgs: string[] = [];
+    for (const flag of ["steps", "backend"] as const) {
+      const v = args.values.get(flag);
+      if (v !== undefined) runArgs.push(`--${flag}`, v);
+    }
+    const resume = args.values.get("resume");
+    if (resume !== undefined)
+      runArgs.push("--resume", ...(resume === "" || resume === "true" ? [] : [resume]));
+    if (args.switches.has("strict")) runArgs.push("--strict");
+    return runtime.runMain(generated.config, runArgs);
+  },
+};

@@ -1,0 +1,289 @@
+// The training driver a generated train entry calls: picks the backend, builds the model from
+// the spec's components (checking its size against the compiler's count), streams the data
+// mixture, trains with progress and JSONL metrics, evaluates on held-out captions, checkpoints,
+// resumes exactly, and stops cleanly on Ctrl-C or a non-finite loss.
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import type { ModelInput } from "../../components/model.js";
+import { selectBackend, type BackendChoice } from "../backend.js";
+import { readCheckpointMeta } from "../checkpoint/checkpoint.js";
+import {
+  DataError,
+  openDataStream,
+  renderIssue,
+  type DataSpec,
+  type DataStreamState,
+} from "../data/index.js";
+import type { ModelBatch } from "../model.js";
+import { MultimodalModel } from "../model.js";
+import type { AdamWConfig } from "../train/adamw.js";
+import type { ScheduleConfig } from "../train/schedule.js";
+import { NonFiniteLossError, train, type StepMetrics } from "../train/trainer.js";
+import { evaluate, type EvalResult } from "./evaluate.js";
+import { Progress, formatDuration, type ProgressSink } from "./progress.js";
+
+/** Everything a train entry knows from the spec; written out by `mmc compile`. */
+export interface RunConfig {
+  /** The train's name and where it was declared, for messages. */
+  readonly name: string;
+  readonly source: string;
+  readonly model: ModelInput;
+  /** The compiler's parameter count; the built model must have exactly this many. */
+  readonly params: number;
+  /** Image tokens per image after the connector (0 for a text-only model). */
+  readonly imageTokens: number;
+  readonly data: DataSpec;
+  /** A held-out caption source for evaluation, if the data block names one. */
+  readonly heldout?: DataSpec;
+  /** Where `mmc run` writes the synthetic corpus first when it is missing. */
+  readonly synthesize?: string;
+  readonly steps: number;
+  readonly batch: number;
+  readonly sequence: number;
+  readonly seed: number;
+  readonly optimizer: AdamWConfig;
+  readonly schedule: ScheduleConfig;
+  readonly checkpoint?: { readonly every: number; readonly dir: string };
+  readonly eval: { readonly every: number; readonly batches: number };
+  readonly logEvery: number;
+}
+
+export interface RunOptions {
+  readonly backend?: BackendChoice;
+  /** Train this many steps in all instead of the spec's `steps`. */
+  readonly steps?: number;
+  /** Continue from the checkpoint in this folder (or the spec's checkpoint folder when `true`). */
+  readonly resume?: string | boolean;
+  readonly strict?: boolean;
+  readonly out?: ProgressSink;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly backend: string;
+  readonly stepsDone: number;
+  readonly stopped: "finished" | "aborted";
+  readonly lastLoss: number | undefined;
+  readonly eval?: EvalResult;
+  readonly checkpointPath?: string;
+  readonly metricsPath: string;
+  readonly seconds: number;
+}
+
+/** A run that cannot go on, with a message for the user (not a bug in mmc). */
+export class RunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunError";
+  }
+}
+
+const stdoutSink: ProgressSink = {
+  isTTY: process.stdout.isTTY === true,
+  write: (t) => void process.stdout.write(t),
+};
+
+function toModelBatch(b: {
+  batchSize: number;
+  sequence: number;
+  tokens: Int32Array;
+  lossMask: Uint8Array;
+  images: Float32Array;
+  imageSize: number;
+  imageSlots: ModelBatch["imageSlots"];
+}): ModelBatch {
+  return b.imageSlots && b.imageSlots.length > 0
+    ? {
+        batchSize: b.batchSize,
+        sequence: b.sequence,
+        tokens: b.tokens,
+        lossMask: b.lossMask,
+        images: b.images,
+        imageSize: b.imageSize,
+        imageSlots: b.imageSlots,
+      }
+    : { batchSize: b.batchSize, sequence: b.sequence, tokens: b.tokens, lossMask: b.lossMask };
+}
+
+export async function runTraining(
+  config: RunConfig,
+  options: RunOptions = {},
+): Promise<RunSummary> {
+  const out = options.out ?? stdoutSink;
+  const started = performance.now();
+  const backend = await selectBackend(options.backend ?? "auto");
+  const progress = new Progress(out, config.logEvery);
+  progress.line(`train ${config.name} (${config.source}) on the ${backend} backend`);
+
+  const model = MultimodalModel.fromInput(config.model, config.seed);
+  const built = model.params.count();
+  if (built !== config.params) {
+    throw new Error(
+      `the built model has ${built} parameters but the compiler counted ${config.params}; the generated code is out of date or mmc has a bug`,
+    );
+  }
+  const steps = options.steps ?? config.steps;
+  const checkpointDir =
+    typeof options.resume === "string" ? options.resume : config.checkpoint?.dir;
+  const checkpoint = config.checkpoint
+    ? { every: config.checkpoint.every, dir: checkpointDir ?? config.checkpoint.dir }
+    : checkpointDir
+      ? { every: config.steps, dir: checkpointDir }
+      : undefined;
+  let state: DataStreamState | undefined;
+  if (options.resume) {
+    if (!checkpoint)
+      throw new RunError(
+        "`--resume` needs a checkpoint folder: give `--resume DIR` or a `checkpoint` in the train",
+      );
+    const meta = await readCheckpointMeta(checkpoint.dir);
+    if (!meta) throw new RunError(`no checkpoint to resume from in ${checkpoint.dir}`);
+    state = meta.data as DataStreamState | undefined;
+    progress.line(`resuming from step ${meta.step} (${checkpoint.dir}, saved on ${meta.backend})`);
+  }
+  const imageSize = config.model.image?.[1];
+  const warn = (_issue: unknown, rendered: string): void => progress.line(`warning: ${rendered}`);
+  const streamOptions = {
+    sequence: config.sequence,
+    imageTokens: config.imageTokens,
+    ...(imageSize ? { image: { size: imageSize } } : {}),
+    ...(options.strict ? { strict: true } : {}),
+    onWarning: warn,
+  };
+  const stream = openDataStream(
+    { ...config.data, seed: config.seed },
+    { ...streamOptions, ...(state ? { state } : {}) },
+  );
+  const evalBatches: ModelBatch[] = [];
+  if (config.heldout && config.eval.batches > 0) {
+    const heldout = openDataStream(
+      { ...config.heldout, seed: 0 },
+      { ...streamOptions, shuffleBuffer: 0 },
+    );
+    for (let i = 0; i < config.eval.batches; i++)
+      evalBatches.push(toModelBatch(await heldout.nextBatch(config.batch)));
+    await heldout.close();
+  }
+
+  const metricsDir = checkpoint?.dir ?? join("runs", config.name);
+  await mkdir(metricsDir, { recursive: true });
+  const metricsPath = join(metricsDir, "metrics.jsonl");
+  const pending: string[] = [];
+  let lastEval: EvalResult | undefined;
+  const runEval = (step: number): void => {
+    if (evalBatches.length === 0) return;
+    lastEval = evaluate(model, evalBatches);
+    pending.push(
+      JSON.stringify({
+        type: "eval",
+        step,
+        caption_loss: lastEval.loss,
+        caption_accuracy: lastEval.accuracy,
+        caption_loss_shuffled_images: lastEval.shuffledLoss,
+        caption_accuracy_shuffled_images: lastEval.shuffledAccuracy,
+        targets: lastEval.targets,
+      }),
+    );
+    progress.line(
+      `eval at step ${step}: held-out caption loss ${lastEval.loss.toFixed(4)} (accuracy ${(lastEval.accuracy * 100).toFixed(1)}%); ` +
+        `with shuffled images ${lastEval.shuffledLoss.toFixed(4)} (${(lastEval.shuffledAccuracy * 100).toFixed(1)}%)`,
+    );
+  };
+
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    progress.line(
+      "interrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit at once)",
+    );
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  options.signal?.addEventListener("abort", () => controller.abort());
+  const onLog = (m: StepMetrics): void => {
+    const record = {
+      type: "step",
+      step: m.step,
+      loss: m.loss,
+      cross_entropy: m.crossEntropy,
+      lr: m.lr,
+      grad_norm: m.gradNorm,
+      tokens_per_second: m.tokensPerSecond,
+      step_seconds: m.stepSeconds,
+      sources: Object.fromEntries(stream.sourceStats().map((s) => [s.name, s.samples])),
+      ...(m.expertLoad ? { expert_load: m.expertLoad, expert_dropped: m.expertDropped } : {}),
+    };
+    pending.push(JSON.stringify(record));
+    progress.update({
+      step: m.step,
+      steps,
+      loss: m.loss,
+      lr: m.lr,
+      tokensPerSecond: m.tokensPerSecond,
+      secondsPerStep: m.stepSeconds,
+    });
+    if (config.eval.every > 0 && m.step % config.eval.every === 0) runEval(m.step);
+  };
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const lines = pending.splice(0).join("\n") + "\n";
+    await appendFile(metricsPath, lines);
+  };
+
+  try {
+    const result = await train({
+      model,
+      steps,
+      optimizer: config.optimizer,
+      schedule: config.schedule,
+      ...(checkpoint ? { checkpoint } : {}),
+      resume: options.resume !== undefined && options.resume !== false,
+      signal: controller.signal,
+      batches: async () => {
+        await flush();
+        return toModelBatch(await stream.nextBatch(config.batch));
+      },
+      onLog,
+      onCheckpoint: (path, step) => progress.line(`checkpoint: step ${step} -> ${path}`),
+      dataState: () => stream.getState(),
+      extraState: () => ({ train: config.name, source: config.source }),
+    });
+    if (
+      result.stopped === "finished" &&
+      (lastEval === undefined ||
+        config.eval.every <= 0 ||
+        result.stepsDone % config.eval.every !== 0)
+    )
+      runEval(result.stepsDone);
+    await flush();
+    progress.finish();
+    const seconds = (performance.now() - started) / 1000;
+    progress.line(
+      `${result.stopped === "aborted" ? "stopped" : "finished"} at step ${result.stepsDone}/${steps} in ${formatDuration(seconds)}` +
+        (result.lastLoss !== undefined ? `, loss ${result.lastLoss.toFixed(4)}` : "") +
+        `; metrics in ${metricsPath}`,
+    );
+    return {
+      backend,
+      stepsDone: result.stepsDone,
+      stopped: result.stopped,
+      lastLoss: result.lastLoss,
+      ...(lastEval ? { eval: lastEval } : {}),
+      ...(result.checkpointPath ? { checkpointPath: result.checkpointPath } : {}),
+      metricsPath,
+      seconds,
+    };
+  } catch (e) {
+    await flush().catch(() => undefined);
+    progress.finish();
+    if (e instanceof NonFiniteLossError) throw new RunError(e.message);
+    if (e instanceof DataError) throw new RunError(e.issue ? renderIssue(e.issue) : e.message);
+    throw e;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await stream.close();
+    model.dispose();
+    tf.disposeVariables();
+  }
+}

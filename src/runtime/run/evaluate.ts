@@ -1,0 +1,74 @@
+// Held-out evaluation: next-token loss and accuracy on caption text given its image, and the same
+// with the images of the batch shuffled, so the gap measures what the model reads from the pixels.
+import * as tf from "@tensorflow/tfjs-core";
+import type { ModelBatch, MultimodalModel } from "../model.js";
+import { shiftTargets } from "../model.js";
+import { crossEntropy } from "../train/loss.js";
+
+export interface EvalResult {
+  /** Mean cross-entropy per text target (nats), images as given. */
+  readonly loss: number;
+  /** Share of text targets predicted exactly (argmax), images as given. */
+  readonly accuracy: number;
+  /** The same with every image replaced by another one of the batch (images carry no information). */
+  readonly shuffledLoss: number;
+  readonly shuffledAccuracy: number;
+  readonly targets: number;
+}
+
+/** The batch with image i replaced by image (i + 1) mod n: captions no longer match their pixels. */
+export function rotateImages(batch: ModelBatch): ModelBatch {
+  const images = batch.images;
+  const size = batch.imageSize ?? 0;
+  if (images === undefined || size === 0) return batch;
+  const per = 3 * size * size;
+  const n = images.length / per;
+  if (n < 2) return batch;
+  const rotated = new Float32Array(images.length);
+  for (let i = 0; i < n; i++)
+    rotated.set(images.subarray(((i + 1) % n) * per, ((i + 1) % n) * per + per), i * per);
+  return { ...batch, images: rotated };
+}
+
+function score(
+  model: MultimodalModel,
+  batch: ModelBatch,
+): { lossSum: number; correct: number; count: number } {
+  return tf.tidy(() => {
+    const logits = model.logits(batch);
+    const { targets, mask } = shiftTargets(batch);
+    const count = mask.reduce((a, b) => a + b, 0);
+    if (count === 0) return { lossSum: 0, correct: 0, count: 0 };
+    const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
+    const predicted = tf.argMax(logits, 1).dataSync();
+    let correct = 0;
+    for (let i = 0; i < targets.length; i++)
+      if (mask[i] === 1 && predicted[i] === targets[i]) correct++;
+    return { lossSum: (ce.dataSync()[0] ?? NaN) * count, correct, count };
+  });
+}
+
+export function evaluate(model: MultimodalModel, batches: readonly ModelBatch[]): EvalResult {
+  let lossSum = 0;
+  let correct = 0;
+  let shuffledSum = 0;
+  let shuffledCorrect = 0;
+  let count = 0;
+  for (const b of batches) {
+    const a = score(model, b);
+    const s = score(model, rotateImages(b));
+    lossSum += a.lossSum;
+    correct += a.correct;
+    shuffledSum += s.lossSum;
+    shuffledCorrect += s.correct;
+    count += a.count;
+  }
+  const d = Math.max(1, count);
+  return {
+    loss: lossSum / d,
+    accuracy: correct / d,
+    shuffledLoss: shuffledSum / d,
+    shuffledAccuracy: shuffledCorrect / d,
+    targets: count,
+  };
+}

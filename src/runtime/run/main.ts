@@ -1,0 +1,106 @@
+// The command line of a generated train entry (`node train-tiny.js --steps 20 --backend wasm`):
+// parses its few options, writes the synthetic corpus first when it is missing, runs, and maps
+// user-facing failures to one clear line and exit status 1.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BackendError, type BackendChoice } from "../backend.js";
+import { synthesize } from "../data/index.js";
+import {
+  RunError,
+  runTraining,
+  type RunConfig,
+  type RunOptions,
+  type RunSummary,
+} from "./driver.js";
+
+const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+
+export class RunUsageError extends Error {}
+
+export function parseRunArgs(argv: readonly string[]): RunOptions {
+  let backend: BackendChoice | undefined;
+  let steps: number | undefined;
+  let resume: string | boolean | undefined;
+  let strict = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] =
+      a.startsWith("--") && a.includes("=")
+        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+        : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new RunUsageError(`\`${flag}\` needs a value`);
+      return v;
+    };
+    if (flag === "--backend") {
+      const v = value();
+      if (!(BACKENDS as readonly string[]).includes(v))
+        throw new RunUsageError(
+          `\`--backend\` must be one of ${BACKENDS.join(", ")}, not \`${v}\``,
+        );
+      backend = v as BackendChoice;
+    } else if (flag === "--steps") {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < 1)
+        throw new RunUsageError(`\`--steps\` must be a whole number of at least 1, not \`${v}\``);
+      steps = Number(v);
+    } else if (flag === "--resume") {
+      const next = inline ?? argv[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        resume = next;
+        if (inline === undefined) i++;
+      } else resume = true;
+    } else if (flag === "--strict") strict = true;
+    else
+      throw new RunUsageError(
+        `unknown option \`${a}\` (options: --steps N, --backend NAME, --resume [DIR], --strict)`,
+      );
+  }
+  return {
+    ...(backend ? { backend } : {}),
+    ...(steps !== undefined ? { steps } : {}),
+    ...(resume !== undefined ? { resume } : {}),
+    ...(strict ? { strict } : {}),
+  };
+}
+
+/** Writes the synthetic corpus to `config.synthesize` when it is not there yet; says so. */
+export async function ensureSyntheticData(
+  config: RunConfig,
+  say: (line: string) => void,
+): Promise<void> {
+  const dir = config.synthesize;
+  if (dir === undefined || existsSync(join(dir, "synth.json"))) return;
+  say(`the synthetic corpus is missing: writing it to ${dir} (seed 0, size small) ...`);
+  const t = performance.now();
+  const r = await synthesize({ outDir: dir, seed: 0, size: "small" });
+  say(
+    `wrote ${r.counts.captionPairs} caption pairs, ${r.counts.interleavedDocs} interleaved documents and ${r.counts.textLines} text lines in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** Runs a train entry as a program; returns the exit status. */
+export async function runMain(
+  config: RunConfig,
+  argv: readonly string[],
+  extra: Partial<RunOptions> = {},
+): Promise<number> {
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  try {
+    const options = { ...parseRunArgs(argv), ...extra };
+    await ensureSyntheticData(config, say);
+    const summary: RunSummary = await runTraining(config, options);
+    return summary.stopped === "aborted" ? 130 : 0;
+  } catch (e) {
+    if (e instanceof RunUsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RunError || e instanceof BackendError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,13 @@
+import { ViT } from "std/encoders"
+import { CAbstractor } from "std/connectors"
+import { Decoder } from "std/llm"
+
+model Small {
+  image: Image[3, 64, 64]
+  vision: ViT { patch: 8, width: 128, depth: 4, heads: 4 }
+  connector: CAbstractor { tokens: 16 }
+  llm: Decoder { vocab: 512, width: 256, depth: 4, heads: 4 }
+  budget {
+    image_tokens == 64
+  }
+}

@@ -1,0 +1,10 @@
+import { Decoder } from "std/llm"
+
+model TextOnly {
+  llm: Decoder {
+    width: 1024,
+    depth: 16,
+    heads: 16,
+    depth: 24,
+  }
+}

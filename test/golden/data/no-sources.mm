@@ -1,0 +1,4 @@
+data Empty {
+  images_per_sequence: 4
+  tokenizer: bytes
+}

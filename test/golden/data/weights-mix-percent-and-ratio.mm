@@ -1,0 +1,5 @@
+data Pretrain {
+  caption: 45% webdataset("data/caption-{0000..0099}.tar")
+  interleaved: 45% jsonl("data/interleaved.jsonl")
+  text: 10 jsonl("data/text.jsonl", field: "text")
+}

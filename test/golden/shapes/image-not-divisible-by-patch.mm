@@ -1,0 +1,10 @@
+import { ViT } from "std/encoders"
+import { CAbstractor } from "std/connectors"
+import { Decoder } from "std/llm"
+
+model M {
+  image: Image[3, 378, 378]
+  vision: ViT { patch: 16, width: 1024, depth: 24, heads: 16 }
+  connector: CAbstractor { tokens: 144 }
+  llm: Decoder { width: 2048, heads: 16 }
+}

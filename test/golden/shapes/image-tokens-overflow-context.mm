@@ -1,0 +1,10 @@
+import { ViT } from "std/encoders"
+import { MLPProjector } from "std/connectors"
+import { Decoder } from "std/llm"
+
+model LLaVA {
+  image: Image[3, 336, 336]
+  vision: ViT { patch: 14, width: 1024, depth: 24, heads: 16 }
+  connector: MLPProjector {}
+  llm: Decoder { width: 2048, heads: 16, context: 512 }
+}

@@ -1,0 +1,8 @@
+import { Decoder, MoE } from "std/llm"
+
+model Sparse {
+  llm: Decoder {
+    width: 1024, depth: 16, heads: 16,
+    moe: MoE { experts: 8, top_k: 2, shared_gate: true }
+  }
+}

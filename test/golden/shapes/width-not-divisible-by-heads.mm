@@ -1,0 +1,5 @@
+import { Decoder } from "std/llm"
+
+model TextOnly {
+  llm: Decoder { width: 1000, depth: 12, heads: 16 }
+}
