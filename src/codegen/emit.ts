@@ -393,6 +393,11 @@ export async function emitProgram(p: CheckedProgram, o: EmitOptions): Promise<Ge
   ];
   const prettier = await import("prettier");
   const out: GeneratedFile[] = [];
+  // The generated code is ES modules (top-level await, import.meta).
+  out.push({
+    name: "package.json",
+    text: `${JSON.stringify({ private: true, type: "module" }, null, 2)}\n`,
+  });
   for (const { f, what } of files) {
     // The header goes above the imports: generated files say so in their first line.
     const text = await prettier.format(header(o, what) + f.getFullText(), {

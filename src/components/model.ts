@@ -247,7 +247,9 @@ export function composeModel(input: ModelInput): ModelResult {
       problems.push(
         problem(
           "MM2212",
-          `${imagesPerSequence} images of ${imageTokens} tokens (${used}) do not fit the context of ${context} with room for text`,
+          imagesPerSequence === 1
+            ? `one image of ${imageTokens} tokens does not fit the context of ${context} with room for text`
+            : `${imagesPerSequence} images of ${imageTokens} tokens (${used}) do not fit the context of ${context} with room for text`,
           ["images_per_sequence"],
           {
             related: [tokensPath, "llm.context"],
@@ -255,7 +257,10 @@ export function composeModel(input: ModelInput): ModelResult {
               [tokensPath]: `${imageTokens} tokens per image`,
               "llm.context": `a context of ${context} tokens`,
             },
-            help: `use at most ${Math.max(0, Math.floor((context - 1) / imageTokens))} images per sequence, fewer \`tokens\`, or a longer \`context\``,
+            help:
+              Math.floor((context - 1) / imageTokens) >= 1
+                ? `use at most ${Math.floor((context - 1) / imageTokens)} images per sequence, fewer \`tokens\`, or a longer \`context\``
+                : `use fewer connector \`tokens\` (below ${context}), or a \`context\` longer than ${imageTokens}`,
           },
         ),
       );

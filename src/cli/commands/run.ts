@@ -50,7 +50,7 @@ exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the d
     writeFiles(outDir, files);
     linkRuntime(outDir);
     const { ts } = await import("ts-morph");
-    for (const f of files) {
+    for (const f of files.filter((g) => g.name.endsWith(".ts"))) {
       const js = ts.transpileModule(f.text, {
         compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
         fileName: f.name,

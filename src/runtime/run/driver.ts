@@ -15,7 +15,7 @@ import {
   type DataSpec,
   type DataStreamState,
 } from "../data/index.js";
-import type { ModelBatch } from "../model.js";
+import type { LossParts, ModelBatch } from "../model.js";
 import { MultimodalModel } from "../model.js";
 import type { AdamWConfig } from "../train/adamw.js";
 import type { ScheduleConfig } from "../train/schedule.js";
@@ -29,6 +29,8 @@ export interface RunConfig {
   readonly name: string;
   readonly source: string;
   readonly model: ModelInput;
+  /** The generated forward pass and loss; the model's own when absent. */
+  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
   /** The compiler's parameter count; the built model must have exactly this many. */
   readonly params: number;
   /** Image tokens per image after the connector (0 for a text-only model). */
