@@ -1,5 +1,7 @@
 // `mmc data synth` writes the synthetic starter corpus; `mmc data inspect` shows the realised
 // mixture of a `data` block and one packed sequence. The data library is loaded on demand.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedData, CheckedTrain } from "../../check/ir.js";
 import { checkFile } from "../../pipeline.js";
@@ -108,7 +110,14 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
   const loaded = loadData(file, args.values.get("data"), io);
   if (typeof loaded === "number") return loaded;
   const { data, train } = loaded;
-  const { inspect, renderInspect, DataError } = await import("../../runtime/data/index.js");
+  const { inspect, renderInspect, DataError, synthesize } =
+    await import("../../runtime/data/index.js");
+  if (data.synthesize && !existsSync(join(data.synthesize, "synth.json"))) {
+    io.stdout(
+      `the synthetic corpus is missing: writing it to ${data.synthesize} (seed 0, size small)\n`,
+    );
+    await synthesize({ outDir: data.synthesize, seed: 0, size: "small" });
+  }
   try {
     const result = await inspect(
       { ...data, seed: 0 },

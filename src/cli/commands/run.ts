@@ -21,7 +21,13 @@ steps, --resume continues from the checkpoint in DIR (default: the train's check
 exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
 \`synthesize: "DIR"\` and DIR holds no corpus yet, the synthetic corpus is written there first.`,
   async run(argv, io) {
-    const args = parseArgs(argv, {
+    // `--resume` takes an optional folder: a bare `--resume` becomes `--resume=` (the train's own).
+    const normalised = argv.map((a, i) =>
+      a === "--resume" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-"))
+        ? "--resume="
+        : a,
+    );
+    const args = parseArgs(normalised, {
       values: ["train", "steps", "backend", "resume", "format"],
       switches: ["strict", "no-color", "trace"],
     });
