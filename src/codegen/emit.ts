@@ -20,6 +20,7 @@ import {
   stringLiteral,
   valueLiteral,
 } from "./literals.js";
+import { trainFile } from "./names.js";
 
 export interface EmitOptions {
   /** The `.mm` file as the user named it (cwd-relative), for headers and back-references. */
@@ -300,11 +301,6 @@ function usedData(p: CheckedProgram): CheckedData[] {
   for (const d of p.data) out.set(d.name, d);
   for (const t of p.trains) if (!out.has(t.data.name)) out.set(t.data.name, t.data);
   return [...out.values()];
-}
-
-/** File name of a train's entry point: `train-tiny.ts`. */
-export function trainFile(t: CheckedTrain): string {
-  return `train-${t.name.replace(/_/g, "-")}.ts`;
 }
 
 function emitTrain(project: Project, t: CheckedTrain, model: string, o: EmitOptions): TsFile {

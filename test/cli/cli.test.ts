@@ -1,5 +1,5 @@
 // The command line as a user meets it: exit codes, stdout vs stderr, JSON shape, help and explain.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -163,5 +163,29 @@ describe("internal errors", () => {
     const r = mmc(["check", "x.mm", "--trace"], { env: { MMC_FAULT: "internal" } });
     expect(r.status).toBe(70);
     expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe("cold start", () => {
+  test("`mmc check` loads neither tfjs, ts-morph nor prettier", () => {
+    const dir = join(import.meta.dirname, "..", "..", "dist", "bundle");
+    const seen = new Set<string>();
+    const heavy: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(join(dir, file), "utf8");
+      // Static imports only: dynamic `import("...")` is loaded on demand.
+      for (const m of text.matchAll(
+        /^import\s[^;]*?from\s*"([^"]+)";?$|^import\s*"([^"]+)";?$/gm,
+      )) {
+        const spec = m[1] ?? m[2] ?? "";
+        if (spec.startsWith("./")) visit(spec.slice(2));
+        else if (/^(@tensorflow|ts-morph|prettier|typescript|pngjs|jpeg-js)/.test(spec))
+          heavy.push(`${file} -> ${spec}`);
+      }
+    };
+    visit("main.js");
+    expect(heavy).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { intFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
-import { trainFile } from "../../codegen/emit.js";
+import { trainFile } from "../../codegen/names.js";
 import { checkForBuild, generate, linkRuntime, writeFiles } from "./compile.js";
 
 export const runCommand: Command = {
