@@ -2,7 +2,7 @@
 // the spec's components (checking its size against the compiler's count), streams the data
 // mixture, trains with progress and JSONL metrics, evaluates on held-out captions, checkpoints,
 // resumes exactly, and stops cleanly on Ctrl-C or a non-finite loss.
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInput } from "../../components/model.js";
@@ -108,6 +108,29 @@ function toModelBatch(b: {
     : { batchSize: b.batchSize, sequence: b.sequence, tokens: b.tokens, lossMask: b.lossMask };
 }
 
+/**
+ * A run killed after its last checkpoint logged steps that the resumed run will train again:
+ * drop those records so the log has each step once.
+ */
+async function trimMetrics(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return;
+  }
+  const kept = text.split("\n").filter((line) => {
+    if (line.trim() === "") return false;
+    try {
+      const r = JSON.parse(line) as { step?: number };
+      return r.step === undefined || r.step <= step;
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  await writeFile(path, kept.length ? `${kept.join("\n")}\n` : "");
+}
+
 export async function runTraining(
   config: RunConfig,
   options: RunOptions = {},
@@ -134,6 +157,7 @@ export async function runTraining(
       ? { every: config.steps, dir: checkpointDir }
       : undefined;
   let state: DataStreamState | undefined;
+  let resumeStep: number | undefined;
   if (options.resume) {
     if (!checkpoint)
       throw new RunError(
@@ -142,6 +166,7 @@ export async function runTraining(
     const meta = await readCheckpointMeta(checkpoint.dir);
     if (!meta) throw new RunError(`no checkpoint to resume from in ${checkpoint.dir}`);
     state = meta.data as DataStreamState | undefined;
+    resumeStep = meta.step;
     progress.line(`resuming from step ${meta.step} (${checkpoint.dir}, saved on ${meta.backend})`);
   }
   const imageSize = config.model.image?.[1];
@@ -171,6 +196,7 @@ export async function runTraining(
   const metricsDir = checkpoint?.dir ?? join("runs", config.name);
   await mkdir(metricsDir, { recursive: true });
   const metricsPath = join(metricsDir, "metrics.jsonl");
+  if (resumeStep !== undefined) await trimMetrics(metricsPath, resumeStep);
   const pending: string[] = [];
   let lastEval: EvalResult | undefined;
   const runEval = (step: number): void => {
