@@ -300,7 +300,15 @@ export class AstBuilder {
   private doc(span: Span): { doc?: string } {
     const lines: string[] = [];
     let cursor = span.start;
-    for (let i = this.docTokens.length - 1; i >= 0; i--) {
+    // Binary search for the last doc comment before the declaration, then walk back.
+    let lo = 0;
+    let hi = this.docTokens.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.docTokens[mid]?.startOffset ?? Infinity) < cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) {
       const t = this.docTokens[i];
       if (!t || t.startOffset >= cursor) continue;
       if (this.source.text.slice(tokenEnd(t), cursor).trim() !== "") break;
@@ -322,7 +330,12 @@ export class AstBuilder {
 
   private nodeSpan(cst: CstNode): Span {
     const loc = cst.location;
-    if (loc && Number.isFinite(loc.startOffset) && loc.endOffset !== undefined && Number.isFinite(loc.endOffset)) {
+    if (
+      loc &&
+      Number.isFinite(loc.startOffset) &&
+      loc.endOffset !== undefined &&
+      Number.isFinite(loc.endOffset)
+    ) {
       return this.source.span(loc.startOffset, loc.endOffset + 1);
     }
     let start = Infinity;
@@ -348,27 +361,33 @@ function tokenEnd(t: IToken): number {
   return t.startOffset + t.image.length;
 }
 
+// A CST key holds only nodes or only tokens; tokens inserted by error recovery have no offset.
 function nodes(cst: CstNode, key: string): CstNode[] {
-  return (cst.children[key] ?? []).filter((e): e is CstNode => "children" in e);
+  return (cst.children[key] ?? []) as CstNode[];
 }
 
 function node(cst: CstNode, key: string): CstNode | undefined {
-  return nodes(cst, key)[0];
+  return cst.children[key]?.[0] as CstNode | undefined;
 }
 
 function toks(cst: CstNode, key: string): IToken[] {
-  return (cst.children[key] ?? []).filter(
-    (e): e is IToken => "image" in e && !Number.isNaN(e.startOffset),
-  );
+  const list = (cst.children[key] ?? []) as IToken[];
+  return list.some((t) => Number.isNaN(t.startOffset))
+    ? list.filter((t) => !Number.isNaN(t.startOffset))
+    : list;
 }
 
 function tok(cst: CstNode, key: string): IToken | undefined {
-  return toks(cst, key)[0];
+  const list = cst.children[key] as IToken[] | undefined;
+  if (!list) return undefined;
+  for (const t of list) if (!Number.isNaN(t.startOffset)) return t;
+  return undefined;
 }
 
 function firstNode(cst: CstNode): CstNode | undefined {
-  for (const list of Object.values(cst.children)) {
-    for (const e of list) if ("children" in e) return e;
+  for (const key in cst.children) {
+    const first = cst.children[key]?.[0];
+    if (first !== undefined && "children" in first) return first;
   }
   return undefined;
 }
