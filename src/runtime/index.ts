@@ -37,7 +37,14 @@ export type { AdamWConfig } from "./train/adamw.js";
 export { learningRate } from "./train/schedule.js";
 export type { ScheduleConfig } from "./train/schedule.js";
 export { train, trainStep, NonFiniteLossError } from "./train/trainer.js";
-export type { TrainOptions, TrainResult, StepMetrics, BatchSource } from "./train/trainer.js";
+export type {
+  TrainOptions,
+  TrainResult,
+  StepMetrics,
+  StepOptions,
+  StepOutcome,
+  BatchSource,
+} from "./train/trainer.js";
 export {
   saveCheckpoint,
   loadCheckpoint,

@@ -262,6 +262,7 @@ export async function runTraining(
   try {
     const result = await train({
       model,
+      ...(config.loss ? { loss: config.loss } : {}),
       steps,
       optimizer: config.optimizer,
       schedule: config.schedule,

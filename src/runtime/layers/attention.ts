@@ -1,0 +1,90 @@
+// Multi-head attention with grouped-query heads, an optional causal mask, optional query/key
+// norms (over the full projection or per head, shared by all heads) and optional rotary positions.
+// Self-attention when `kv` is omitted; cross-attention (AttnPool) otherwise.
+import * as tf from "@tensorflow/tfjs-core";
+import { bmm } from "../ops/matmul.js";
+import type { ParamScope } from "../params.js";
+import { dense } from "./mlp.js";
+import { applyNorm } from "./norm.js";
+import { applyRope } from "./positions.js";
+
+export type QkNorm = "none" | "full" | "head";
+
+export interface AttentionOptions {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly causal: boolean;
+  readonly qkNorm: QkNorm;
+  /** cos/sin tables [t, headDim / 2] (see positions.ts); absent: no rotary positions. */
+  readonly rope?: readonly [tf.Tensor2D, tf.Tensor2D];
+  /** A precomputed causal mask [t, s] (causalMask), shared by the layers of one forward pass. */
+  readonly mask?: tf.Tensor2D;
+}
+
+/** Additive mask [t, s]: 0 where query i may see key j (j <= i + s - t), a large negative elsewhere. */
+export function causalMask(t: number, s: number): tf.Tensor2D {
+  const m = new Float32Array(t * s);
+  for (let i = 0; i < t; i++) for (let j = i + s - t + 1; j < s; j++) m[i * s + j] = -1e9;
+  return tf.tensor2d(m, [t, s]);
+}
+
+/** [b * n, heads * hd] -> [b * heads, n, hd]. */
+function splitHeads(x: tf.Tensor, b: number, n: number, heads: number, hd: number): tf.Tensor {
+  return tf.transpose(tf.reshape(x, [b, n, heads, hd]), [0, 2, 1, 3]);
+}
+
+/** [b, kvHeads, s, hd] -> [b, heads, s, hd]: each key/value head serves heads / kvHeads queries. */
+function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
+  const [b, kvHeads, s, hd] = x.shape as [number, number, number, number];
+  if (kvHeads === heads) return x;
+  const tiled = tf.tile(tf.reshape(x, [b, kvHeads, 1, s, hd]), [1, 1, heads / kvHeads, 1, 1]);
+  return tf.reshape(tiled, [b, heads, s, hd]);
+}
+
+/**
+ * x [b, t, width] (queries) and kv [b, s, kvWidth] (keys/values, default x) -> [b, t, width].
+ * Weights under `p`: q, k, v, o (`.weight` [in, out], optional `.bias`), q_norm/k_norm.
+ */
+export function attention(
+  p: ParamScope,
+  o: AttentionOptions,
+  x: tf.Tensor3D,
+  kv: tf.Tensor3D = x,
+): tf.Tensor3D {
+  const [b, t, width] = x.shape;
+  const s = kv.shape[1];
+  const x2 = tf.reshape(x, [b * t, width]);
+  const kv2 = kv === x ? x2 : tf.reshape(kv, [b * s, kv.shape[2]]);
+  let q = dense(p, "q", x2); // [b*t, heads*hd]
+  let k = dense(p, "k", kv2); // [b*s, kvHeads*hd]
+  const v = dense(p, "v", kv2);
+  if (o.qkNorm === "full") {
+    q = applyNorm(p.scope("q_norm"), q);
+    k = applyNorm(p.scope("k_norm"), k);
+  }
+  let qh = splitHeads(q, b, t, o.heads, o.headDim); // [b, heads, t, hd]
+  let kh = splitHeads(k, b, s, o.kvHeads, o.headDim); // [b, kvHeads, s, hd]
+  if (o.qkNorm === "head") {
+    qh = applyNorm(p.scope("q_norm"), qh);
+    kh = applyNorm(p.scope("k_norm"), kh);
+  }
+  if (o.rope !== undefined) {
+    qh = applyRope(qh, o.rope[0], o.rope[1]);
+    kh = applyRope(kh, o.rope[0], o.rope[1]);
+  }
+  const vh = splitHeads(v, b, s, o.kvHeads, o.headDim);
+  const bh = b * o.heads;
+  const q3 = tf.reshape(tf.mul(qh, 1 / Math.sqrt(o.headDim)), [bh, t, o.headDim]) as tf.Tensor3D;
+  const kT = tf.transpose(tf.reshape(repeatKv(kh, o.heads), [bh, s, o.headDim]), [0, 2, 1]);
+  const v3 = tf.reshape(repeatKv(vh, o.heads), [bh, s, o.headDim]) as tf.Tensor3D;
+  let scores: tf.Tensor = bmm(q3, kT as tf.Tensor3D); // [b*heads, t, s]
+  if (o.causal) scores = tf.add(scores, o.mask ?? causalMask(t, s));
+  const probs = tf.softmax(scores) as tf.Tensor3D;
+  const ctx = bmm(probs, v3); // [b*heads, t, hd]
+  const merged = tf.reshape(
+    tf.transpose(tf.reshape(ctx, [b, o.heads, t, o.headDim]), [0, 2, 1, 3]),
+    [b * t, o.heads * o.headDim],
+  );
+  return tf.reshape(dense(p, "o", merged), [b, t, -1]) as tf.Tensor3D;
+}

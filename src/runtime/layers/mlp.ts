@@ -1,0 +1,60 @@
+// The feed-forward block: `up` then an activation then `down`, or SwiGLU with a `gate`
+// (down(silu(gate(x)) * up(x))). Runs on 2-D activations [tokens, width].
+import * as tf from "@tensorflow/tfjs-core";
+import type { MlpFn } from "../../components/types.js";
+import { customGrad } from "../ops/custom-grad.js";
+import { linear } from "../ops/matmul.js";
+import type { ParamScope } from "../params.js";
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** tanh(sqrt(2 / pi) * (x + 0.044715 x^3)) */
+function geluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), GELU_C));
+}
+
+// One tape node: only x is kept for the backward pass instead of every intermediate.
+const fusedGelu = customGrad(([x], save) => {
+  save([x as tf.Tensor]);
+  return {
+    value: tf.tidy(() => tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(geluTanh(x as tf.Tensor), 1))),
+    gradFunc: (dy, saved) =>
+      tf.tidy(() => {
+        const sx = saved[0] as tf.Tensor;
+        const t = geluTanh(sx);
+        // d/dx [x/2 (1 + t)] = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+        const inner = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * 0.044715), 1), GELU_C);
+        const slope = tf.add(
+          tf.mul(tf.add(t, 1), 0.5),
+          tf.mul(tf.mul(tf.mul(sx, 0.5), tf.sub(1, tf.square(t))), inner),
+        );
+        return tf.mul(dy, slope);
+      }),
+  };
+});
+
+/** GELU, tanh approximation (GPT-2's form; PyTorch's `approximate="tanh"`). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return fusedGelu(x);
+}
+
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+function dense(p: ParamScope, name: string, x: tf.Tensor): tf.Tensor {
+  const s = p.scope(name);
+  return linear(x, s.get("weight"), s.has("bias") ? s.get("bias") : undefined);
+}
+
+/** x [n, width] -> [n, width] through the MLP stored under `p` (`up`, `down`, `gate`). */
+export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor): tf.Tensor {
+  const up = dense(p, "up", x);
+  let hidden: tf.Tensor;
+  if (fn === "swiglu") hidden = tf.mul(silu(dense(p, "gate", x)), up);
+  else if (fn === "gelu") hidden = gelu(up);
+  else hidden = tf.relu(up);
+  return dense(p, "down", hidden);
+}
+
+export { dense };

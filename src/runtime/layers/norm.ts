@@ -1,0 +1,33 @@
+// Norms over the last axis: LayerNorm (scale and bias) and RMSNorm (scale only), picked by the
+// weights present, so the manifest alone decides which one a block uses.
+import * as tf from "@tensorflow/tfjs-core";
+import type { ParamScope } from "../params.js";
+
+export type NormKind = "layer" | "rms";
+
+export const NORM_EPS = 1e-5;
+
+export function layerNorm(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps = NORM_EPS,
+): tf.Tensor {
+  const axis = x.rank - 1;
+  const mean = tf.mean(x, axis, true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), axis, true);
+  const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normed, weight), bias);
+}
+
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps = NORM_EPS): tf.Tensor {
+  const ms = tf.mean(tf.square(x), x.rank - 1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
+}
+
+/** The norm stored under `p` (`<name>.weight`, and `<name>.bias` for LayerNorm) applied to `x`. */
+export function applyNorm(p: ParamScope, x: tf.Tensor): tf.Tensor {
+  const weight = p.get("weight");
+  return p.has("bias") ? layerNorm(x, weight, p.get("bias")) : rmsNorm(x, weight);
+}

@@ -1,0 +1,42 @@
+// Position information: rotary embeddings (rotate-half form, applied to queries and keys) and
+// learned absolute positions (a [context, width] table added to the token embeddings).
+import * as tf from "@tensorflow/tfjs-core";
+
+export const ROPE_BASE = 10000;
+
+/** cos and sin tables [t, headDim / 2] for positions 0..t-1. */
+export function ropeTables(
+  t: number,
+  headDim: number,
+  base = ROPE_BASE,
+): [tf.Tensor2D, tf.Tensor2D] {
+  const half = headDim / 2;
+  const cos = new Float32Array(t * half);
+  const sin = new Float32Array(t * half);
+  for (let pos = 0; pos < t; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = pos / Math.pow(base, (2 * i) / headDim);
+      cos[pos * half + i] = Math.cos(angle);
+      sin[pos * half + i] = Math.sin(angle);
+    }
+  }
+  return [tf.tensor2d(cos, [t, half]), tf.tensor2d(sin, [t, half])];
+}
+
+/** Rotates x [..., t, headDim] by position: (x1, x2) -> (x1 cos - x2 sin, x1 sin + x2 cos). */
+export function applyRope(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
+  const half = (x.shape[x.rank - 1] as number) / 2;
+  const begin = x.shape.map(() => 0);
+  const size = x.shape.map((d, i) => (i === x.rank - 1 ? half : d));
+  const x1 = tf.slice(x, begin, size);
+  const x2 = tf.slice(x, [...begin.slice(0, -1), half], size);
+  return tf.concat(
+    [tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x1, sin), tf.mul(x2, cos))],
+    x.rank - 1,
+  );
+}
+
+/** Learned positions: rows 0..t-1 of `table` [context, width], broadcast over the batch. */
+export function learnedPositions(table: tf.Tensor, t: number): tf.Tensor2D {
+  return tf.slice(table, [0, 0], [t, -1]) as tf.Tensor2D;
+}

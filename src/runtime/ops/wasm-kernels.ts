@@ -1,0 +1,104 @@
+// Faster Slice and Unpack kernels for the wasm backend. The stock ones copy the WHOLE input out of
+// the wasm heap for every slice (readSync), so unstacking n slices costs n full copies; these read
+// the input through a heap view and copy only the slice. Installed by selectBackend("wasm").
+import * as tf from "@tensorflow/tfjs-core";
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--)
+    out[i] = (out[i + 1] as number) * (shape[i + 1] as number);
+  return out;
+}
+
+/** Copies x[begin : begin + size] into out; the last axis is copied as contiguous runs. */
+function copySlice(
+  x: Float32Array | Int32Array | Uint8Array,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  out: Float32Array | Int32Array | Uint8Array,
+): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    out[0] = x[0] as number;
+    return;
+  }
+  const xs = strides(shape);
+  const run = size[rank - 1] as number;
+  const outer = size.slice(0, -1).reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(rank - 1).fill(0);
+  for (let r = 0; r < outer; r++) {
+    let offset = begin[rank - 1] as number;
+    for (let d = 0; d < rank - 1; d++)
+      offset += ((begin[d] as number) + (idx[d] as number)) * (xs[d] as number);
+    out.set(x.subarray(offset, offset + run), r * run);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d] = (idx[d] as number) + 1;
+      if ((idx[d] as number) < (size[d] as number)) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function sliceInfo(
+  backend: WasmBackendLike,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  // Views are taken after makeOutput: growing the heap detaches older views.
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  copySlice(xv, x.shape, begin, size, ov);
+  return out;
+}
+
+let installed = false;
+
+/** Replaces the wasm Slice and Unpack kernels (numeric dtypes; strings keep the stock ones). */
+export function installWasmKernels(): void {
+  if (installed || tf.getBackend() !== "wasm") return;
+  const stockSlice = tf.getKernel("Slice", "wasm");
+  const stockUnpack = tf.getKernel("Unpack", "wasm");
+  if (stockSlice === undefined || stockUnpack === undefined) return;
+  installed = true;
+  tf.unregisterKernel("Slice", "wasm");
+  tf.registerKernel({
+    kernelName: "Slice",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const x = args.inputs["x"] as tf.TensorInfo;
+      if (x.dtype === "string") return stockSlice.kernelFunc(args);
+      const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
+      const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+      return sliceInfo(args.backend as unknown as WasmBackendLike, x, b, s);
+    },
+  });
+  tf.unregisterKernel("Unpack", "wasm");
+  tf.registerKernel({
+    kernelName: "Unpack",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const x = args.inputs["value"] as tf.TensorInfo;
+      if (x.dtype === "string") return stockUnpack.kernelFunc(args);
+      let axis = (args.attrs as unknown as { axis: number }).axis;
+      if (axis < 0) axis += x.shape.length;
+      const outShape = x.shape.filter((_, i) => i !== axis);
+      const size = x.shape.slice();
+      size[axis] = 1;
+      const outs: tf.TensorInfo[] = [];
+      for (let i = 0; i < (x.shape[axis] as number); i++) {
+        const begin = x.shape.map((_, d) => (d === axis ? i : 0));
+        const o = sliceInfo(args.backend as unknown as WasmBackendLike, x, begin, size);
+        outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
+      }
+      return outs;
+    },
+  });
+}

@@ -1,0 +1,86 @@
+// The model's weights: exactly the tensors of the components' weight manifests, by name and
+// shape, as tf.Variables. Layers look weights up through a ParamScope (`layers.0.attn.q.weight`).
+import * as tf from "@tensorflow/tfjs-core";
+import type { WeightTensor } from "../components/types.js";
+import { initValues } from "./init.js";
+
+/** Read access to weights under a name prefix, as layers see them. */
+export interface ParamScope {
+  get(name: string): tf.Tensor;
+  has(name: string): boolean;
+  scope(prefix: string): ParamScope;
+}
+
+function joinName(prefix: string, name: string): string {
+  return prefix === "" ? name : `${prefix}.${name}`;
+}
+
+export class Params implements ParamScope {
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly tied = new Map<string, string>();
+  /** The manifest tensors that own storage (tied tensors excluded), in manifest order. */
+  readonly specs: readonly WeightTensor[];
+
+  private constructor(manifest: readonly WeightTensor[], seed: number) {
+    const owned: WeightTensor[] = [];
+    for (const t of manifest) {
+      if (t.tiedTo !== undefined) {
+        this.tied.set(t.name, t.tiedTo);
+        continue;
+      }
+      if (this.vars.has(t.name)) throw new Error(`weight manifest names \`${t.name}\` twice`);
+      const size = t.shape.reduce((a, b) => a * b, 1);
+      const values = initValues(t.init, size, seed, t.name);
+      this.vars.set(t.name, tf.variable(tf.tensor(values, [...t.shape], "float32"), true));
+      owned.push(t);
+    }
+    for (const [name, target] of this.tied) {
+      if (!this.vars.has(target)) throw new Error(`\`${name}\` is tied to unknown \`${target}\``);
+    }
+    this.specs = owned;
+  }
+
+  /** Allocates every tensor of `manifest`, initialised from `seed` (see init.ts). */
+  static create(manifest: readonly WeightTensor[], seed: number): Params {
+    return new Params(manifest, seed);
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(this.tied.get(name) ?? name);
+    if (v === undefined) throw new Error(`no weight named \`${name}\``);
+    return v;
+  }
+
+  has(name: string): boolean {
+    return this.vars.has(name) || this.tied.has(name);
+  }
+
+  scope(prefix: string): ParamScope {
+    return scopeOf(this, prefix);
+  }
+
+  /** Owned variables by name, in manifest order. */
+  entries(): [string, tf.Variable][] {
+    return this.specs.map((s) => [s.name, this.get(s.name)]);
+  }
+
+  /** Unique trainable parameters (tied tensors once). */
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+function scopeOf(root: ParamScope, prefix: string): ParamScope {
+  return {
+    get: (name) => root.get(joinName(prefix, name)),
+    has: (name) => root.has(joinName(prefix, name)),
+    scope: (sub) => scopeOf(root, joinName(prefix, sub)),
+  };
+}

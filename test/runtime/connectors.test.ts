@@ -1,0 +1,69 @@
+// Every connector kind builds exactly its manifest, maps patch tokens to the right number of image
+// tokens, and passes gradients back to the vision encoder.
+import { describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import { composeModel } from "../../src/components/model.js";
+import type { Config } from "../../src/components/types.js";
+import { adaptiveAvgPool, poolingMatrix } from "../../src/runtime/layers/pooling.js";
+import { MultimodalModel } from "../../src/runtime/model.js";
+import { tinyDecoder, useBackend } from "./helpers.js";
+
+const connectors: { kind: string; config: Config; tokens: number }[] = [
+  { kind: "AvgPool", config: { tokens: 4 }, tokens: 4 },
+  { kind: "AttnPool", config: { tokens: 3, heads: 2 }, tokens: 3 },
+  { kind: "CAbstractor", config: { tokens: 4, depth: 1, hidden: 8 }, tokens: 4 },
+  { kind: "MLPProjector", config: {}, tokens: 16 },
+];
+
+describe("adaptive average pooling", () => {
+  it("uses PyTorch's overlapping bins (3 -> 2: rows 0-1 and 1-2)", () => {
+    const m = poolingMatrix(3, 1, 2, 1);
+    expect(Array.from(m)).toEqual([0.5, 0.5, 0, 0, 0.5, 0.5]);
+  });
+
+  it("averages a 4x4 grid to 2x2", async () => {
+    await useBackend("cpu");
+    const x = tf.tensor3d(
+      Float32Array.from({ length: 16 }, (_, i) => i),
+      [1, 16, 1],
+    );
+    const y = adaptiveAvgPool(x, [4, 4], [2, 2]).dataSync();
+    expect(Array.from(y)).toEqual([2.5, 4.5, 10.5, 12.5]);
+  });
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  describe(`connectors on ${backend}`, () => {
+    for (const c of connectors) {
+      it(`${c.kind}: manifest, token count and gradients into the encoder`, async () => {
+        await useBackend(backend);
+        const summary = composeModel({
+          image: [3, 16, 16],
+          vision: {
+            kind: "ViT",
+            config: { patch: 4, width: 16, depth: 1, heads: 2, class_token: c.kind !== "AvgPool" },
+          },
+          connector: { kind: c.kind, config: c.config },
+          llm: { kind: "Decoder", config: tinyDecoder({ context: 32 }) },
+        });
+        if (!summary.ok) throw new Error(summary.problems.map((p) => p.message).join("; "));
+        const model = new MultimodalModel(summary, 3);
+        expect(model.params.count()).toBe(summary.params);
+        const images = tf.tensor4d(
+          new Float32Array(2 * 3 * 16 * 16).map((_, i) => Math.cos(i)),
+          [2, 3, 16, 16],
+        );
+        const tokens = tf.tidy(() => model.imageTokens(images));
+        expect(tokens.shape).toEqual([2 * c.tokens, 32]);
+        const patch = model.params.get("vision.patch_embed.weight");
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.square(model.imageTokens(images))) as tf.Scalar,
+          [patch],
+        );
+        expect(tf.norm(grads[patch.name]!).dataSync()[0]).toBeGreaterThan(0);
+        tf.dispose([images, tokens, ...Object.values(grads)]);
+        model.dispose();
+      });
+    }
+  });
+}

@@ -1,0 +1,41 @@
+// Shared fixtures for the runtime tests: backends, a tiny decoder, memorisable batches.
+import * as tf from "@tensorflow/tfjs-core";
+import type { Config } from "../../src/components/types.js";
+import { selectBackend, type BackendName } from "../../src/runtime/backend.js";
+import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
+
+export async function useBackend(name: BackendName): Promise<void> {
+  await selectBackend(name);
+  tf.engine().startScope();
+  tf.engine().endScope();
+}
+
+export function tinyDecoder(overrides: Config = {}): Config {
+  return {
+    vocab: 40,
+    width: 32,
+    depth: 2,
+    heads: 4,
+    context: 16,
+    mlp: { fn: "swiglu", hidden: 48 },
+    ...overrides,
+  };
+}
+
+export function tinyModel(overrides: Config = {}, seed = 1): MultimodalModel {
+  return MultimodalModel.fromInput(
+    { llm: { kind: "Decoder", config: tinyDecoder(overrides) } },
+    seed,
+  );
+}
+
+/** A fixed batch of token rows (a repeating pattern a small model memorises quickly). */
+export function patternBatch(batchSize = 2, sequence = 16, vocab = 40): ModelBatch {
+  const tokens = new Int32Array(batchSize * sequence);
+  for (let r = 0; r < batchSize; r++) {
+    for (let i = 0; i < sequence; i++) tokens[r * sequence + i] = (r * 7 + i * 3) % vocab;
+  }
+  const lossMask = new Uint8Array(batchSize * sequence).fill(1);
+  for (let r = 0; r < batchSize; r++) lossMask[r * sequence] = 0;
+  return { batchSize, sequence, tokens, lossMask };
+}
