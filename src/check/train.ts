@@ -35,6 +35,9 @@ import {
   type ModelDraft,
 } from "./model.js";
 
+/** Ids of the byte-level tokenizer: 256 bytes and BOS, EOS, PAD, IMAGE. */
+export const BYTE_VOCAB = 260;
+
 export const TRAIN_FIELDS = [
   "model",
   "data",
@@ -494,6 +497,26 @@ export function checkTrain(
       span: checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
       help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
     });
+  }
+  // The byte tokenizer's ids are the 256 bytes plus BOS, EOS, PAD and IMAGE (see docs/data.md).
+  const vocab = composed.parts.llm.config["vocab"];
+  if (data.tokenizer.kind === "bytes" && typeof vocab === "number" && vocab < BYTE_VOCAB) {
+    ctx.report({
+      code: "MM5005",
+      message: `the language model's \`vocab\` ${vocab} is smaller than the byte tokenizer's ${BYTE_VOCAB} ids`,
+      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? decl.name.span,
+      secondary: f.get("data")
+        ? [
+            {
+              span: f.get("data")!.value.span,
+              message: `\`data ${data.name}\` uses \`tokenizer: bytes\``,
+            },
+          ]
+        : [],
+      notes: ["byte-level ids are the 256 byte values and 4 special tokens (BOS, EOS, PAD, IMAGE)"],
+      help: `write \`vocab: ${BYTE_VOCAB}\` or more`,
+    });
+    return undefined;
   }
   const memory = composed.trainMemory({ batch, sequence, precision });
   const model: CheckedModel = toChecked(draft, composed);

@@ -52,6 +52,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5002", title: "images leave no room for text" },
   { code: "MM5003", title: "warm-up not shorter than the run" },
   { code: "MM5004", title: "checkpoint interval longer than the run" },
+  { code: "MM5005", title: "vocabulary smaller than the tokenizer" },
   { code: "MM5101", title: "sweep cannot vary this path" },
   { code: "MM5102", title: "sweep axis without values" },
   { code: "MM5103", title: "unknown sweep metric" },

@@ -26,7 +26,11 @@ function expandGroup(body: string): string[] | null {
     const step = from <= to ? 1 : -1;
     const out: string[] = [];
     for (let i = from; step > 0 ? i <= to : i >= to; i += step) {
-      out.push(String(Math.abs(i)).padStart(width, "0").replace(/^/, i < 0 ? "-" : ""));
+      out.push(
+        String(Math.abs(i))
+          .padStart(width, "0")
+          .replace(/^/, i < 0 ? "-" : ""),
+      );
     }
     return out;
   }

@@ -4,7 +4,12 @@ import { resolve } from "node:path";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { IssueSink, type IssueOptions } from "./issues.js";
 import { MixtureSampler, type SamplerState } from "./mixture-sampler.js";
-import { SequencePacker, type PackedSequence, type PackerState, type PackerStats } from "./packer.js";
+import {
+  SequencePacker,
+  type PackedSequence,
+  type PackerState,
+  type PackerStats,
+} from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
 import { ByteTokenizer, type Tokenizer } from "./tokenizer.js";
 
@@ -25,6 +30,8 @@ export interface DataStreamOptions extends IssueOptions {
   packWindow?: number;
   /** A tokenizer to use instead of the one the spec names. */
   tokenizer?: Tokenizer;
+  /** Keep only the text of each document: a text-only model trained on a multimodal mixture. */
+  dropImages?: boolean;
 }
 
 export type DataStreamState = PackerState;
@@ -85,6 +92,7 @@ export class DataStream {
       state: samplerState,
       blockSize: options.blockSize,
       shuffleBuffer: options.shuffleBuffer,
+      dropImages: options.dropImages,
     });
     const state = options.state;
     this.packer = new SequencePacker(
@@ -147,7 +155,11 @@ function usableFraction(samples: number, perEpoch: number, epoch: number): numbe
   return Math.max(0, samples - epoch * perEpoch) / perEpoch;
 }
 
-export function collateBatch(rows: readonly PackedSequence[], sequence: number, imageSize: number): Batch {
+export function collateBatch(
+  rows: readonly PackedSequence[],
+  sequence: number,
+  imageSize: number,
+): Batch {
   const b = rows.length;
   const tokens = new Int32Array(b * sequence);
   const lossMask = new Uint8Array(b * sequence);

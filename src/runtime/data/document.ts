@@ -6,8 +6,7 @@ import type { IssueSink } from "./issues.js";
 import type { ImageOptions, SourceSpec } from "./spec.js";
 
 export type DocPart =
-  | { type: "text"; text: string }
-  | { type: "image"; pixels: Float32Array; ref: string };
+  { type: "text"; text: string } | { type: "image"; pixels: Float32Array; ref: string };
 
 /** One training document, in reading order: a caption pair is [image, text]. */
 export interface SourceDocument {

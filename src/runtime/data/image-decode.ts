@@ -17,7 +17,8 @@ export type DecodeResult =
 export type ImageFormat = "png" | "jpeg" | "webp" | "unknown";
 
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return "png";
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47)
+    return "png";
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
   const riff = Buffer.from(bytes.subarray(0, 4)).toString("latin1");
   const webp = Buffer.from(bytes.subarray(8, 12)).toString("latin1");
@@ -47,7 +48,11 @@ export function decodeImage(bytes: Uint8Array): DecodeResult {
       return { ok: true, image: { width: img.width, height: img.height, data: img.data } };
     }
   } catch (e) {
-    return { ok: false, reason: "corrupt", message: `cannot decode ${format}: ${(e as Error).message}` };
+    return {
+      ok: false,
+      reason: "corrupt",
+      message: `cannot decode ${format}: ${(e as Error).message}`,
+    };
   }
   if (format === "webp") {
     return {

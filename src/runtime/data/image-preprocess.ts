@@ -18,8 +18,10 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
   const y0 = (image.height - side) / 2;
   const shrink = side > s;
   const mode = options.resize === "auto" ? (shrink ? "area" : "bilinear") : options.resize;
-  const tx = mode === "area" ? areaTaps(x0, side, s, image.width) : bilinearTaps(x0, side, s, image.width);
-  const ty = mode === "area" ? areaTaps(y0, side, s, image.height) : bilinearTaps(y0, side, s, image.height);
+  const tx =
+    mode === "area" ? areaTaps(x0, side, s, image.width) : bilinearTaps(x0, side, s, image.width);
+  const ty =
+    mode === "area" ? areaTaps(y0, side, s, image.height) : bilinearTaps(y0, side, s, image.height);
 
   // Horizontal pass over every source row (rows outside the taps are skipped), then vertical.
   const rowUsed = new Uint8Array(image.height);
@@ -50,8 +52,16 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
 
   const out = new Float32Array(3 * s * s);
   const plane = s * s;
-  const scale = [1 / (255 * options.std[0]), 1 / (255 * options.std[1]), 1 / (255 * options.std[2])];
-  const shift = [options.mean[0] / options.std[0], options.mean[1] / options.std[1], options.mean[2] / options.std[2]];
+  const scale = [
+    1 / (255 * options.std[0]),
+    1 / (255 * options.std[1]),
+    1 / (255 * options.std[2]),
+  ];
+  const shift = [
+    options.mean[0] / options.std[0],
+    options.mean[1] / options.std[1],
+    options.mean[2] / options.std[2],
+  ];
   for (let oy = 0; oy < s; oy++) {
     for (let ox = 0; ox < s; ox++) {
       let r = 0;

@@ -9,7 +9,14 @@ export { ByteTokenizer, BYTE_SPECIAL } from "./tokenizer.js";
 export { BpeTokenizer } from "./bpe-tokenizer.js";
 export type { DataStreamOptions, DataStreamState, SourceStats, Batch } from "./data-stream.js";
 export { DataStream, openDataStream, collateBatch, loadTokenizer } from "./data-stream.js";
-export type { PackedSequence, ImageSlot, PackedDocument, PackerStats, PackerState, PackOptions } from "./packer.js";
+export type {
+  PackedSequence,
+  ImageSlot,
+  PackedDocument,
+  PackerStats,
+  PackerState,
+  PackOptions,
+} from "./packer.js";
 export { SequencePacker } from "./packer.js";
 export type { SamplerState, SourceCursor, SamplerOptions } from "./mixture-sampler.js";
 export { MixtureSampler } from "./mixture-sampler.js";

@@ -162,9 +162,19 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function renderInspect(result: InspectResult): string {
   const lines: string[] = [];
-  lines.push(`data \`${result.name}\`: ${result.samples} documents drawn, weighting by ${result.weighting}`);
+  lines.push(
+    `data \`${result.name}\`: ${result.samples} documents drawn, weighting by ${result.weighting}`,
+  );
   lines.push("");
-  const header = ["source", "declared", "realised", "tokens", "token share", "tokens/doc", "passes"];
+  const header = [
+    "source",
+    "declared",
+    "realised",
+    "tokens",
+    "token share",
+    "tokens/doc",
+    "passes",
+  ];
   const rows = result.sources.map((s) => [
     s.dead ? `${s.name} (left out)` : s.name,
     pct(s.declared),
@@ -175,12 +185,15 @@ export function renderInspect(result: InspectResult): string {
     s.samplesPerEpoch === null ? `<${s.epochs + 1}` : s.epochs.toFixed(2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const fmt = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c] ?? 0) : x.padStart(widths[c] ?? 0))).join("  ");
+  const fmt = (r: string[]) =>
+    r.map((x, c) => (c === 0 ? x.padEnd(widths[c] ?? 0) : x.padStart(widths[c] ?? 0))).join("  ");
   lines.push(fmt(header));
   for (const r of rows) lines.push(fmt(r));
   const ex = result.example;
   lines.push("");
-  lines.push(`one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`);
+  lines.push(
+    `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`,
+  );
   lines.push(ex.rendered);
   if (result.warnings.length) {
     lines.push("");

@@ -44,6 +44,8 @@ export interface SamplerOptions {
   maxEntryBytes?: number;
   /** Per-source shuffle buffer, in records (see SourceStream). Default 1000; 0 keeps file order. */
   shuffleBuffer?: number;
+  /** Keep only the text of each document (for a text-only model trained on the same mixture). */
+  dropImages?: boolean;
 }
 
 export class MixtureSampler {
@@ -61,18 +63,33 @@ export class MixtureSampler {
     private readonly options: SamplerOptions,
   ) {
     const n = spec.sources.length;
-    if (n === 0) throw new DataError(`data \`${spec.name}\` has no sources (fix: declare at least one source)`);
+    if (n === 0)
+      throw new DataError(
+        `data \`${spec.name}\` has no sources (fix: declare at least one source)`,
+      );
     const total = spec.sources.reduce((s, src) => s + src.weight, 0);
     for (const src of spec.sources) {
       if (!Number.isFinite(src.weight) || src.weight < 0) {
-        throw new DataError(`source \`${src.name}\` has weight ${src.weight} (fix: use a weight >= 0)`);
+        throw new DataError(
+          `source \`${src.name}\` has weight ${src.weight} (fix: use a weight >= 0)`,
+        );
       }
     }
-    if (!(total > 0)) throw new DataError(`data \`${spec.name}\`: all source weights are 0 (fix: give a source a positive weight)`);
+    if (!(total > 0))
+      throw new DataError(
+        `data \`${spec.name}\`: all source weights are 0 (fix: give a source a positive weight)`,
+      );
     this.weights = spec.sources.map((s) => s.weight / total);
     const state = options.state;
-    if (state && (state.version !== 1 || state.sources.length !== n || state.sources.some((c, i) => c.name !== spec.sources[i]?.name))) {
-      throw new DataError(`the saved data state does not match data \`${spec.name}\` (its sources differ) (fix: resume with the same data spec)`);
+    if (
+      state &&
+      (state.version !== 1 ||
+        state.sources.length !== n ||
+        state.sources.some((c, i) => c.name !== spec.sources[i]?.name))
+    ) {
+      throw new DataError(
+        `the saved data state does not match data \`${spec.name}\` (its sources differ) (fix: resume with the same data spec)`,
+      );
     }
     this.seed = state?.seed ?? spec.seed ?? 0;
     this.blockSize = state?.blockSize ?? Math.max(options.blockSize ?? 100, 10 * n);
@@ -80,13 +97,25 @@ export class MixtureSampler {
     this.quota = state ? [...state.quota] : new Array<number>(n).fill(0);
     this.carry = state ? [...state.carry] : new Array<number>(n).fill(0);
     this.cursors = spec.sources.map((s, i) =>
-      state?.sources[i] ? { ...state.sources[i] } : { name: s.name, epoch: 0, record: 0, samples: 0, tokens: 0, dead: s.weight === 0 },
+      state?.sources[i]
+        ? { ...state.sources[i] }
+        : { name: s.name, epoch: 0, record: 0, samples: 0, tokens: 0, dead: s.weight === 0 },
     );
     const reported = new Set<string>();
     this.streams = spec.sources.map((source, i) => {
-      const ctx: ReadContext = { spec: source, issues: options.issues, image: options.image, reported, maxEntryBytes: options.maxEntryBytes, shuffleBuffer: options.shuffleBuffer ?? 1000 };
+      const ctx: ReadContext = {
+        spec: source,
+        issues: options.issues,
+        image: options.image,
+        reported,
+        maxEntryBytes: options.maxEntryBytes,
+        shuffleBuffer: options.shuffleBuffer ?? 1000,
+      };
       const c = this.cursors[i] as SourceCursor;
-      const stream = new SourceStream(ctx, spec.baseDir, this.seed, i, { epoch: c.epoch, record: c.record });
+      const stream = new SourceStream(ctx, spec.baseDir, this.seed, i, {
+        epoch: c.epoch,
+        record: c.record,
+      });
       stream.dead = c.dead;
       return stream;
     });
@@ -126,7 +155,10 @@ export class MixtureSampler {
         this.carry[i] = 0;
         continue;
       }
-      const tokenized = tokenizeDocument(doc, this.options.tokenizer, this.options.imageTokens);
+      const kept = this.options.dropImages
+        ? { ...doc, parts: doc.parts.filter((p) => p.type === "text") }
+        : doc;
+      const tokenized = tokenizeDocument(kept, this.options.tokenizer, this.options.imageTokens);
       cursor.samples++;
       cursor.tokens += tokenized.length;
       return tokenized;

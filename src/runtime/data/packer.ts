@@ -127,7 +127,10 @@ export class SequencePacker<S = SamplerState> {
     if (!Number.isInteger(options.sequence) || options.sequence < 4) {
       throw new DataError(`sequence length ${options.sequence} is too short (fix: use at least 4)`);
     }
-    if (options.imagesPerSequence > 0 && !(Number.isInteger(options.imageTokens) && options.imageTokens >= 1)) {
+    if (
+      options.imagesPerSequence > 0 &&
+      !(Number.isInteger(options.imageTokens) && options.imageTokens >= 1)
+    ) {
       throw new DataError(
         `image tokens must be a whole number of at least 1, got ${options.imageTokens} (fix: pass the connector's output token count)`,
       );
@@ -209,7 +212,9 @@ export class SequencePacker<S = SamplerState> {
       // at the start of a sequence only the oldest document may go first (rule 0)
       const candidates = pos === 0 ? this.window.slice(0, 1) : this.window;
       const fit = candidates.find(
-        (e) => e.doc.length <= space && seq.images.length + e.doc.images <= this.options.imagesPerSequence,
+        (e) =>
+          e.doc.length <= space &&
+          seq.images.length + e.doc.images <= this.options.imagesPerSequence,
       );
       if (fit) {
         pos = this.writeParts(seq, fit.doc, pos, false);
@@ -234,7 +239,12 @@ export class SequencePacker<S = SamplerState> {
   }
 
   /** Writes a document from its start; with `truncate`, only while it fits (rule 4). */
-  private writeParts(seq: PackedSequence, doc: TokenizedDocument, start: number, truncate: boolean): number {
+  private writeParts(
+    seq: PackedSequence,
+    doc: TokenizedDocument,
+    start: number,
+    truncate: boolean,
+  ): number {
     const L = this.options.sequence;
     let pos = start;
     seq.tokens[pos++] = this.special.bos;
@@ -275,7 +285,15 @@ export class SequencePacker<S = SamplerState> {
       this.stats.truncatedDocuments++;
       dropped = true;
     }
-    seq.documents.push({ source: doc.source, where: doc.where, start, end: pos, continued: false, split: false, truncated: dropped });
+    seq.documents.push({
+      source: doc.source,
+      where: doc.where,
+      start,
+      end: pos,
+      continued: false,
+      split: false,
+      truncated: dropped,
+    });
     return pos;
   }
 
@@ -306,7 +324,15 @@ export class SequencePacker<S = SamplerState> {
     const n = L - start - 1;
     this.writeText(seq, ids.subarray(0, n), start + 1);
     p.offset = n;
-    seq.documents.push({ source: p.doc.source, where: p.doc.where, start, end: L, continued: false, split: true, truncated: false });
+    seq.documents.push({
+      source: p.doc.source,
+      where: p.doc.where,
+      start,
+      end: L,
+      continued: false,
+      split: true,
+      truncated: false,
+    });
     return L;
   }
 
@@ -324,7 +350,15 @@ export class SequencePacker<S = SamplerState> {
       seq.lossMask[pos] = 1;
       pos++;
     }
-    seq.documents.push({ source: p.doc.source, where: p.doc.where, start, end: pos, continued: true, split: !done, truncated: false });
+    seq.documents.push({
+      source: p.doc.source,
+      where: p.doc.where,
+      start,
+      end: pos,
+      continued: true,
+      split: !done,
+      truncated: false,
+    });
     p.offset = done ? -1 : p.offset + n;
     return pos;
   }

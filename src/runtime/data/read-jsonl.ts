@@ -6,7 +6,10 @@ import type { DocPart, RawRecord, ReadContext } from "./document.js";
 import { isUrl, loadImageFile } from "./document.js";
 import { badRecord, parseJsonLine, readSourceLines, type FileLine } from "./read-lines.js";
 
-export async function* readCaptionJsonl(ctx: ReadContext, files: string[]): AsyncGenerator<RawRecord> {
+export async function* readCaptionJsonl(
+  ctx: ReadContext,
+  files: string[],
+): AsyncGenerator<RawRecord> {
   for await (const line of readSourceLines(ctx, files)) {
     yield {
       where: `${line.file}: line ${line.lineNo}`,
@@ -16,10 +19,20 @@ export async function* readCaptionJsonl(ctx: ReadContext, files: string[]): Asyn
         const image = obj["image"];
         const caption = obj["caption"] ?? obj["txt"] ?? obj["text"];
         if (typeof image !== "string" || typeof caption !== "string" || caption.trim() === "") {
-          return badRecord(ctx, line, "needs string fields `image` and `caption`", 'write {"image": "a.png", "caption": "..."}');
+          return badRecord(
+            ctx,
+            line,
+            "needs string fields `image` and `caption`",
+            'write {"image": "a.png", "caption": "..."}',
+          );
         }
         if (isUrl(image)) return reportUrl(ctx, line, image);
-        const pixels = await loadImageFile(ctx, resolve(dirname(line.file), image), line.file, `line ${line.lineNo}`);
+        const pixels = await loadImageFile(
+          ctx,
+          resolve(dirname(line.file), image),
+          line.file,
+          `line ${line.lineNo}`,
+        );
         if (!pixels) return null;
         return {
           source: ctx.spec.name,
@@ -34,7 +47,10 @@ export async function* readCaptionJsonl(ctx: ReadContext, files: string[]): Asyn
   }
 }
 
-export async function* readInterleavedJsonl(ctx: ReadContext, files: string[]): AsyncGenerator<RawRecord> {
+export async function* readInterleavedJsonl(
+  ctx: ReadContext,
+  files: string[],
+): AsyncGenerator<RawRecord> {
   for await (const line of readSourceLines(ctx, files)) {
     yield {
       where: `${line.file}: line ${line.lineNo}`,
@@ -44,7 +60,12 @@ export async function* readInterleavedJsonl(ctx: ReadContext, files: string[]): 
         const texts = obj["texts"];
         const images = obj["images"];
         if (!Array.isArray(texts) || !Array.isArray(images)) {
-          return badRecord(ctx, line, "needs parallel lists `texts` and `images`", 'write {"texts": ["a", null], "images": [null, "b.png"]}');
+          return badRecord(
+            ctx,
+            line,
+            "needs parallel lists `texts` and `images`",
+            'write {"texts": ["a", null], "images": [null, "b.png"]}',
+          );
         }
         const parts: DocPart[] = [];
         const n = Math.max(texts.length, images.length);
@@ -59,7 +80,12 @@ export async function* readInterleavedJsonl(ctx: ReadContext, files: string[]): 
               reportUrl(ctx, line, image, position);
               continue;
             }
-            const pixels = await loadImageFile(ctx, resolve(dirname(line.file), image), line.file, position);
+            const pixels = await loadImageFile(
+              ctx,
+              resolve(dirname(line.file), image),
+              line.file,
+              position,
+            );
             if (pixels) parts.push({ type: "image", pixels, ref: image });
           }
         }
@@ -80,10 +106,19 @@ export async function* readTextJsonl(ctx: ReadContext, files: string[]): AsyncGe
         if (!obj) return null;
         const text = obj[field];
         if (typeof text !== "string") {
-          return badRecord(ctx, line, `has no string field \`${field}\``, `set \`field\` in the source to the name of the text field`);
+          return badRecord(
+            ctx,
+            line,
+            `has no string field \`${field}\``,
+            `set \`field\` in the source to the name of the text field`,
+          );
         }
         if (text.trim() === "") return null;
-        return { source: ctx.spec.name, where: `${line.file}: line ${line.lineNo}`, parts: [{ type: "text", text }] };
+        return {
+          source: ctx.spec.name,
+          where: `${line.file}: line ${line.lineNo}`,
+          parts: [{ type: "text", text }],
+        };
       },
     };
   }
@@ -102,7 +137,10 @@ export async function* readPlainText(ctx: ReadContext, files: string[]): AsyncGe
     block = [];
     chars = 0;
     start = null;
-    return { where, load: async () => ({ source: ctx.spec.name, where, parts: [{ type: "text", text }] }) };
+    return {
+      where,
+      load: async () => ({ source: ctx.spec.name, where, parts: [{ type: "text", text }] }),
+    };
   };
   let file = "";
   for await (const line of readSourceLines(ctx, files, true)) {
@@ -120,7 +158,12 @@ export async function* readPlainText(ctx: ReadContext, files: string[]): AsyncGe
   if (record) yield record;
 }
 
-function reportUrl(ctx: ReadContext, line: FileLine, url: string, position = `line ${line.lineNo}`): null {
+function reportUrl(
+  ctx: ReadContext,
+  line: FileLine,
+  url: string,
+  position = `line ${line.lineNo}`,
+): null {
   ctx.issues.report({
     code: "url-image",
     source: ctx.spec.name,

@@ -12,7 +12,10 @@ interface Group {
   entries: TarEntry[];
 }
 
-export async function* readWebDataset(ctx: ReadContext, files: string[]): AsyncGenerator<RawRecord> {
+export async function* readWebDataset(
+  ctx: ReadContext,
+  files: string[],
+): AsyncGenerator<RawRecord> {
   for (const file of files) {
     if (!(await fileExists(ctx, file))) continue;
     let group: Group | null = null;
@@ -75,8 +78,10 @@ function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
       const image = group.entries.find((e) => IMAGE_EXTS.has(lastExt(e.name)));
       const txt = group.entries.find((e) => lastExt(e.name) === "txt");
       const json = group.entries.find((e) => lastExt(e.name) === "json");
-      if (!image) return bad("sample has no .jpg, .png or .webp image", "add the image or drop the sample");
-      if (!image.data) return bad(`image is ${image.size} bytes, over the entry limit`, "shrink it", image);
+      if (!image)
+        return bad("sample has no .jpg, .png or .webp image", "add the image or drop the sample");
+      if (!image.data)
+        return bad(`image is ${image.size} bytes, over the entry limit`, "shrink it", image);
       let caption: string | null = null;
       if (txt?.data) caption = txt.data.toString("utf8");
       else if (json?.data) {
@@ -95,12 +100,18 @@ function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
           });
           return null;
         }
-        if (caption === null) return bad("JSON has no string `caption` or `txt` field", "add one", json);
+        if (caption === null)
+          return bad("JSON has no string `caption` or `txt` field", "add one", json);
       }
       if (caption === null || caption.trim() === "") {
         return bad("sample has no caption (.txt or .json)", "add a caption or drop the sample");
       }
-      const pixels = loadImageBytes(ctx, image.data, file, `entry \`${image.name}\` at byte ${image.offset}`);
+      const pixels = loadImageBytes(
+        ctx,
+        image.data,
+        file,
+        `entry \`${image.name}\` at byte ${image.offset}`,
+      );
       if (!pixels) return null;
       return {
         source: ctx.spec.name,

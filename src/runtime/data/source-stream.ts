@@ -6,7 +6,12 @@ import { expandBraces } from "./brace-expand.js";
 import type { RawRecord, ReadContext, SourceDocument } from "./document.js";
 import { DataError } from "./issues.js";
 import { mixSeed, Prng } from "./prng.js";
-import { readCaptionJsonl, readInterleavedJsonl, readPlainText, readTextJsonl } from "./read-jsonl.js";
+import {
+  readCaptionJsonl,
+  readInterleavedJsonl,
+  readPlainText,
+  readTextJsonl,
+} from "./read-jsonl.js";
 import { readWebDataset } from "./read-webdataset.js";
 import type { SourceSpec } from "./spec.js";
 
@@ -106,7 +111,8 @@ export class SourceStream {
             code: "empty-source",
             source: this.ctx.spec.name,
             file: this.ctx.spec.path,
-            message: "a whole pass over the source found no usable sample; it is left out of the mixture",
+            message:
+              "a whole pass over the source found no usable sample; it is left out of the mixture",
             fix: "check the path and the warnings above, or remove the source",
           });
           return null;

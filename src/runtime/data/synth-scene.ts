@@ -18,7 +18,17 @@ export type Colour = keyof typeof COLOURS;
 export const SHAPES = ["circle", "square", "triangle", "diamond"] as const;
 export type Shape = (typeof SHAPES)[number];
 /** Row-major 3x3 grid; captions list positions in this order. */
-export const POSITIONS = ["top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right"] as const;
+export const POSITIONS = [
+  "top left",
+  "top",
+  "top right",
+  "left",
+  "center",
+  "right",
+  "bottom left",
+  "bottom",
+  "bottom right",
+] as const;
 export type Position = (typeof POSITIONS)[number];
 
 export interface Scene {
@@ -38,7 +48,10 @@ export function randomScene(rng: Prng): Scene {
   const colour = colours[rng.nextInt(colours.length)] as Colour;
   const shape = SHAPES[rng.nextInt(SHAPES.length)] as Shape;
   const count = 1 + rng.nextInt(3);
-  const cells = rng.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 8]).slice(0, count).sort((a, b) => a - b);
+  const cells = rng
+    .shuffle([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    .slice(0, count)
+    .sort((a, b) => a - b);
   const jitter = cells.map((): [number, number] => [rng.nextInt(5) - 2, rng.nextInt(5) - 2]);
   return { colour, shape, cells, jitter };
 }
@@ -46,7 +59,10 @@ export function randomScene(rng: Prng): Scene {
 export function describeScene(scene: Scene): string {
   const n = scene.cells.length;
   const places = scene.cells.map((c) => `the ${POSITIONS[c] ?? "center"}`);
-  const list = places.length === 1 ? places[0] : `${places.slice(0, -1).join(", ")} and ${places[places.length - 1]}`;
+  const list =
+    places.length === 1
+      ? places[0]
+      : `${places.slice(0, -1).join(", ")} and ${places[places.length - 1]}`;
   const noun = n === 1 ? scene.shape : `${scene.shape}s`;
   const article = n === 1 ? "a" : NUMBERS[n];
   return `${article} ${scene.colour} ${noun} at ${list}.`;

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { encodePng } from "./image-decode.js";
 import { mixSeed, Prng } from "./prng.js";
 import type { DataSpec } from "./spec.js";
-import { COLOURS, describeScene, POSITIONS, randomScene, renderScene, SHAPES, type Scene } from "./synth-scene.js";
+import {
+  COLOURS,
+  describeScene,
+  POSITIONS,
+  randomScene,
+  renderScene,
+  SHAPES,
+  type Scene,
+} from "./synth-scene.js";
 import { writeTar, type TarFile } from "./tar-writer.js";
 
 export interface SynthOptions {
@@ -22,7 +30,14 @@ export interface SynthResult {
   outDir: string;
   /** Paths relative to outDir, in writing order. */
   files: string[];
-  counts: { captionPairs: number; shards: number; interleavedDocs: number; interleavedImages: number; textLines: number; heldoutPairs: number };
+  counts: {
+    captionPairs: number;
+    shards: number;
+    interleavedDocs: number;
+    interleavedImages: number;
+    textLines: number;
+    heldoutPairs: number;
+  };
   /** A ready-to-use spec over the corpus: MM1's 45:45:10 caption : interleaved : text. */
   spec: DataSpec;
 }
@@ -39,9 +54,28 @@ export function synthSpec(outDir: string, shards: number): DataSpec {
     name: "synthetic",
     baseDir: outDir,
     sources: [
-      { name: "caption", kind: "caption", format: "webdataset", path: `caption-{0000..${last}}.tar`, weight: 0.45 },
-      { name: "interleaved", kind: "interleaved", format: "jsonl", path: "interleaved.jsonl", weight: 0.45 },
-      { name: "text", kind: "text", format: "jsonl", path: "text.jsonl", field: "text", weight: 0.1 },
+      {
+        name: "caption",
+        kind: "caption",
+        format: "webdataset",
+        path: `caption-{0000..${last}}.tar`,
+        weight: 0.45,
+      },
+      {
+        name: "interleaved",
+        kind: "interleaved",
+        format: "jsonl",
+        path: "interleaved.jsonl",
+        weight: 0.45,
+      },
+      {
+        name: "text",
+        kind: "text",
+        format: "jsonl",
+        path: "text.jsonl",
+        field: "text",
+        weight: 0.1,
+      },
     ],
     weighting: "samples",
     imagesPerSequence: 4,
@@ -97,7 +131,13 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     textLines: size.text,
     heldoutPairs: size.heldout,
   };
-  const manifest = { seed, size: options.size ?? "small", imageSize: px, counts, spec: { ...spec, baseDir: "." } };
+  const manifest = {
+    seed,
+    size: options.size ?? "small",
+    imageSize: px,
+    counts,
+    spec: { ...spec, baseDir: "." },
+  };
   await write("synth.json", JSON.stringify(manifest, null, 2) + "\n");
   return { outDir: out, files, counts, spec };
 }
@@ -110,7 +150,10 @@ function captionEntries(rng: Prng, n: number, first: number, px: number): TarFil
     const caption = describeScene(scene);
     entries.push({ name: `${key}.png`, data: encodePng(renderScene(scene, px)) });
     entries.push({ name: `${key}.txt`, data: Buffer.from(caption) });
-    entries.push({ name: `${key}.json`, data: Buffer.from(JSON.stringify(labels(scene, caption))) });
+    entries.push({
+      name: `${key}.json`,
+      data: Buffer.from(JSON.stringify(labels(scene, caption))),
+    });
   }
   return entries;
 }
@@ -126,7 +169,12 @@ function labels(scene: Scene, caption: string): object {
   };
 }
 
-const INTROS = ["Shapes and colours.", "From the shape book.", "Count the shapes.", "A lesson on places."];
+const INTROS = [
+  "Shapes and colours.",
+  "From the shape book.",
+  "Count the shapes.",
+  "A lesson on places.",
+];
 
 interface InterleavedDoc {
   scenes: Scene[];
@@ -156,7 +204,18 @@ function interleavedDoc(rng: Prng, d: number): InterleavedDoc {
   return { scenes, images, texts, imageColumn };
 }
 
-const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+const NUMBER_WORDS = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+];
 
 function sentence(rng: Prng): string {
   const colours = Object.keys(COLOURS);
@@ -168,7 +227,12 @@ function sentence(rng: Prng): string {
       return `${NUMBER_WORDS[a]} and ${NUMBER_WORDS[b]} make ${NUMBER_WORDS[a + b]}.`;
     }
     case 1: {
-      const sides: Record<string, string> = { circle: "no corners", square: "four corners", triangle: "three corners", diamond: "four corners" };
+      const sides: Record<string, string> = {
+        circle: "no corners",
+        square: "four corners",
+        triangle: "three corners",
+        diamond: "four corners",
+      };
       const shape = pick(SHAPES);
       return `a ${shape} has ${sides[shape]}.`;
     }

@@ -91,7 +91,8 @@ async function readExact(q: ByteQueue, n: number, offset: number): Promise<Buffe
 }
 
 async function skipExact(q: ByteQueue, n: number, offset: number): Promise<void> {
-  if ((await q.skip(n)) < n) throw new TarFormatError("archive is truncated inside an entry", offset);
+  if ((await q.skip(n)) < n)
+    throw new TarFormatError("archive is truncated inside an entry", offset);
 }
 
 function isZero(block: Buffer): boolean {

@@ -4,8 +4,7 @@ import type { SourceDocument } from "./document.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 export type TokenPart =
-  | { type: "text"; ids: Int32Array }
-  | { type: "image"; pixels: Float32Array; ref: string };
+  { type: "text"; ids: Int32Array } | { type: "image"; pixels: Float32Array; ref: string };
 
 export interface TokenizedDocument {
   source: string;

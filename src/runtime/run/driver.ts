@@ -176,16 +176,19 @@ export async function runTraining(
     imageTokens: config.imageTokens,
     ...(imageSize ? { image: { size: imageSize } } : {}),
     ...(options.strict ? { strict: true } : {}),
+    // A text-only model trains on the text of the same documents (captions without their images).
+    ...(config.model.image ? {} : { dropImages: true }),
     onWarning: warn,
   };
+  const textOnly = config.model.image === undefined ? { imagesPerSequence: 0 } : {};
   const stream = openDataStream(
-    { ...config.data, seed: config.seed },
+    { ...config.data, ...textOnly, seed: config.seed },
     { ...streamOptions, ...(state ? { state } : {}) },
   );
   const evalBatches: ModelBatch[] = [];
   if (config.heldout && config.eval.batches > 0) {
     const heldout = openDataStream(
-      { ...config.heldout, seed: 0 },
+      { ...config.heldout, ...textOnly, seed: 0 },
       { ...streamOptions, shuffleBuffer: 0 },
     );
     for (let i = 0; i < config.eval.batches; i++)
