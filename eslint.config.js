@@ -13,7 +13,17 @@ const compilerStages = [
 
 export default tseslint.config(
   {
-    ignores: ["dist/**", "node_modules/**", "out/**", "runs/**", "data/**", "examples/data/**", "examples/runs/**", "**/.mmc/**", "test/**/fixtures/**"],
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "out/**",
+      "runs/**",
+      "data/**",
+      "examples/data/**",
+      "examples/runs/**",
+      "**/.mmc/**",
+      "test/**/fixtures/**",
+    ],
   },
   ...tseslint.configs.recommended,
   {

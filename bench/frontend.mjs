@@ -11,6 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { checkFile } = await import(join(root, "dist/pipeline.js"));
 const { parseText } = await import(join(root, "dist/syntax/parse.js"));
 const { fileHost } = await import(join(root, "dist/cli/host.js"));
+const { resolveProgram } = await import(join(root, "dist/resolve/program.js"));
 
 function generate(models) {
   const out = [
@@ -68,6 +69,10 @@ const parseMs = time(() => {
   const r = parseText(text, "big.mm");
   if (r.diagnostics.length) throw new Error(r.diagnostics[0].message);
 }, 7);
+const resolveMs = time(() => {
+  const r = resolveProgram(file, fileHost);
+  if (r.diagnostics.some((d) => d.severity === "error")) throw new Error(r.diagnostics[0].message);
+}, 5);
 const checkMs = time(() => {
   const r = checkFile(file, fileHost);
   const errors = r.diagnostics.filter((d) => d.severity === "error");
@@ -102,6 +107,9 @@ coldInfo.sort((a, b) => a - b);
 console.log(`spec: ${lines} lines, ${(text.length / 1024).toFixed(0)} KiB, 1200 models`);
 console.log(
   `parse (lex + parse + AST):        ${parseMs.toFixed(1)} ms  -> ${Math.round(lines / (parseMs / 1000)).toLocaleString("en-US")} lines/s`,
+);
+console.log(
+  `parse + resolve (all imports):    ${resolveMs.toFixed(1)} ms  -> ${Math.round(lines / (resolveMs / 1000)).toLocaleString("en-US")} lines/s`,
 );
 console.log(
   `parse + resolve + check:          ${checkMs.toFixed(1)} ms  -> ${Math.round(lines / (checkMs / 1000)).toLocaleString("en-US")} lines/s`,

@@ -153,7 +153,7 @@ export function checkPooling(
           related: ["vision.patch", "image"],
           labels: {
             tokens: `a ${side}x${side} grid`,
-            image: `the encoder gives a ${grid[0]}x${grid[1]} patch grid`,
+            image: `the encoder gives ${article(grid[0])} ${grid[0]}x${grid[1]} patch grid`,
           },
           help: `write \`tokens: ${grid[0] * grid[1]}\` or fewer, or use a larger image or a smaller patch`,
         },
@@ -161,4 +161,9 @@ export function checkPooling(
     );
   }
   return { side, problems };
+}
+
+/** "a" or "an" before a grid side as it is read aloud (an 8, an 11, an 18, a 12). */
+function article(n: number): string {
+  return String(n).startsWith("8") || n === 11 || n === 18 ? "an" : "a";
 }

@@ -4,7 +4,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DataError, openDataStream, Prng, writeTar, type DataSpec } from "../../src/runtime/data/index.js";
+import {
+  DataError,
+  openDataStream,
+  Prng,
+  writeTar,
+  type DataSpec,
+} from "../../src/runtime/data/index.js";
 import { collectIssues, oneSource, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 
 const dir = tempDir();
@@ -36,13 +42,21 @@ writeFileSync(
     { name: "003.txt", data: Buffer.from("no image at all") },
   ]),
 );
-writeJsonl(join(dir, "text-bad.jsonl"), ['{"text": "fine"}', '{"text": "unterminated', "[1, 2]", '{"other": 1}']);
+writeJsonl(join(dir, "text-bad.jsonl"), [
+  '{"text": "fine"}',
+  '{"text": "unterminated',
+  "[1, 2]",
+  '{"other": 1}',
+]);
 writeJsonl(join(dir, "junk.jsonl"), ["not json", "{also not"]);
 writeFileSync(join(dir, "text.jsonl"), '{"text": "hello world"}\n');
 
 describe("bad data", () => {
   it("skips a corrupt image and an incomplete sample, naming the entry", async () => {
-    const { seqs, issues } = await drain(oneSource(dir, { kind: "caption", format: "webdataset", path: "mixed-0000.tar" }), 3);
+    const { seqs, issues } = await drain(
+      oneSource(dir, { kind: "caption", format: "webdataset", path: "mixed-0000.tar" }),
+      3,
+    );
     const corrupt = issues.find((i) => i.code === "corrupt-image");
     const incomplete = issues.find((i) => i.code === "incomplete-sample");
     expect(corrupt?.file).toMatch(/mixed-0000\.tar$/);
@@ -52,7 +66,10 @@ describe("bad data", () => {
   });
 
   it("skips malformed JSON lines and records without the field, with line numbers", async () => {
-    const { issues } = await drain(oneSource(dir, { kind: "text", format: "jsonl", path: "text-bad.jsonl" }), 1);
+    const { issues } = await drain(
+      oneSource(dir, { kind: "text", format: "jsonl", path: "text-bad.jsonl" }),
+      1,
+    );
     expect(issues.slice(0, 3).map((i) => [i.code, i.position])).toEqual([
       ["malformed-json", "line 2"],
       ["bad-record", "line 3"],
@@ -62,11 +79,17 @@ describe("bad data", () => {
   });
 
   it("reports a missing shard once and reads the others", async () => {
-    writeFileSync(join(dir, "ok-0001.tar"), writeTar([
-      { name: "a.png", data: solidPng([1, 1, 1]) },
-      { name: "a.txt", data: Buffer.from("x") },
-    ]));
-    const { issues, seqs } = await drain(oneSource(dir, { kind: "caption", format: "webdataset", path: "ok-{0000..0001}.tar" }), 4);
+    writeFileSync(
+      join(dir, "ok-0001.tar"),
+      writeTar([
+        { name: "a.png", data: solidPng([1, 1, 1]) },
+        { name: "a.txt", data: Buffer.from("x") },
+      ]),
+    );
+    const { issues, seqs } = await drain(
+      oneSource(dir, { kind: "caption", format: "webdataset", path: "ok-{0000..0001}.tar" }),
+      4,
+    );
     const missing = issues.filter((i) => i.code === "missing-file");
     expect(missing).toHaveLength(1);
     expect(missing[0]!.file).toMatch(/ok-0000\.tar$/);
@@ -87,23 +110,39 @@ describe("bad data", () => {
   it("throws a DataError when no source has a usable sample", async () => {
     const spec = twoSources(
       { name: "junk", kind: "text", format: "jsonl", path: "junk.jsonl", weight: 0.5 },
-      { name: "gone", kind: "caption", format: "webdataset", path: "nothing-{0..3}.tar", weight: 0.5 },
+      {
+        name: "gone",
+        kind: "caption",
+        format: "webdataset",
+        path: "nothing-{0..3}.tar",
+        weight: 0.5,
+      },
     );
     await expect(drain(spec, 1)).rejects.toThrow(/no source has any usable sample/);
   });
 
   it("treats an empty file as an empty source", async () => {
     writeFileSync(join(dir, "empty.jsonl"), "");
-    await expect(drain(oneSource(dir, { kind: "text", format: "jsonl", path: "empty.jsonl" }), 1)).rejects.toThrow(DataError);
+    await expect(
+      drain(oneSource(dir, { kind: "text", format: "jsonl", path: "empty.jsonl" }), 1),
+    ).rejects.toThrow(DataError);
   });
 
   it("reports damaged gzip and keeps the lines before it", async () => {
     const rng = Prng.fromSeed(3);
-    const word = () => Array.from({ length: 24 }, () => String.fromCharCode(97 + rng.nextInt(26))).join("");
-    const gz = gzipSync(Array.from({ length: 200 }, () => JSON.stringify({ text: word() })).join("\n"));
+    const word = () =>
+      Array.from({ length: 24 }, () => String.fromCharCode(97 + rng.nextInt(26))).join("");
+    const gz = gzipSync(
+      Array.from({ length: 200 }, () => JSON.stringify({ text: word() })).join("\n"),
+    );
     writeFileSync(join(dir, "cut.jsonl.gz"), gz.subarray(0, Math.floor(gz.length / 2)));
-    const { issues, stats } = await drain(oneSource(dir, { kind: "text", format: "jsonl", path: "cut.jsonl.gz" }), 150);
-    expect(issues.some((i) => i.code === "corrupt-gzip" && /line \d+/.test(i.position ?? ""))).toBe(true);
+    const { issues, stats } = await drain(
+      oneSource(dir, { kind: "text", format: "jsonl", path: "cut.jsonl.gz" }),
+      150,
+    );
+    expect(issues.some((i) => i.code === "corrupt-gzip" && /line \d+/.test(i.position ?? ""))).toBe(
+      true,
+    );
     expect(stats[0]!.samples).toBeGreaterThan(0);
   });
 
@@ -116,7 +155,10 @@ describe("bad data", () => {
     ]);
     tar.fill(0x7a, 2048, 2048 + 100);
     writeFileSync(join(dir, "damaged.tar"), tar);
-    const { issues, seqs } = await drain(oneSource(dir, { kind: "caption", format: "webdataset", path: "damaged.tar" }), 2);
+    const { issues, seqs } = await drain(
+      oneSource(dir, { kind: "caption", format: "webdataset", path: "damaged.tar" }),
+      2,
+    );
     expect(issues.find((i) => i.code === "corrupt-archive")?.position).toMatch(/^byte \d+$/);
     expect(seqs.flatMap((s) => s.documents).every((d) => /sample `a`/.test(d.where))).toBe(true);
   });
@@ -132,7 +174,11 @@ describe("bad data", () => {
   });
 
   it("throws in strict mode for a missing shard", async () => {
-    const spec = oneSource(dir, { kind: "caption", format: "webdataset", path: "ok-{0000..0001}.tar" });
+    const spec = oneSource(dir, {
+      kind: "caption",
+      format: "webdataset",
+      path: "ok-{0000..0001}.tar",
+    });
     await expect(drain(spec, 1, true)).rejects.toThrow(/ok-0000\.tar: file does not exist/);
   });
 });

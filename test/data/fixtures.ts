@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { encodePng, type DataIssue, type DataSpec, type SourceSpec } from "../../src/runtime/data/index.js";
+import {
+  encodePng,
+  type DataIssue,
+  type DataSpec,
+  type SourceSpec,
+} from "../../src/runtime/data/index.js";
 
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "mmc-data-"));
@@ -20,10 +25,16 @@ export function solidPng(rgb: [number, number, number], w = 8, h = 8): Buffer {
 }
 
 export function writeJsonl(path: string, rows: unknown[]): void {
-  writeFileSync(path, rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n");
+  writeFileSync(
+    path,
+    rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n",
+  );
 }
 
-export function oneSource(baseDir: string, source: Omit<SourceSpec, "weight" | "name"> & { name?: string }): DataSpec {
+export function oneSource(
+  baseDir: string,
+  source: Omit<SourceSpec, "weight" | "name"> & { name?: string },
+): DataSpec {
   return {
     name: "test",
     baseDir,

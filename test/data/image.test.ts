@@ -1,10 +1,24 @@
 import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
-import { CLIP_MEAN, CLIP_STD, decodeImage, DEFAULT_IMAGE_OPTIONS, encodePng, preprocessImage, sniffImageFormat, type RgbaImage } from "../../src/runtime/data/index.js";
+import {
+  CLIP_MEAN,
+  CLIP_STD,
+  decodeImage,
+  DEFAULT_IMAGE_OPTIONS,
+  encodePng,
+  preprocessImage,
+  sniffImageFormat,
+  type RgbaImage,
+} from "../../src/runtime/data/index.js";
 
-function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
+function image(
+  w: number,
+  h: number,
+  f: (x: number, y: number) => [number, number, number],
+): RgbaImage {
   const data = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([...f(x, y), 255], (y * w + x) * 4);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) data.set([...f(x, y), 255], (y * w + x) * 4);
   return { width: w, height: h, data };
 }
 
@@ -27,13 +41,19 @@ describe("image decoding", () => {
     expect(decodeImage(Buffer.from("hello"))).toMatchObject({ ok: false, reason: "corrupt" });
     const png = encodePng(image(4, 4, () => [1, 2, 3]));
     expect(decodeImage(png.subarray(0, 30))).toMatchObject({ ok: false, reason: "corrupt" });
-    expect(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]))).toMatchObject({ ok: false, reason: "corrupt" });
+    expect(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]))).toMatchObject({
+      ok: false,
+      reason: "corrupt",
+    });
   });
 });
 
 describe("preprocessing", () => {
   it("normalises a solid image with CLIP mean and std, channel first", () => {
-    const out = preprocessImage(image(10, 10, () => [255, 128, 0]), { ...DEFAULT_IMAGE_OPTIONS, size: 4 });
+    const out = preprocessImage(
+      image(10, 10, () => [255, 128, 0]),
+      { ...DEFAULT_IMAGE_OPTIONS, size: 4 },
+    );
     expect(out.length).toBe(3 * 16);
     for (let i = 0; i < 16; i++) {
       expect(out[i]).toBeCloseTo(norm(255, 0), 5);
@@ -46,7 +66,9 @@ describe("preprocessing", () => {
     // 4x4 checkerboard of 2x2 blocks shrunk to 2x2: each output pixel is one block's value
     const img = image(4, 4, (x, y) => [((x >> 1) + (y >> 1)) % 2 ? 200 : 40, 0, 0]);
     const out = preprocessImage(img, { ...DEFAULT_IMAGE_OPTIONS, size: 2, resize: "area" });
-    expect(Array.from(out.subarray(0, 4)).map((v) => Math.round((v * CLIP_STD[0] + CLIP_MEAN[0]) * 255))).toEqual([40, 200, 200, 40]);
+    expect(
+      Array.from(out.subarray(0, 4)).map((v) => Math.round((v * CLIP_STD[0] + CLIP_MEAN[0]) * 255)),
+    ).toEqual([40, 200, 200, 40]);
     // 3 -> 2 covers partial pixels: first output is (v0 + 0.5 v1) / 1.5
     const row = image(3, 3, (x) => [x === 0 ? 90 : x === 1 ? 180 : 0, 0, 0]);
     const o2 = preprocessImage(row, { ...DEFAULT_IMAGE_OPTIONS, size: 2, resize: "area" });

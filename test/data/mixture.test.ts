@@ -16,12 +16,28 @@ import {
 import { tempDir, writeJsonl } from "./fixtures.js";
 
 const dir = tempDir();
-writeJsonl(join(dir, "a.jsonl"), Array.from({ length: 50 }, (_, i) => ({ text: `a${i} ` + "a".repeat(i % 7) })));
-writeJsonl(join(dir, "b.jsonl"), Array.from({ length: 30 }, (_, i) => ({ text: `b${i} ` + "b".repeat(40 + (i % 5)) })));
-writeJsonl(join(dir, "c.jsonl"), Array.from({ length: 7 }, (_, i) => ({ text: `c${i}` })));
-writeFileSync(join(dir, "d.txt"), Array.from({ length: 20 }, (_, i) => `d${i} `.repeat(1 + (i % 3))).join("\n\n"));
+writeJsonl(
+  join(dir, "a.jsonl"),
+  Array.from({ length: 50 }, (_, i) => ({ text: `a${i} ` + "a".repeat(i % 7) })),
+);
+writeJsonl(
+  join(dir, "b.jsonl"),
+  Array.from({ length: 30 }, (_, i) => ({ text: `b${i} ` + "b".repeat(40 + (i % 5)) })),
+);
+writeJsonl(
+  join(dir, "c.jsonl"),
+  Array.from({ length: 7 }, (_, i) => ({ text: `c${i}` })),
+);
+writeFileSync(
+  join(dir, "d.txt"),
+  Array.from({ length: 20 }, (_, i) => `d${i} `.repeat(1 + (i % 3))).join("\n\n"),
+);
 
-function spec(weights: number[], seed = 11, weighting: DataSpec["weighting"] = "samples"): DataSpec {
+function spec(
+  weights: number[],
+  seed = 11,
+  weighting: DataSpec["weighting"] = "samples",
+): DataSpec {
   const files = ["a.jsonl", "b.jsonl", "c.jsonl", "d.txt"];
   return {
     name: "mix",
@@ -59,7 +75,8 @@ async function draw(m: MixtureSampler, n: number): Promise<string[]> {
   return out;
 }
 
-const shares = (xs: string[], names: string[]) => names.map((n) => xs.filter((x) => x.startsWith(`${n}|`)).length / xs.length);
+const shares = (xs: string[], names: string[]) =>
+  names.map((n) => xs.filter((x) => x.startsWith(`${n}|`)).length / xs.length);
 
 describe("mixture sampler", () => {
   it("realises 45/45/10 within 1 percentage point over 10,000 draws", async () => {
@@ -80,7 +97,10 @@ describe("mixture sampler", () => {
           const total = raw.reduce((a, b) => a + b, 0);
           const weights = raw.map((r) => r / total);
           const m = sampler(spec(weights, seed));
-          const got = shares(await draw(m, 10_000), weights.map((_, i) => `s${i}`));
+          const got = shares(
+            await draw(m, 10_000),
+            weights.map((_, i) => `s${i}`),
+          );
           await m.close();
           weights.forEach((w, i) => expect(Math.abs((got[i] ?? 0) - w)).toBeLessThan(0.01));
         },

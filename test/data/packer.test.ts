@@ -3,7 +3,15 @@
 // packer resumed from its state continuing the same sequences.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BYTE_SPECIAL, SequencePacker, type PackOptions, type PackedSequence, type PackerState, type TokenizedDocument, type TokenPart } from "../../src/runtime/data/index.js";
+import {
+  BYTE_SPECIAL,
+  SequencePacker,
+  type PackOptions,
+  type PackedSequence,
+  type PackerState,
+  type TokenizedDocument,
+  type TokenPart,
+} from "../../src/runtime/data/index.js";
 
 const { bos, eos, pad, image } = BYTE_SPECIAL;
 
@@ -22,7 +30,10 @@ function makeDoc(i: number, plan: DocPlan, imageTokens: number): TokenizedDocume
       images++;
       length += imageTokens;
     } else {
-      parts.push({ type: "text", ids: Int32Array.from({ length: p }, (_, j) => (i * 7 + j) % 256) });
+      parts.push({
+        type: "text",
+        ids: Int32Array.from({ length: p }, (_, j) => (i * 7 + j) % 256),
+      });
       length += p;
     }
   });
@@ -58,7 +69,10 @@ class FakeSource {
 }
 
 const docPlan = fc.record({
-  parts: fc.array(fc.oneof(fc.integer({ min: 1, max: 90 }), fc.constant(-1 as const)), { minLength: 1, maxLength: 6 }),
+  parts: fc.array(fc.oneof(fc.integer({ min: 1, max: 90 }), fc.constant(-1 as const)), {
+    minLength: 1,
+    maxLength: 6,
+  }),
 });
 
 const packCase = fc.record({
@@ -72,7 +86,11 @@ const packCase = fc.record({
 });
 
 async function pack(plans: DocPlan[], options: PackOptions, n: number): Promise<PackedSequence[]> {
-  const packer = new SequencePacker(new FakeSource(plans, options.imageTokens), BYTE_SPECIAL, options);
+  const packer = new SequencePacker(
+    new FakeSource(plans, options.imageTokens),
+    BYTE_SPECIAL,
+    options,
+  );
   const out: PackedSequence[] = [];
   for (let i = 0; i < n; i++) out.push(await packer.next());
   return out;
@@ -135,13 +153,18 @@ describe("sequence packer", () => {
         }
         // each document complete and in its own order, or a prefix when cut by the rules
         for (const i of placed) {
-          const full = layout(makeDoc(i, plans[i % plans.length]!, options.imageTokens), options.imageTokens);
+          const full = layout(
+            makeDoc(i, plans[i % plans.length]!, options.imageTokens),
+            options.imageTokens,
+          );
           const got = pieces.get(i)!;
           expect(got).toEqual(cut.has(i) ? full.slice(0, got.length) : full);
         }
         // the window bounds reordering: at most window - 1 older documents are still waiting
         const newest = Math.max(...placed);
-        const waiting = Array.from({ length: newest }, (_, k) => k).filter((k) => !placed.includes(k));
+        const waiting = Array.from({ length: newest }, (_, k) => k).filter(
+          (k) => !placed.includes(k),
+        );
         expect(waiting.length).toBeLessThanOrEqual((options.window ?? 8) - 1);
         if (options.window === 1) expect(placed).toEqual(placed.map((_, k) => k));
       }),
@@ -151,9 +174,15 @@ describe("sequence packer", () => {
 
   it("splits text-only documents without padding and never splits an image from its text", async () => {
     const options = { sequence: 32, imageTokens: 8, imagesPerSequence: 2, window: 1 };
-    const [a, b, c] = await pack([{ parts: [50] }, { parts: [-1, 10] }, { parts: [5] }], options, 3);
+    const [a, b, c] = await pack(
+      [{ parts: [50] }, { parts: [-1, 10] }, { parts: [5] }],
+      options,
+      3,
+    );
     expect(a!.documents.map((d) => [d.where, d.split])).toEqual([["doc0", true]]);
-    expect(b!.documents.map((d) => [d.where, d.continued, d.start, d.end])).toEqual([["doc0", true, 0, 20]]);
+    expect(b!.documents.map((d) => [d.where, d.continued, d.start, d.end])).toEqual([
+      ["doc0", true, 0, 20],
+    ]);
     // the image document (20 positions) does not fit the 12 left, so the sequence is padded
     expect(Array.from(b!.tokens.subarray(20))).toEqual(new Array(12).fill(pad));
     expect(c!.documents.map((d) => d.where).slice(0, 2)).toEqual(["doc1", "doc2"]);
@@ -161,9 +190,19 @@ describe("sequence packer", () => {
   });
 
   it("pads less with a first-fit window than in strict draw order", async () => {
-    const plans: DocPlan[] = [{ parts: [-1, 40] }, { parts: [-1, 20, -1, 60] }, { parts: [-1, 30] }, { parts: [25] }];
+    const plans: DocPlan[] = [
+      { parts: [-1, 40] },
+      { parts: [-1, 20, -1, 60] },
+      { parts: [-1, 30] },
+      { parts: [25] },
+    ];
     const padding = async (window: number) => {
-      const packer = new SequencePacker(new FakeSource(plans, 16), BYTE_SPECIAL, { sequence: 128, imageTokens: 16, imagesPerSequence: 4, window });
+      const packer = new SequencePacker(new FakeSource(plans, 16), BYTE_SPECIAL, {
+        sequence: 128,
+        imageTokens: 16,
+        imagesPerSequence: 4,
+        window,
+      });
       for (let i = 0; i < 50; i++) await packer.next();
       return packer.stats.padTokens;
     };
@@ -172,39 +211,69 @@ describe("sequence packer", () => {
 
   it("truncates a document longer than a sequence and counts what it dropped", async () => {
     const options = { sequence: 30, imageTokens: 10, imagesPerSequence: 2 };
-    const packer = new SequencePacker(new FakeSource([{ parts: [-1, 3, -1, 3, -1, 40] }], 10), BYTE_SPECIAL, options);
+    const packer = new SequencePacker(
+      new FakeSource([{ parts: [-1, 3, -1, 3, -1, 40] }], 10),
+      BYTE_SPECIAL,
+      options,
+    );
     const s = await packer.next();
     expect(s.documents).toMatchObject([{ where: "doc0", truncated: true, start: 0, end: 27 }]);
     expect(s.images.length).toBe(2);
-    expect(packer.stats).toMatchObject({ truncatedDocuments: 1, droppedImages: 1, droppedTokens: 40 });
+    expect(packer.stats).toMatchObject({
+      truncatedDocuments: 1,
+      droppedImages: 1,
+      droppedTokens: 40,
+    });
     expect(s.tokens.includes(eos)).toBe(false);
   });
 
   it("continues the same sequences from a saved state", async () => {
     await fc.assert(
-      fc.asyncProperty(packCase, fc.integer({ min: 0, max: 8 }), async ({ plans, options }, cut) => {
-        const whole = await pack(plans, options, 10);
-        const first = new SequencePacker(new FakeSource(plans, options.imageTokens), BYTE_SPECIAL, options);
-        for (let i = 0; i < cut; i++) await first.next();
-        const state = JSON.parse(JSON.stringify(first.getState())) as PackerState<number>;
-        const resumed = new SequencePacker(new FakeSource(plans, options.imageTokens, state.sampler), BYTE_SPECIAL, options, state);
-        for (let i = cut; i < 10; i++) {
-          const s = await resumed.next();
-          expect(Array.from(s.tokens)).toEqual(Array.from(whole[i]!.tokens));
-          expect(s.imageSlots).toEqual(whole[i]!.imageSlots);
-          expect(s.images).toEqual(whole[i]!.images);
-        }
-      }),
+      fc.asyncProperty(
+        packCase,
+        fc.integer({ min: 0, max: 8 }),
+        async ({ plans, options }, cut) => {
+          const whole = await pack(plans, options, 10);
+          const first = new SequencePacker(
+            new FakeSource(plans, options.imageTokens),
+            BYTE_SPECIAL,
+            options,
+          );
+          for (let i = 0; i < cut; i++) await first.next();
+          const state = JSON.parse(JSON.stringify(first.getState())) as PackerState<number>;
+          const resumed = new SequencePacker(
+            new FakeSource(plans, options.imageTokens, state.sampler),
+            BYTE_SPECIAL,
+            options,
+            state,
+          );
+          for (let i = cut; i < 10; i++) {
+            const s = await resumed.next();
+            expect(Array.from(s.tokens)).toEqual(Array.from(whole[i]!.tokens));
+            expect(s.imageSlots).toEqual(whole[i]!.imageSlots);
+            expect(s.images).toEqual(whole[i]!.images);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it("rejects image slots of no positions", () => {
     const options = { sequence: 16, imageTokens: 0, imagesPerSequence: 1 };
-    expect(() => new SequencePacker(new FakeSource([], 0), BYTE_SPECIAL, options)).toThrow(/at least 1/);
+    expect(() => new SequencePacker(new FakeSource([], 0), BYTE_SPECIAL, options)).toThrow(
+      /at least 1/,
+    );
   });
 
   it("rejects a sequence too short for one image", () => {
-    expect(() => new SequencePacker(new FakeSource([], 15), BYTE_SPECIAL, { sequence: 16, imageTokens: 15, imagesPerSequence: 1 })).toThrow(/does not fit a sequence of 16/);
+    expect(
+      () =>
+        new SequencePacker(new FakeSource([], 15), BYTE_SPECIAL, {
+          sequence: 16,
+          imageTokens: 15,
+          imagesPerSequence: 1,
+        }),
+    ).toThrow(/does not fit a sequence of 16/);
   });
 });

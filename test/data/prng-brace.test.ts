@@ -15,7 +15,9 @@ describe("Prng", () => {
     const a = Prng.fromSeed(5);
     for (let i = 0; i < 7; i++) a.nextUint32();
     const b = Prng.fromState(JSON.parse(JSON.stringify(a.getState())));
-    expect(Array.from({ length: 10 }, () => b.nextFloat())).toEqual(Array.from({ length: 10 }, () => a.nextFloat()));
+    expect(Array.from({ length: 10 }, () => b.nextFloat())).toEqual(
+      Array.from({ length: 10 }, () => a.nextFloat()),
+    );
   });
 
   it("is roughly uniform", () => {

@@ -18,7 +18,9 @@ import { solidPng, tempDir, writeJsonl } from "./fixtures.js";
 const dir = tempDir();
 
 /** Documents of one pass over a source. */
-async function onePass(source: Omit<SourceSpec, "weight" | "name">): Promise<{ docs: SourceDocument[]; issues: DataIssue[] }> {
+async function onePass(
+  source: Omit<SourceSpec, "weight" | "name">,
+): Promise<{ docs: SourceDocument[]; issues: DataIssue[] }> {
   const issues: DataIssue[] = [];
   const spec: SourceSpec = { name: "s", weight: 1, ...source };
   const ctx = {
@@ -37,7 +39,8 @@ async function onePass(source: Omit<SourceSpec, "weight" | "name">): Promise<{ d
   return { docs, issues };
 }
 
-const shape = (d: SourceDocument) => d.parts.map((p) => (p.type === "text" ? p.text : `<img ${p.pixels.length}>`));
+const shape = (d: SourceDocument) =>
+  d.parts.map((p) => (p.type === "text" ? p.text : `<img ${p.pixels.length}>`));
 
 describe("source readers", () => {
   it("reads WebDataset shards with brace ranges, .txt and .json captions, PNG and JPEG", async () => {
@@ -58,7 +61,11 @@ describe("source readers", () => {
         { name: "c.json", data: Buffer.from(JSON.stringify({ txt: "blue" })) },
       ]),
     );
-    const { docs, issues } = await onePass({ kind: "caption", format: "webdataset", path: "wds-{0000..0001}.tar" });
+    const { docs, issues } = await onePass({
+      kind: "caption",
+      format: "webdataset",
+      path: "wds-{0000..0001}.tar",
+    });
     expect(issues).toEqual([]);
     expect(docs.map(shape).sort()).toEqual([
       ["<img 48>", "a grey square"],
@@ -74,7 +81,11 @@ describe("source readers", () => {
       { image: "img/x.png", caption: "green" },
       { image: "https://example.com/y.png", caption: "remote" },
     ]);
-    const { docs, issues } = await onePass({ kind: "caption", format: "jsonl", path: "cap/manifest.jsonl" });
+    const { docs, issues } = await onePass({
+      kind: "caption",
+      format: "jsonl",
+      path: "cap/manifest.jsonl",
+    });
     expect(docs.map(shape)).toEqual([["<img 48>", "green"]]);
     expect(issues.map((i) => [i.code, i.position])).toEqual([["url-image", "line 2"]]);
   });
@@ -84,9 +95,16 @@ describe("source readers", () => {
     writeFileSync(join(dir, "il/1.png"), solidPng([1, 2, 3]));
     writeFileSync(join(dir, "il/2.png"), solidPng([4, 5, 6]));
     writeJsonl(join(dir, "il/docs.jsonl"), [
-      { texts: ["intro", null, "middle", null, null, "end"], images: [null, "1.png", null, "http://x/y.jpg", "2.png", null] },
+      {
+        texts: ["intro", null, "middle", null, null, "end"],
+        images: [null, "1.png", null, "http://x/y.jpg", "2.png", null],
+      },
     ]);
-    const { docs, issues } = await onePass({ kind: "interleaved", format: "jsonl", path: "il/docs.jsonl" });
+    const { docs, issues } = await onePass({
+      kind: "interleaved",
+      format: "jsonl",
+      path: "il/docs.jsonl",
+    });
     expect(docs.map(shape)).toEqual([["intro", "<img 48>", "middle", "<img 48>", "end"]]);
     expect(issues.map((i) => [i.code, i.position])).toEqual([["url-image", "line 1, images[3]"]]);
   });
@@ -94,7 +112,12 @@ describe("source readers", () => {
   it("reads text JSONL with a chosen field, gzip-compressed", async () => {
     const body = ['{"body": "first"}', '{"body": "second"}', ""].join("\n");
     writeFileSync(join(dir, "t.jsonl.gz"), gzipSync(body));
-    const { docs } = await onePass({ kind: "text", format: "jsonl", path: "t.jsonl.gz", field: "body" });
+    const { docs } = await onePass({
+      kind: "text",
+      format: "jsonl",
+      path: "t.jsonl.gz",
+      field: "body",
+    });
     expect(docs.map(shape)).toEqual([["first"], ["second"]]);
   });
 
@@ -106,6 +129,8 @@ describe("source readers", () => {
   });
 
   it("rejects a kind and format that do not go together", async () => {
-    await expect(onePass({ kind: "interleaved", format: "webdataset", path: "x.tar" })).rejects.toThrow(/cannot be read from format/);
+    await expect(
+      onePass({ kind: "interleaved", format: "webdataset", path: "x.tar" }),
+    ).rejects.toThrow(/cannot be read from format/);
   });
 });

@@ -23,7 +23,10 @@ beforeAll(async () => {
   spec = (await synthesize({ outDir: join(root, "corpus"), seed: 2, size: "tiny" })).spec;
 });
 
-async function take(n: number, state?: DataStreamState): Promise<{ seqs: PackedSequence[]; state: DataStreamState }> {
+async function take(
+  n: number,
+  state?: DataStreamState,
+): Promise<{ seqs: PackedSequence[]; state: DataStreamState }> {
   const stream = openDataStream(spec, { ...options, state });
   const seqs: PackedSequence[] = [];
   for (let i = 0; i < n; i++) seqs.push(await stream.nextSequence());
@@ -90,7 +93,12 @@ describe("data stream over the synthetic corpus", () => {
   });
 
   it("inspects the realised mixture and renders one sequence with <image> markers", async () => {
-    const result = await inspect(spec, { samples: 1000, imageTokens: 9, sequence: 96, image: { size: 16 } });
+    const result = await inspect(spec, {
+      samples: 1000,
+      imageTokens: 9,
+      sequence: 96,
+      image: { size: 16 },
+    });
     expect(result.samples).toBe(1000);
     for (const s of result.sources) expect(Math.abs(s.realised - s.declared)).toBeLessThan(0.01);
     expect(result.sources.reduce((a, s) => a + s.tokenShare, 0)).toBeCloseTo(1, 6);

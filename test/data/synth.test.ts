@@ -14,7 +14,13 @@ import {
   synthesize,
   type TarEntry,
 } from "../../src/runtime/data/index.js";
-import { COLOURS, POSITIONS, SHAPES, type Colour, type Shape } from "../../src/runtime/data/synth-scene.js";
+import {
+  COLOURS,
+  POSITIONS,
+  SHAPES,
+  type Colour,
+  type Shape,
+} from "../../src/runtime/data/synth-scene.js";
 import { tempDir } from "./fixtures.js";
 
 const root = tempDir();
@@ -64,7 +70,12 @@ describe("synthesize", () => {
     }
     expect(byKey.size).toBe(32);
     for (const files of byKey.values()) {
-      const label = JSON.parse(files.get("json")!.toString()) as { caption: string; colour: Colour; count: number; positions: string[] };
+      const label = JSON.parse(files.get("json")!.toString()) as {
+        caption: string;
+        colour: Colour;
+        count: number;
+        positions: string[];
+      };
       expect(files.get("txt")!.toString()).toBe(label.caption);
       const decoded = decodeImage(files.get("png")!);
       if (!decoded.ok) throw new Error(decoded.message);
@@ -96,7 +107,9 @@ describe("synthesize", () => {
     expect(describeScene({ colour: "blue", shape: "square", cells: [0, 4, 8], jitter: [] })).toBe(
       "three blue squares at the top left, the center and the bottom right.",
     );
-    expect(describeScene({ colour: "red", shape: "circle", cells: [5], jitter: [] })).toBe("a red circle at the right.");
+    expect(describeScene({ colour: "red", shape: "circle", cells: [5], jitter: [] })).toBe(
+      "a red circle at the right.",
+    );
     const rng = Prng.fromSeed(1);
     for (let i = 0; i < 200; i++) {
       const s = randomScene(rng);
@@ -107,13 +120,16 @@ describe("synthesize", () => {
   });
 
   it("writes interleaved documents as parallel lists with relative image paths", () => {
-    const lines = readFileSync(join(root, "a", "interleaved.jsonl"), "utf8").trim().split("\n");
+    const lines = readFileSync(join(root, "a", "interleaved.jsonl"), "utf8")
+      .trim()
+      .split("\n");
     expect(lines).toHaveLength(16);
     for (const line of lines) {
       const doc = JSON.parse(line) as { texts: (string | null)[]; images: (string | null)[] };
       expect(doc.texts.length).toBe(doc.images.length);
       doc.texts.forEach((t, i) => expect((t === null) !== (doc.images[i] === null)).toBe(true));
-      for (const img of doc.images) if (img) expect(readFileSync(join(root, "a", img)).length).toBeGreaterThan(0);
+      for (const img of doc.images)
+        if (img) expect(readFileSync(join(root, "a", img)).length).toBeGreaterThan(0);
     }
   });
 });

@@ -29,7 +29,11 @@ describe("tar reader", () => {
     for (const chunk of [1, 77, 512, 100000]) {
       const got = await entries(tar, chunk);
       expect(got.map((e) => e.name)).toEqual(files.map((f) => f.name));
-      expect(got.map((e) => e.data?.equals(files[got.indexOf(e)]!.data))).toEqual([true, true, true]);
+      expect(got.map((e) => e.data?.equals(files[got.indexOf(e)]!.data))).toEqual([
+        true,
+        true,
+        true,
+      ]);
       expect(got[1]!.offset).toBe(512 + 1024);
     }
   });

@@ -1,7 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BpeTokenizer, BYTE_SPECIAL, ByteTokenizer, DataError, loadTokenizer } from "../../src/runtime/data/index.js";
+import {
+  BpeTokenizer,
+  BYTE_SPECIAL,
+  ByteTokenizer,
+  DataError,
+  loadTokenizer,
+} from "../../src/runtime/data/index.js";
 import { oneSource, tempDir } from "./fixtures.js";
 
 const dir = tempDir();
@@ -11,8 +17,24 @@ const tinyBpe = {
   truncation: null,
   padding: null,
   added_tokens: [
-    { id: 0, content: "<s>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: 1, content: "</s>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    {
+      id: 0,
+      content: "<s>",
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
+    {
+      id: 1,
+      content: "</s>",
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
   ],
   normalizer: null,
   pre_tokenizer: { type: "Whitespace" },
@@ -64,7 +86,10 @@ describe("BPE tokenizer from tokenizer.json", () => {
 
   it("loads from the spec's path and reports a missing file", () => {
     writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tinyBpe));
-    const spec = { ...oneSource(dir, { kind: "text", format: "text", path: "x.txt" }), tokenizer: { kind: "bpe" as const, path: "tokenizer.json" } };
+    const spec = {
+      ...oneSource(dir, { kind: "text", format: "text", path: "x.txt" }),
+      tokenizer: { kind: "bpe" as const, path: "tokenizer.json" },
+    };
     expect(loadTokenizer(spec).kind).toBe("bpe");
     const missing = { ...spec, tokenizer: { kind: "bpe" as const, path: "nope.json" } };
     expect(() => loadTokenizer(missing)).toThrow(DataError);

@@ -17,7 +17,8 @@ const USAGE = `usage: mmc data synth --out DIR [--seed N] [--size small|medium]
 synth    writes a synthetic corpus in real formats: WebDataset caption shards of PNG images of
          coloured shapes, interleaved JSONL documents, text JSONL, and a held-out caption split.
          Deterministic per seed.
-inspect  draws K samples (default 10000) from a \`data\` block and compares the realised mixture
+inspect  draws K samples (default 10000) from a \`data\` block (--data, else the only one or the
+         one the first \`train\` uses) and compares the realised mixture
          with the declared weights; shows tokens per source and one packed sequence.`;
 
 export const dataCommand: Command = {
@@ -80,7 +81,13 @@ export function loadData(
   if (hasErrors(result.diagnostics) || !result.checked) return 1;
   const all = result.checked.data;
   if (all.length === 0) throw new UsageError(`\`${file}\` declares no \`data\` block`);
-  const chosen = name ? all.find((d) => d.name === name) : all.length === 1 ? all[0] : undefined;
+  // Without --data: the only data block, or the one the first train uses.
+  const firstTrain = result.checked.trains[0]?.data.name;
+  const chosen = name
+    ? all.find((d) => d.name === name)
+    : all.length === 1
+      ? all[0]
+      : all.find((d) => d.name === firstTrain);
   if (!chosen) {
     const names = all.map((d) => `\`${d.name}\``).join(", ");
     throw new UsageError(

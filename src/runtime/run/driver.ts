@@ -216,9 +216,12 @@ export async function runTraining(
         targets: lastEval.targets,
       }),
     );
+    const withImages = config.model.image !== undefined;
     progress.line(
-      `eval at step ${step}: held-out caption loss ${lastEval.loss.toFixed(4)} (accuracy ${(lastEval.accuracy * 100).toFixed(1)}%); ` +
-        `with shuffled images ${lastEval.shuffledLoss.toFixed(4)} (${(lastEval.shuffledAccuracy * 100).toFixed(1)}%)`,
+      `eval at step ${step}: held-out caption loss ${lastEval.loss.toFixed(4)} (accuracy ${(lastEval.accuracy * 100).toFixed(1)}%)` +
+        (withImages
+          ? `; with shuffled images ${lastEval.shuffledLoss.toFixed(4)} (${(lastEval.shuffledAccuracy * 100).toFixed(1)}%)`
+          : " (text only)"),
     );
   };
 

@@ -37,13 +37,62 @@ export const Synthetic: DataSpec = {
     },
   ],
   weighting: "samples",
-  imagesPerSequence: 4,
+  imagesPerSequence: 2,
   tokenizer: { kind: "bytes" },
 };
 /** Held-out captions of `data Synthetic`, for evaluation only. */
 export const SyntheticHeldout: DataSpec = {
   ...Synthetic,
   name: "Synthetic (held out)",
+  sources: [
+    {
+      name: "heldout",
+      kind: "caption",
+      format: "webdataset",
+      path: "data/synth/heldout-caption-0000.tar",
+      weight: 1,
+    },
+  ],
+};
+/** `data CaptionHeavy`: caption 80%, interleaved 10%, text 10%. */
+export const CaptionHeavy: DataSpec = {
+  name: "CaptionHeavy",
+  baseDir: SPEC_DIR,
+  sources: [
+    // 80% caption
+    {
+      name: "caption",
+      kind: "caption",
+      format: "webdataset",
+      path: "data/synth/caption-{0000..0003}.tar",
+      weight: 0.8,
+    },
+    // 10% interleaved
+    {
+      name: "interleaved",
+      kind: "interleaved",
+      format: "jsonl",
+      path: "data/synth/interleaved.jsonl",
+      weight: 0.1,
+    },
+    // 10% text
+    {
+      name: "text",
+      kind: "text",
+      format: "jsonl",
+      path: "data/synth/text.jsonl",
+      field: "text",
+      weight: 0.1,
+    },
+  ],
+  weighting: "samples",
+  imagesPerSequence: 2,
+  tokenizer: { kind: "bytes" },
+};
+/** Held-out captions of `data CaptionHeavy`, for evaluation only. */
+export const CaptionHeavyHeldout: DataSpec = {
+  ...CaptionHeavy,
+  name: "CaptionHeavy (held out)",
   sources: [
     {
       name: "heldout",

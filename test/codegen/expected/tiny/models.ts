@@ -11,48 +11,155 @@ import {
 import type { LossParts, ModelBatch, ModelInput, MultimodalModel } from "mmc/runtime";
 
 /**
- * `model Tiny`, declared at examples/tiny.mm:8.
+ * `model Tiny`, declared at examples/tiny.mm:16.
  *
- * A CPU-sized MM1: ViT, C-Abstractor and a small decoder with a mixture of experts.
+ * A CPU-sized MM1: a ViT, an average-pooling connector and a small decoder.
  *
- * 7,528,512 parameters (5,414,976 active per token); 16 image tokens per image; 10,276,864 forward FLOPs per text token.
+ * 587,456 parameters (587,456 active per token); 16 image tokens per image; 1,119,232 forward FLOPs per text token.
  */
 export const Tiny: ModelInput = {
-  // Image[3, 64, 64]  (examples/tiny.mm:9)
+  // Image[3, 64, 64]  (examples/tiny.mm:17)
   image: [3, 64, 64],
-  // ViT -> [64, 128] per image; 826,496 parameters  (examples/tiny.mm:10)
-  // inferred: mlp = { fn: "gelu", hidden: 512 } from gelu(4 * width)
-  vision: { kind: "ViT", config: { patch: 8, width: 128, depth: 4, heads: 4 } },
-  // CAbstractor -> [16, 256] per image; 365,248 parameters  (examples/tiny.mm:11)
-  // inferred: in = 128 from vision.width, out = 256 from llm.width, hidden = 128 from in
-  connector: { kind: "CAbstractor", config: { tokens: 16 } },
-  // Decoder -> logits [512, 512]; 6,336,768 parameters  (examples/tiny.mm:12)
-  // inferred: head_dim = 64 from width / heads = 256 / 4, moe.hidden = 688 from the Decoder's mlp, moe.shared_hidden = 688 from hidden
+  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:18)
+  // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
+  vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
+  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // inferred: in = 64 from vision.width, out = 128 from llm.width
+  connector: { kind: "AvgPool", config: { tokens: 16 } },
+  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:20)
+  // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
   llm: {
     kind: "Decoder",
     config: {
-      vocab: 512,
-      width: 256,
-      depth: 4,
-      heads: 4,
-      kv_heads: 2,
-      mlp: { fn: "swiglu", hidden: 688 },
+      vocab: 260,
+      width: 128,
+      depth: 2,
+      heads: 2,
+      mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 512,
-      moe: { experts: 4, top_k: 2, every: 2, balance_loss: 0.01, z_loss: 0.001, capacity: 1.25 },
+      context: 256,
     },
   },
 };
 /** The checker's exact parameter count of `Tiny`; the runtime checks the built model against it. */
-export const TinyParams = 7_528_512;
+export const TinyParams = 587_456;
 
 /** The forward pass and loss of `model Tiny` for B sequences of T tokens. */
 export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
   const stats = emptyMoeStats();
-  // [B*T, 256]: token embeddings, with the 16 image tokens of each image at its slots (ViT -> CAbstractor)
+  // [B*T, 128]: token embeddings, with the 16 image tokens of each image at its slots (ViT -> AvgPool)
   const x = model.embed(batch);
-  // [B*T, 512]: logits over the vocabulary (Decoder, 4 blocks, with experts)
+  // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
+  const logits = decoderForward(
+    model.params.scope("llm"),
+    model.llm,
+    x,
+    batch.batchSize,
+    batch.sequence,
+    stats,
+  );
+  // [B*T]: each position predicts the next token; only text targets count
+  const { targets, mask } = shiftTargets(batch);
+  // []: mean cross-entropy over the text targets
+  const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
+  // []: no experts, so no auxiliary losses
+  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
+  return { total, crossEntropy: ce, moe: stats };
+}
+
+/**
+ * `model TinyText`, declared at examples/tiny.mm:28.
+ *
+ * The same language model with no image side: the text-only baseline.
+ *
+ * 462,464 parameters (462,464 active per token); 1,119,232 forward FLOPs per text token.
+ */
+export const TinyText: ModelInput = {
+  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:28)
+  // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
+  llm: {
+    kind: "Decoder",
+    config: {
+      vocab: 260,
+      width: 128,
+      depth: 2,
+      heads: 2,
+      mlp: { fn: "swiglu", hidden: 344 },
+      norm: "rms",
+      position: "rope",
+      context: 256,
+    },
+  },
+};
+/** The checker's exact parameter count of `TinyText`; the runtime checks the built model against it. */
+export const TinyTextParams = 462_464;
+
+/** The forward pass and loss of `model TinyText` for B sequences of T tokens. */
+export function TinyTextLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  const stats = emptyMoeStats();
+  // [B*T, 128]: token embeddings
+  const x = model.embed(batch);
+  // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
+  const logits = decoderForward(
+    model.params.scope("llm"),
+    model.llm,
+    x,
+    batch.batchSize,
+    batch.sequence,
+    stats,
+  );
+  // [B*T]: each position predicts the next token; only text targets count
+  const { targets, mask } = shiftTargets(batch);
+  // []: mean cross-entropy over the text targets
+  const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
+  // []: no experts, so no auxiliary losses
+  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
+  return { total, crossEntropy: ce, moe: stats };
+}
+
+/**
+ * `model TinyMoE` (a variant of `Tiny`), declared at examples/tiny.mm:31.
+ *
+ * With a mixture of experts in every second layer, top-2 routing (MM1-MoE style).
+ *
+ * 984,256 parameters (720,064 active per token); 16 image tokens per image; 1,384,448 forward FLOPs per text token.
+ */
+export const TinyMoE: ModelInput = {
+  // Image[3, 64, 64]  (examples/tiny.mm:17)
+  image: [3, 64, 64],
+  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:18)
+  // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
+  vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
+  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // inferred: in = 64 from vision.width, out = 128 from llm.width
+  connector: { kind: "AvgPool", config: { tokens: 16 } },
+  // Decoder -> logits [256, 260]; 859,264 parameters  (examples/tiny.mm:20)
+  // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2, moe.hidden = 344 from the Decoder's mlp, moe.shared_hidden = 344 from hidden
+  llm: {
+    kind: "Decoder",
+    config: {
+      vocab: 260,
+      width: 128,
+      depth: 2,
+      heads: 2,
+      mlp: { fn: "swiglu", hidden: 344 },
+      norm: "rms",
+      position: "rope",
+      context: 256,
+      moe: { experts: 4, top_k: 2, every: 2, balance_loss: 0.01, z_loss: 0.001, capacity: 1.25 },
+    },
+  },
+};
+/** The checker's exact parameter count of `TinyMoE`; the runtime checks the built model against it. */
+export const TinyMoEParams = 984_256;
+
+/** The forward pass and loss of `model TinyMoE` for B sequences of T tokens. */
+export function TinyMoELoss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  const stats = emptyMoeStats();
+  // [B*T, 128]: token embeddings, with the 16 image tokens of each image at its slots (ViT -> AvgPool)
+  const x = model.embed(batch);
+  // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks, with experts)
   const logits = decoderForward(
     model.params.scope("llm"),
     model.llm,
@@ -71,48 +178,46 @@ export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
 }
 
 /**
- * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:25.
+ * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:36.
  *
- * The same model at 96 px with 144 image tokens: only the overrides are written.
+ * At 96 px with 144 image tokens: only the overrides are written.
  *
- * 7,548,992 parameters (5,435,456 active per token); 144 image tokens per image; 10,276,864 forward FLOPs per text token.
+ * 592,576 parameters (592,576 active per token); 144 image tokens per image; 1,119,232 forward FLOPs per text token.
  */
 export const Tiny144: ModelInput = {
-  // Image[3, 96, 96]  (examples/tiny.mm:25)
+  // Image[3, 96, 96]  (examples/tiny.mm:37)
   image: [3, 96, 96],
-  // ViT -> [144, 128] per image; 836,736 parameters  (examples/tiny.mm:10)
-  // inferred: mlp = { fn: "gelu", hidden: 512 } from gelu(4 * width)
-  vision: { kind: "ViT", config: { patch: 8, width: 128, depth: 4, heads: 4 } },
-  // CAbstractor -> [144, 256] per image; 375,488 parameters  (examples/tiny.mm:11)
-  // inferred: in = 128 from vision.width, out = 256 from llm.width, hidden = 128 from in
-  connector: { kind: "CAbstractor", config: { tokens: 144 } },
-  // Decoder -> logits [512, 512]; 6,336,768 parameters  (examples/tiny.mm:12)
-  // inferred: head_dim = 64 from width / heads = 256 / 4, moe.hidden = 688 from the Decoder's mlp, moe.shared_hidden = 688 from hidden
+  // ViT -> [144, 64] per image; 121,792 parameters  (examples/tiny.mm:18)
+  // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
+  vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
+  // AvgPool -> [144, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // inferred: in = 64 from vision.width, out = 128 from llm.width
+  connector: { kind: "AvgPool", config: { tokens: 144 } },
+  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:20)
+  // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
   llm: {
     kind: "Decoder",
     config: {
-      vocab: 512,
-      width: 256,
-      depth: 4,
-      heads: 4,
-      kv_heads: 2,
-      mlp: { fn: "swiglu", hidden: 688 },
+      vocab: 260,
+      width: 128,
+      depth: 2,
+      heads: 2,
+      mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 512,
-      moe: { experts: 4, top_k: 2, every: 2, balance_loss: 0.01, z_loss: 0.001, capacity: 1.25 },
+      context: 256,
     },
   },
 };
 /** The checker's exact parameter count of `Tiny144`; the runtime checks the built model against it. */
-export const Tiny144Params = 7_548_992;
+export const Tiny144Params = 592_576;
 
 /** The forward pass and loss of `model Tiny144` for B sequences of T tokens. */
 export function Tiny144Loss(model: MultimodalModel, batch: ModelBatch): LossParts {
   const stats = emptyMoeStats();
-  // [B*T, 256]: token embeddings, with the 144 image tokens of each image at its slots (ViT -> CAbstractor)
+  // [B*T, 128]: token embeddings, with the 144 image tokens of each image at its slots (ViT -> AvgPool)
   const x = model.embed(batch);
-  // [B*T, 512]: logits over the vocabulary (Decoder, 4 blocks, with experts)
+  // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
   const logits = decoderForward(
     model.params.scope("llm"),
     model.llm,
@@ -125,7 +230,7 @@ export function Tiny144Loss(model: MultimodalModel, batch: ModelBatch): LossPart
   const { targets, mask } = shiftTargets(batch);
   // []: mean cross-entropy over the text targets
   const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
-  // []: plus the weighted MoE load-balance and router z-losses
+  // []: no experts, so no auxiliary losses
   const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
   return { total, crossEntropy: ce, moe: stats };
 }
