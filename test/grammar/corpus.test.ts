@@ -8,13 +8,21 @@ import { parseSource } from "../../src/syntax/parse.js";
 import { disagreements, invalidScopes } from "./lexer-agreement.js";
 import { REPO_ROOT, tokenize } from "./tm-engine.js";
 
+/** The .mm files under a folder, skipping generated and data folders and never following links. */
 function mmFilesUnder(folder: string): string[] {
   const dir = join(REPO_ROOT, folder);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((name) => name.endsWith(".mm"))
-    .map((name) => join(dir, name))
-    .sort();
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isSymbolicLink() || e.name.startsWith(".") || e.name === "node_modules") continue;
+      if (e.isDirectory()) {
+        if (e.name !== "data" && e.name !== "runs") walk(join(d, e.name));
+      } else if (e.name.endsWith(".mm")) out.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out.sort();
 }
 
 const files = [

@@ -1,8 +1,9 @@
 // `mmc compile FILE -o DIR`: check the spec and write the generated TypeScript (models, data
 // wiring, one entry point per train). Also the shared steps of `mmc run`.
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, posix, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedProgram } from "../../check/ir.js";
 import type { GeneratedFile } from "../../codegen/emit.js";
@@ -66,19 +67,30 @@ export async function generate(
 }
 
 /**
- * Makes `mmc/runtime` importable from `outDir`: inside the mmc package it resolves by itself;
- * elsewhere (where mmc is not installed) a `node_modules/mmc` link to this installation is made.
+ * Makes `mmc/runtime` importable from `outDir`. Where `mmc` is not resolvable from there, a
+ * small `node_modules/mmc` package is written whose `runtime` re-exports this installation's
+ * runtime (a stub, not a link back to the package: walking the folder never loops).
  */
 export function linkRuntime(outDir: string): void {
   try {
     createRequire(join(resolve(outDir), "index.js")).resolve("mmc/package.json");
     return;
   } catch {
-    // not resolvable: link below
+    // not resolvable: write the stub below
   }
-  const modules = join(outDir, "node_modules");
-  mkdirSync(modules, { recursive: true });
-  if (!existsSync(join(modules, "mmc"))) symlinkSync(PACKAGE_ROOT, join(modules, "mmc"), "dir");
+  const dir = join(outDir, "node_modules", "mmc");
+  mkdirSync(dir, { recursive: true });
+  const runtime = pathToFileURL(join(PACKAGE_ROOT, "dist", "runtime", "index.js")).href;
+  const types = join(PACKAGE_ROOT, "dist", "runtime", "index.js").split("\\").join("/");
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: "mmc", private: true, type: "module", exports: { "./runtime": { types: "./runtime.d.ts", default: "./runtime.js" }, "./package.json": "./package.json" } }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(dir, "runtime.js"),
+    `// Re-exports the mmc runtime installed at ${PACKAGE_ROOT}.\nexport * from ${JSON.stringify(runtime)};\n`,
+  );
+  writeFileSync(join(dir, "runtime.d.ts"), `export * from ${JSON.stringify(types)};\n`);
 }
 
 export function writeFiles(outDir: string, files: readonly GeneratedFile[]): void {
