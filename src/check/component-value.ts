@@ -2,7 +2,7 @@
 // a kind plus its written fields, with the source span of every field for later diagnostics.
 import { checkFieldValue, isConfig } from "../components/fields.js";
 import { componentKind } from "../components/registry.js";
-import type { ComponentKind, Config, ConfigValue, FieldSpec } from "../components/types.js";
+import type { ComponentKind, ConfigValue, FieldSpec } from "../components/types.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -221,7 +221,7 @@ export function setField(
     });
     return;
   }
-  setPrimitive(ctx, target, spec, fieldPath, field.value, module);
+  setPrimitive(ctx, target, spec, fieldPath, field.value);
 }
 
 function setPrimitive(
@@ -230,7 +230,6 @@ function setPrimitive(
   spec: FieldSpec,
   fieldPath: string,
   v: Value,
-  _module: Module,
 ): void {
   const raw = primitiveValue(ctx, spec, fieldPath, v);
   if (raw === undefined) return;
@@ -273,9 +272,4 @@ function unknownField(ctx: CheckContext, kind: ComponentKind, name: Name, prefix
     notes: [`\`${kind.name}\` has the fields ${names.map((n) => `\`${n}\``).join(", ")}`],
     help: hint ?? `remove it, or see \`mmc info\` / docs/language.md for \`${kind.name}\``,
   });
-}
-
-/** The written config as a plain `Config`, for the components' `resolve`. */
-export function writtenConfig(i: ComponentInstance): Config {
-  return i.config;
 }

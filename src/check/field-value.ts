@@ -1,5 +1,6 @@
 // Turning one written value into a `ConfigValue` for a field of known type, with a precise
 // diagnostic (naming the field and what was found) when the value has the wrong form.
+import { describeType } from "../components/fields.js";
 import type { ConfigValue, FieldSpec, FieldType, MlpFn } from "../components/types.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Value } from "../syntax/ast.js";
@@ -36,27 +37,6 @@ export function describeValue(v: Value): string {
       return "a record `{ ... }`";
     case "error":
       return "an unreadable value";
-  }
-}
-
-export function typeWords(t: FieldType): string {
-  switch (t.kind) {
-    case "int":
-      return t.words ? `an integer or ${t.words.map((w) => `\`${w}\``).join(", ")}` : "an integer";
-    case "number":
-      return "a number";
-    case "bool":
-      return "`true` or `false`";
-    case "enum":
-      return `one of ${t.words.map((w) => `\`${w}\``).join(", ")}`;
-    case "string":
-      return "a string";
-    case "mlp":
-      return `an MLP such as \`${t.fns[0] ?? "gelu"}(3072)\`${t.plain ? " or a plain integer" : ""}`;
-    case "component":
-      return `a \`${t.component} { ... }\` component`;
-    case "list":
-      return `a list of ${t.of === "int" ? "integers" : "numbers"}${t.length ? ` with ${t.length} items` : ""}`;
   }
 }
 
@@ -112,9 +92,9 @@ export function primitiveValue(
           : undefined;
     ctx.report({
       code: "MM2009",
-      message: `\`${path}\` must be ${typeWords(t)}, not ${describeValue(v)}`,
+      message: `\`${path}\` must be ${describeType(t)}, not ${describeValue(v)}`,
       span: v.span,
-      label: `expected ${typeWords(t)}`,
+      label: `expected ${describeType(t)}`,
       help:
         hint ??
         extraHelp ??

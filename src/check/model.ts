@@ -105,7 +105,7 @@ function buildDraft(ctx: CheckContext, module: Module, decl: ModelDecl): ModelDr
     if (!base) return undefined;
     draft = { ...cloneDraft(base), name: decl.name.text, decl, module };
   }
-  applyMembers(ctx, module, draft, decl.body.members, decl.base !== undefined);
+  applyMembers(ctx, module, draft, decl.body.members);
   return draft;
 }
 
@@ -115,7 +115,6 @@ export function applyMembers(
   module: Module,
   draft: ModelDraft,
   members: readonly Member[],
-  variant: boolean,
 ): void {
   const seen = new Map<string, Span>();
   for (const m of members) {
@@ -149,7 +148,7 @@ export function applyMembers(
       continue;
     }
     seen.set(key, m.span);
-    setModelField(ctx, module, draft, m.path, m.value, m.span, variant);
+    setModelField(ctx, module, draft, m.path, m.value, m.span);
   }
 }
 
@@ -160,7 +159,6 @@ export function setModelField(
   path: readonly Name[],
   value: Value,
   span: Span,
-  _variant: boolean,
 ): void {
   const [head, ...rest] = path;
   if (!head) return;

@@ -412,15 +412,11 @@ export function checkTrain(
   let draft: ModelDraft | undefined = modelRef ? modelDraft(ctx, modelRef.sym) : undefined;
   if (draft && (modelRef?.body || extra.model)) {
     draft = cloneDraft(draft);
-    if (modelRef?.body) applyMembers(ctx, module, draft, modelRef.body.members, true);
+    if (modelRef?.body) applyMembers(ctx, module, draft, modelRef.body.members);
     for (const o of extra.model ?? [])
-      applyMembers(
-        ctx,
-        module,
-        draft,
-        [{ kind: "field", path: o.path, value: o.value, span: o.span }],
-        true,
-      );
+      applyMembers(ctx, module, draft, [
+        { kind: "field", path: o.path, value: o.value, span: o.span },
+      ]);
   }
   const sequenceField = f.get("sequence");
   const llmContext = draft?.parts.llm?.config["context"];

@@ -29,7 +29,8 @@ export function isConfig(v: ConfigValue | undefined): v is Config {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !isMlpValue(v);
 }
 
-function describeType(t: FieldType): string {
+/** A field type in message words: "an integer", "one of `rms`, `layer`", "an MLP such as `gelu(3072)`". */
+export function describeType(t: FieldType): string {
   switch (t.kind) {
     case "int":
       return t.words ? `an integer or ${t.words.map((w) => `\`${w}\``).join(", ")}` : "an integer";
@@ -42,11 +43,11 @@ function describeType(t: FieldType): string {
     case "string":
       return "a string";
     case "mlp":
-      return `an mlp like \`${t.fns[0] ?? "gelu"}(3072)\`${t.plain ? " or a plain integer" : ""}`;
+      return `an MLP such as \`${t.fns[0] ?? "gelu"}(3072)\`${t.plain ? " or a plain integer" : ""}`;
     case "component":
-      return `a \`${t.component}\` component`;
+      return `a \`${t.component} { ... }\` component`;
     case "list":
-      return `a list of ${t.of === "int" ? "integers" : "numbers"}`;
+      return `a list of ${t.of === "int" ? "integers" : "numbers"}${t.length ? ` with ${t.length} items` : ""}`;
   }
 }
 

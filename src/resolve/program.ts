@@ -213,7 +213,8 @@ class Resolver {
     if (spec.value.startsWith("std/")) {
       const kinds = STD_MODULES[spec.value];
       const file = this.host.stdlibFile(spec.value);
-      const hasFile = this.host.read(file).ok;
+      // Read a std file's text once: later imports of the module find it loaded.
+      const hasFile = this.modules.has(file) || this.host.read(file).ok;
       if (!kinds && !hasFile) {
         const hint = didYouMean(spec.value, [...Object.keys(STD_MODULES), ...STD_FILE_MODULES]);
         this.diagnostics.push(

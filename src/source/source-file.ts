@@ -58,7 +58,3 @@ export class SourceFile {
     return { file: this.path, start, end };
   }
 }
-
-export function joinSpans(a: Span, b: Span): Span {
-  return { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}

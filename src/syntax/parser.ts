@@ -1,12 +1,6 @@
 // The grammar of `.mm`, and nothing else: a chevrotain CST parser with error recovery.
 // The syntax tree is turned into the typed AST by to-ast.ts; messages are worded in messages.ts.
-import {
-  CstParser,
-  EOF,
-  type CstNode,
-  type IRecognitionException,
-  type TokenType,
-} from "chevrotain";
+import { CstParser, type CstNode, type IRecognitionException, type TokenType } from "chevrotain";
 import * as T from "./tokens.js";
 import { messageProvider } from "./messages.js";
 
@@ -267,5 +261,3 @@ export function parseTokens(tokens: import("chevrotain").IToken[]): CstResult {
   const cst = parser.file();
   return { cst, errors: [...parser.errors] };
 }
-
-export { EOF };

@@ -1,9 +1,7 @@
 // `mmc check FILE...`: parse, resolve and check; print diagnostics; exit 0, or 1 on errors.
+import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
-import { checkFile } from "../../pipeline.js";
-import { MissingEntryError } from "../../resolve/program.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
-import { fileHost } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
 import type { Command } from "../commands.js";
 
@@ -27,13 +25,7 @@ With --format json, stdout is a JSON array with one object per diagnostic.`,
     const all = [];
     const sources = new Map();
     for (const file of args.positionals) {
-      let result;
-      try {
-        result = checkFile(file, fileHost);
-      } catch (e) {
-        if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
-        throw e;
-      }
+      const result = checkSpec(file);
       all.push(...result.diagnostics);
       for (const [k, v] of result.sources) sources.set(k, v);
     }

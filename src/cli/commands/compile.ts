@@ -1,5 +1,6 @@
 // `mmc compile FILE -o DIR`: check the spec and write the generated TypeScript (models, data
 // wiring, one entry point per train). Also the shared steps of `mmc run`.
+import { checkSpec } from "../load.js";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, posix, relative, resolve } from "node:path";
@@ -7,12 +8,10 @@ import { pathToFileURL } from "node:url";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedProgram } from "../../check/ir.js";
 import type { GeneratedFile } from "../../codegen/emit.js";
-import { checkFile } from "../../pipeline.js";
-import { MissingEntryError } from "../../resolve/program.js";
 import type { SourceFile, Span } from "../../source/source-file.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
-import { fileHost, PACKAGE_ROOT } from "../host.js";
+import { PACKAGE_ROOT } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
 
 export function packageVersion(): string {
@@ -32,13 +31,7 @@ export function checkForBuild(
   io: Io,
   format: "rich" | "short" | "json" = "rich",
 ): { checked: CheckedProgram; sources: ReadonlyMap<string, SourceFile> } | number {
-  let result;
-  try {
-    result = checkFile(file, fileHost);
-  } catch (e) {
-    if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
-    throw e;
-  }
+  const result = checkSpec(file);
   printDiagnostics(io, result.diagnostics, result.sources, format);
   if (hasErrors(result.diagnostics) || !result.checked) return 1;
   return { checked: result.checked, sources: result.sources };

@@ -1,14 +1,13 @@
 // `mmc data synth` writes the synthetic starter corpus; `mmc data inspect` shows the realised
 // mixture of a `data` block and one packed sequence. The data library is loaded on demand.
+import { checkSpec } from "../load.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedData, CheckedTrain } from "../../check/ir.js";
-import { checkFile } from "../../pipeline.js";
-import { MissingEntryError } from "../../resolve/program.js";
 import { choiceFlag, intFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
-import { fileHost, realPath } from "../host.js";
+import { realPath } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
 
 const USAGE = `usage: mmc data synth --out DIR [--seed N] [--size small|medium]
@@ -70,13 +69,7 @@ export function loadData(
   name: string | undefined,
   io: Io,
 ): { data: CheckedData; train?: CheckedTrain } | number {
-  let result;
-  try {
-    result = checkFile(file, fileHost);
-  } catch (e) {
-    if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
-    throw e;
-  }
+  const result = checkSpec(file);
   printDiagnostics(io, result.diagnostics, result.sources, "rich");
   if (hasErrors(result.diagnostics) || !result.checked) return 1;
   const all = result.checked.data;

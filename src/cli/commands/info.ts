@@ -1,5 +1,6 @@
 // `mmc info FILE`: a model summary per model (part, kind, output shape, parameters, active,
 // FLOPs), totals, image tokens and training memory; and every component preset on its own.
+import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { formatCount, humanBytes, humanCount } from "../../check/budget.js";
 import type {
@@ -8,11 +9,8 @@ import type {
   CheckedProgram,
   CheckedTrain,
 } from "../../check/ir.js";
-import { checkFile } from "../../pipeline.js";
-import { MissingEntryError } from "../../resolve/program.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
-import { fileHost } from "../host.js";
 import { printDiagnostics } from "../output.js";
 
 export const infoCommand: Command = {
@@ -28,13 +26,7 @@ Prints a table per model and per component preset. With --json, prints
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1)
       throw new UsageError("`mmc info` needs one file, e.g. `mmc info examples/tiny.mm`");
-    let result;
-    try {
-      result = checkFile(file, fileHost);
-    } catch (e) {
-      if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
-      throw e;
-    }
+    const result = checkSpec(file);
     const errors = hasErrors(result.diagnostics);
     printDiagnostics(io, result.diagnostics, result.sources, format === "json" ? "rich" : format);
     if (errors || !result.checked) return 1;

@@ -76,8 +76,7 @@ exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the d
       if (v !== undefined) runArgs.push(`--${flag}`, v);
     }
     const resume = args.values.get("resume");
-    if (resume !== undefined)
-      runArgs.push("--resume", ...(resume === "" || resume === "true" ? [] : [resume]));
+    if (resume !== undefined) runArgs.push("--resume", ...(resume === "" ? [] : [resume]));
     if (args.switches.has("strict")) runArgs.push("--strict");
     return runtime.runMain(generated.config, runArgs);
   },

@@ -1,0 +1,15 @@
+// Checking the spec named on the command line: a file that cannot be read is bad usage (exit 2),
+// not a diagnostic, since there is no source to point into.
+import { checkFile, type CheckResult } from "../pipeline.js";
+import { MissingEntryError } from "../resolve/program.js";
+import { UsageError } from "./args.js";
+import { fileHost } from "./host.js";
+
+export function checkSpec(file: string): CheckResult {
+  try {
+    return checkFile(file, fileHost);
+  } catch (e) {
+    if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
+    throw e;
+  }
+}
