@@ -11,7 +11,7 @@ import {
   writeTar,
   type DataSpec,
 } from "../../src/runtime/data/index.js";
-import { collectIssues, oneSource, solidPng, tempDir, writeJsonl } from "./fixtures.js";
+import { collectIssues, encodeWebp, oneSource, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 
 const dir = tempDir();
 const opts = { sequence: 64, imageTokens: 4 };
@@ -63,6 +63,40 @@ describe("bad data", () => {
     expect(corrupt?.position).toBe("entry `002.png` at byte 2048");
     expect(incomplete?.position).toMatch(/sample `003`/);
     for (const s of seqs) for (const d of s.documents) expect(d.where).toMatch(/sample `001`/);
+  });
+
+  it("skips a truncated or garbled WebP, naming the entry, and throws in strict mode", async () => {
+    const data = new Uint8Array(16 * 16 * 4).map((_, i) => (i % 4 === 3 ? 255 : i * 7));
+    const good = await encodeWebp({ width: 16, height: 16, data });
+    writeFileSync(
+      join(dir, "webp-0000.tar"),
+      writeTar([
+        { name: "001.webp", data: good },
+        { name: "001.txt", data: Buffer.from("good") },
+        { name: "002.webp", data: good.subarray(0, good.length - 10) },
+        { name: "002.txt", data: Buffer.from("truncated") },
+        { name: "003.webp", data: Buffer.concat([good.subarray(0, 25), Buffer.alloc(100, 0x5a)]) },
+        { name: "003.txt", data: Buffer.from("garbled") },
+      ]),
+    );
+    const spec = oneSource(dir, { kind: "caption", format: "webdataset", path: "webp-0000.tar" });
+    const { seqs, issues } = await drain(spec, 3);
+    const corrupt = issues.filter((i) => i.code === "corrupt-image");
+    expect(corrupt[0]?.file).toMatch(/webp-0000\.tar$/);
+    // records are shuffled, so sort the first two reports (the sink rate-limits the rest)
+    expect(
+      corrupt
+        .slice(0, 2)
+        .map((i) => `${i.position}: ${i.message}`)
+        .sort(),
+    ).toEqual([
+      expect.stringMatching(/^entry `002\.webp` at byte 2048: cannot decode webp: truncated/),
+      "entry `003.webp` at byte 4096: cannot decode webp: damaged image data",
+    ]);
+    for (const s of seqs) for (const d of s.documents) expect(d.where).toMatch(/sample `001`/);
+    await expect(drain(spec, 1, true)).rejects.toThrow(
+      /webp-0000\.tar: entry `00[23]\.webp` at byte \d+: cannot decode webp: /,
+    );
   });
 
   it("skips malformed JSON lines and records without the field, with line numbers", async () => {

@@ -10,6 +10,7 @@ import {
   sniffImageFormat,
   type RgbaImage,
 } from "../../src/runtime/data/index.js";
+import { encodeWebp } from "./fixtures.js";
 
 function image(
   w: number,
@@ -25,28 +26,133 @@ function image(
 const norm = (v: number, c: 0 | 1 | 2) => (v / 255 - CLIP_MEAN[c]) / CLIP_STD[c];
 
 describe("image decoding", () => {
-  it("decodes PNG and JPEG and recognises WebP as unsupported", () => {
+  it("decodes PNG and JPEG", async () => {
     const img = image(5, 3, (x, y) => [x * 40, y * 80, 7]);
-    const png = decodeImage(encodePng(img));
+    const png = await decodeImage(encodePng(img));
     expect(png.ok && png.image.width === 5 && png.image.height === 3).toBe(true);
     if (png.ok) expect(Array.from(png.image.data)).toEqual(Array.from(img.data));
-    const jpg = decodeImage(jpeg.encode({ ...img, data: Buffer.from(img.data) }, 95).data);
+    const jpg = await decodeImage(jpeg.encode({ ...img, data: Buffer.from(img.data) }, 95).data);
     expect(jpg.ok && jpg.image.width).toBe(5);
-    const webp = Buffer.concat([Buffer.from("RIFF"), Buffer.alloc(4), Buffer.from("WEBPVP8 ")]);
-    expect(sniffImageFormat(webp)).toBe("webp");
-    expect(decodeImage(webp)).toMatchObject({ ok: false, reason: "unsupported" });
   });
 
-  it("reports corrupt bytes instead of throwing", () => {
-    expect(decodeImage(Buffer.from("hello"))).toMatchObject({ ok: false, reason: "corrupt" });
+  it("reports corrupt bytes instead of throwing", async () => {
+    expect(await decodeImage(Buffer.from("hello"))).toMatchObject({ ok: false, reason: "corrupt" });
     const png = encodePng(image(4, 4, () => [1, 2, 3]));
-    expect(decodeImage(png.subarray(0, 30))).toMatchObject({ ok: false, reason: "corrupt" });
-    expect(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]))).toMatchObject({
+    expect(await decodeImage(png.subarray(0, 30))).toMatchObject({ ok: false, reason: "corrupt" });
+    expect(await decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]))).toMatchObject({
       ok: false,
       reason: "corrupt",
     });
   });
 });
+
+describe("WebP decoding", () => {
+  // 7x5 with every channel varying, alpha included (a transparent pixel keeps its colour: `exact`)
+  const colours = (x: number, y: number): [number, number, number] => [
+    x * 36,
+    y * 60,
+    (x * y * 13) % 256,
+  ];
+  const img = image(7, 5, colours);
+  img.data[3] = 0;
+  img.data[(2 * 7 + 3) * 4 + 3] = 128;
+
+  it("decodes lossless WebP to exactly the pixels it was encoded from, as PNG does", async () => {
+    const bytes = await encodeWebp(img);
+    expect(sniffImageFormat(bytes)).toBe("webp");
+    const webp = await decodeImage(bytes);
+    if (!webp.ok) throw new Error(webp.message);
+    expect([webp.image.width, webp.image.height]).toEqual([7, 5]);
+    expect(Array.from(webp.image.data)).toEqual(Array.from(img.data));
+    // encodePng writes RGB, so compare the two paths on an opaque image
+    const opaque = image(7, 5, colours);
+    const [fromWebp, fromPng] = await Promise.all([
+      decodeImage(await encodeWebp(opaque)),
+      decodeImage(encodePng(opaque)),
+    ]);
+    if (!fromWebp.ok || !fromPng.ok) throw new Error("decode failed");
+    expect(Array.from(fromWebp.image.data)).toEqual(Array.from(fromPng.image.data));
+  });
+
+  it("decodes lossy WebP to within a small error of the source pixels", async () => {
+    const smooth = image(32, 32, (x, y) => [x * 8, y * 8, 128]);
+    const webp = await decodeImage(await encodeWebp(smooth, 90));
+    if (!webp.ok) throw new Error(webp.message);
+    expect([webp.image.width, webp.image.height]).toEqual([32, 32]);
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < smooth.data.length; i++) {
+      const d = Math.abs(webp.image.data[i]! - smooth.data[i]!);
+      sum += d;
+      max = Math.max(max, d);
+    }
+    expect(sum / smooth.data.length).toBeLessThan(3);
+    expect(max).toBeLessThan(24);
+  });
+
+  it("reports truncated or garbage WebP as corrupt, never throwing", async () => {
+    const bytes = await encodeWebp(img);
+    const truncated = await decodeImage(bytes.subarray(0, bytes.length - 20));
+    expect(truncated).toMatchObject({ ok: false, reason: "corrupt" });
+    expect(!truncated.ok && truncated.message).toMatch(
+      /^cannot decode webp: truncated \(\d+ of \d+/,
+    );
+    // a valid RIFF and VP8L header followed by garbage
+    const garbage = Buffer.concat([bytes.subarray(0, 25), Buffer.alloc(200, 0x5a)]);
+    expect(await decodeImage(garbage)).toEqual({
+      ok: false,
+      reason: "corrupt",
+      message: "cannot decode webp: damaged image data",
+    });
+    const headerOnly = Buffer.concat([
+      Buffer.from("RIFF"),
+      Buffer.alloc(4),
+      Buffer.from("WEBPVP8 "),
+    ]);
+    expect(await decodeImage(headerOnly)).toMatchObject({ ok: false, reason: "corrupt" });
+    // a bad image does not break the decoder for the next one
+    expect(await decodeImage(bytes)).toMatchObject({ ok: true });
+  });
+
+  it("refuses an image whose header claims more than 64 megapixels before decoding it", async () => {
+    const bytes = Buffer.from(await encodeWebp(img));
+    // VP8L: 14-bit width-1 and height-1 after the 0x2f signature at byte 20
+    bytes.writeUInt32LE((bytes.readUInt32LE(21) & ~0xfffffff) | 16383 | (16383 << 14), 21);
+    const r = await decodeImage(bytes);
+    expect(r).toMatchObject({ ok: false, reason: "corrupt" });
+    expect(!r.ok && r.message).toMatch(/16384x16384, over 64 MP/);
+  });
+
+  it("reports animated WebP as unsupported instead of decoding a frame", async () => {
+    const r = await decodeImage(animatedWebp(await encodeWebp(img), 7, 5));
+    expect(r).toMatchObject({ ok: false, reason: "unsupported" });
+    expect(!r.ok && r.message).toMatch(/animated WebP/);
+  });
+});
+
+/** A one-frame animation (VP8X + ANIM + ANMF) wrapping the image chunk of a still WebP. */
+function animatedWebp(still: Buffer, w: number, h: number): Buffer {
+  const chunk = (tag: string, payload: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.write(tag, 0, "latin1");
+    head.writeUInt32LE(payload.length, 4);
+    return Buffer.concat([head, payload, Buffer.alloc(payload.length % 2)]);
+  };
+  const u24 = (v: number) => Buffer.from([v & 0xff, (v >> 8) & 0xff, v >> 16]);
+  const vp8x = Buffer.concat([Buffer.from([0x02 | 0x10, 0, 0, 0]), u24(w - 1), u24(h - 1)]);
+  const anim = Buffer.from([0, 0, 0, 0, 0, 0]);
+  const frame = Buffer.concat([u24(0), u24(0), u24(w - 1), u24(h - 1), u24(100), Buffer.from([0])]);
+  const body = Buffer.concat([
+    Buffer.from("WEBP"),
+    chunk("VP8X", vp8x),
+    chunk("ANIM", anim),
+    chunk("ANMF", Buffer.concat([frame, still.subarray(12)])),
+  ]);
+  const riff = Buffer.alloc(8);
+  riff.write("RIFF", 0, "latin1");
+  riff.writeUInt32LE(body.length, 4);
+  return Buffer.concat([riff, body]);
+}
 
 describe("preprocessing", () => {
   it("normalises a solid image with CLIP mean and std, channel first", () => {

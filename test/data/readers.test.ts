@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import {
+  encodePng,
   IssueSink,
   SourceStream,
   writeTar,
@@ -13,7 +14,7 @@ import {
   type SourceSpec,
 } from "../../src/runtime/data/index.js";
 import { DEFAULT_IMAGE_OPTIONS } from "../../src/runtime/data/spec.js";
-import { solidPng, tempDir, writeJsonl } from "./fixtures.js";
+import { encodeWebp, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 
 const dir = tempDir();
 
@@ -107,6 +108,40 @@ describe("source readers", () => {
     });
     expect(docs.map(shape)).toEqual([["intro", "<img 48>", "middle", "<img 48>", "end"]]);
     expect(issues.map((i) => [i.code, i.position])).toEqual([["url-image", "line 1, images[3]"]]);
+  });
+
+  it("reads WebP from shards, caption manifests and interleaved JSONL, as PNG would", async () => {
+    const img = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 4) };
+    for (let i = 0; i < 64; i++) img.data.set([i * 4, 255 - i * 3, (i * 37) % 256, 255], i * 4);
+    const webp = await encodeWebp(img);
+    mkdirSync(join(dir, "webp"), { recursive: true });
+    writeFileSync(
+      join(dir, "webp/wds-0000.tar"),
+      writeTar([
+        { name: "p.png", data: encodePng(img) },
+        { name: "p.txt", data: Buffer.from("as png") },
+        { name: "w.webp", data: webp },
+        { name: "w.txt", data: Buffer.from("as webp") },
+      ]),
+    );
+    writeFileSync(join(dir, "webp/x.webp"), webp);
+    writeJsonl(join(dir, "webp/cap.jsonl"), [{ image: "x.webp", caption: "webp" }]);
+    writeJsonl(join(dir, "webp/il.jsonl"), [{ texts: ["a", null], images: [null, "x.webp"] }]);
+    const wds = await onePass({ kind: "caption", format: "webdataset", path: "webp/wds-0000.tar" });
+    const cap = await onePass({ kind: "caption", format: "jsonl", path: "webp/cap.jsonl" });
+    const il = await onePass({ kind: "interleaved", format: "jsonl", path: "webp/il.jsonl" });
+    for (const r of [wds, cap, il]) expect(r.issues).toEqual([]);
+    const pixels = (d: SourceDocument | undefined) =>
+      d?.parts.flatMap((p) => (p.type === "image" ? [Array.from(p.pixels)] : []))[0];
+    const captioned = (text: string) =>
+      wds.docs.find((d) => d.parts.some((p) => p.type === "text" && p.text === text));
+    const fromPng = pixels(captioned("as png"));
+    expect(fromPng).toHaveLength(48);
+    expect(pixels(captioned("as webp"))).toEqual(fromPng);
+    expect(cap.docs.map(shape)).toEqual([["<img 48>", "webp"]]);
+    expect(pixels(cap.docs[0])).toEqual(fromPng);
+    expect(il.docs.map(shape)).toEqual([["a", "<img 48>"]]);
+    expect(pixels(il.docs[0])).toEqual(fromPng);
   });
 
   it("reads text JSONL with a chosen field, gzip-compressed", async () => {

@@ -77,7 +77,7 @@ describe("synthesize", () => {
         positions: string[];
       };
       expect(files.get("txt")!.toString()).toBe(label.caption);
-      const decoded = decodeImage(files.get("png")!);
+      const decoded = await decodeImage(files.get("png")!);
       if (!decoded.ok) throw new Error(decoded.message);
       const { data, width } = decoded.image;
       const rgb = COLOURS[label.colour];

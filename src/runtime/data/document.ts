@@ -71,13 +71,13 @@ export function isUrl(ref: string): boolean {
 }
 
 /** Decodes and preprocesses an image, or reports why it cannot and returns null. */
-export function loadImageBytes(
+export async function loadImageBytes(
   ctx: ReadContext,
   bytes: Uint8Array,
   file: string,
   position: string,
-): Float32Array | null {
-  const decoded = decodeImage(bytes);
+): Promise<Float32Array | null> {
+  const decoded = await decodeImage(bytes);
   if (decoded.ok) return preprocessImage(decoded.image, ctx.image);
   ctx.issues.report({
     code: decoded.reason === "unsupported" ? "unsupported-image" : "corrupt-image",
@@ -87,7 +87,7 @@ export function loadImageBytes(
     message: decoded.message,
     fix:
       decoded.reason === "unsupported"
-        ? "convert the image to PNG or JPEG"
+        ? "convert the image to a still PNG, JPEG or WebP"
         : "re-encode or remove the image",
   });
   return null;

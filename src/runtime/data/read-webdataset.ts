@@ -106,7 +106,7 @@ function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
       if (caption === null || caption.trim() === "") {
         return bad("sample has no caption (.txt or .json)", "add a caption or drop the sample");
       }
-      const pixels = loadImageBytes(
+      const pixels = await loadImageBytes(
         ctx,
         image.data,
         file,
