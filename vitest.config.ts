@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Test files run in parallel processes: one wasm thread each keeps them from competing for
+    // the cores (test/runtime/wasm-threads.test.ts asks for the threaded build itself).
+    env: { MMC_THREADS: "1" },
   },
 });

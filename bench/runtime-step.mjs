@@ -2,10 +2,19 @@
 // mid-size decoder, as a fraction of the backend's own 2-D matMul throughput measured in the same
 // run, against a plain tfjs decoder (bench/runtime-baseline.mjs) and PyTorch when installed.
 // Run: npx tsc -p tsconfig.build.json && node bench/runtime-step.mjs [--backend wasm] [--only tiny|mid]
-//      [--steps N] [--baseline-steps N] [--no-baseline] [--no-torch] [--profile]
+//      [--threads N] [--steps N] [--baseline-steps N] [--no-baseline] [--no-torch] [--profile]
+//      [--profile-config tiny|mid] [--profile-batch N] [--matmul-only]
+// --threads N: the wasm backend's threads (1: single-threaded SIMD build; 2 to 8: the threaded
+// build); default MMC_THREADS, else the runtime's default. --matmul-only stops after the matMuls.
 import { execFileSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs-core";
-import { AdamW, MultimodalModel, selectBackend, trainStep } from "../dist/runtime/index.js";
+import {
+  AdamW,
+  MultimodalModel,
+  currentThreads,
+  selectBackend,
+  trainStep,
+} from "../dist/runtime/index.js";
 import { plainDecoderLoss } from "./runtime-baseline.mjs";
 
 const args = process.argv.slice(2);
@@ -58,6 +67,8 @@ function timeIt(f, minMs = 1500, maxRuns = 50) {
 
 function matmulPeak() {
   const shapes = [
+    [512, 512, 512],
+    [1024, 1024, 1024],
     [4096, 512, 512],
     [4096, 512, 2048],
     [4096, 2048, 512],
@@ -104,15 +115,16 @@ function batchFor(c, seed = 1) {
   return { batchSize: c.batch, sequence: c.sequence, tokens, lossMask };
 }
 
-function benchOurs(c, steps) {
+// trainStep may return a promise (async reads for GPU backends): await it either way.
+async function benchOurs(c, steps) {
   const model = MultimodalModel.fromInput(decoderInput(c), 1);
   const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
   const batch = batchFor(c);
-  trainStep(model, opt, batch, 1e-4, { microBatch: c.micro });
+  await trainStep(model, opt, batch, 1e-4, { microBatch: c.micro });
   const times = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    trainStep(model, opt, batch, 1e-4, { microBatch: c.micro });
+    await trainStep(model, opt, batch, 1e-4, { microBatch: c.micro });
     times.push((performance.now() - t0) / 1000);
   }
   const leaks = tf.memory().numTensors;
@@ -178,7 +190,7 @@ async function profileStep(c) {
   const model = MultimodalModel.fromInput(decoderInput(c), 1);
   const opt = new AdamW(model.params, { lr: 1e-4 });
   const batch = batchFor(c);
-  trainStep(model, opt, batch, 1e-4);
+  await trainStep(model, opt, batch, 1e-4);
   const engine = tf.engine();
   const original = engine.runKernel.bind(engine);
   const byKernel = new Map();
@@ -205,7 +217,7 @@ async function profileStep(c) {
     }
   };
   const t0 = performance.now();
-  trainStep(model, opt, batch, 1e-4);
+  await trainStep(model, opt, batch, 1e-4);
   const wall = performance.now() - t0;
   engine.runKernel = original;
   opt.dispose();
@@ -295,15 +307,22 @@ function benchTorch(py, c, threads, steps) {
   return JSON.parse(out.trim().split("\n").pop());
 }
 
-const backend = await selectBackend(option("backend", "wasm"));
+const threadsOption = option("threads", undefined);
+const backend = await selectBackend(option("backend", "wasm"), {
+  ...(threadsOption !== undefined ? { threads: Number(threadsOption) } : {}),
+});
 const only = option("only", undefined);
 const steps = Number(option("steps", "2"));
 const baselineSteps = Number(option("baseline-steps", "1"));
-console.log(`backend ${backend}, node ${process.version}, tfjs-core ${tf.version_core}`);
+const threads = currentThreads();
+console.log(
+  `backend ${backend}${threads === undefined ? "" : ` (${threads} thread${threads === 1 ? "" : "s"})`}, node ${process.version}, tfjs-core ${tf.version_core}`,
+);
 const peaks = matmulPeak();
 const peak = Math.max(...peaks.map((p) => p.gflops));
 for (const p of peaks) console.log(`2-D matMul ${p.shape}: ${p.gflops.toFixed(1)} GFLOP/s`);
 console.log(`reference throughput (best 2-D matMul): ${peak.toFixed(1)} GFLOP/s`);
+if (flag("matmul-only")) process.exit(0);
 const py = flag("no-torch") ? undefined : torchPython();
 
 for (const [name, c] of Object.entries(CONFIGS)) {
@@ -318,7 +337,7 @@ for (const [name, c] of Object.entries(CONFIGS)) {
     }
     continue;
   }
-  const ours = benchOurs(c, steps);
+  const ours = await benchOurs(c, steps);
   const gf = flops / ours.seconds / 1e9;
   console.log(
     `\n[${name}] width ${c.width}, depth ${c.depth}, heads ${c.heads}, mlp gelu(${c.hidden}), vocab ${c.vocab}, batch ${c.batch} x ${c.sequence} tokens${c.micro ? ` (${c.batch / c.micro} passes of ${c.micro} rows)` : ""}`,
@@ -347,9 +366,14 @@ for (const [name, c] of Object.entries(CONFIGS)) {
 }
 
 if (flag("profile")) {
-  const c = { ...CONFIGS.mid, batch: Number(option("profile-batch", "2")) };
+  // --profile-config tiny profiles the tiny decoder (at its own batch) instead of the mid one
+  const which = option("profile-config", "mid");
+  const base = CONFIGS[which];
+  if (base === undefined) throw new Error(`--profile-config must be tiny or mid, not ${which}`);
+  const batch = option("profile-batch", which === "mid" ? "2" : String(base.batch));
+  const c = { ...base, batch: Number(batch) };
   console.log(
-    `\nwhere the time goes (one mid-size step at batch ${c.batch}, kernel time by kernel):`,
+    `\nwhere the time goes (one ${which === "mid" ? "mid-size" : which} step at batch ${c.batch}, kernel time by kernel):`,
   );
   for (const row of await profileStep(c))
     console.log(`  ${row.kernel.padEnd(44)} ${String(row.ms).padStart(7)} ms  ${row.share}`);

@@ -1,5 +1,6 @@
 // Backend selection: `auto` takes the fastest TensorFlow.js backend that loads (native tensorflow,
-// webgpu, wasm, cpu); asking for one that does not load is an error that says what to install.
+// webgpu on a hardware adapter, wasm, cpu); asking for one that does not load is an error that
+// says what to install.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -7,6 +8,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import "./ops/gradients.js";
 import { installWasmKernels } from "./ops/wasm-kernels.js";
+import { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
+import { startThreadedWasm } from "./wasm-threads.js";
+import { ensureNavigatorGpu, probeAdapter, type WebgpuAdapter } from "./webgpu-node.js";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";
@@ -28,7 +32,7 @@ const INSTALL_HINT: Record<BackendName, string> = {
   tensorflow:
     "install @tensorflow/tfjs-node-gpu (CUDA machines) or @tensorflow/tfjs-node, version 4.22, next to mmc: `npm install @tensorflow/tfjs-node@4.22.0` (it downloads libtensorflow when it installs)",
   webgpu:
-    "install @tensorflow/tfjs-backend-webgpu@4.22.0 and run where `navigator.gpu` exists (a browser, or Node with WebGPU bindings)",
+    "mmc installs @tensorflow/tfjs-backend-webgpu and `webgpu` (Dawn's Node binding) as optional dependencies: reinstall them if `npm ci --omit=optional` left them out, and on Linux install the Vulkan loader and your GPU's Vulkan driver (Debian: `apt-get install libvulkan1` plus the vendor's driver)",
   wasm: "reinstall @tensorflow/tfjs-backend-wasm@4.22.0 (its .wasm files must be in dist/)",
   cpu: "reinstall @tensorflow/tfjs-backend-cpu@4.22.0",
 };
@@ -55,9 +59,22 @@ async function loadTensorflow(): Promise<void> {
   throw lastError;
 }
 
-async function loadWebgpu(): Promise<void> {
-  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-  if (nav?.gpu === undefined) throw new Error("navigator.gpu is not available");
+let webgpuAdapter: WebgpuAdapter | undefined;
+
+/** The WebGPU adapter in use (after selectBackend picked webgpu), for logs. */
+export function webgpuAdapterInUse(): WebgpuAdapter | undefined {
+  return tf.getBackend() === "webgpu" ? webgpuAdapter : undefined;
+}
+
+async function loadWebgpu(auto: boolean): Promise<void> {
+  const gpu = await ensureNavigatorGpu();
+  const adapter = await probeAdapter(gpu);
+  if (auto && adapter.fallback) {
+    throw new Error(
+      `the WebGPU adapter is a software one (${adapter.description}), slower than wasm`,
+    );
+  }
+  webgpuAdapter = adapter;
   await importOptional("@tensorflow/tfjs-backend-webgpu");
 }
 
@@ -78,16 +95,88 @@ async function loadWasm(): Promise<void> {
   }
 }
 
-const LOADERS: Record<BackendName, () => Promise<void>> = {
+/** The threads asked for: `threads`, else MMC_THREADS, else DEFAULT_WASM_THREADS. */
+export function wasmThreadsWanted(
+  threads: number | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = threads ?? env["MMC_THREADS"];
+  if (raw === undefined || raw === "") return DEFAULT_WASM_THREADS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    const source = threads === undefined ? "MMC_THREADS" : "threads";
+    throw new BackendError(
+      "wasm",
+      `${source} must be a whole number from 1 to ${MAX_WASM_THREADS}, not \`${String(raw)}\``,
+    );
+  }
+  return n;
+}
+
+// The "wasm" factory tfjs-backend-wasm registered when imported: the single-threaded SIMD build.
+const stockWasmFactory = tf.findBackendFactory("wasm");
+// Threads of the wasm backend the registered factory makes (1: the stock factory).
+let wasmThreads = 1;
+
+/**
+ * Registers the "wasm" factory for `threads`: the stock one for 1, the threaded build (started
+ * here, so a failure is caught here) for more. Where threads do not start, says so in one line
+ * and keeps the single-threaded build. A backend made for another count is disposed.
+ */
+async function useWasmThreads(threads: number, note: (line: string) => void): Promise<void> {
+  if (threads === wasmThreads) return;
+  let factory = stockWasmFactory;
+  let got = 1;
+  if (threads > 1) {
+    try {
+      const backend = await startThreadedWasm(threads);
+      factory = () => backend;
+      got = threads;
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      note(
+        `note: the multi-threaded wasm build did not start (${reason}); using the single-threaded one`,
+      );
+    }
+  }
+  if (got === wasmThreads) return;
+  if (tf.findBackendFactory("wasm") !== null) tf.removeBackend("wasm");
+  tf.registerBackend("wasm", factory, 2); // 2: tfjs-backend-wasm's own priority
+  wasmThreads = got;
+}
+
+/**
+ * Threads the backend in use computes with: the wasm backend's XNNPACK pool, 1 on cpu, and
+ * undefined where the backend manages its own (tensorflow, webgpu).
+ */
+export function currentThreads(): number | undefined {
+  const name = tf.getBackend();
+  if (name === "cpu") return 1;
+  if (name !== "wasm") return undefined;
+  const wasm = (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?(): number } } })
+    .wasm;
+  return wasm?.tfjs?.getThreadsCount?.() ?? 1;
+}
+
+const LOADERS: Record<BackendName, (auto: boolean) => Promise<void>> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebgpu,
   wasm: loadWasm,
   cpu: async () => {},
 };
 
-async function tryBackend(name: BackendName): Promise<unknown> {
+async function tryBackend(
+  name: BackendName,
+  auto: boolean,
+  options: BackendOptions,
+): Promise<unknown> {
   try {
-    await LOADERS[name]();
+    await LOADERS[name](auto);
+    if (name === "wasm")
+      await useWasmThreads(
+        wasmThreadsWanted(options.threads),
+        options.note ?? ((line) => void process.stderr.write(`${line}\n`)),
+      );
     const ok = await tf.setBackend(name);
     if (!ok) return new Error(`tf.setBackend("${name}") returned false`);
     await tf.ready();
@@ -100,14 +189,30 @@ async function tryBackend(name: BackendName): Promise<unknown> {
   }
 }
 
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend: 1 runs the single-threaded SIMD build, 2 to MAX_WASM_THREADS
+   * the multi-threaded one. Default: the MMC_THREADS environment variable, else
+   * DEFAULT_WASM_THREADS. Other backends ignore it.
+   */
+  readonly threads?: number;
+  /** Where the one-line note goes when wasm threads do not start (default: stderr). */
+  readonly note?: (line: string) => void;
+}
+
 /**
  * Makes `choice` the active backend and returns the name in use. `auto` tries tensorflow, webgpu,
- * wasm and cpu in that order; a named backend that does not load throws a BackendError.
+ * wasm and cpu in that order; a named backend that does not load throws a BackendError, and so
+ * does a bad thread count.
  */
-export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendName> {
+export async function selectBackend(
+  choice: BackendChoice = "auto",
+  options: BackendOptions = {},
+): Promise<BackendName> {
+  wasmThreadsWanted(options.threads); // a bad count is an error whichever backend loads
   if (choice === "auto") {
     for (const name of BACKEND_ORDER) {
-      if ((await tryBackend(name)) === undefined) return name;
+      if ((await tryBackend(name, true, options)) === undefined) return name;
     }
     throw new BackendError("cpu", `no TensorFlow.js backend loaded: ${INSTALL_HINT.cpu}`);
   }
@@ -117,7 +222,7 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
       `unknown backend \`${String(choice)}\`: use ${BACKEND_ORDER.join(", ")} or auto`,
     );
   }
-  const error = await tryBackend(choice);
+  const error = await tryBackend(choice, false, options);
   if (error !== undefined) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new BackendError(

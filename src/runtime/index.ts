@@ -3,6 +3,8 @@
 export {
   selectBackend,
   currentBackend,
+  currentThreads,
+  wasmThreadsWanted,
   wasmDistDir,
   BackendError,
   BACKEND_ORDER,
@@ -10,7 +12,8 @@ export {
 export { registerRuntimeGradients } from "./ops/gradients.js";
 export { installWasmKernels } from "./ops/wasm-kernels.js";
 export { microBatches, sliceRows, targetCount } from "./train/micro-batch.js";
-export type { BackendChoice, BackendName } from "./backend.js";
+export type { BackendChoice, BackendName, BackendOptions } from "./backend.js";
+export { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
 export { Params } from "./params.js";
 export type { ParamScope } from "./params.js";
 export { initValues, INIT_STD } from "./init.js";

@@ -78,10 +78,10 @@ for (const backend of ["cpu", "wasm"] as const) {
       const model = MultimodalModel.fromInput(multimodal, 2);
       const opt = new AdamW(model.params, { lr: 1e-3, weightDecay: 0.1, clip: 1 });
       const batch = imageBatch();
-      trainStep(model, opt, batch, 1e-3);
+      await trainStep(model, opt, batch, 1e-3);
       const before = tf.memory().numTensors;
-      const r = trainStep(model, opt, batch, 1e-3);
-      trainStep(model, opt, batch, 1e-3);
+      const r = await trainStep(model, opt, batch, 1e-3);
+      await trainStep(model, opt, batch, 1e-3);
       expect(tf.memory().numTensors).toBe(before);
       expect(Number.isFinite(r.loss)).toBe(true);
       expect(r.load.length).toBe(1);
@@ -111,7 +111,7 @@ for (const backend of ["cpu", "wasm"] as const) {
 describe("micro-batches", () => {
   it("accumulate to the same step as one pass over the batch", async () => {
     await useBackend("cpu");
-    const run = (micro: number | undefined): Map<string, Float32Array> => {
+    const run = async (micro: number | undefined): Promise<Map<string, Float32Array>> => {
       // no MoE here: routing capacity and balance are per pass by design, so only dense layers are exact
       const dense = {
         ...multimodal,
@@ -123,7 +123,7 @@ describe("micro-batches", () => {
       // uneven targets per row, so the weighting matters
       const lossMask = Uint8Array.from(batch.lossMask);
       lossMask.fill(0, 16 + 12, 32);
-      const r = trainStep(
+      const r = await trainStep(
         model,
         opt,
         { ...batch, lossMask },
@@ -138,8 +138,8 @@ describe("micro-batches", () => {
       model.dispose();
       return out;
     };
-    const whole = run(undefined);
-    const split = run(1);
+    const whole = await run(undefined);
+    const split = await run(1);
     expect(split.get("loss")![0]).toBeCloseTo(whole.get("loss")![0]!, 5);
     for (const [name, a] of whole) {
       const b = split.get(name)!;

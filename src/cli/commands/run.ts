@@ -8,17 +8,20 @@ import { intFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
 import { trainFile } from "../../codegen/names.js";
+import { MAX_WASM_THREADS } from "../../runtime/threads.js";
 import { checkForBuild, generate, linkRuntime, writeFiles } from "./compile.js";
 
 export const runCommand: Command = {
   name: "run",
   summary: "compile and train: progress, metrics, checkpoints, exact resume",
   usage: `usage: mmc run FILE [--train NAME] [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu]
-               [--resume [DIR]] [--strict]
+               [--threads N] [--resume [DIR]] [--strict]
 
 Trains the file's only \`train\` (or the one named by --train). --steps overrides the number of
 steps, --resume continues from the checkpoint in DIR (default: the train's checkpoint folder)
-exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
+exactly where it stopped. --threads sets the wasm backend's threads, 1 to ${MAX_WASM_THREADS} (default:
+MMC_THREADS, else 2, or 1 on a single-core machine); the run's first line shows the backend and
+its threads. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
 \`synthesize: "DIR"\` and DIR holds no corpus yet, the synthetic corpus is written there first.`,
   async run(argv, io) {
     // `--resume` takes an optional folder: a bare `--resume` becomes `--resume=` (the train's own).
@@ -28,7 +31,7 @@ exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the d
         : a,
     );
     const args = parseArgs(normalised, {
-      values: ["train", "steps", "backend", "resume", "format"],
+      values: ["train", "steps", "backend", "threads", "resume", "format"],
       switches: ["strict", "no-color", "trace"],
     });
     // `--resume` may be given without a folder: parseArgs needs a value, so accept a bare flag.
@@ -36,6 +39,8 @@ exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the d
     if (!file || args.positionals.length > 1)
       throw new UsageError("`mmc run` needs one file, e.g. `mmc run examples/tiny.mm`");
     intFlag(args, "steps", 1);
+    if ((intFlag(args, "threads", 1) ?? 1) > MAX_WASM_THREADS)
+      throw new UsageError(`\`--threads\` must be at most ${MAX_WASM_THREADS}`);
     const checked = checkForBuild(file, io);
     if (typeof checked === "number") return checked;
     const trains = checked.checked.trains;
@@ -71,7 +76,7 @@ exactly where it stopped. Ctrl-C writes a checkpoint and stops cleanly. If the d
       config: import("../../runtime/index.js").RunConfig;
     };
     const runArgs: string[] = [];
-    for (const flag of ["steps", "backend"] as const) {
+    for (const flag of ["steps", "backend", "threads"] as const) {
       const v = args.values.get(flag);
       if (v !== undefined) runArgs.push(`--${flag}`, v);
     }

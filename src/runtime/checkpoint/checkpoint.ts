@@ -15,6 +15,8 @@ export interface CheckpointMeta {
   /** Optimizer steps completed. */
   readonly step: number;
   readonly backend: string;
+  /** The backend's threads when it was saved (wasm: XNNPACK's pool; cpu: 1), where known. */
+  readonly threads?: number;
   /** The data stream's state (e.g. DataStream.getState()), to continue the same stream. */
   readonly data?: unknown;
   /** Anything else the caller keeps (RNG state, run name...). */
@@ -22,8 +24,8 @@ export interface CheckpointMeta {
   readonly savedAt?: string;
 }
 
-function snapshot(v: tf.Variable): StTensor {
-  return { dtype: "F32", shape: v.shape, data: v.dataSync() as Float32Array };
+async function snapshot(v: tf.Variable): Promise<StTensor> {
+  return { dtype: "F32", shape: v.shape, data: (await v.data()) as Float32Array };
 }
 
 /** Writes the checkpoint for `params` and `optimizer` to `dir/latest.safetensors`; returns the path. */
@@ -34,10 +36,10 @@ export async function saveCheckpoint(
   meta: CheckpointMeta,
 ): Promise<string> {
   const tensors = new Map<string, StTensor>();
-  for (const [name, v] of params.entries()) tensors.set(`param.${name}`, snapshot(v));
+  for (const [name, v] of params.entries()) tensors.set(`param.${name}`, await snapshot(v));
   if (optimizer !== undefined) {
-    for (const [name, v] of optimizer.m) tensors.set(`adam_m.${name}`, snapshot(v));
-    for (const [name, v] of optimizer.v) tensors.set(`adam_v.${name}`, snapshot(v));
+    for (const [name, v] of optimizer.m) tensors.set(`adam_m.${name}`, await snapshot(v));
+    for (const [name, v] of optimizer.v) tensors.set(`adam_v.${name}`, await snapshot(v));
   }
   const bytes = encodeSafetensors(tensors, { mmc: JSON.stringify(meta) });
   await mkdir(dir, { recursive: true });

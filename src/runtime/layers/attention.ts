@@ -38,7 +38,8 @@ function splitHeads(x: tf.Tensor, b: number, n: number, heads: number, hd: numbe
 function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
   const [b, kvHeads, s, hd] = x.shape as [number, number, number, number];
   if (kvHeads === heads) return x;
-  const tiled = tf.tile(tf.reshape(x, [b, kvHeads, 1, s, hd]), [1, 1, heads / kvHeads, 1, 1]);
+  // A rank-4 tile: WebGPU's tile kernel has no GPU program for rank 5 (it would read back to the CPU).
+  const tiled = tf.tile(tf.reshape(x, [b * kvHeads, 1, s, hd]), [1, heads / kvHeads, 1, 1]);
   return tf.reshape(tiled, [b, heads, s, hd]);
 }
 

@@ -7,6 +7,7 @@ import { moeLayers } from "../../components/moe.js";
 import type { Config, MlpValue } from "../../components/types.js";
 import { matmul2d } from "../ops/matmul.js";
 import { gatherRows } from "../ops/rows.js";
+import { sumAll } from "../ops/sum-all.js";
 import type { ParamScope } from "../params.js";
 import { attention, causalMask, type QkNorm } from "./attention.js";
 import { mlp } from "./mlp.js";
@@ -145,7 +146,7 @@ export function decoderForward(
 export function moeAuxLoss(o: DecoderOptions, stats: MoeStats): tf.Scalar {
   if (o.moe === undefined || stats.balance.length === 0) return tf.scalar(0);
   const n = stats.balance.length;
-  const balance = tf.mul(tf.addN(stats.balance), o.moe.balanceLoss / n);
-  const z = tf.mul(tf.addN(stats.z), o.moe.zLoss / n);
+  const balance = tf.mul(sumAll(stats.balance), o.moe.balanceLoss / n);
+  const z = tf.mul(sumAll(stats.z), o.moe.zLoss / n);
   return tf.add(balance, z) as tf.Scalar;
 }

@@ -181,11 +181,25 @@ export function registerRuntimeGradients(): void {
   reg(
     "Tile",
     (dy, [x], attrs) => {
+      // Output axis i is [reps[i], x.shape[i]] laid out rep-major: split each tiled axis, sum the
+      // rep parts. Untiled neighbours are merged, so the rank stays low (WebGPU reduces rank <= 6).
       const reps = attrs["reps"] as number[];
       const split: number[] = [];
-      reps.forEach((r, i) => split.push(r, x!.shape[i] as number));
-      const axes = reps.map((_, i) => 2 * i);
-      return { x: () => tf.sum(tf.reshape(dy, split), axes) };
+      const axes: number[] = [];
+      let merge = false;
+      reps.forEach((r, i) => {
+        const d = x!.shape[i] as number;
+        if (r > 1) {
+          axes.push(split.length);
+          split.push(r, d);
+          merge = true;
+        } else if (merge) split[split.length - 1]! *= d;
+        else {
+          split.push(d);
+          merge = true;
+        }
+      });
+      return { x: () => tf.reshape(tf.sum(tf.reshape(dy, split), axes), x!.shape) };
     },
     { inputs: ["x"] },
   );

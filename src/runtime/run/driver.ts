@@ -6,7 +6,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInput } from "../../components/model.js";
-import { selectBackend, type BackendChoice } from "../backend.js";
+import { BackendError, currentThreads, selectBackend, type BackendChoice } from "../backend.js";
 import { readCheckpointMeta } from "../checkpoint/checkpoint.js";
 import {
   DataError,
@@ -53,6 +53,8 @@ export interface RunConfig {
 
 export interface RunOptions {
   readonly backend?: BackendChoice;
+  /** The wasm backend's threads; default MMC_THREADS, else DEFAULT_WASM_THREADS. */
+  readonly threads?: number;
   /** Train this many steps in all instead of the spec's `steps`. */
   readonly steps?: number;
   /** Continue from the checkpoint in this folder (or the spec's checkpoint folder when `true`). */
@@ -64,6 +66,8 @@ export interface RunOptions {
 
 export interface RunSummary {
   readonly backend: string;
+  /** The backend's threads (wasm: XNNPACK's pool; cpu: 1); absent where the backend decides. */
+  readonly threads?: number;
   readonly stepsDone: number;
   readonly stopped: "finished" | "aborted";
   readonly lastLoss: number | undefined;
@@ -71,6 +75,11 @@ export interface RunSummary {
   readonly checkpointPath?: string;
   readonly metricsPath: string;
   readonly seconds: number;
+}
+
+/** " (2 threads)" after a backend's name; nothing where the backend decides its threads. */
+function threadsNote(threads: number | undefined): string {
+  return threads === undefined ? "" : ` (${threads} thread${threads === 1 ? "" : "s"})`;
 }
 
 /** A run that cannot go on, with a message for the user (not a bug in mmc). */
@@ -131,15 +140,74 @@ async function trimMetrics(path: string, step: number): Promise<void> {
   await writeFile(path, kept.length ? `${kept.join("\n")}\n` : "");
 }
 
+/**
+ * Below this many training FLOPs a step, `auto` prefers wasm to webgpu. TensorFlow.js on WebGPU
+ * in Node costs most of a millisecond per kernel whatever its size; measured on an H100
+ * (bench/matmul-peak.mjs, `mmc run`, bench/runtime-step.mjs): the tiny example (about 3.6 GFLOP
+ * a step) ran 0.9 s a step on webgpu against 0.31 s on wasm; a width-512, 8-layer decoder
+ * (about 680 GFLOP a step) 2.45 s against 19 s.
+ */
+export const WEBGPU_MIN_STEP_FLOPS = 50e9;
+
+/** Training FLOPs of one step by the usual estimate: 6 x parameters x tokens. */
+function stepFlops(config: RunConfig): number {
+  return 6 * config.params * config.batch * config.sequence;
+}
+
+/**
+ * Why webgpu should not train `config`: fatal when it was asked for by name and cannot work (MoE
+ * routing reads the router's probabilities back synchronously, which WebGPU cannot do in Node);
+ * otherwise a reason for `auto` to take wasm instead. Undefined when webgpu is fine.
+ */
+export function webgpuUnsuitable(
+  config: RunConfig,
+  choice: BackendChoice,
+): { why: string; fatal: boolean } | undefined {
+  if (hasExperts(config.model)) {
+    const why = `\`${config.name}\` has mixture-of-experts layers, whose routing reads the router's probabilities back synchronously, which the webgpu backend cannot do in Node`;
+    return choice === "auto"
+      ? { why, fatal: false }
+      : { why: `${why}: train it with --backend wasm`, fatal: true };
+  }
+  const flops = stepFlops(config);
+  if (choice === "auto" && flops < WEBGPU_MIN_STEP_FLOPS) {
+    return {
+      why: `a step of \`${config.name}\` is about ${(flops / 1e9).toPrecision(2)} GFLOP, too small to gain from the GPU (webgpu pays off from about ${WEBGPU_MIN_STEP_FLOPS / 1e9} GFLOP a step; --backend webgpu forces it)`,
+      fatal: false,
+    };
+  }
+  return undefined;
+}
+
+/** Whether the model's language model has mixture-of-experts layers. */
+function hasExperts(model: RunConfig["model"]): boolean {
+  const llm = model.llm as { config?: Record<string, unknown> } | undefined;
+  return llm?.config?.["moe"] !== undefined;
+}
+
 export async function runTraining(
   config: RunConfig,
   options: RunOptions = {},
 ): Promise<RunSummary> {
   const out = options.out ?? stdoutSink;
   const started = performance.now();
-  const backend = await selectBackend(options.backend ?? "auto");
+  const choice = options.backend ?? "auto";
+  const backendOptions = {
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    note: (line: string) => out.write(`${line}\n`),
+  };
+  let backend = await selectBackend(choice, backendOptions);
+  const unsuitable = backend === "webgpu" ? webgpuUnsuitable(config, choice) : undefined;
+  if (unsuitable?.fatal) throw new BackendError("webgpu", unsuitable.why);
+  if (unsuitable !== undefined) {
+    out.write(`note: ${unsuitable.why}; using wasm instead\n`);
+    backend = await selectBackend("wasm", backendOptions);
+  }
+  const threads = currentThreads();
   const progress = new Progress(out, config.logEvery);
-  progress.line(`train ${config.name} (${config.source}) on the ${backend} backend`);
+  progress.line(
+    `train ${config.name} (${config.source}) on the ${backend} backend${threadsNote(threads)}`,
+  );
 
   const model = MultimodalModel.fromInput(config.model, config.seed);
   const built = model.params.count();
@@ -167,7 +235,9 @@ export async function runTraining(
     if (!meta) throw new RunError(`no checkpoint to resume from in ${checkpoint.dir}`);
     state = meta.data as DataStreamState | undefined;
     resumeStep = meta.step;
-    progress.line(`resuming from step ${meta.step} (${checkpoint.dir}, saved on ${meta.backend})`);
+    progress.line(
+      `resuming from step ${meta.step} (${checkpoint.dir}, saved on ${meta.backend}${threadsNote(meta.threads)})`,
+    );
   }
   const imageSize = config.model.image?.[1];
   const warn = (_issue: unknown, rendered: string): void => progress.line(`warning: ${rendered}`);
@@ -202,9 +272,9 @@ export async function runTraining(
   if (resumeStep !== undefined) await trimMetrics(metricsPath, resumeStep);
   const pending: string[] = [];
   let lastEval: EvalResult | undefined;
-  const runEval = (step: number): void => {
+  const runEval = async (step: number): Promise<void> => {
     if (evalBatches.length === 0) return;
-    lastEval = evaluate(model, evalBatches);
+    lastEval = await evaluate(model, evalBatches);
     pending.push(
       JSON.stringify({
         type: "eval",
@@ -235,7 +305,7 @@ export async function runTraining(
   };
   process.on("SIGINT", onSigint);
   options.signal?.addEventListener("abort", () => controller.abort());
-  const onLog = (m: StepMetrics): void => {
+  const onLog = async (m: StepMetrics): Promise<void> => {
     const record = {
       type: "step",
       step: m.step,
@@ -257,7 +327,7 @@ export async function runTraining(
       tokensPerSecond: m.tokensPerSecond,
       secondsPerStep: m.stepSeconds,
     });
-    if (config.eval.every > 0 && m.step % config.eval.every === 0) runEval(m.step);
+    if (config.eval.every > 0 && m.step % config.eval.every === 0) await runEval(m.step);
   };
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
@@ -290,7 +360,7 @@ export async function runTraining(
         config.eval.every <= 0 ||
         result.stepsDone % config.eval.every !== 0)
     )
-      runEval(result.stepsDone);
+      await runEval(result.stepsDone);
     await flush();
     progress.finish();
     const seconds = (performance.now() - started) / 1000;
@@ -301,6 +371,7 @@ export async function runTraining(
     );
     return {
       backend,
+      ...(threads !== undefined ? { threads } : {}),
       stepsDone: result.stepsDone,
       stopped: result.stopped,
       lastLoss: result.lastLoss,

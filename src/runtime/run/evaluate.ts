@@ -30,33 +30,39 @@ export function rotateImages(batch: ModelBatch): ModelBatch {
   return { ...batch, images: rotated };
 }
 
-function score(
+async function score(
   model: MultimodalModel,
   batch: ModelBatch,
-): { lossSum: number; correct: number; count: number } {
-  return tf.tidy(() => {
+): Promise<{ lossSum: number; correct: number; count: number }> {
+  const { targets, mask } = shiftTargets(batch);
+  const count = mask.reduce((a, b) => a + b, 0);
+  if (count === 0) return { lossSum: 0, correct: 0, count: 0 };
+  const [ce, argmax] = tf.tidy(() => {
     const logits = model.logits(batch);
-    const { targets, mask } = shiftTargets(batch);
-    const count = mask.reduce((a, b) => a + b, 0);
-    if (count === 0) return { lossSum: 0, correct: 0, count: 0 };
     const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
-    const predicted = tf.argMax(logits, 1).dataSync();
-    let correct = 0;
-    for (let i = 0; i < targets.length; i++)
-      if (mask[i] === 1 && predicted[i] === targets[i]) correct++;
-    return { lossSum: (ce.dataSync()[0] ?? NaN) * count, correct, count };
+    return [ce, tf.argMax(logits, 1)];
   });
+  // Asynchronous reads: a GPU backend (webgpu) cannot read synchronously in Node.
+  const [ceValue, predicted] = await Promise.all([ce.data(), argmax.data()]);
+  tf.dispose([ce, argmax]);
+  let correct = 0;
+  for (let i = 0; i < targets.length; i++)
+    if (mask[i] === 1 && predicted[i] === targets[i]) correct++;
+  return { lossSum: (ceValue[0] ?? NaN) * count, correct, count };
 }
 
-export function evaluate(model: MultimodalModel, batches: readonly ModelBatch[]): EvalResult {
+export async function evaluate(
+  model: MultimodalModel,
+  batches: readonly ModelBatch[],
+): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
   let shuffledSum = 0;
   let shuffledCorrect = 0;
   let count = 0;
   for (const b of batches) {
-    const a = score(model, b);
-    const s = score(model, rotateImages(b));
+    const a = await score(model, b);
+    const s = await score(model, rotateImages(b));
     lossSum += a.lossSum;
     correct += a.correct;
     shuffledSum += s.lossSum;

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError, type BackendChoice } from "../backend.js";
+import { MAX_WASM_THREADS } from "../threads.js";
 import { synthesize } from "../data/index.js";
 import {
   RunError,
@@ -20,6 +21,7 @@ export class RunUsageError extends Error {}
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   let backend: BackendChoice | undefined;
   let steps: number | undefined;
+  let threads: number | undefined;
   let resume: string | boolean | undefined;
   let strict = false;
   for (let i = 0; i < argv.length; i++) {
@@ -45,6 +47,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       if (!/^\d+$/.test(v) || Number(v) < 1)
         throw new RunUsageError(`\`--steps\` must be a whole number of at least 1, not \`${v}\``);
       steps = Number(v);
+    } else if (flag === "--threads") {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_WASM_THREADS)
+        throw new RunUsageError(
+          `\`--threads\` must be a whole number from 1 to ${MAX_WASM_THREADS}, not \`${v}\``,
+        );
+      threads = Number(v);
     } else if (flag === "--resume") {
       const next = inline ?? argv[i + 1];
       if (next !== undefined && !next.startsWith("--")) {
@@ -54,12 +63,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     } else if (flag === "--strict") strict = true;
     else
       throw new RunUsageError(
-        `unknown option \`${a}\` (options: --steps N, --backend NAME, --resume [DIR], --strict)`,
+        `unknown option \`${a}\` (options: --steps N, --backend NAME, --threads N, --resume [DIR], --strict)`,
       );
   }
   return {
     ...(backend ? { backend } : {}),
     ...(steps !== undefined ? { steps } : {}),
+    ...(threads !== undefined ? { threads } : {}),
     ...(resume !== undefined ? { resume } : {}),
     ...(strict ? { strict } : {}),
   };

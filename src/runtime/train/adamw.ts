@@ -3,6 +3,7 @@
 // plain tf.Variables by parameter name so checkpoints store them exactly.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Params } from "../params.js";
+import { sumAll } from "../ops/sum-all.js";
 
 export interface AdamWConfig {
   readonly lr: number;
@@ -35,7 +36,7 @@ export class AdamW {
   static globalNorm(grads: ReadonlyMap<string, tf.Tensor>): tf.Scalar {
     return tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-      return tf.sqrt(sq.length === 0 ? tf.scalar(0) : tf.addN(sq)) as tf.Scalar;
+      return tf.sqrt(sq.length === 0 ? tf.scalar(0) : sumAll(sq)) as tf.Scalar;
     });
   }
 

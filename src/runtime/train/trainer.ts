@@ -2,6 +2,7 @@
 // schedule, metrics records out, checkpoints every N steps, exact resume, and a clean stop on an
 // AbortSignal (checkpoint, then return) or on a non-finite loss (error; the last good checkpoint stays).
 import * as tf from "@tensorflow/tfjs-core";
+import { currentThreads } from "../backend.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
 import { AdamW, type AdamWConfig } from "./adamw.js";
@@ -41,7 +42,7 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Aborting it stops after the current step, with a checkpoint when `checkpoint` is set. */
   readonly signal?: AbortSignal;
-  readonly onLog?: (m: StepMetrics) => void;
+  readonly onLog?: (m: StepMetrics) => void | Promise<void>;
   /** Called after each checkpoint write. */
   readonly onCheckpoint?: (path: string, step: number) => void;
   /** The data stream's state, stored in each checkpoint. */
@@ -110,13 +111,13 @@ export interface StepOutcome {
  * gradients are accumulated over passes, weighted so the result equals one pass over the batch
  * (cross-entropy by each part's share of the targets, MoE losses by 1 / passes). Leaves no tensors.
  */
-export function trainStep(
+export async function trainStep(
   model: MultimodalModel,
   opt: AdamW,
   batch: ModelBatch,
   lr: number,
   options: StepOptions = {},
-): StepOutcome {
+): Promise<StepOutcome> {
   const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
@@ -145,8 +146,9 @@ export function trainStep(
       p.moe.dropped.forEach((d, i) => (dropped[i] = (dropped[i] ?? 0) + d * auxWeight));
       return tf.add(ce, tf.mul(tf.sub(p.total, p.crossEntropy), auxWeight)) as tf.Scalar;
     }, vars);
-    lossValue += value.dataSync()[0] as number;
-    ceValue += (ce as tf.Scalar).dataSync()[0] as number;
+    // Asynchronous reads: a GPU backend (webgpu) cannot read synchronously in Node.
+    lossValue += (await value.data())[0] as number;
+    ceValue += (await (ce as tf.Scalar).data())[0] as number;
     tf.dispose([value, ce]);
     for (const [varName, g] of Object.entries(grads)) {
       const name = names.get(varName) as string;
@@ -159,7 +161,7 @@ export function trainStep(
     }
   }
   const normT = AdamW.globalNorm(sums);
-  const gradNorm = normT.dataSync()[0] as number;
+  const gradNorm = (await normT.data())[0] as number;
   normT.dispose();
   if (Number.isFinite(lossValue) && Number.isFinite(gradNorm)) opt.apply(sums, lr, gradNorm);
   tf.dispose([...sums.values()]);
@@ -192,6 +194,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       format: 1,
       step,
       backend: tf.getBackend(),
+      ...(currentThreads() !== undefined ? { threads: currentThreads() } : {}),
       ...(options.dataState ? { data: options.dataState() } : {}),
       ...(options.extraState ? { extra: options.extraState() } : {}),
       savedAt: new Date().toISOString(),
@@ -215,14 +218,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = await next();
       const lr = learningRate(options.schedule, step, steps, options.optimizer.lr);
       const t0 = performance.now();
-      const r = trainStep(model, opt, batch, lr, {
+      const r = await trainStep(model, opt, batch, lr, {
         ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
         ...(options.loss === undefined ? {} : { loss: options.loss }),
       });
       const seconds = (performance.now() - t0) / 1000;
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(step, r.loss, lastPath);
       lastLoss = r.loss;
-      options.onLog?.({
+      await options.onLog?.({
         step: step + 1,
         loss: r.loss,
         crossEntropy: r.crossEntropy,

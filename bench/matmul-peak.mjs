@@ -1,0 +1,55 @@
+// Matrix-product throughput of each TensorFlow.js backend that loads here, the ceiling every
+// training-step figure is measured against. Timing waits for the result (await data()), so a GPU
+// backend's queued work is counted, not just its dispatch.
+// Run: npm run build && node bench/matmul-peak.mjs [--backends webgpu,wasm,cpu] [--sizes 512,1024,2048]
+import * as tf from "@tensorflow/tfjs-core";
+import { selectBackend, webgpuAdapterInUse } from "../dist/runtime/backend.js";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const backends = option("backends", "webgpu,wasm").split(",");
+const sizes = option("sizes", "512,1024,2048").split(",").map(Number);
+
+async function timeProduct(n) {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const run = async (times) => {
+    let last;
+    for (let i = 0; i < times; i++) {
+      last?.dispose();
+      last = tf.matMul(a, b);
+    }
+    await last.data();
+    last.dispose();
+  };
+  await run(2); // compile shaders, warm caches
+  let reps = 1;
+  let seconds = 0;
+  for (;;) {
+    const t0 = performance.now();
+    await run(reps);
+    seconds = (performance.now() - t0) / 1000;
+    if (seconds > 0.5 || reps >= 256) break;
+    reps *= 2;
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3 * reps) / seconds / 1e9;
+}
+
+for (const name of backends) {
+  try {
+    await selectBackend(name);
+  } catch (e) {
+    console.log(`${name}: did not load (${e instanceof Error ? e.message.split("\n")[0] : e})`);
+    continue;
+  }
+  const adapter = webgpuAdapterInUse();
+  const parts = [];
+  for (const n of sizes) parts.push(`${n}: ${(await timeProduct(n)).toFixed(1)}`);
+  console.log(
+    `${name}${adapter ? ` (${adapter.description})` : ""}: GFLOP/s by size ${parts.join(", ")}`,
+  );
+}
