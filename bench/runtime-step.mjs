@@ -7,6 +7,7 @@
 // --threads N: the wasm backend's threads (1: single-threaded SIMD build; 2 to 8: the threaded
 // build); default MMC_THREADS, else the runtime's default. --matmul-only stops after the matMuls.
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import {
   AdamW,
@@ -239,44 +240,8 @@ async function profileStep(c) {
   return rows;
 }
 
-const TORCH = String.raw`
-import sys, time, json, math, torch
-torch.manual_seed(0)
-V,C,L,H,F,B,T,threads = [int(x) for x in sys.argv[1:9]]
-torch.set_num_threads(threads)
-class Block(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.n1=torch.nn.LayerNorm(C); s.q=torch.nn.Linear(C,C,bias=False); s.k=torch.nn.Linear(C,C,bias=False)
-        s.v=torch.nn.Linear(C,C,bias=False); s.o=torch.nn.Linear(C,C,bias=False); s.n2=torch.nn.LayerNorm(C)
-        s.up=torch.nn.Linear(C,F,bias=False); s.down=torch.nn.Linear(F,C,bias=False)
-    def forward(s,x):
-        a=s.n1(x); sh=lambda t: t.view(B,T,H,C//H).transpose(1,2)
-        q,k,v=sh(s.q(a)),sh(s.k(a)),sh(s.v(a))
-        att=(q@k.transpose(-1,-2))/math.sqrt(C//H)
-        att=att.masked_fill(torch.triu(torch.ones(T,T,dtype=torch.bool),1),float('-inf')).softmax(-1)
-        x=x+s.o((att@v).transpose(1,2).reshape(B,T,C))
-        return x+s.down(torch.nn.functional.gelu(s.up(s.n2(x)),approximate='tanh'))
-class M(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.e=torch.nn.Embedding(V,C); s.p=torch.nn.Parameter(torch.zeros(T,C)*0.02)
-        s.b=torch.nn.ModuleList([Block() for _ in range(L)]); s.n=torch.nn.LayerNorm(C); s.h=torch.nn.Linear(C,V,bias=False)
-    def forward(s,t):
-        x=s.e(t)+s.p
-        for b in s.b: x=b(x)
-        return s.h(s.n(x))
-m=M(); opt=torch.optim.AdamW(m.parameters(),lr=1e-4,weight_decay=0.1)
-t=torch.randint(0,V,(B,T))
-def step():
-    opt.zero_grad(); y=m(t); loss=torch.nn.functional.cross_entropy(y[:,:-1].reshape(-1,V),t[:,1:].reshape(-1))
-    loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(),1.0); opt.step()
-step()
-ts=[]
-for _ in range(int(sys.argv[9])):
-    s=time.perf_counter(); step(); ts.append(time.perf_counter()-s)
-print(json.dumps({"seconds":min(ts),"torch":torch.__version__}))
-`;
+// The same decoder in PyTorch (bench/torch-step.py), run on the CPU.
+const TORCH = fileURLToPath(new URL("./torch-step.py", import.meta.url));
 
 function torchPython() {
   for (const py of ["python3", "/usr/bin/python3"]) {
@@ -294,7 +259,6 @@ function benchTorch(py, c, threads, steps) {
   const out = execFileSync(
     py,
     [
-      "-c",
       TORCH,
       ...[c.vocab, c.width, c.depth, c.heads, c.hidden, c.batch, c.sequence, threads, steps].map(
         String,
