@@ -6,7 +6,13 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInput } from "../../components/model.js";
-import { BackendError, currentThreads, selectBackend, type BackendChoice } from "../backend.js";
+import {
+  BackendError,
+  currentThreads,
+  selectBackend,
+  webgpuAdapterInUse,
+  type BackendChoice,
+} from "../backend.js";
 import { readCheckpointMeta } from "../checkpoint/checkpoint.js";
 import {
   DataError,
@@ -204,9 +210,11 @@ export async function runTraining(
     backend = await selectBackend("wasm", backendOptions);
   }
   const threads = currentThreads();
+  const adapter = webgpuAdapterInUse();
   const progress = new Progress(out, config.logEvery);
   progress.line(
-    `train ${config.name} (${config.source}) on the ${backend} backend${threadsNote(threads)}`,
+    `train ${config.name} (${config.source}) on the ${backend} backend${threadsNote(threads)}` +
+      (adapter ? ` (${adapter.description})` : ""),
   );
 
   const model = MultimodalModel.fromInput(config.model, config.seed);
