@@ -27,6 +27,7 @@ import type { AdamWConfig } from "../train/adamw.js";
 import type { ScheduleConfig } from "../train/schedule.js";
 import { NonFiniteLossError, train, type StepMetrics } from "../train/trainer.js";
 import { evaluate, type EvalResult } from "./evaluate.js";
+import { planWasmPasses, WASM_HEAP_BYTES } from "./memory-plan.js";
 import { Progress, formatDuration, type ProgressSink } from "./progress.js";
 
 /** Everything a train entry knows from the spec; written out by `mmc compile`. */
@@ -224,6 +225,19 @@ export async function runTraining(
       `the built model has ${built} parameters but the compiler counted ${config.params}; the generated code is out of date or mmc has a bug`,
     );
   }
+  const plan =
+    backend === "wasm"
+      ? planWasmPasses(config.model, config.params, config.batch, config.sequence)
+      : undefined;
+  if (plan !== undefined && !plan.ok) {
+    model.dispose();
+    throw new RunError(`\`${config.name}\`: ${plan.message}`);
+  }
+  const microBatch = plan !== undefined && plan.passes > 1 ? plan.rowsPerPass : undefined;
+  if (plan?.ok && microBatch !== undefined)
+    progress.line(
+      `note: a batch of ${config.batch} runs as ${plan.passes} passes of up to ${microBatch} rows (about ${(plan.heapBytes / 2 ** 30).toFixed(1)} GiB each, to fit the wasm heap); the step is the same`,
+    );
   const steps = options.steps ?? config.steps;
   const checkpointDir =
     typeof options.resume === "string" ? options.resume : config.checkpoint?.dir;
@@ -282,7 +296,7 @@ export async function runTraining(
   let lastEval: EvalResult | undefined;
   const runEval = async (step: number): Promise<void> => {
     if (evalBatches.length === 0) return;
-    lastEval = await evaluate(model, evalBatches);
+    lastEval = await evaluate(model, evalBatches, microBatch);
     pending.push(
       JSON.stringify({
         type: "eval",
@@ -348,6 +362,7 @@ export async function runTraining(
       model,
       ...(config.loss ? { loss: config.loss } : {}),
       steps,
+      ...(microBatch !== undefined ? { microBatch } : {}),
       optimizer: config.optimizer,
       schedule: config.schedule,
       ...(checkpoint ? { checkpoint } : {}),
@@ -393,6 +408,11 @@ export async function runTraining(
     progress.finish();
     if (e instanceof NonFiniteLossError) throw new RunError(e.message);
     if (e instanceof DataError) throw new RunError(e.issue ? renderIssue(e.issue) : e.message);
+    // The wasm module aborts when its heap cannot grow (the plan above should prevent it).
+    if (backend === "wasm" && e instanceof Error && /^Aborted\(/.test(e.message))
+      throw new RunError(
+        `the wasm backend stopped (${e.message.split(".")[0]}), most likely out of its ${WASM_HEAP_BYTES / 2 ** 30} GiB heap: lower \`batch\` or \`sequence\`, or train on --backend webgpu or tensorflow`,
+      );
     throw e;
   } finally {
     process.off("SIGINT", onSigint);

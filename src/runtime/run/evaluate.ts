@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelBatch, MultimodalModel } from "../model.js";
 import { shiftTargets } from "../model.js";
 import { crossEntropy } from "../train/loss.js";
+import { microBatches } from "../train/micro-batch.js";
 
 export interface EvalResult {
   /** Mean cross-entropy per text target (nats), images as given. */
@@ -51,9 +52,26 @@ async function score(
   return { lossSum: (ceValue[0] ?? NaN) * count, correct, count };
 }
 
+async function scoreRows(
+  model: MultimodalModel,
+  batch: ModelBatch,
+  rows: number | undefined,
+): Promise<{ lossSum: number; correct: number; count: number }> {
+  const total = { lossSum: 0, correct: 0, count: 0 };
+  for (const part of microBatches(batch, rows)) {
+    const r = await score(model, part);
+    total.lossSum += r.lossSum;
+    total.correct += r.correct;
+    total.count += r.count;
+  }
+  return total;
+}
+
+/** `rowsPerPass`: score at most this many rows at once (the wasm heap plan's micro-batches). */
 export async function evaluate(
   model: MultimodalModel,
   batches: readonly ModelBatch[],
+  rowsPerPass?: number,
 ): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
@@ -61,8 +79,9 @@ export async function evaluate(
   let shuffledCorrect = 0;
   let count = 0;
   for (const b of batches) {
-    const a = await score(model, b);
-    const s = await score(model, rotateImages(b));
+    const a = await scoreRows(model, b, rowsPerPass);
+    // images are rotated across the whole batch before it is split into passes
+    const s = await scoreRows(model, rotateImages(b), rowsPerPass);
     lossSum += a.lossSum;
     correct += a.correct;
     shuffledSum += s.lossSum;
