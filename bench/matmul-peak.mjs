@@ -2,20 +2,17 @@
 // training-step figure is measured against. Timing waits for the result (await data()), so a GPU
 // backend's queued work is counted, not just its dispatch.
 // Run: npm run build && node bench/matmul-peak.mjs [--backends webgpu,wasm,cpu] [--sizes 512,1024,2048]
+import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend, webgpuAdapterInUse } from "../dist/runtime/backend.js";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const backends = option("backends", "webgpu,wasm").split(",");
-const sizes = option("sizes", "512,1024,2048").split(",").map(Number);
-
-async function timeProduct(n) {
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
+/**
+ * GFLOP/s of an [m, k] x [k, n] product on the current backend. Runs the product 2^i times and
+ * awaits the last result, so a GPU backend's queued work is inside the timing.
+ */
+export async function productGflops(m, k, n) {
+  const a = tf.randomNormal([m, k]);
+  const b = tf.randomNormal([k, n]);
   const run = async (times) => {
     let last;
     for (let i = 0; i < times; i++) {
@@ -36,20 +33,31 @@ async function timeProduct(n) {
     reps *= 2;
   }
   tf.dispose([a, b]);
-  return (2 * n ** 3 * reps) / seconds / 1e9;
+  return (2 * m * k * n * reps) / seconds / 1e9;
 }
 
-for (const name of backends) {
-  try {
-    await selectBackend(name);
-  } catch (e) {
-    console.log(`${name}: did not load (${e instanceof Error ? e.message.split("\n")[0] : e})`);
-    continue;
+// Run as a program (runtime-step.mjs imports productGflops).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const option = (name, fallback) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : fallback;
+  };
+  const backends = option("backends", "webgpu,wasm").split(",");
+  const sizes = option("sizes", "512,1024,2048").split(",").map(Number);
+
+  for (const name of backends) {
+    try {
+      await selectBackend(name);
+    } catch (e) {
+      console.log(`${name}: did not load (${e instanceof Error ? e.message.split("\n")[0] : e})`);
+      continue;
+    }
+    const adapter = webgpuAdapterInUse();
+    const parts = [];
+    for (const n of sizes) parts.push(`${n}: ${(await productGflops(n, n, n)).toFixed(1)}`);
+    console.log(
+      `${name}${adapter ? ` (${adapter.description})` : ""}: GFLOP/s by size ${parts.join(", ")}`,
+    );
   }
-  const adapter = webgpuAdapterInUse();
-  const parts = [];
-  for (const n of sizes) parts.push(`${n}: ${(await timeProduct(n)).toFixed(1)}`);
-  console.log(
-    `${name}${adapter ? ` (${adapter.description})` : ""}: GFLOP/s by size ${parts.join(", ")}`,
-  );
 }

@@ -16,6 +16,7 @@ import {
   selectBackend,
   trainStep,
 } from "../dist/runtime/index.js";
+import { productGflops } from "./matmul-peak.mjs";
 import { plainDecoderLoss } from "./runtime-baseline.mjs";
 
 const args = process.argv.slice(2);
@@ -54,20 +55,7 @@ function stepFlops(c) {
   return 3 * c.batch * c.sequence * (2 * matmulParams + attention);
 }
 
-function timeIt(f, minMs = 1500, maxRuns = 50) {
-  f();
-  const times = [];
-  const t0 = performance.now();
-  while ((performance.now() - t0 < minMs || times.length < 2) && times.length < maxRuns) {
-    const s = performance.now();
-    f();
-    times.push(performance.now() - s);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] / 1000;
-}
-
-function matmulPeak() {
+async function matmulPeak() {
   const shapes = [
     [512, 512, 512],
     [1024, 1024, 1024],
@@ -76,13 +64,8 @@ function matmulPeak() {
     [4096, 2048, 512],
   ];
   const out = [];
-  for (const [m, k, n] of shapes) {
-    const a = tf.randomNormal([m, k]);
-    const b = tf.randomNormal([k, n]);
-    const s = timeIt(() => tf.tidy(() => tf.matMul(a, b)), 1000, 10);
-    out.push({ shape: `${m}x${k}x${n}`, gflops: (2 * m * k * n) / s / 1e9 });
-    tf.dispose([a, b]);
-  }
+  for (const [m, k, n] of shapes)
+    out.push({ shape: `${m}x${k}x${n}`, gflops: await productGflops(m, k, n) });
   return out;
 }
 
@@ -283,7 +266,7 @@ const threads = currentThreads();
 console.log(
   `backend ${backend}${threads === undefined ? "" : ` (${threads} thread${threads === 1 ? "" : "s"})`}, node ${process.version}, tfjs-core ${tf.version_core}`,
 );
-const peaks = matmulPeak();
+const peaks = await matmulPeak();
 const peak = Math.max(...peaks.map((p) => p.gflops));
 for (const p of peaks) console.log(`2-D matMul ${p.shape}: ${p.gflops.toFixed(1)} GFLOP/s`);
 console.log(`reference throughput (best 2-D matMul): ${peak.toFixed(1)} GFLOP/s`);

@@ -366,9 +366,9 @@ function emitTrain(project: Project, t: CheckedTrain, model: string, o: EmitOpti
     ],
   });
   f.addStatements([
-    "// Run as a program: `node train-" +
-      t.name.replace(/_/g, "-") +
-      ".js [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR]] [--strict]`.",
+    "// Run as a program: `node " +
+      trainFile(t).replace(/\.ts$/, ".js") +
+      " [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR]] [--strict]`.",
     "if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {",
     "  process.exitCode = await runMain(config, process.argv.slice(2));",
     "}",

@@ -152,7 +152,7 @@ async function trimMetrics(path: string, step: number): Promise<void> {
  * in Node costs 0.25-0.45 ms per kernel whatever its size; measured on an H100
  * (bench/step-profile.mjs, `mmc run`): the tiny example (about 3.6 GFLOP a step) ran 0.9 s a
  * step on webgpu against 0.31 s on wasm; a width-512, 8-layer decoder (about 680 GFLOP a step)
- * 0.9-1.3 s against 19 s on 2 wasm threads.
+ * 2.5-2.7 s in 4 passes (bench/runtime-step.mjs) against 19 s on 2 wasm threads.
  */
 export const WEBGPU_MIN_STEP_FLOPS = 50e9;
 
