@@ -5,6 +5,7 @@ import { MixtureSampler } from "./mixture-sampler.js";
 import { loadTokenizer, openDataStream } from "./data-stream.js";
 import type { PackedSequence } from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
+import { escapeControls } from "./show-text.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 export interface InspectOptions extends IssueOptions {
@@ -194,7 +195,7 @@ export function renderInspect(result: InspectResult): string {
   lines.push(
     `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`,
   );
-  lines.push(ex.rendered);
+  lines.push(escapeControls(ex.rendered, true)); // the data's own text: no terminal controls
   if (result.warnings.length) {
     lines.push("");
     lines.push(`${result.warnings.length} warnings:`);
