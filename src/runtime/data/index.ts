@@ -37,6 +37,8 @@ export type { HeaderResult, ImageHeader } from "./image-header.js";
 export { DEFAULT_LIMITS, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_MEGAPIXELS } from "./limits.js";
 export type { DataLimits } from "./limits.js";
 export { escapeControls, showText } from "./show-text.js";
+export { renderSkipSummary, reportSkipped, skipRecord, skipSummary } from "./skip-summary.js";
+export type { SkipSummary, SourceSkips } from "./skip-summary.js";
 export { preprocessImage } from "./image-preprocess.js";
 export { synthesize, synthSpec } from "./synthesize.js";
 export type { SynthOptions, SynthResult } from "./synthesize.js";

@@ -6,6 +6,7 @@ import { loadTokenizer, openDataStream } from "./data-stream.js";
 import type { PackedSequence } from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
 import { escapeControls } from "./show-text.js";
+import { renderSkipSummary, skipSummary, type SkipSummary } from "./skip-summary.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 export interface InspectOptions extends IssueOptions {
@@ -51,6 +52,8 @@ export interface InspectResult {
   };
   warnings: string[];
   issueCounts: Record<string, Record<string, number>>;
+  /** What the draws skipped, per source and reason (as a run prints it at its end). */
+  skipped: SkipSummary;
 }
 
 export async function inspect(spec: DataSpec, options: InspectOptions): Promise<InspectResult> {
@@ -117,6 +120,7 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
     },
     warnings,
     issueCounts: issues.summary(),
+    skipped: skipSummary(issues),
   };
 }
 
@@ -201,5 +205,8 @@ export function renderInspect(result: InspectResult): string {
     lines.push(`${result.warnings.length} warnings:`);
     for (const w of result.warnings.slice(0, 20)) lines.push(`  ${w}`);
   }
+  const skipped = renderSkipSummary(result.skipped);
+  lines.push("");
+  lines.push(skipped ?? `no samples skipped in ${result.samples} draws`);
   return lines.join("\n");
 }
