@@ -184,8 +184,10 @@ async function runCase(name, dir) {
   clearInterval(timer);
   if (killed) return { name, result: killed, ms: performance.now() - started, peak };
   const r = JSON.parse(out);
-  const issue = r.issues[0] ?? `(no issue; ${r.end})`;
-  return { name, result: issue.slice(0, 110), ms: r.ms, peak };
+  const refusals = r.issues.filter((i) => !/^(repeated|empty)-source/.test(i));
+  const issue = refusals[0] ?? r.issues[0] ?? `(no issue; ${r.end})`;
+  const more = refusals.length > 1 ? ` (${refusals.length} reports)` : "";
+  return { name, result: `${issue.slice(0, 100)}${more}`, ms: r.ms, peak };
 }
 
 if (process.argv[2] === "--child") {
