@@ -236,6 +236,23 @@ train micro {
     expect(r.stdout).not.toMatch(/kept\.png/);
   });
 
+  test("a held-out source with nothing usable is a clear error, not an internal one", () => {
+    writeJsonl(join(project, "data", "held.jsonl"), [{ image: "/etc/passwd", caption: "x" }]);
+    const held = join(project, "held.mm");
+    writeFileSync(
+      held,
+      readFileSync(spec, "utf8")
+        .replace("  roots:", '  heldout: jsonl("data/held.jsonl", kind: caption)\n  roots:')
+        .replace("  log_every: 1", "  eval: { every: 1, batches: 1 }\n  log_every: 1"),
+    );
+    for (const strict of [[], ["--strict"]]) {
+      const r = mmc(["run", held, "--backend", "cpu", ...strict], { cwd: project });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^error: data/);
+      expect(r.stderr).toMatch(/heldout|held out/);
+    }
+  });
+
   test("`--strict` turns the first refusal into an error naming the line", () => {
     const r = mmc(["run", spec, "--backend", "cpu", "--strict"], { cwd: project });
     expect(r.status).toBe(1);
