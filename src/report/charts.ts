@@ -29,15 +29,17 @@ export const MAX_POINTS_PER_SERIES = 1000;
 const LABEL_CHARS = 60;
 const WIDTH = 480;
 const HEIGHT = 220;
+// Vega measures text in Node by estimate (0.8 em a character, no canvas), about half again the
+// real width, so the label limits are set that much higher than the room the labels have.
 const CONFIG = {
   font: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
   background: "white",
   view: { stroke: "#ddd" },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee", labelLimit: 240 },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee", labelLimit: 360 },
   legend: {
     labelFontSize: 11,
     titleFontSize: 12,
-    labelLimit: 320,
+    labelLimit: 560,
     orient: "bottom" as const,
     columns: 2,
   },

@@ -30,8 +30,13 @@ export interface SweepReport {
 
 export type Report = RunReport | SweepReport;
 
-/** The final loss is the mean of this many last step losses (every step is logged). */
+/** The final loss is the mean of this many last step losses (every step is logged)... */
 export const FINAL_LOSS_WINDOW = 20;
+
+/** ...or of the last tenth of them in a run of under 200 steps, so a short run's end shows. */
+export function finalLossWindow(stepRecords: number): number {
+  return Math.max(1, Math.min(FINAL_LOSS_WINDOW, Math.ceil(stepRecords / 10)));
+}
 
 export type Direction = "lower" | "higher" | "none";
 
@@ -63,7 +68,7 @@ export interface MetricValue {
 /** How a metric's value is taken, for the report's notes. */
 export function metricSource(name: string): string {
   if (name === "loss")
-    return `mean of the last ${FINAL_LOSS_WINDOW} step losses (every step is logged)`;
+    return `mean of the last ${FINAL_LOSS_WINDOW} step losses (of the last tenth in a run under ${FINAL_LOSS_WINDOW * 10} steps)`;
   if (name === "tokens_per_second") return "median over the step records, the first one excluded";
   if ((DERIVED_METRICS as readonly string[]).includes(name))
     return "derived by the checker (the numbers in sweep.json)";
@@ -80,7 +85,7 @@ function median(xs: number[]): number | undefined {
 /** A metric's value from a run's records, if the run has it. */
 export function runMetricValue(m: RunMetrics, name: string): MetricValue | undefined {
   if (name === "loss") {
-    const last = m.steps.slice(-FINAL_LOSS_WINDOW);
+    const last = m.steps.slice(-finalLossWindow(m.steps.length));
     if (last.length === 0) return undefined;
     const value = last.reduce((a, r) => a + r.loss, 0) / last.length;
     return { value, step: last[last.length - 1]!.step };

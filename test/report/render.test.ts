@@ -24,10 +24,18 @@ describe("metric values", () => {
   const m = parseMetrics(records.map((r) => JSON.stringify(r)).join("\n"));
   const steps = records.filter((r): r is StepLine => (r as StepLine).type === "step");
 
-  test("final loss is the mean of the last 20 step losses", () => {
-    const last = steps.slice(-FINAL_LOSS_WINDOW);
-    const mean = last.reduce((a, s) => a + s.loss, 0) / last.length;
-    expect(runMetricValue(m, "loss")).toEqual({ value: mean, step: 90 });
+  test("final loss is the mean of the last 20 step losses, or of the last tenth", () => {
+    const mean = (xs: StepLine[]): number => xs.reduce((a, s) => a + s.loss, 0) / xs.length;
+    // 90 steps: the last 9.
+    expect(runMetricValue(m, "loss")).toEqual({ value: mean(steps.slice(-9)), step: 90 });
+    const long = runRecords({ steps: 450 }).filter(
+      (r): r is StepLine => (r as StepLine).type === "step",
+    );
+    const ml = parseMetrics(long.map((r) => JSON.stringify(r)).join("\n"));
+    expect(FINAL_LOSS_WINDOW).toBe(20);
+    expect(runMetricValue(ml, "loss")).toEqual({ value: mean(long.slice(-20)), step: 450 });
+    const one = parseMetrics(JSON.stringify(long[0]));
+    expect(runMetricValue(one, "loss")!.value).toBe(long[0]!.loss);
   });
 
   test("throughput is the median step rate, the first (warm-up) step excluded", () => {
@@ -87,7 +95,7 @@ describe("sweep report", () => {
         .trim()
         .split("\n");
       const steps = lines.map((l) => JSON.parse(l) as StepLine).filter((r) => r.type === "step");
-      const last = steps.slice(-20);
+      const last = steps.slice(-Math.min(20, Math.ceil(steps.length / 10)));
       return last.reduce((a, s) => a + s.loss, 0) / last.length;
     });
     const best = losses.indexOf(Math.min(...losses));
