@@ -8,9 +8,10 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  realpathSync,
   statSync,
 } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MAX_LINE_BYTES, MetricsReader, type RunMetrics } from "./metrics.js";
 import type { Report, RunReport, SweepPointReport, SweepReport } from "./model.js";
 import { parseSweepManifest, SWEEP_MANIFEST, SweepFormatError } from "./sweep-format.js";
@@ -64,6 +65,7 @@ export function readSweepFolder(dir: string): SweepReport {
       throw new ReportInputError(`${e.message} (in \`${dir}\`); the format is in docs/sweep.md`);
     throw e;
   }
+  const root = realpathSync(dir);
   const points = manifest.points.map((point): SweepPointReport => {
     const file = join(dir, point.dir, METRICS_FILE);
     if (!existsSync(file))
@@ -71,6 +73,10 @@ export function readSweepFolder(dir: string): SweepReport {
         ? { point, problem: `no ${METRICS_FILE} in \`${point.dir}\`` }
         : { point };
     try {
+      // A point folder is one plain name, but it could still be a link to elsewhere.
+      const inside = relative(root, realpathSync(file));
+      if (inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside))
+        return { point, problem: `\`${point.dir}\` leads outside the sweep folder; not read` };
       return { point, metrics: readMetricsFile(file) };
     } catch (e) {
       return { point, problem: `cannot read \`${point.dir}/${METRICS_FILE}\`: ${errorText(e)}` };

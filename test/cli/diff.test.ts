@@ -129,6 +129,33 @@ describe("mmc diff", () => {
     expect(text.stdout).toMatch(/image_tokens\s+16\s+4\s+-12 \(-75%\)/);
   });
 
+  test("control characters in a spec's strings never reach the terminal", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmc-diff-"));
+    const other = join(dir, "other.mm");
+    writeFileSync(
+      other,
+      readFileSync("examples/tiny.mm", "utf8").replace(
+        'dir: "runs/tiny" }',
+        'dir: "runs/\\u{1b}[2J\\u{9b}x" }',
+      ),
+    );
+    for (const json of [false, true]) {
+      const r = mmc([
+        "diff",
+        "examples/tiny.mm",
+        "tiny",
+        `${other}:tiny`,
+        ...(json ? ["--json"] : []),
+      ]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).not.toMatch(/[\u001b\u009b]/);
+      if (json) {
+        const d = JSON.parse(r.stdout) as DiffJson;
+        expect(d.fields.find((f) => f.path === "checkpoint.dir")!.b).toBe("runs/\u001b[2J\u009bx");
+      } else expect(r.stdout).toContain("runs/\\u001b[2J\\u009bx");
+    }
+  });
+
   test("the table: derived rows side by side with the change", () => {
     const r = mmc(["diff", "examples/tiny.mm", "Tiny", "Tiny144"]);
     expect(r.status).toBe(0);

@@ -177,6 +177,22 @@ describe("sweep report", () => {
   });
 });
 
+test("a point folder that links outside the sweep folder is not read", async () => {
+  const { rmSync, symlinkSync } = await import("node:fs");
+  const d = tmp();
+  const m = writeSweep(d);
+  const outside = tmp();
+  writeRun(outside, { steps: 10 });
+  rmSync(join(d, m.points[1]!.dir), { recursive: true });
+  symlinkSync(outside, join(d, m.points[1]!.dir));
+  const r = readSweepFolder(d);
+  expect(r.points[1]!.metrics).toBeUndefined();
+  expect(r.points[1]!.problem).toBe(
+    `\`${m.points[1]!.dir}\` leads outside the sweep folder; not read`,
+  );
+  expect(r.points[0]!.metrics?.steps).toHaveLength(120);
+});
+
 describe("run report", () => {
   test("a single run: summary table, loss, lr, throughput, gradient norm and eval curves", async () => {
     const dir = tmp();

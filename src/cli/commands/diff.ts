@@ -61,7 +61,7 @@ resolved config field that differs, as dotted paths. --json prints
     if (args.switches.has("json")) {
       const side = (r: Ref) => ({ file: r.file, name: r.name, kind: sa.kind });
       io.stdout(
-        `${JSON.stringify(
+        `${jsonForTerminal(
           {
             a: side(a),
             b: side(b),
@@ -84,6 +84,17 @@ resolved config field that differs, as dotted paths. --json prints
     return 0;
   },
 };
+
+/**
+ * JSON text whose strings cannot drive a terminal: JSON.stringify escapes C0 controls, and
+ * DEL and the C1 controls (a spec's string may hold them) get `\u` escapes too.
+ */
+function jsonForTerminal(value: unknown, replacer: null, indent: number): string {
+  return JSON.stringify(value, replacer, indent).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
 
 interface Ref {
   readonly file: string;
