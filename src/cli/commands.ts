@@ -7,6 +7,7 @@ import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
+import { fmtCommand } from "./commands/fmt.js";
 
 export interface Command {
   readonly name: string;
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   compileCommand,
   runCommand,
   dataCommand,
+  fmtCommand,
   explainCommand,
 ];
 
