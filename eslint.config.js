@@ -71,4 +71,28 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The formatter works from the syntax stage alone, and does no I/O (the CLI and the
+    // language server call it).
+    files: ["src/format/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "**/cli/**",
+            "**/runtime/**",
+            "**/codegen/**",
+            "**/resolve/**",
+            "**/check/**",
+            "**/components/**",
+            "**/pipeline.js",
+            "node:fs",
+            "node:fs/promises",
+            "node:child_process",
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -9,6 +9,7 @@ import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
+import { fmtCommand } from "./commands/fmt.js";
 
 export interface Command {
   readonly name: string;
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   diffCommand,
   dataCommand,
+  fmtCommand,
   explainCommand,
 ];
 
