@@ -20,6 +20,12 @@ export interface PtbRule {
   /** Alternatives tried separately so the longest wins; each has the token as group 1. */
   patterns: RegExp[];
   action: PtbAction;
+  /**
+   * For a text, where a match of the rule can start at all; the rule is not tried elsewhere.
+   * An e-mail address scans to the end of a run without spaces, so trying it everywhere in a
+   * long run would be quadratic; it needs an `@` in the rest of the run.
+   */
+  gate?: (text: string) => (pos: number) => boolean;
 }
 
 /** The lexer is `%caseless`: literal letters match either case, character classes do not. */
@@ -241,18 +247,40 @@ const currency = (s: string): string =>
     .replaceAll("\u00A3", "#")
     .replace(/[\u0080\u00A4\u20A0\u20AC]/g, "$");
 
+/** Whether an `@` follows `pos` before the end of the run of characters an address may hold. */
+function atInRun(text: string): (pos: number) => boolean {
+  // nextAt[i]: the first `@` at or after i; nextStop[i]: the first character no address holds.
+  const nextAt = new Int32Array(text.length + 1).fill(text.length);
+  const nextStop = new Int32Array(text.length + 1).fill(text.length);
+  const stop = /[ \t\n\f\r"<>|(){}\u00A0]/;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text[i] as string;
+    nextAt[i] = c === "@" ? i : (nextAt[i + 1] as number);
+    nextStop[i] = stop.test(c) ? i : (nextStop[i + 1] as number);
+  }
+  // The first character cannot be a stop; an `@` after it must come before the next stop.
+  return (pos) => (nextAt[pos + 1] as number) < (nextStop[pos + 1] as number);
+}
+
 // --- the rules, in the lexer's order -------------------------------------------------------------
 const emit = (map?: (text: string) => string): PtbAction =>
   map ? { kind: "emit", map } : { kind: "emit" };
 const skip: PtbAction = { kind: "skip" };
 
 /** `body` alone, or `body` followed by the trailing context `ctx` (matched, not consumed). */
-function rule(name: string, body: string | string[], action: PtbAction, ctx = ""): PtbRule {
+function rule(
+  name: string,
+  body: string | string[],
+  action: PtbAction,
+  ctx = "",
+  gate?: PtbRule["gate"],
+): PtbRule {
   const bodies = Array.isArray(body) ? body : [body];
   return {
     name,
     patterns: bodies.map((b) => new RegExp(`(${b})${ctx}`, "uy")),
     action,
+    ...(gate ? { gate } : {}),
   };
 }
 
@@ -263,7 +291,10 @@ export const PTB_RULES: readonly PtbRule[] = [
   rule("'twas", ci("'twas"), { kind: "pushback", back: 3 }),
   rule("'tis", ci("'tis"), { kind: "pushback", back: 2 }),
   rule("gonna", words("gonna|gotta|lemme|gimme|wanna"), { kind: "pushback", back: 2 }),
-  rule("sgml", SGML, emit(nbsp)),
+  rule("sgml", SGML, emit(nbsp), "", (text) => {
+    const closes = /<[^]*>/.test(text);
+    return () => closes;
+  }),
   rule(
     "spmdash",
     `&${words("MD|mdash|ndash")};|[\\u0096\\u0097\\u2013\\u2014\\u2015]`,
@@ -297,7 +328,7 @@ export const PTB_RULES: readonly PtbRule[] = [
   rule("apoword2", `${ci("y")}${APOS}`, emit(), JLETTER),
   rule("fullurl", FULLURL, emit()),
   rule("likelyurl", LIKELYURL, emit()),
-  rule("email", EMAIL, emit()),
+  rule("email", EMAIL, emit(), "", atInRun),
   rule("twitter", [`@[a-zA-Z_][a-zA-Z_0-9]*`, `#${LETTER}+`], emit()),
   rule(
     "redaux-ctx",

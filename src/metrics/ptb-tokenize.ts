@@ -35,9 +35,15 @@ interface Match {
 
 const SPACE_RUN = /[ \t\u00A0\u2000-\u200A\u3000]+/y;
 
-function longestMatch(text: string, pos: number): Match | undefined {
+interface GatedRule {
+  rule: PtbRule;
+  open: (pos: number) => boolean;
+}
+
+function longestMatch(text: string, pos: number, rules: readonly GatedRule[]): Match | undefined {
   let best: Match | undefined;
-  for (const rule of PTB_RULES) {
+  for (const { rule, open } of rules) {
+    if (!open(pos)) continue;
     for (const re of rule.patterns) {
       re.lastIndex = pos;
       const m = re.exec(text);
@@ -56,6 +62,8 @@ function longestMatch(text: string, pos: number): Match | undefined {
  */
 export function ptbLexLines(text: string): string[][] {
   const lines: string[][] = [[]];
+  const always = () => true;
+  const rules = PTB_RULES.map((rule) => ({ rule, open: rule.gate ? rule.gate(text) : always }));
   let pos = 0;
   while (pos < text.length) {
     // No rule but the whitespace one can start with a space or a tab: skip the run at once.
@@ -66,7 +74,7 @@ export function ptbLexLines(text: string): string[][] {
       pos = SPACE_RUN.lastIndex;
       continue;
     }
-    const m = longestMatch(text, pos);
+    const m = longestMatch(text, pos, rules);
     if (!m) throw new Error(`internal: no PTB rule matched at ${pos}`);
     const { action } = m.rule;
     const line = lines[lines.length - 1] as string[];
@@ -93,6 +101,8 @@ export function ptbLexLines(text: string): string[][] {
         line.push(m.token.length === 2 ? m.token.slice(0, 1) : m.token);
         break;
     }
+    if (used <= 0)
+      throw new Error(`internal: PTB rule \`${m.rule.name}\` consumed nothing at ${pos}`);
     pos += used;
   }
   return lines;

@@ -64,6 +64,7 @@ describe("readCocoCaptions", () => {
         { image_id: 1, caption: "red" },
         { image_id: 1, caption: 5 }, // not a string
         { image_id: 99, caption: "unknown image" },
+        { image_id: 1, caption: "x".repeat(10_001) }, // too long
         ...[3, 4, 5, 6, 7].map((id) => ({ image_id: id, caption: "x" })),
       ],
     });
@@ -75,10 +76,10 @@ describe("readCocoCaptions", () => {
       onWarning: (issue) => warnings.push(issue),
     });
     expect(set.images.map((i) => i.imageId)).toEqual([1]);
-    // Images 2..8 and the duplicate: 8 skipped; 2 bad annotations are in the issue counts.
+    // Images 2..8 and the duplicate: 8 skipped; 3 bad annotations are in the issue counts.
     expect(set.counts.read).toBe(1);
     expect(set.counts.skipped).toBe(8);
-    expect(set.counts.issues).toEqual({ "bad-record": 9, "missing-file": 1 });
+    expect(set.counts.issues).toEqual({ "bad-record": 10, "missing-file": 1 });
     const messages = warnings.map((w) => `${w.position}: ${w.message}`);
     expect(messages).toEqual(
       expect.arrayContaining([
@@ -94,6 +95,9 @@ describe("readCocoCaptions", () => {
         expect.stringMatching(/^images\[8\]: image 8 has no caption/),
         expect.stringMatching(/^annotations\[1\]: an annotation needs/),
         expect.stringMatching(/^annotations\[2\]: annotation for image id 99/),
+        expect.stringMatching(
+          /^annotations\[3\]: caption is 10001 characters, over the 10000 limit/,
+        ),
       ]),
     );
     expect(warnings.every((w) => w.file === file && w.fix)).toBe(true);

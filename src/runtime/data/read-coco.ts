@@ -37,6 +37,9 @@ export interface CocoCaptionSet {
   counts: BenchmarkCounts;
 }
 
+/** Longer captions are skipped: tokenizing text without spaces grows faster than its length. */
+export const MAX_CAPTION_CHARS = 10_000;
+
 const EXAMPLE =
   '{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"image_id": 1, "caption": "..."}]}';
 
@@ -79,6 +82,12 @@ export async function readCocoCaptions(options: CocoCaptionOptions): Promise<Coc
         code: "bad-record",
         message: "an annotation needs an `image_id` and a string `caption`",
         fix: 'write {"image_id": 1, "caption": "a dog on a couch."}',
+      });
+    if (caption.length > MAX_CAPTION_CHARS)
+      return report(file, position, {
+        code: "bad-record",
+        message: `caption is ${caption.length} characters, over the ${MAX_CAPTION_CHARS} limit`,
+        fix: "shorten the caption or remove it",
       });
     const image = byId.get(id);
     if (!image)
