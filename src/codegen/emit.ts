@@ -271,6 +271,7 @@ function emitData(project: Project, p: CheckedProgram, o: EmitOptions): TsFile {
             weighting: ${stringLiteral(d.weighting)},
             imagesPerSequence: ${d.imagesPerSequence},
             tokenizer: ${tokenizer},
+            ${d.roots ? `roots: [${d.roots.map((r) => stringLiteral(r.absolute ? r.path : fromSpec(o, r.path))).join(", ")}],` : ""}
           }`,
         },
       ],

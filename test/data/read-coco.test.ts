@@ -79,7 +79,12 @@ describe("readCocoCaptions", () => {
     // Images 2..8 and the duplicate: 8 skipped; 3 bad annotations are in the issue counts.
     expect(set.counts.read).toBe(1);
     expect(set.counts.skipped).toBe(8);
-    expect(set.counts.issues).toEqual({ "bad-record": 10, "missing-file": 1 });
+    expect(set.counts.issues).toEqual({
+      "bad-record": 6,
+      "outside-data-folder": 3,
+      "not-regular-file": 1,
+      "missing-file": 1,
+    });
     const messages = warnings.map((w) => `${w.position}: ${w.message}`);
     expect(messages).toEqual(
       expect.arrayContaining([
@@ -89,7 +94,7 @@ describe("readCocoCaptions", () => {
         ),
         expect.stringMatching(/^images\[3\]: image name `\/etc\/passwd` is absolute/),
         expect.stringMatching(/^images\[4\]: image `missing\.png` is not in the image folder/),
-        expect.stringMatching(/^images\[5\]: image `sub` is not a regular file/),
+        expect.stringMatching(/^images\[5\]: image `sub` is a directory, not a regular file/),
         expect.stringMatching(/^images\[6\]: image `link\.png` is a link to a file outside/),
         expect.stringMatching(/^images\[7\]: image id 1 appears twice/),
         expect.stringMatching(/^images\[8\]: image 8 has no caption/),
@@ -144,7 +149,7 @@ describe("readCocoCaptions", () => {
     });
     await expect(
       readCocoCaptions({ annotations: file, imageDir: images, strict: true }),
-    ).rejects.toThrow("image `evil\\u{1b}[31m.png` is not in the image folder");
+    ).rejects.toThrow("image `evil\\x1b[31m.png` is not in the image folder");
   });
 });
 
@@ -155,11 +160,15 @@ describe("readJsonFile", () => {
     const big = join(dir, "big.json");
     writeFileSync(big, JSON.stringify({ images: [], annotations: [] }));
     await expect(readJsonFile(big, "caption file", 10)).rejects.toThrow(
-      /is 30 bytes, over the 10-byte limit for one JSON file: split it/,
+      /is 30 bytes, over the 10 bytes limit for one JSON file: split it/,
     );
     const fifo = join(dir, "fifo.json");
     execFileSync("mkfifo", [fifo]);
-    await expect(readJsonFile(fifo, "caption file")).rejects.toThrow(/is not a regular file/);
-    await expect(readJsonFile(dir, "caption file")).rejects.toThrow(/is not a regular file/);
+    await expect(readJsonFile(fifo, "caption file")).rejects.toThrow(
+      /is a FIFO \(named pipe\), not a regular file/,
+    );
+    await expect(readJsonFile(dir, "caption file")).rejects.toThrow(
+      /is a directory, not a regular file/,
+    );
   });
 });

@@ -156,11 +156,15 @@ describe("readVqa", () => {
         ),
         expect.stringMatching(/^questions\[6\]: question 6 has no annotation/),
         expect.stringMatching(
-          /^questions\[7\]: image `COCO_x_000000000004\.jpg` is not a regular file/,
+          /^questions\[7\]: image `COCO_x_000000000004\.jpg` is a directory, not a regular file/,
         ),
       ]),
     );
-    expect(set.counts.issues).toEqual({ "bad-record": 7, "missing-file": 1 });
+    expect(set.counts.issues).toEqual({
+      "bad-record": 6,
+      "missing-file": 1,
+      "not-regular-file": 1,
+    });
   });
 
   it("keeps a subtype from the file inside the image folder", async () => {

@@ -3,8 +3,13 @@
 // regular files only), and user text made safe to print.
 import { constants } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { isAbsolute, resolve } from "node:path";
+import { fileKind, isInside } from "./contained-file.js";
 import { DataError, IssueSink, type DataIssue, type IssueOptions } from "./issues.js";
+import { formatBytes } from "./limits.js";
+import { showText } from "./show-text.js";
+
+export { showText };
 
 /** JSON.parse needs the whole text as one string; V8 strings stop at about 512 Mi characters. */
 export const MAX_BENCHMARK_JSON_BYTES = 500 * 1024 * 1024;
@@ -21,15 +26,6 @@ export interface BenchmarkCounts {
   issues: Record<string, number>;
 }
 
-/** User text in a message: control and format characters escaped, long text cut. */
-export function showText(text: string, max = 120): string {
-  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
-  return cut.replace(
-    /[\p{Cc}\p{Cf}\u2028\u2029]/gu,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
-  );
-}
-
 /** Reads and parses a whole JSON file, or throws a DataError saying what to fix. */
 export async function readJsonFile(
   path: string,
@@ -43,10 +39,10 @@ export async function readJsonFile(
   } catch {
     throw new DataError(`${shown} does not exist`);
   }
-  if (!st.isFile()) throw new DataError(`${shown} is not a regular file`);
+  if (!st.isFile()) throw new DataError(`${shown} is ${fileKind(st)}, not a regular file`);
   if (st.size > limit)
     throw new DataError(
-      `${shown} is ${st.size} bytes, over the ${limit}-byte limit for one JSON file: split it`,
+      `${shown} is ${formatBytes(st.size)}, over the ${formatBytes(limit)} limit for one JSON file: split it`,
     );
   // O_NONBLOCK: a FIFO swapped in after the check must not hang the read.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -91,11 +87,6 @@ export function readId(v: unknown): number | string | undefined {
   return undefined;
 }
 
-function isInside(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
 export type ImageRefusal = Pick<DataIssue, "code" | "message" | "fix">;
 
 /** The image folder, resolved once: as given and with its symlinks resolved. */
@@ -136,10 +127,10 @@ export class ImageFolder {
       refusal: { code, message, fix },
     });
     if (name === "" || name.includes("\u0000"))
-      return refuse("bad-record", `image name ${shown} is empty or has a NUL byte`, "fix the name");
+      return refuse("bad-path", `image name ${shown} is empty or has a NUL byte`, "fix the name");
     if (isAbsolute(name) || name.split(/[\\/]/).includes(".."))
       return refuse(
-        "bad-record",
+        "outside-data-folder",
         `image name ${shown} is absolute or climbs out with \`..\``,
         "image names are relative to the image folder; keep the images inside it",
       );
@@ -156,15 +147,15 @@ export class ImageFolder {
     }
     if (!isInside(real, await this.realDir()))
       return refuse(
-        "bad-record",
+        "outside-data-folder",
         `image ${shown} is a link to a file outside the image folder`,
         "copy the image into the folder instead of linking it",
       );
     const st = await stat(real).catch(() => undefined);
     if (!st?.isFile())
       return refuse(
-        "bad-record",
-        `image ${shown} is not a regular file`,
+        "not-regular-file",
+        `image ${shown} is ${st ? fileKind(st) : "gone"}, not a regular file`,
         "point it at an image file",
       );
     return { ok: true, path: real };
