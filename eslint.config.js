@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the stage dependency direction
-// from docs/architecture.md (components/ and runtime/ never import the compiler stages).
+// from docs/architecture.md (components/ and runtime/ never import the compiler stages; metrics/
+// imports nothing).
 import tseslint from "typescript-eslint";
 
 const compilerStages = [
@@ -40,6 +41,24 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         { patterns: [...compilerStages, "**/runtime/**", "@tensorflow/*"] },
+      ],
+    },
+  },
+  {
+    // Metrics are pure functions over strings: no stages, no runtime, no tfjs, no I/O.
+    files: ["src/metrics/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...compilerStages,
+            "**/runtime/**",
+            "**/components/**",
+            "@tensorflow/*",
+            "node:*",
+          ],
+        },
       ],
     },
   },

@@ -46,3 +46,8 @@ export { describeScene, renderScene, randomScene } from "./synth-scene.js";
 export type { Scene } from "./synth-scene.js";
 export { inspect, renderInspect, renderSequence } from "./inspect.js";
 export type { InspectOptions, InspectResult, InspectSource } from "./inspect.js";
+export { readCocoCaptions } from "./read-coco.js";
+export type { CocoCaptionOptions, CocoCaptionSet, CocoImage } from "./read-coco.js";
+export { cocoImageStem, readVqa } from "./read-vqa.js";
+export type { VqaHumanAnswer, VqaQuestion, VqaReadOptions, VqaSet } from "./read-vqa.js";
+export type { BenchmarkCounts, BenchmarkOptions } from "./benchmark-files.js";
