@@ -68,7 +68,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (args.includes("--torch")) {
     try {
       const { child, settings } = await startReference(Number(threads ?? 2), {
-        blasDir: option("torch-blas", undefined),
+        blasDir: option("torch-blas", process.env.MMC_TORCH_BLAS || undefined),
       });
       for (const line of settingsLines(settings)) console.log(`torch: ${line}`);
       const r = await child.request({ op: "peak", shapes: sizes.map((n) => [n, n, n]) });

@@ -2,9 +2,11 @@
 // batch and thread count: steps interleaved (mmc, torch, mmc, ...) and reported as the median and
 // range of the per-pair time ratios, a loss-parity check, and each side's share of its own 2-D
 // matMul peak measured in the same run. See docs/benchmarks.md for the flags and the settings.
-// Run: npm run build && node bench/runtime-step.mjs [--threads 1,2] [--only tiny,mid,anchor]
-//      [--pairs N | --seconds S] [--parity-steps N] [--torch-blas DIR] [--keep-coretype]
-//      [--allow-slow-blas] [--python PATH] [--no-torch] [--matmul-only] [--backend wasm|cpu]
+// Run: npm run build && node bench/runtime-step.mjs [--threads 2] [--only tiny] [--seconds 10 |
+//      --pairs N] [--parity-steps 3] [--torch-blas DIR] [--keep-coretype] [--allow-slow-blas]
+//      [--python PATH] [--no-torch] [--matmul-only] [--backend wasm|cpu]
+// The defaults (tiny, 2 threads) take a few minutes; `--threads 1,2 --only tiny,mid,anchor` is
+// the full run. `--torch-blas` defaults to MMC_TORCH_BLAS.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -46,7 +48,7 @@ const PEAK_SHAPES = [
   [4096, 2048, 512],
 ];
 
-const threadList = option("threads", "1,2").split(",").map(Number);
+const threadList = option("threads", "2").split(",").map(Number);
 // One process per thread count: the wasm backend's threads are fixed once it starts, and the
 // torch child's BLAS reads its thread count when it loads.
 if (threadList.length > 1) {
@@ -71,7 +73,7 @@ if (!Number.isInteger(threads) || threads < 1) {
   console.error(`--threads takes counts like 1,2, not ${option("threads")}`);
   process.exit(2);
 }
-const only = option("only", Object.keys(CONFIGS).join(",")).split(",");
+const only = option("only", "tiny").split(",");
 for (const name of only) {
   if (CONFIGS[name] === undefined) {
     console.error(`--only takes ${Object.keys(CONFIGS).join(", ")}, not ${name}`);
@@ -91,7 +93,7 @@ function count(name, fallback) {
 }
 const parity = count("parity-steps", "3");
 const wanted = count("pairs", undefined);
-const minSeconds = count("seconds", "30");
+const minSeconds = count("seconds", "10");
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -103,7 +105,11 @@ const ms = (s) => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const gf = (x) => `${x.toFixed(1)} GFLOP/s`;
 
+/** The current config's temporary folder, removed on every way out. */
+let scratch;
+
 function fail(message) {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   console.error(`\nbench failed: ${message}`);
   process.exit(1);
 }
@@ -131,7 +137,7 @@ if (cpuBackend && !flag("no-torch")) {
   try {
     torch = await startReference(threads, {
       python: option("python", undefined),
-      blasDir: option("torch-blas", undefined),
+      blasDir: option("torch-blas", process.env.MMC_TORCH_BLAS || undefined),
       keepCoretype: flag("keep-coretype"),
       allowSlowBlas: flag("allow-slow-blas"),
     });
@@ -172,7 +178,6 @@ if (flag("matmul-only")) {
 }
 
 const summary = [];
-let parityFailed = false;
 for (const name of only) {
   const base = CONFIGS[name];
   const c = cpuBackend ? base : { ...base, micro: undefined };
@@ -191,6 +196,7 @@ for (const name of only) {
     return { ...r, seconds: (performance.now() - t0) / 1000 };
   };
   const dir = mkdtempSync(join(tmpdir(), "mmc-bench-"));
+  scratch = dir;
   try {
     if (torch) {
       const init = await torch.child.request({
@@ -201,9 +207,12 @@ for (const name of only) {
       if (init.params !== model.params.count())
         fail(`torch built ${init.params} parameters, mmc has ${model.params.count()}`);
       const r = await checkParity(torch.child, model, batch, c.micro, dir, mmcStep, parity);
-      if (!r.ok) parityFailed = true;
       console.log(`  parity with PyTorch, same initial weights and batch:`);
       for (const line of r.lines) console.log(`    ${line}`);
+      // timing two models that compute different things compares nothing: stop here
+      if (!r.ok) {
+        fail(`[${name}] mmc and PyTorch disagree (the parity lines marked FAILED above)`);
+      }
     } else {
       for (let i = 0; i < parity; i++) await mmcStep(); // warm-up
     }
@@ -258,6 +267,7 @@ for (const name of only) {
     summary.push(row);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    scratch = undefined;
     opt.dispose();
     model.dispose();
   }
@@ -274,4 +284,3 @@ for (const r of summary) {
       `  load ${r.loadBefore}`,
   );
 }
-if (parityFailed) fail("mmc and PyTorch disagree (the parity lines marked FAILED above)");

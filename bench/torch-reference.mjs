@@ -3,7 +3,8 @@
 // OpenBLAS's kernel checked against the CPU's real feature level and fixed when it fell back to
 // a generic one, and every setting verified from inside the child.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { cpus } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -151,10 +152,20 @@ function blasName(info) {
   return `an unrecognised BLAS (${lib})`;
 }
 
+/** An installed OpenBLAS folder holding libblas.so.3 (Debian's layout), pthread build first. */
+function installedOpenblas() {
+  const arch = { x64: "x86_64", arm64: "aarch64" }[process.arch];
+  if (arch === undefined) return undefined;
+  return ["openblas-pthread", "openblas-openmp", "openblas-serial"]
+    .map((d) => `/usr/lib/${arch}-linux-gnu/${d}`)
+    .find((d) => existsSync(join(d, "libblas.so.3")));
+}
+
 const FIX_BLAS =
   "install OpenBLAS (`apt-get install libopenblas0-pthread`), or unpack it without installing " +
   "(`apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb DIR`) and " +
-  "pass `--torch-blas DIR/usr/lib/x86_64-linux-gnu/openblas-pthread`; `--allow-slow-blas` runs anyway";
+  "pass `--torch-blas DIR/usr/lib/x86_64-linux-gnu/openblas-pthread` (or set MMC_TORCH_BLAS to it); " +
+  "`--allow-slow-blas` runs anyway";
 
 /**
  * Starts the reference for `threads` threads. Options: python, blasDir (put first on
@@ -165,11 +176,26 @@ export async function startReference(threads, options = {}) {
   const py = torchPython(options.python);
   if (py === undefined)
     throw new ReferenceError("no python3 imports torch (Debian's is /usr/bin/python3)");
+  if (options.blasDir !== undefined && !existsSync(join(options.blasDir, "libblas.so.3")))
+    throw new ReferenceError(
+      `--torch-blas ${options.blasDir} has no libblas.so.3: pass the folder that holds it ` +
+        "(for Debian's package, DIR/usr/lib/x86_64-linux-gnu/openblas-pthread)",
+    );
   const cpu = cpuInfo();
   const inherited = process.env.OPENBLAS_CORETYPE;
   let child = new TorchChild(py, referenceEnv(threads, options, undefined));
   let info = await child.request({ op: "info" });
   const settings = { python: py, cpu, first: info, coretype: inherited, notes: [] };
+  const installed = options.blasDir === undefined ? installedOpenblas() : undefined;
+  if (info.openblas === null && !/mkl/i.test(blasName(info)) && installed !== undefined) {
+    // an OpenBLAS is installed but the alternatives system points libblas.so.3 elsewhere
+    settings.notes.push(`${blasName(info)} was loaded; restarted with ${installed} first`);
+    options = { ...options, blasDir: installed };
+    await child.close();
+    child = new TorchChild(py, referenceEnv(threads, options, undefined));
+    info = await child.request({ op: "info" });
+    settings.first = info;
+  }
   if (info.openblas === null) {
     const fast = /mkl/i.test(blasName(info));
     if (!fast && options.allowSlowBlas !== true) {
