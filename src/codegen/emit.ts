@@ -351,7 +351,7 @@ function emitTrain(project: Project, t: CheckedTrain, model: string, o: EmitOpti
           seed: ${t.seed},
           optimizer: { lr: ${opt.lr}, betas: [${opt.betas[0]}, ${opt.betas[1]}], weightDecay: ${opt.weightDecay}, eps: ${opt.eps}, clip: ${opt.clip} },
           schedule: { kind: ${stringLiteral(sched.kind)}, warmup: ${sched.warmup}, final: ${sched.final} },
-          ${t.checkpoint ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${stringLiteral(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}) },` : ""}
+          ${t.checkpoint ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${stringLiteral(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}), keep: ${t.checkpoint.keep} },` : ""}
           eval: { every: ${t.eval.every}, batches: ${t.eval.batches} },
           logEvery: ${t.logEvery},
         }`,
@@ -368,7 +368,7 @@ function emitTrain(project: Project, t: CheckedTrain, model: string, o: EmitOpti
   f.addStatements([
     "// Run as a program: `node " +
       trainFile(t).replace(/\.ts$/, ".js") +
-      " [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR]] [--strict]`.",
+      " [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]`.",
     "if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {",
     "  process.exitCode = await runMain(config, process.argv.slice(2));",
     "}",
