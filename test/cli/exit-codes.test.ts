@@ -153,7 +153,8 @@ const CASES: Case[] = [
       mkdirSync(join(d, STEP2), { recursive: true });
       return run(spec, "--resume", d);
     },
-    message: /cannot read `.*step-00000002\.safetensors`: EISDIR/,
+    message:
+      /cannot read `.*step-00000002\.safetensors`: it is a folder, not a file \(EISDIR\); move what is in the way/,
   },
   {
     name: "resuming after the model changed",
@@ -193,7 +194,7 @@ const CASES: Case[] = [
     args: () =>
       run(variant("under-file", 'dir: "runs/micro"', 'dir: "micro.mm/runs"'), "--steps", "1"),
     message:
-      /`micro\.mm\/runs`: a part of the path is a file, not a folder \(ENOTDIR\); move the file/,
+      /`micro\.mm\/runs`: a part of the path is a file, not a folder \(ENOTDIR\); move what is in the way/,
   },
   {
     name: "--resume DIR below a file",

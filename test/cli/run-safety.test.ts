@@ -67,7 +67,11 @@ describe("a run folder that holds a run", () => {
   });
 
   test("--fresh and --resume together are bad usage", () => {
-    expect(run("--fresh", "--resume").status).toBe(2);
+    const r = run("--fresh", "--resume");
+    expect(r.stderr).toBe(
+      "error: `--resume` continues the run in the folder and `--fresh` moves it aside: give one of them\n",
+    );
+    expect(r.status).toBe(2);
   });
 });
 

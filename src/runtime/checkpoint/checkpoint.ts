@@ -58,6 +58,8 @@ export class CheckpointError extends Error {
     readonly path: string,
     readonly problem: CheckpointProblem,
     readonly reason: string,
+    /** The file system's error, for `unreadable`. */
+    readonly fsError?: NodeJS.ErrnoException,
   ) {
     super(
       `\`${path}\` ${problem === "mismatch" ? "does not fit the model" : problem === "damaged" ? "is damaged" : "cannot be used"}: ${reason}`,
@@ -171,11 +173,7 @@ export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
     bytes = await readFile(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new CheckpointError(
-      path,
-      "unreadable",
-      `${err.code ?? "error"}: ${err.message.split("\n")[0]}`,
-    );
+    throw new CheckpointError(path, "unreadable", err.message.split("\n")[0] ?? "", err);
   }
   return verifyCheckpointBytes(path, bytes);
 }

@@ -91,7 +91,7 @@ export function fsFix(e: NodeJS.ErrnoException): string {
     case "ENOTDIR":
     case "EEXIST":
     case "EISDIR":
-      return "move the file that is in the way, or choose another folder";
+      return "move what is in the way, or choose another folder";
     default:
       return "fix the path or the file system, and run again";
   }

@@ -4,7 +4,7 @@
 import { CheckpointError, type LoadedCheckpoint } from "../checkpoint/checkpoint.js";
 import { describeFallback, newestVerified, type PassedOver } from "../checkpoint/resume.js";
 import type { RunConfig } from "./run-config.js";
-import { escapeControls, RunError, showPath } from "./errors.js";
+import { escapeControls, fsRunError, isFsError, RunError, showPath } from "./errors.js";
 
 /** A CheckpointError as the user reads it: what is wrong with which file, and what to do. */
 export function checkpointRunError(e: CheckpointError): RunError {
@@ -20,7 +20,9 @@ export function checkpointRunError(e: CheckpointError): RunError {
         `${file} cannot be resumed: ${e.reason}. Start over with --fresh (which moves it aside)`,
       );
     case "unreadable":
-      return new RunError(`cannot read ${file}: ${e.reason}; fix its permissions or the disk`);
+      return e.fsError !== undefined && isFsError(e.fsError)
+        ? fsRunError(`cannot read ${file}`, e.fsError)
+        : new RunError(`cannot read ${file}: ${e.reason}; check the file and the disk`);
     case "mismatch":
       return new RunError(
         `${file} does not fit this run's model: ${e.reason} (the model changed since it was saved). ` +
