@@ -21,9 +21,10 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
   const opt = t.optimizer;
   const sched = t.schedule;
   const m = t.memory;
-  const checkpointDir = t.checkpoint
-    ? fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir))
-    : undefined;
+  // `checkpoint.dir` is relative to the entry spec's folder.
+  const checkpoint = t.checkpoint
+    ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}) },`
+    : "";
   const config = `{
     name: ${tsString(t.name)},
     source: ${tsString(o.locate(t.span))},
@@ -40,7 +41,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     seed: ${t.seed},
     optimizer: { lr: ${opt.lr}, betas: [${opt.betas[0]}, ${opt.betas[1]}], weightDecay: ${opt.weightDecay}, eps: ${opt.eps}, clip: ${opt.clip} },
     schedule: { kind: ${tsString(sched.kind)}, warmup: ${sched.warmup}, final: ${sched.final} },
-    ${t.checkpoint && checkpointDir !== undefined ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(checkpointDir)}) },` : ""}
+    ${checkpoint}
     eval: { every: ${t.eval.every}, batches: ${t.eval.batches} },
     logEvery: ${t.logEvery},
   }`;

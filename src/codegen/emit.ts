@@ -38,13 +38,8 @@ export async function emitProgram(p: CheckedProgram, o: EmitOptions): Promise<Ge
   });
   for (const { name, what, statements } of files) {
     // One structure, printed and parsed once (see FilePlan).
-    const f = project.createSourceFile(
-      name,
-      { statements: withBlankAfterImports(statements) },
-      {
-        overwrite: true,
-      },
-    );
+    const structure = { statements: withBlankAfterImports(statements) };
+    const f = project.createSourceFile(name, structure, { overwrite: true });
     // The header goes above the imports: generated files say so in their first line.
     const text = await prettier.format(header(o, what) + f.getFullText(), {
       parser: "typescript",
