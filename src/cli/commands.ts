@@ -7,6 +7,8 @@ import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
+import { reportCommand } from "./commands/report.js";
+import { diffCommand } from "./commands/diff.js";
 
 export interface Command {
   readonly name: string;
@@ -20,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   compileCommand,
   runCommand,
+  reportCommand,
+  diffCommand,
   dataCommand,
   explainCommand,
 ];

@@ -43,6 +43,10 @@ export function emitData(names: NamePlan, o: EmitOptions): FilePlan {
       d.tokenizer.kind === "bytes"
         ? '{ kind: "bytes" }'
         : `{ kind: "bpe", path: ${tsString(fromSpec(o, d.tokenizer.path))} }`;
+    // Absolute roots are kept as written; relative ones are made relative to the spec's folder.
+    const roots = d.roots
+      ? `roots: [${d.roots.map((r) => tsString(r.absolute ? r.path : fromSpec(o, r.path))).join(", ")}],`
+      : "";
     const sources = d.sources.map(
       (s) =>
         `${tsLineComment(`${Number((s.weight * 100).toFixed(4))}% ${s.kind}`)}\n${sourceLiteral(o, s)},`,
@@ -60,6 +64,7 @@ export function emitData(names: NamePlan, o: EmitOptions): FilePlan {
           weighting: ${tsString(d.weighting)},
           imagesPerSequence: ${d.imagesPerSequence},
           tokenizer: ${tokenizer},
+          ${roots}
         }`,
         `\`data ${d.name}\`: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}%`).join(", ")}.`,
       ),

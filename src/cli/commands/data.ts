@@ -93,6 +93,9 @@ export function loadData(
   const data = {
     ...chosen,
     sources: chosen.sources.map((s) => ({ ...s, path: realPath(s.path) })),
+    ...(chosen.roots
+      ? { roots: chosen.roots.map((r) => (r.absolute ? r : { ...r, path: realPath(r.path) })) }
+      : {}),
   };
   return train ? { data, train } : { data };
 }
@@ -120,7 +123,7 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
   }
   try {
     const result = await inspect(
-      { ...data, seed: 0 },
+      { ...data, roots: data.roots?.map((r) => r.path) ?? [], seed: 0 },
       {
         samples: intFlag(args, "samples", 1) ?? 10_000,
         sequence: intFlag(args, "sequence", 16) ?? train?.sequence ?? 256,

@@ -18,6 +18,7 @@ import {
   DataError,
   openDataStream,
   renderIssue,
+  reportSkipped,
   type DataSpec,
   type DataStreamState,
 } from "../data/index.js";
@@ -281,7 +282,7 @@ export async function runTraining(
   if (config.heldout && config.eval.batches > 0) {
     const heldout = openDataStream(
       { ...config.heldout, ...textOnly, seed: 0 },
-      { ...streamOptions, shuffleBuffer: 0 },
+      { ...streamOptions, shuffleBuffer: 0, issues: stream.issues },
     );
     for (let i = 0; i < config.eval.batches; i++)
       evalBatches.push(toModelBatch(await heldout.nextBatch(config.batch)));
@@ -416,6 +417,7 @@ export async function runTraining(
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
+    await reportSkipped(stream.issues, { say: (l) => progress.line(l), metricsPath });
     await stream.close();
     model.dispose();
     tf.disposeVariables();

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError, type BackendChoice } from "../backend.js";
 import { MAX_WASM_THREADS } from "../threads.js";
-import { synthesize } from "../data/index.js";
+import { DataError, synthesize } from "../data/index.js";
 import {
   RunError,
   runTraining,
@@ -107,7 +107,8 @@ export async function runMain(
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof RunError || e instanceof BackendError) {
+    // a DataError can also come from loading the held-out batches, before training starts
+    if (e instanceof RunError || e instanceof BackendError || e instanceof DataError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;
     }
