@@ -8,7 +8,7 @@ import { Decoder, MoE } from "std/llm"
 /// The language model, shared by the multimodal model and its text-only twin. Its vocabulary is
 /// the byte tokenizer's 260 ids.
 llm TinyLM = Decoder {
-  vocab: 260, width: 128, depth: 2, heads: 2, mlp: swiglu(344),
+  vocab: 260, width: 128, depth: 2, heads: 2, mlp: swiglu(344)
   norm: rms, position: rope, context: 256
 }
 

@@ -62,6 +62,11 @@ export interface CheckedData {
   readonly heldout?: CheckedSource;
   /** `synthesize: "data/synth"`: where `mmc run` writes the synthetic corpus if it is missing. */
   readonly synthesize?: string;
+  /**
+   * `roots: ["..."]`: folders that paths inside data files may point into, besides each data
+   * file's own folder: written absolute (kept so), or relative (then joined like source paths).
+   */
+  readonly roots?: readonly { readonly path: string; readonly absolute: boolean }[];
 }
 
 export interface OptimizerConfig {

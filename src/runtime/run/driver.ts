@@ -10,6 +10,7 @@ import {
   DataError,
   openDataStream,
   renderIssue,
+  reportSkipped,
   type Batch,
   type DataStream,
   type DataStreamState,
@@ -120,7 +121,8 @@ async function openData(
       config.heldout && { ...config.heldout, ...textOnly, seed: 0 },
       config.eval.batches,
       config.batch,
-      streamOptions,
+      // skipped held-out samples count in the run's summary too
+      { ...streamOptions, issues: stream.issues },
       toModelBatch,
       config.model.image !== undefined,
     );
@@ -265,6 +267,11 @@ export async function runTraining(
     progress.finish();
     throw runErrorOf(e, backend);
   } finally {
+    // The skipped-samples summary goes to this run's log only once the folder is this run's.
+    await reportSkipped(stream.issues, {
+      say,
+      ...(unlock !== undefined ? { metricsPath: log.path } : {}),
+    });
     await unlock?.();
     interrupts.stop();
     await stream.close();

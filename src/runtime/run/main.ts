@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { BackendError, type BackendChoice } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import { MAX_WASM_THREADS } from "../threads.js";
-import { synthesize } from "../data/index.js";
+import { DataError, synthesize } from "../data/index.js";
 import { badPath, escapeControls, fsErrorLine, fsRunError, isFsError, showPath } from "./errors.js";
 import { signalExitCode } from "./interrupt.js";
 import { checkpointRunError } from "./resume.js";
@@ -143,7 +143,9 @@ export async function runMain(
 
 /** The one line for a failure that is the user's or the machine's; undefined for mmc's bugs. */
 export function userError(e: unknown): string | undefined {
-  if (e instanceof RunError || e instanceof BackendError) return e.message;
+  // a DataError can also come from loading the held-out batches, before training starts
+  if (e instanceof RunError || e instanceof BackendError || e instanceof DataError)
+    return e.message;
   if (e instanceof CheckpointError) return checkpointRunError(e).message;
   return fsErrorLine(e);
 }
