@@ -7,6 +7,7 @@ normalisation are image-preprocess.ts's arithmetic in numpy, so PNG and WebP inp
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import struct
@@ -347,6 +348,13 @@ def decode_image(b: bytes, megapixels: float) -> np.ndarray:
 # --- preprocessing (image-preprocess.ts): the same arithmetic, float32 where TS stores float32 ----
 
 
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.flags.writeable = False  # cached and shared by every image of the same size
+    return arrays
+
+
+@functools.lru_cache(maxsize=64)
 def _area_taps(start: float, length: int, out: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
     step = length / out
     width = math.ceil(step) + 1
@@ -362,9 +370,10 @@ def _area_taps(start: float, length: int, out: int, limit: int) -> tuple[np.ndar
             index[o, k] = min(max(i, 0), limit - 1)
             weight[o, k] = (min(b, i + 1) - max(a, i)) / step
             i += 1
-    return index, weight
+    return _frozen(index, weight)
 
 
+@functools.lru_cache(maxsize=64)
 def _bilinear_taps(
     start: float, length: int, out: int, limit: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -376,7 +385,7 @@ def _bilinear_taps(
         i = math.floor(x)
         index[o] = (i, min(i + 1, limit - 1))
         weight[o] = (1 - (x - i), x - i)
-    return index, weight
+    return _frozen(index, weight)
 
 
 def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto") -> np.ndarray:
