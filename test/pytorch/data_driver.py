@@ -56,7 +56,8 @@ def run(data, scenario: dict, out: str) -> dict:
             tags = [
                 write_batch(out, f"w{world}-r{rank}-{i}", shard.next_batch(size)) for i in range(n)
             ]
-            meta["ranks"][f"{world}/{rank}"] = {"batches": tags, "issues": shard.issues.summary()}
+            summary = {"issues": shard.issues.summary(), "finalState": shard.state()}
+            meta["ranks"][f"{world}/{rank}"] = {"batches": tags, **summary}
             shard.close()
     return meta
 

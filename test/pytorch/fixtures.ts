@@ -201,6 +201,7 @@ export interface Corpus {
   jpeg: DataSpec;
   jpegSubsampled: DataSpec;
   png16: DataSpec;
+  gzip: DataSpec;
   /** Pillow writes these JPEGs: the Python driver's `fixtures` job. */
   pillowJpegs: {
     path: string;
@@ -390,6 +391,39 @@ export async function writeCorpus(root: string): Promise<Corpus> {
   const full = writeTar([...pair("t0", scene(15), "kept"), ...pair("t1", scene(16), "cut off")]);
   writeFileSync(join(dir, "shard-5.tar"), full.subarray(0, 512 * 5 + 100));
 
+  // a GNU long name (type L) before each member, and a size in GNU base-256
+  const fixTarChecksum = (t: Buffer, at: number) => {
+    t.fill(32, at + 148, at + 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += t[at + i]!;
+    t.write(sum.toString(8).padStart(6, "0") + "\u0000 ", at + 148, "latin1");
+  };
+  const longName = (name: string) => {
+    const t = writeTar([{ name: "././@LongLink", data: Buffer.from(name + "\0") }]).subarray(
+      0,
+      -1024,
+    );
+    t[156] = "L".charCodeAt(0);
+    fixTarChecksum(t, 0);
+    return t;
+  };
+  const deep = "a/very/deep/folder/".repeat(8) + "sample";
+  const base256 = writeTar([...pair("b256", scene(19), "a size in base-256")]);
+  base256.fill(0, 124, 136);
+  base256[124] = 0x80;
+  base256.writeUInt32BE(scene(19).length, 132);
+  fixTarChecksum(base256, 0);
+  writeFileSync(
+    join(dir, "shard-6.tar"),
+    Buffer.concat([
+      longName(`${deep}.png`),
+      writeTar([{ name: "short.png", data: scene(20) }]).subarray(0, -1024),
+      longName(`${deep}.txt`),
+      writeTar([{ name: "short.txt", data: Buffer.from("a long GNU name") }]).subarray(0, -1024),
+      base256,
+    ]),
+  );
+
   const texts = Array.from({ length: 40 }, (_, i) => ({
     text: `text line ${i}: ${"word ".repeat(i % 9)}`,
   }));
@@ -420,7 +454,7 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     [
       source("captions", "caption", "jsonl", "hostile/captions.jsonl", 0.3),
       source("docs", "interleaved", "jsonl", "hostile/docs.jsonl", 0.2),
-      source("shards", "caption", "webdataset", "hostile/shard-{0..6}.tar", 0.3),
+      source("shards", "caption", "webdataset", "hostile/shard-{0..7}.tar", 0.3),
       source("gz", "text", "jsonl", "hostile/{text,cut}.jsonl.gz", 0.1),
       source("notes", "text", "text", "hostile/notes.txt", 0.05),
       source("nofield", "text", "jsonl", "hostile/nofield.jsonl", 0.05, "body"),
@@ -501,6 +535,33 @@ export async function writeCorpus(root: string): Promise<Corpus> {
   });
   writeFileSync(join(pdir, "captions.jsonl"), lines(rows16));
 
+  // --- gzip damaged in every way Node's gunzip meets, each file past one 16 KiB output round
+  const gdir = join(root, "gzip");
+  mkdirSync(gdir, { recursive: true });
+  const grng = Prng.fromSeed(11);
+  const body = (tag: string) =>
+    lines(Array.from({ length: 200 }, (_, i) => ({ text: `${tag} ${i}: ${Array.from({ length: 12 }, () => grng.nextUint32().toString(36)).join(" ")}` }))); // prettier-ignore
+  const flip = (b: Buffer, at: number) => {
+    const out = Buffer.from(b);
+    out[at] = out[at]! ^ 0x5a;
+    return out;
+  };
+  const gz = (tag: string) => gzipSync(body(tag));
+  const damaged: Record<string, Buffer> = {
+    "plain.jsonl.gz": gz("plain"),
+    "multi.jsonl.gz": Buffer.concat([gz("first"), gz("second")]),
+    "zeros.jsonl.gz": Buffer.concat([gz("zeros"), Buffer.alloc(64)]),
+    "junk.jsonl.gz": Buffer.concat([gz("junk"), Buffer.from("trailing junk")]),
+    "crc.jsonl.gz": (() => { const b = gz("crc"); return flip(b, b.length - 6); })(), // prettier-ignore
+    "middle.jsonl.gz": (() => { const b = gz("middle"); return flip(b, b.length >> 1); })(), // prettier-ignore
+    "cut.jsonl.gz": (() => { const b = gz("cut"); return b.subarray(0, Math.floor(b.length * 0.6)); })(), // prettier-ignore
+    "empty.jsonl.gz": Buffer.alloc(0),
+  };
+  for (const [name, bytes] of Object.entries(damaged)) writeFileSync(join(gdir, name), bytes);
+  const gzipPath = `{${Object.keys(damaged)
+    .map((n) => n.replace(".jsonl.gz", ""))
+    .join(",")}}.jsonl.gz`;
+
   return {
     root,
     examples,
@@ -508,6 +569,7 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     jpeg: jpegSpec("444.jsonl"),
     jpegSubsampled: jpegSpec("sub.jsonl"),
     png16: spec("png16", pdir, [source("png16", "caption", "jsonl", "captions.jsonl", 1)], 2, 4),
+    gzip: spec("gzip", gdir, [source("gz", "text", "jsonl", gzipPath, 1)], 0, 6),
     pillowJpegs,
   };
 }
