@@ -10,6 +10,7 @@ import { fileHost } from "../../src/cli/host.js";
 import { checkFile } from "../../src/pipeline.js";
 import {
   CLIP_STD,
+  DataError,
   expandBraces,
   mixSeed,
   openDataStream,
@@ -60,6 +61,21 @@ interface TsRun {
   fileIssues: object;
   packerStats: object;
   sourceStats: object;
+}
+
+/** The issue a strict stream throws first: which source, reason, file and place. */
+async function firstStrictIssue(spec: DataSpec, options: Plain): Promise<unknown> {
+  const stream = openDataStream(spec, { ...options, strict: true });
+  try {
+    for (let i = 0; i < 20; i++) await stream.nextBatch(6);
+    return null;
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    const { source, code, file, position } = e.issue!;
+    return { source, code, file, position: position ?? null };
+  } finally {
+    await stream.close();
+  }
 }
 
 async function runTs(s: Scenario): Promise<TsRun> {
@@ -156,7 +172,8 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
   let corpus: Corpus;
   let scenarios: Scenario[] = [];
   const ts = new Map<string, TsRun>();
-  let py: { unit: Record<string, unknown>; scenarios: Record<string, PyRun> };
+  let py: { unit: Record<string, unknown>; scenarios: Record<string, PyRun>; strict: unknown };
+  let strictTs: unknown;
 
   const python = (job: object, name: string) => {
     const path = join(root, `${name}.json`);
@@ -319,13 +336,15 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
       },
     ];
     for (const s of scenarios) ts.set(s.name, await runTs(s));
+    strictTs = await firstStrictIssue(corpus.hostile, hostileOptions);
     mkdirSync(out, { recursive: true });
     const job = scenarios.map((s) => ({
       ...s,
       tsState: ts.get(s.name)!.state,
       tolerance: undefined,
     }));
-    python({ module: MODULE, unit: UNIT, scenarios: job, out }, "job");
+    const strict = { spec: corpus.hostile, options: hostileOptions, batch: 6 };
+    python({ module: MODULE, unit: UNIT, scenarios: job, strict, out }, "job");
     py = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as typeof py;
   }, 600_000);
 
@@ -339,6 +358,11 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     // gzip: a whole pass, and each damaged file (junk, CRC, middle, cut, empty) reported once
     expect(ts.get("gzip")!.fileIssues).toEqual({ gz: { "corrupt-gzip": 5 } });
     expect((ts.get("gzip")!.sourceStats as { epochs: number }[])[0]!.epochs).toBeGreaterThan(1);
+  });
+
+  it("stops at the same first issue in strict mode", () => {
+    expect(strictTs).toMatchObject({ source: expect.any(String), code: expect.any(String) });
+    expect(py.strict).toEqual(strictTs);
   });
 
   it("draws the same numbers: xoshiro128** outputs, mixSeed, shuffles", () => {

@@ -2,6 +2,8 @@
 batches as raw little-endian arrays with a meta.json beside them, for the test to compare with the
 TypeScript stream. `python3 data_driver.py JOB.json` (the job names the folder of data.py)."""
 
+from __future__ import annotations
+
 import io
 import json
 import os
@@ -62,6 +64,19 @@ def run(data, scenario: dict, out: str) -> dict:
     return meta
 
 
+def first_strict_issue(data, job: dict) -> dict | None:
+    """The issue a strict stream raises first."""
+    stream = data.DataStream(job["spec"], strict=True, **kwargs(job["options"]))
+    try:
+        for _ in range(20):
+            stream.next_batch(job["batch"])
+        return None
+    except data.DataError as e:
+        return {k: e.issue[k] for k in ("source", "code", "file", "position")}
+    finally:
+        stream.close()
+
+
 def unit(data, read, files, job: dict) -> dict:
     """The building blocks on their own: generator outputs, seeds, brace expansion, text rules."""
     prng = {}
@@ -111,6 +126,7 @@ def main() -> None:
         out = os.path.join(job["out"], scenario["name"])
         os.makedirs(out, exist_ok=True)
         result["scenarios"][scenario["name"]] = run(data, scenario, out)
+    result["strict"] = first_strict_issue(data, job["strict"])
     with open(os.path.join(job["out"], "result.json"), "w") as f:
         json.dump(result, f)
 

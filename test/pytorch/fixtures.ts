@@ -225,6 +225,9 @@ export async function writeCorpus(root: string): Promise<Corpus> {
   mkdirSync(join(img, "folder.png"), { recursive: true });
   const good = encodePng(noisy(1, 64, 64));
   writeFileSync(join(root, "outside.png"), good);
+  mkdirSync(join(root, "shared"));
+  writeFileSync(join(root, "shared/ok.png"), encodePng(noisy(8, 30, 30))); // in `roots`
+  symlinkSync("../../shared/ok.png", join(img, "link-to-root.png"));
   symlinkSync("../../outside.png", join(img, "link-out.png"));
   symlinkSync("loop.png", join(img, "loop.png"));
   const files: Record<string, Buffer> = {
@@ -251,6 +254,8 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     lines([
       ...Object.keys(files).map((f) => caption(f)),
       caption("link-out.png"),
+      caption("link-to-root.png"),
+      { image: "../shared/ok.png", caption: "inside a declared root" },
       caption("loop.png"),
       caption("folder.png"),
       caption("missing.png"),
@@ -448,7 +453,7 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     lines([{ text: "the field is body" }, { body: "found it" }, { body: 3 }]),
   );
 
-  const hostile = spec(
+  const hostile: DataSpec = spec(
     "hostile",
     root,
     [
@@ -464,6 +469,7 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     3,
     5,
   );
+  hostile.roots = ["shared"];
 
   // --- JPEG: jpeg-js writes 4:4:4 baseline; Pillow writes subsampled, progressive and gray
   const jdir = join(root, "jpeg");
