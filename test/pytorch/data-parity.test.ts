@@ -344,7 +344,14 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
       tolerance: undefined,
     }));
     const strict = { spec: corpus.hostile, options: hostileOptions, batch: 6 };
-    python({ module: MODULE, unit: UNIT, scenarios: job, strict, out }, "job");
+    const bpe = { ...synthetic, tokenizer: { kind: "bpe", path: "tokenizer.json" } };
+    const errors = [
+      [bpe, tinyOptions, 8],
+      [synthetic, { ...tinyOptions, rank: 2, worldSize: 2 }, 8],
+      [synthetic, { ...tinyOptions, rank: 0, worldSize: 3 }, 8],
+    ];
+    const unit = { ...UNIT, errors };
+    python({ module: MODULE, unit, scenarios: job, strict, out }, "job");
     py = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as typeof py;
   }, 600_000);
 
@@ -381,6 +388,16 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     expect(py.unit["shuffle"]).toEqual(
       Prng.fromSeed(3).shuffle(Array.from({ length: 20 }, (_, i) => i)),
     );
+  });
+
+  it("refuses what it cannot do with a clear error: BPE, a bad rank, a batch ranks cannot share", () => {
+    expect(py.unit["errors"]).toEqual([
+      expect.stringMatching(
+        /^data `Synthetic` uses a BPE tokenizer; the pytorch target supports `tokenizer: bytes` only \(fix: /,
+      ),
+      expect.stringMatching(/^rank 2 is not a rank of 2 \(fix: /),
+      expect.stringMatching(/^a batch of 8 does not divide among 3 ranks \(fix: /),
+    ]);
   });
 
   it("expands braces, trims and encodes text as JavaScript does", () => {

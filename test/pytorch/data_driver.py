@@ -25,7 +25,7 @@ def write_batch(out: str, tag: str, batch) -> dict:
 
 def kwargs(options: dict) -> dict:
     names = {"imageTokens": "image_tokens", "blockSize": "block_size", "shuffleBuffer": "shuffle_buffer",
-             "packWindow": "pack_window", "dropImages": "drop_images"}  # fmt: skip
+             "packWindow": "pack_window", "dropImages": "drop_images", "worldSize": "world_size"}  # fmt: skip
     return {names.get(k, k): v for k, v in options.items()}
 
 
@@ -85,10 +85,18 @@ def unit(data, read, files, job: dict) -> dict:
         prng[str(seed)] = {"state": g.state(), "u32": [g.next_uint32() for _ in range(20)],
                            "ints": [g.next_int(n) for n in (1, 2, 3, 10, 1000, 2**31)]}  # fmt: skip
     shuffled = data.Prng.from_seed(3).shuffle(list(range(20)))
+    errors = []
+    for spec, options, batch in job["errors"]:
+        try:
+            data.DataStream(spec, **kwargs(options)).next_batch(batch)
+            errors.append(None)
+        except data.DataError as e:
+            errors.append(str(e))
     return {
         "prng": prng,
         "mix": [data.mix_seed(*parts) for parts in job["mix"]],
         "shuffle": shuffled,
+        "errors": errors,
         "braces": [read.expand_braces(p) for p in job["braces"]],
         "trim": [files.js_trim(t) for t in job["trim"]],
         "utf8": [list(files.utf8(files.parse_json(t))) for t in job["utf8"]],

@@ -11,53 +11,18 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+# fmt: off
 try:  # as part of a generated package, or run from its folder
-    from .data_files import (
-        AllowedFolders,
-        GzipError,
-        Line,
-        Refusal,
-        TarEntry,
-        TarFormatError,
-        escape_controls,
-        file_chunks,
-        format_bytes,
-        gunzip,
-        js_trim,
-        nullish,
-        open_regular,
-        parse_json,
-        read_contained,
-        read_lines,
-        read_tar,
-        show_text,
-        utf16_len,
-    )
+    from .data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
+        escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
+        parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
     from .data_image import ImageRefused, check_image_header, decode_image, preprocess_image
 except ImportError:
-    from data_files import (
-        AllowedFolders,
-        GzipError,
-        Line,
-        Refusal,
-        TarEntry,
-        TarFormatError,
-        escape_controls,
-        file_chunks,
-        format_bytes,
-        gunzip,
-        js_trim,
-        nullish,
-        open_regular,
-        parse_json,
-        read_contained,
-        read_lines,
-        read_tar,
-        show_text,
-        utf16_len,
-    )
+    from data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
+        escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
+        parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
     from data_image import ImageRefused, check_image_header, decode_image, preprocess_image
-
+# fmt: on
 
 # --- limits and issues (limits.ts, issues.ts) -----------------------------------------------------
 
