@@ -26,9 +26,30 @@ export function torchPython(suite: string): string | undefined {
   return python;
 }
 
+/** Any Python 3 (compiling needs no torch), or undefined after a notice. */
+export function anyPython(): string | undefined {
+  const candidates = [process.env["MMC_PYTHON"], "/usr/bin/python3", "python3"];
+  const found = candidates.find(
+    (p) => p !== undefined && p !== "" && spawnSync(p, ["-c", "pass"]).status === 0,
+  );
+  if (found === undefined)
+    console.warn("notice: no python3 found, so the generated Python is not compiled here");
+  return found;
+}
+
 /** Runs `python` on `args`; throws with its output on failure. */
-export function runPython(python: string, args: string[], timeout = 600_000): string {
-  const r = spawnSync(python, args, { encoding: "utf8", timeout, maxBuffer: 256 * 1024 * 1024 });
+export function runPython(
+  python: string,
+  args: string[],
+  timeout = 600_000,
+  env: Record<string, string> = {},
+): string {
+  const r = spawnSync(python, args, {
+    encoding: "utf8",
+    timeout,
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
   if (r.status !== 0)
     throw new Error(`${python} ${args.join(" ")} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
