@@ -225,6 +225,9 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
         `parity ${name}: loss ${ref.total.toFixed(6)} (ts) vs ${py.total.toFixed(6)} (torch), ` +
           `|d loss| ${Math.abs(ref.total - py.total).toExponential(2)}, ` +
           `max |d logits| ${py.logits_max_diff.toExponential(2)}, ` +
+          (ref.dropped.length > 0
+            ? `dropped ${ref.dropped.map((d) => `${(100 * d).toFixed(1)}%`).join("/")}, `
+            : "") +
           `max rel |d grad| ${Math.max(...py.grads.map((g) => (g.max > 0 ? g.max_diff / g.max : g.max_diff))).toExponential(2)}`,
       );
       expect(Math.abs(ref.total - py.total)).toBeLessThan(LOSS_TOL);
