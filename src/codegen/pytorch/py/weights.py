@@ -2,6 +2,7 @@
 # `safetensors` is not needed), and the mmc-to-Hugging-Face name table (HF_NAMES, generated from
 # src/components/hf-names.ts) applied to load what the TypeScript runtime writes.
 import json
+import os
 import re
 
 import numpy
@@ -10,7 +11,9 @@ from torch import nn
 
 # Bounds for an untrusted file: the header is JSON of at most 100 MB.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
-DTYPES = {"F32": numpy.float32, "I32": numpy.int32, "F16": numpy.float16, "BF16": numpy.uint16}
+# bfloat16 is read as int16 and viewed as bfloat16 (numpy has no bfloat16, and torch 1.13 no
+# uint16 arrays).
+DTYPES = {"F32": numpy.float32, "I32": numpy.int32, "F16": numpy.float16, "BF16": numpy.int16}
 
 
 def init_weights(model, std=INIT_STD):
@@ -37,15 +40,15 @@ class SafetensorsError(ValueError):
 def read_safetensors(path):
     """Every tensor of a safetensors file by name, as torch tensors, and the metadata. The file
     is untrusted: the header is bounded and every entry's dtype, shape and range are checked."""
-    data = numpy.memmap(path, dtype=numpy.uint8, mode="r")
-    if data.size < 8:
+    if os.path.getsize(path) < 8:
         raise SafetensorsError(f"{path}: not a safetensors file (shorter than 8 bytes)")
+    data = numpy.memmap(path, dtype=numpy.uint8, mode="r")
     header_len = int(data[:8].view("<u8")[0])
     if header_len > MAX_HEADER_BYTES or 8 + header_len > data.size:
         raise SafetensorsError(f"{path}: the header length {header_len} is out of range")
     try:
         header = json.loads(bytes(data[8 : 8 + header_len]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise SafetensorsError(f"{path}: the header is not JSON ({e})") from None
     if not isinstance(header, dict):
         raise SafetensorsError(f"{path}: the header is not a JSON object")
