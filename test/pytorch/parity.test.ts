@@ -215,6 +215,7 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
     "gpt2_like",
     "qk_norm_full",
     "qk_norm_head",
+    "options_a",
   ];
   test.each(names.flatMap((n) => [n, `${n}.scaled`]))(
     "%s: losses, logits, MoE routing and gradients agree",
