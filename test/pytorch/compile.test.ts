@@ -37,7 +37,7 @@ export function layoutProblems(text: string): string[] {
       out.push(`${at}: indented by ${line.length - line.trimStart().length}`);
     if (!inString && /^(def|class) /.test(line)) {
       let j = i - 1;
-      while (j >= 0 && lines[j]!.startsWith("#")) j--;
+      while (j >= 0 && /^[#@]/.test(lines[j]!)) j--; // comments and decorators above it
       if (!(lines[j] === "" && lines[j - 1] === "" && lines[j - 2] !== ""))
         out.push(`${at}: a top-level definition without two blank lines before it`);
     }

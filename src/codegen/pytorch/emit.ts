@@ -29,7 +29,6 @@ import {
   str,
   tuple,
   type PyEntry,
-  type PyNode,
 } from "./py-literal.js";
 
 /** The static Python sources by file name (py/*.py), read by the caller. */
@@ -223,5 +222,3 @@ export function emitPytorch(
 ): GeneratedFile[] {
   return [{ name: "model.py", text: emitModelPy(p, o, sources) }];
 }
-
-export type { PyNode };

@@ -7,8 +7,11 @@ from torch import nn
 
 
 def pool_grid(x, grid, side):
-    """x [N, gh * gw, C] on a gh x gw grid -> [N, side * side, C]. PyTorch's adaptive bins are
-    the runtime's pooling matrix (rows floor(i * in / out) to ceil((i + 1) * in / out))."""
+    """x [N, gh * gw, C] on a gh x gw grid -> [N, side * side, C].
+
+    PyTorch's adaptive bins are the runtime's pooling matrix (pooling.ts): output row i averages
+    input rows floor(i * in / out) to ceil((i + 1) * in / out), and columns alike.
+    """
     if tuple(grid) == (side, side):
         return x
     n, tokens, c = x.shape

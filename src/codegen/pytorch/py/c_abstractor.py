@@ -41,8 +41,11 @@ class SqueezeExcite(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1 conv, 3x3 depthwise conv, squeeze-excite, 1x1 conv, each with a LayerNorm over
-    channels; SiLU after the first two and after the residual sum."""
+    """timm's RegNet bottleneck as Honeybee configures it.
+
+    1x1 conv, 3x3 depthwise conv, squeeze-excite, 1x1 conv, each conv with a LayerNorm over
+    channels; SiLU after the first two and after the residual sum.
+    """
 
     def __init__(self, cin, c, device=None):
         super().__init__()

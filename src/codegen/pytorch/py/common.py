@@ -96,9 +96,12 @@ def causal_mask(t, device, dtype):
 
 
 class Attention(nn.Module):
-    """Multi-head attention with grouped-query heads, optional query/key norms (`full`: over the
-    whole projection; `head`: one head width shared by all heads) and rotary positions.
-    Self-attention when `kv` is omitted; cross-attention (AttnPool) otherwise."""
+    """Multi-head attention with grouped-query heads.
+
+    Optional query/key norms (`full`: over the whole projection; `head`: one head width shared
+    by all heads) and rotary positions. Self-attention when `kv` is omitted; cross-attention
+    (AttnPool) otherwise.
+    """
 
     def __init__(
         self,

@@ -77,8 +77,11 @@ class DecoderModel(nn.Module):
 
 
 class Decoder(nn.Module):
-    """The `Decoder` kind. A tied head reads `model.embed_tokens.weight` and has no tensor of its
-    own, so a tied Hugging Face checkpoint (which stores no `lm_head.weight`) loads strictly."""
+    """The `Decoder` kind.
+
+    A tied head reads `model.embed_tokens.weight` and has no tensor of its own, so a tied
+    Hugging Face checkpoint (which stores no `lm_head.weight`) loads strictly.
+    """
 
     def __init__(self, c, device=None):
         super().__init__()

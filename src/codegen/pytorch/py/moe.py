@@ -37,8 +37,11 @@ class MoE(nn.Module):
         return routed // self.experts_count * (self.experts_count - self.top_k)
 
     def route(self, probs):
-        """The runtime's `route`: top-k by probability (ties: the lower expert index), then each
-        expert's queue in priority order, cut at its capacity."""
+        """The runtime's `route` (moe.ts), on the device.
+
+        Top-k by probability (ties: the lower expert index), then each expert's queue in
+        priority order, cut at its capacity.
+        """
         n, e = probs.shape
         # A stable descending sort keeps equal probabilities in expert order.
         choice = torch.sort(probs, dim=1, descending=True, stable=True).indices[:, : self.top_k]

@@ -34,9 +34,11 @@ def cross_entropy(logits, targets, mask):
 
 
 class MultimodalModel(nn.Module):
-    """A `model` of the spec: `spec` is one entry of MODELS. Batches are those of data.py:
-    `tokens` [B, T] int64, `loss_mask` [B, T] (1: a text target), `images` [N, C, H, W] and
-    `image_slots` [S, 4] int64 rows (row, start, length, image index)."""
+    """A `model` of the spec: `spec` is one entry of MODELS.
+
+    Batches are those of data.py: `tokens` [B, T] int64, `loss_mask` [B, T] (1: a text target),
+    `images` [N, C, H, W] and `image_slots` [S, 4] int64 rows (row, start, length, image index).
+    """
 
     def __init__(self, spec, device=None):
         super().__init__()

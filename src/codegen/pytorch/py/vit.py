@@ -88,8 +88,11 @@ class VisionTransformer(nn.Module):
 
 
 class ViT(nn.Module):
-    """The `ViT` kind. `head` (with `classes`) is counted and loaded, but image tokens come from
-    the patch tokens, so the forward pass does not use it (as in the runtime)."""
+    """The `ViT` kind.
+
+    `head` (with `classes`) is counted and loaded, but image tokens come from the patch tokens,
+    so the forward pass does not use it (as in the runtime).
+    """
 
     def __init__(self, c, device=None):
         super().__init__()

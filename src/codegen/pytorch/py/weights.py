@@ -1,6 +1,7 @@
 # Weights: initialisation with the runtime's distributions, a safetensors reader (the package
 # `safetensors` is not needed), and the mmc-to-Hugging-Face name table (HF_NAMES, generated from
 # src/components/hf-names.ts) applied to load what the TypeScript runtime writes.
+import functools
 import json
 import os
 import re
@@ -17,8 +18,11 @@ DTYPES = {"F32": numpy.float32, "I32": numpy.int32, "F16": numpy.float16, "BF16"
 
 
 def init_weights(model, std=INIT_STD):
-    """The runtime's initial distributions (init.ts): matrices, embeddings, positions, class
-    tokens and queries N(0, std^2); biases zero; norm scales one."""
+    """The runtime's initial distributions (init.ts).
+
+    Matrices, embeddings, positions, class tokens and queries N(0, std^2); biases zero; norm
+    scales one.
+    """
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, Norm):
@@ -38,8 +42,11 @@ class SafetensorsError(ValueError):
 
 
 def read_safetensors(path):
-    """Every tensor of a safetensors file by name, as torch tensors, and the metadata. The file
-    is untrusted: the header is bounded and every entry's dtype, shape and range are checked."""
+    """Every tensor of a safetensors file by name, as torch tensors, and the metadata.
+
+    The file is untrusted: the header is bounded and every entry's dtype, shape and range are
+    checked; anything wrong is a SafetensorsError naming the file.
+    """
     if os.path.getsize(path) < 8:
         raise SafetensorsError(f"{path}: not a safetensors file (shorter than 8 bytes)")
     data = numpy.memmap(path, dtype=numpy.uint8, mode="r")
@@ -79,6 +86,7 @@ def read_safetensors(path):
     return tensors, metadata if isinstance(metadata, dict) else {}
 
 
+@functools.lru_cache(maxsize=None)
 def _pattern(template):
     """A rule template (`layers.{i}.attn.q`, `net.0.b{i+1}`) as a regex and its placeholders."""
     parts, names, at = [], [], 0
@@ -147,7 +155,9 @@ def _part_mlp_fn(part):
 
 def hf_state_dict(tensors, parts):
     """mmc-named tensors (`llm.layers.0.attn.q.weight`) as a state dict of the PyTorch modules.
-    `parts` maps a name prefix ("vision", "connector", "llm", or "" for a preset) to its part."""
+
+    `parts` maps a name prefix ("vision", "connector", "llm", or "" for a preset) to its part.
+    """
     out = {}
     for name, t in tensors.items():
         prefix, _, rest = ("", "", name) if "" in parts else name.partition(".")
@@ -161,8 +171,11 @@ def hf_state_dict(tensors, parts):
 
 
 def load_mmc_weights(model, path):
-    """Loads weights the TypeScript runtime wrote (a checkpoint's `param.*` tensors, or plain
-    mmc names) into a MultimodalModel, strictly: every tensor must be there, with its shape."""
+    """Loads weights the TypeScript runtime wrote into a MultimodalModel, strictly.
+
+    The file is a checkpoint (its `param.*` tensors; the AdamW moments are skipped) or plain mmc
+    names; every tensor must be there, with its shape.
+    """
     tensors, _ = read_safetensors(path)
     params = {k[len("param.") :]: v for k, v in tensors.items() if k.startswith("param.")}
     if not params:
