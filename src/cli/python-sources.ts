@@ -3,10 +3,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FRAGMENTS } from "../codegen/pytorch/fragments.js";
+import { COPIED_FILES } from "../codegen/pytorch/package-files.js";
 import { PACKAGE_ROOT } from "./host.js";
 
 export const PYTHON_DIR = join(PACKAGE_ROOT, "src", "codegen", "pytorch", "py");
 
 export function readPythonSources(): Map<string, string> {
-  return new Map(FRAGMENTS.map((name) => [name, readFileSync(join(PYTHON_DIR, name), "utf8")]));
+  return new Map(
+    [...FRAGMENTS, ...COPIED_FILES].map((name) => [
+      name,
+      readFileSync(join(PYTHON_DIR, name), "utf8"),
+    ]),
+  );
 }

@@ -23,7 +23,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
   const m = t.memory;
   // `checkpoint.dir` is relative to the entry spec's folder.
   const checkpoint = t.checkpoint
-    ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}) },`
+    ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}), keep: ${t.checkpoint.keep} },`
     : "";
   const config = `{
     name: ${tsString(t.name)},
@@ -67,7 +67,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
         ].join("\n"),
       ),
       tsLineComment(
-        `Run as a program: \`node ${entry} [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR]] [--strict]\`.`,
+        `Run as a program: \`node ${entry} [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]\`.`,
       ),
       "if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {",
       "  process.exitCode = await runMain(config, process.argv.slice(2));",

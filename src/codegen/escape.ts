@@ -40,13 +40,17 @@ function hex4(cp: number): string {
  * A double-quoted TypeScript string literal whose value is exactly `s`. Quotes, backslashes,
  * line terminators, every control character (NUL as `\u0000`: `\0` before a digit is an octal
  * escape), bidirectional controls and lone surrogates are escaped; other text stays readable.
- * Backticks and `${` have no meaning inside double quotes.
+ * Backticks and `${` have no meaning inside double quotes. A backslash is written `\x5C`, never
+ * `\\`: ts-morph's code writer takes any quote after a backslash for an escaped one, so a
+ * literal ending in an escaped backslash would leave it thinking the string still open, and a
+ * comment opener later in the same literal would make it write a comment closer of its own in
+ * the middle of the file (found by test/codegen/hostile-spec.test.ts with a root of `*\`).
  */
 export function tsString(s: string): string {
   let out = '"';
   for (const { text, cp, lone } of codePoints(s)) {
     if (text === '"') out += '\\"';
-    else if (text === "\\") out += "\\\\";
+    else if (text === "\\") out += "\\x5C";
     else if (text === "\n") out += "\\n";
     else if (text === "\r") out += "\\r";
     else if (text === "\t") out += "\\t";

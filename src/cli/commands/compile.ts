@@ -128,7 +128,8 @@ Writes DIR/models.ts, DIR/data.ts and DIR/train-NAME.ts for each \`train\`. Run 
 with \`mmc run FILE\`, or compile it yourself and run it with node.
 
 With --target pytorch, writes DIR/model.py: a module per component kind the spec uses and every
-model and preset of the spec (\`python DIR/model.py --params\` prints their parameter counts).
+model and preset of the spec (\`python DIR/model.py --params\` prints their parameter counts),
+and the data pipeline beside it (data.py, data_read.py, data_files.py, data_image.py).
 A spec feature the target cannot run is an error. The output is deterministic.`,
   async run(argv, io) {
     const args = parseArgs(argv, {

@@ -20,6 +20,7 @@ import {
   section,
   type FragmentName,
 } from "./fragments.js";
+import { COPIED_FILES, COPIED_ROLE, type CopiedFile } from "./package-files.js";
 import {
   assignment,
   code,
@@ -214,11 +215,21 @@ export function emitModelPy(p: CheckedProgram, o: EmitOptions, sources: PythonSo
   return `${parts.join("\n\n\n")}\n`;
 }
 
-/** The package: model.py (data.py and train.py are written beside it by their emitters). */
+/** A static file of py/ as the package holds it: the generated header, then the file whole. */
+function copiedFile(name: CopiedFile, o: EmitOptions, sources: PythonSources): GeneratedFile {
+  const text = sources.get(name);
+  if (text === undefined) throw new Error(`internal: the Python source py/${name} is missing`);
+  return { name, text: `${header(o, COPIED_ROLE[name])}\n${text.replace(/\r\n/g, "\n")}` };
+}
+
+/** The package: model.py, then the data pipeline's files. */
 export function emitPytorch(
   p: CheckedProgram,
   o: EmitOptions,
   sources: PythonSources,
 ): GeneratedFile[] {
-  return [{ name: "model.py", text: emitModelPy(p, o, sources) }];
+  return [
+    { name: "model.py", text: emitModelPy(p, o, sources) },
+    ...COPIED_FILES.map((name) => copiedFile(name, o, sources)),
+  ];
 }
