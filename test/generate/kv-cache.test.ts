@@ -8,6 +8,7 @@ import { decoderForward, embedTokens } from "../../src/runtime/layers/decoder.js
 import {
   decoderForwardCached,
   disposeCache,
+  tidyStep,
   type KvCache,
 } from "../../src/runtime/layers/decoder-cached.js";
 import { tinyModel, useBackend } from "../runtime/helpers.js";
@@ -30,7 +31,7 @@ function chunked(overrides: Config, chunks: readonly number[]): Float32Array {
   for (const n of chunks) {
     const part = new Int32Array(B * n);
     for (let r = 0; r < B; r++) part.set(ids.subarray(r * T + at, r * T + at + n), r * n);
-    const next = tf.tidy(() => {
+    const next = tidyStep(() => {
       const e = embedTokens(p, tf.tensor2d(part, [B, n], "int32"));
       return decoderForwardCached(p, model.llm, e, B, n, cache);
     });
@@ -122,7 +123,7 @@ describe("KV-cached decoder = full forward", () => {
     const before = tf.memory().numTensors;
     let cache: KvCache | undefined;
     for (let i = 0; i < 4; i++) {
-      const next = tf.tidy(() => {
+      const next = tidyStep(() => {
         const e = embedTokens(p, tf.tensor2d([i], [1, 1], "int32"));
         return decoderForwardCached(p, model.llm, e, 1, 1, cache);
       });

@@ -5,7 +5,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { Prng } from "../data/prng.js";
 import { embedTokens } from "../layers/decoder.js";
-import { decoderForwardCached, disposeCache, type KvCache } from "../layers/decoder-cached.js";
+import {
+  decoderForwardCached,
+  disposeCache,
+  tidyStep,
+  type KvCache,
+} from "../layers/decoder-cached.js";
 import type { ModelBatch, MultimodalModel } from "../model.js";
 import type { LaidOutPrompt } from "./prompt.js";
 import { pickToken, type SamplingOptions } from "./sampling.js";
@@ -95,7 +100,7 @@ export async function generate(
     if (o.cache === false) {
       logits = await fullPass(model, prompt, images, imageSize, prompt.tokens);
     } else {
-      const first = tf.tidy(() => {
+      const first = tidyStep(() => {
         const e = model.embed(promptBatch(prompt.tokens, prompt, images, imageSize));
         return decoderForwardCached(llm, model.llm, e, 1, t0, undefined);
       });
@@ -122,7 +127,7 @@ export async function generate(
         continue;
       }
       const past: KvCache = cache as KvCache;
-      const next = tf.tidy(() => {
+      const next = tidyStep(() => {
         const e = embedTokens(llm, tf.tensor2d([id], [1, 1], "int32"));
         return decoderForwardCached(llm, model.llm, e, 1, 1, past);
       });

@@ -95,7 +95,7 @@ export function decoderForwardCached(
   b: number,
   t: number,
   cache: KvCache | undefined,
-): { logits: tf.Tensor2D; cache: KvCache } {
+): CachedOutput {
   const past = cache?.length ?? 0;
   const total = past + t;
   if (total > o.context)
@@ -140,4 +140,23 @@ export function decoderForwardCached(
     ? (tf.transpose(p.get("embed.weight")) as tf.Tensor2D)
     : (p.get("head.weight") as tf.Tensor2D);
   return { logits: matmul2d(h, head), cache: { length: total, layers } };
+}
+
+export interface CachedOutput {
+  readonly logits: tf.Tensor2D;
+  readonly cache: KvCache;
+}
+
+/** Runs `step` in a tidy scope that keeps only its logits and cache (tf.tidy cannot type them). */
+export function tidyStep(step: () => CachedOutput): CachedOutput {
+  let out: CachedOutput | undefined;
+  tf.tidy(() => {
+    out = step();
+    tf.keep(out.logits);
+    for (const l of out.cache.layers) {
+      tf.keep(l.k);
+      tf.keep(l.v);
+    }
+  });
+  return out as CachedOutput;
 }
