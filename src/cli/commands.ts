@@ -7,6 +7,7 @@ import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
+import { generateCommand } from "./commands/generate.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   compileCommand,
   runCommand,
+  generateCommand,
   reportCommand,
   diffCommand,
   dataCommand,
