@@ -1,6 +1,7 @@
 // The benchmark tasks of a train's `eval` setting: few-shot captioning (CIDEr-D) and VQA
 // (accuracy) on held-out files, with the shot counts, a prompt template, the seed that picks the
 // shots and the sample count; checked against the model's context (the shots must fit).
+import { posix } from "node:path";
 import type { Field, Value } from "../syntax/ast.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
@@ -16,7 +17,7 @@ export interface CheckedEvalTask {
   readonly annotations: string;
   /** VQA: the question file. */
   readonly questions?: string;
-  /** The folder the images are in. All three paths are relative to the spec's folder. */
+  /** The folder the images are in. All three paths as the checker gives paths: cwd-relative. */
   readonly images: string;
   readonly shots: readonly number[];
   /** With `<image>` where the image goes and, for VQA, `{question}`; the answer follows it. */
@@ -133,6 +134,7 @@ function checkTask(
   ctx: CheckContext,
   kind: EvalTaskKind,
   field: Field,
+  base: string,
 ): CheckedEvalTask | undefined {
   const where = `eval.${kind}`;
   const v = field.value;
@@ -188,12 +190,14 @@ function checkTask(
     maxTokens === undefined
   )
     return undefined;
+  // written relative to the file that declares the train, like data paths
+  const at = (p: string) => (posix.isAbsolute(p) ? p : posix.join(base, p));
   return {
     kind,
     name: kind,
-    annotations,
-    ...(questions !== undefined ? { questions } : {}),
-    images,
+    annotations: at(annotations),
+    ...(questions !== undefined ? { questions: at(questions) } : {}),
+    images: at(images),
     shots,
     prompt,
     samples,
@@ -206,13 +210,15 @@ function checkTask(
 export function checkEvalTasks(
   ctx: CheckContext,
   fields: ReadonlyMap<string, Field>,
+  /** The folder of the file that declares the train. */
+  base: string,
 ): CheckedEvalTask[] | undefined {
   const tasks: CheckedEvalTask[] = [];
   let ok = true;
   for (const kind of EVAL_TASK_KINDS) {
     const field = fields.get(kind);
     if (!field) continue;
-    const t = checkTask(ctx, kind, field);
+    const t = checkTask(ctx, kind, field, base);
     if (t) tasks.push(t);
     else ok = false;
   }

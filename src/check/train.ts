@@ -1,5 +1,6 @@
 // Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
 // checkpoints; the sequence against the model's context and images; training memory budgets.
+import { posix } from "node:path";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -208,7 +209,7 @@ export function checkTrain(
     else {
       const e = record(ctx, "eval", ev.body, ["every", "batches", ...EVAL_TASK_KINDS]);
       evalFields = e;
-      const tasks = checkEvalTasks(ctx, e);
+      const tasks = checkEvalTasks(ctx, e, posix.dirname(module.path));
       const every = e.get("every")
         ? num(ctx, "eval.every", e.get("every")!.value, { int: true, min: 1 })
         : 100;

@@ -8,6 +8,7 @@ import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
 import { generateCommand } from "./commands/generate.js";
+import { evalCommand } from "./commands/eval.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   compileCommand,
   runCommand,
   generateCommand,
+  evalCommand,
   reportCommand,
   diffCommand,
   dataCommand,

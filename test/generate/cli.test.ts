@@ -83,7 +83,7 @@ describe("mmc generate", () => {
           prompt: "<image><image>",
           images: ["heldout-images/COCO_heldout_000000000002.png"],
         }),
-        JSON.stringify({ prompt: "y".repeat(200) }),
+        JSON.stringify({ prompt: "y".repeat(300) }),
         JSON.stringify({ id: 7, prompt: "the", max_tokens: 3, temperature: 0.5, seed: 9 }),
       ].join("\n") + "\n",
     );
@@ -111,7 +111,7 @@ describe("mmc generate", () => {
     expect(r.stderr).toMatch(/:6: unknown field `colour`/);
     expect(r.stderr).toMatch(/:7: the line is \d+ bytes, over the 1048576-byte limit/);
     expect(r.stderr).toMatch(/:8: the prompt has 2 `<image>` markers but 1 image was given/);
-    expect(r.stderr).toMatch(/:9: the prompt takes 201 positions .* context is 128/);
+    expect(r.stderr).toMatch(/:9: the prompt takes 301 positions .* context is 256/);
     expect(r.stderr).toContain("2 requests answered");
     const answers = readFileSync(out, "utf8")
       .trim()
@@ -130,7 +130,7 @@ describe("mmc generate", () => {
       [[...base, "--prompt", "<image>"], 1, /1 `<image>` marker but 0 images/],
       [[...base, "--image", join(dir, "nope.png"), "--prompt", "x"], 1, /does not exist/],
       [[...base, "--image", spec, "--prompt", "x"], 1, /image `.*micro\.mm`/],
-      [[...base, "--prompt", "z".repeat(300)], 1, /301 positions .* context is 128/],
+      [[...base, "--prompt", "z".repeat(300)], 1, /301 positions .* context is 256/],
       [["generate", spec, "--checkpoint", join(dir, "none"), "--prompt", "x"], 1, /does not exist/],
       [["generate", spec, "--prompt", "x"], 2, /needs `--checkpoint PATH`/],
       [[...base, "--prompt", "x", "--temperature", "-1"], 2, /--temperature/],
