@@ -12,7 +12,7 @@ import {
   chooseShots,
   type EvalSample,
 } from "../../src/runtime/generate/eval-samples.js";
-import { mmc, ROOT } from "../cli/run-mmc.js";
+import { mmc, ROOT } from "../generate/spawn-mmc.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-eval-"));
 const spec = join(dir, "micro.mm");
@@ -67,7 +67,7 @@ beforeAll(() => {
     reseeded,
     readFileSync(spec, "utf8").replaceAll("seed: 1, max_tokens", "seed: 2, max_tokens"),
   );
-}, 240_000);
+}, 600_000);
 
 describe("mmc eval", () => {
   test("scores recompute, shots follow the seed, records agree", () => {
@@ -108,6 +108,12 @@ describe("mmc eval", () => {
       })),
     );
 
+    // `mmc run` scored the tasks at step 2 (`eval.every`) on the model in memory: the same
+    const during = jsonl<Record<string, unknown>>(join(checkpoint, "metrics.jsonl")).filter(
+      (x) => x["type"] === "eval_task",
+    );
+    expect(during).toEqual(records);
+
     // the same seed: the same queries, shots and predictions; another seed: other shots
     const b = evaluate(spec, join(dir, "b"));
     expect(b.results.map((r) => r.value)).toEqual(a.results.map((r) => r.value));
@@ -116,7 +122,7 @@ describe("mmc eval", () => {
     expect(shotsOf("b", "vqa-2shot.jsonl")).toEqual(shotsOf("a", "vqa-2shot.jsonl"));
     evaluate(reseeded, join(dir, "c"));
     expect(shotsOf("c", "vqa-2shot.jsonl")).not.toEqual(shotsOf("a", "vqa-2shot.jsonl"));
-  });
+  }, 600_000);
 
   test("the table, the shuffled-images control and a train without tasks", () => {
     const r = mmc([
@@ -156,7 +162,7 @@ describe("mmc eval", () => {
     const none = mmc(["eval", bare, "--checkpoint", checkpoint, "--backend", "cpu"]);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/declares no benchmark task/);
-  });
+  }, 600_000);
 });
 
 describe("choosing queries and shots", () => {
@@ -181,5 +187,5 @@ describe("choosing queries and shots", () => {
     }
     expect(chooseShots(all, 0, 8, 1, "t")).not.toEqual(chooseShots(all, 0, 8, 2, "t"));
     expect(() => chooseShots(all, 0, 28, 1, "t")).toThrow(/27 samples show another image/);
-  });
+  }, 600_000);
 });

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { mmc, ROOT } from "../cli/run-mmc.js";
+import { mmc, ROOT } from "./spawn-mmc.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-generate-"));
 const spec = join(dir, "micro.mm");
@@ -16,7 +16,7 @@ const base = ["generate", spec, "--checkpoint", join(dir, "runs", "micro"), "--b
 beforeAll(() => {
   const r = mmc(["run", spec, "--backend", "cpu", "--steps", "2"]);
   expect(r.status).toBe(0);
-}, 240_000);
+}, 600_000);
 
 describe("mmc generate", () => {
   test("greedy output is reproducible, and the same without the cache", () => {
@@ -37,7 +37,7 @@ describe("mmc generate", () => {
         (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
       ),
     );
-  });
+  }, 600_000);
 
   test("sampling repeats with its seed", () => {
     const args = [
@@ -59,7 +59,7 @@ describe("mmc generate", () => {
     };
     expect(text("4")).toBe(text("4"));
     expect(text("5")).not.toBe(text("4"));
-  });
+  }, 600_000);
 
   test("batch mode: answers, and bad lines by number", () => {
     const requests = join(dir, "data", "synth", "requests.jsonl");
@@ -123,7 +123,7 @@ describe("mmc generate", () => {
     ]);
     expect(answers[0]!["tokens"] as number).toBeLessThanOrEqual(5);
     expect(answers[1]!["tokens"] as number).toBeLessThanOrEqual(3);
-  });
+  }, 600_000);
 
   test("bad input: one line, exit 1 or 2", () => {
     const cases: [string[], number, RegExp][] = [
@@ -142,5 +142,5 @@ describe("mmc generate", () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-  });
+  }, 600_000);
 });
