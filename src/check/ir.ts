@@ -4,6 +4,7 @@
 import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
 import type { Span } from "../source/source-file.js";
+import type { CheckedEvalTask } from "./eval-tasks.js";
 
 export interface CheckedModel {
   readonly name: string;
@@ -104,7 +105,12 @@ export interface CheckedTrain {
   readonly schedule: ScheduleConfig;
   /** Every `every` steps into `dir` (relative to the spec), keeping the newest `keep`. */
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep: number };
-  readonly eval: { readonly every: number; readonly batches: number };
+  /** Held-out loss every `every` steps over `batches` batches, and the benchmark tasks (eval-tasks.ts). */
+  readonly eval: {
+    readonly every: number;
+    readonly batches: number;
+    readonly tasks?: readonly CheckedEvalTask[];
+  };
   readonly logEvery: number;
   readonly memory: TrainMemory;
 }

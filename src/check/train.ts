@@ -1,5 +1,6 @@
 // Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
 // checkpoints; the sequence against the model's context and images; training memory budgets.
+import { posix } from "node:path";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -7,6 +8,7 @@ import {
   pathText,
   type BlockDecl,
   type Body,
+  type Field,
   type Member,
   type Name,
   type Value,
@@ -17,6 +19,12 @@ import { checkData } from "./data.js";
 import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
+import {
+  checkEvalFits,
+  checkEvalTasks,
+  EVAL_TASK_KINDS,
+  type CheckedEvalTask,
+} from "./eval-tasks.js";
 import type { CheckedData, CheckedModel, CheckedTrain } from "./ir.js";
 import {
   applyMembers,
@@ -184,7 +192,11 @@ export function checkTrain(
         checkpoint = { every, dir, keep, ...(everySpan ? { everySpan } : {}) };
     }
   }
-  let evalCfg = { every: 100, batches: 4 };
+  let evalCfg: { every: number; batches: number; tasks?: readonly CheckedEvalTask[] } = {
+    every: 100,
+    batches: 4,
+  };
+  let evalFields: ReadonlyMap<string, Field> | undefined;
   const ev = f.get("eval")?.value;
   if (ev) {
     if (ev.kind !== "record")
@@ -195,14 +207,17 @@ export function checkTrain(
         help: "write `eval: { every: 50, batches: 4 }`",
       });
     else {
-      const e = record(ctx, "eval", ev.body, ["every", "batches"]);
+      const e = record(ctx, "eval", ev.body, ["every", "batches", ...EVAL_TASK_KINDS]);
+      evalFields = e;
+      const tasks = checkEvalTasks(ctx, e, posix.dirname(module.path));
       const every = e.get("every")
         ? num(ctx, "eval.every", e.get("every")!.value, { int: true, min: 1 })
         : 100;
       const batches = e.get("batches")
         ? num(ctx, "eval.batches", e.get("batches")!.value, { int: true, min: 1 })
         : 4;
-      if (every !== undefined && batches !== undefined) evalCfg = { every, batches };
+      if (every !== undefined && batches !== undefined && tasks !== undefined)
+        evalCfg = { every, batches, ...(tasks.length > 0 ? { tasks } : {}) };
     }
   }
 
@@ -313,6 +328,8 @@ export function checkTrain(
     });
     return undefined;
   }
+  if (evalCfg.tasks && evalFields && typeof context === "number")
+    checkEvalFits(ctx, evalCfg.tasks, evalFields, composed.imageTokens, context);
   const memory = composed.trainMemory({ batch, sequence, precision });
   const model: CheckedModel = toChecked(draft, composed);
   checkBounds(ctx, draft.bounds, {

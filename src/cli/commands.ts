@@ -7,6 +7,8 @@ import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
+import { generateCommand } from "./commands/generate.js";
+import { evalCommand } from "./commands/eval.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
@@ -23,6 +25,8 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   compileCommand,
   runCommand,
+  generateCommand,
+  evalCommand,
   reportCommand,
   diffCommand,
   dataCommand,

@@ -42,7 +42,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     optimizer: { lr: ${opt.lr}, betas: [${opt.betas[0]}, ${opt.betas[1]}], weightDecay: ${opt.weightDecay}, eps: ${opt.eps}, clip: ${opt.clip} },
     schedule: { kind: ${tsString(sched.kind)}, warmup: ${sched.warmup}, final: ${sched.final} },
     ${checkpoint}
-    eval: { every: ${t.eval.every}, batches: ${t.eval.batches} },
+    eval: { every: ${t.eval.every}, batches: ${t.eval.batches}${evalTasks(t, o)} },
     logEvery: ${t.logEvery},
   }`;
   const entry = trainFile(t).replace(/\.ts$/, ".js");
@@ -74,4 +74,19 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
       "}",
     ],
   };
+}
+
+/** `, tasks: [...]` for the train's benchmark tasks (paths from the spec's folder), or nothing. */
+function evalTasks(t: CheckedTrain, o: EmitOptions): string {
+  const tasks = t.eval.tasks ?? [];
+  if (tasks.length === 0) return "";
+  const path = (p: string) => `join(SPEC_DIR, ${tsString(fromSpec(o, p))})`;
+  const items = tasks.map(
+    (k) =>
+      `{ kind: ${tsString(k.kind)}, name: ${tsString(k.name)}, annotations: ${path(k.annotations)}, ` +
+      (k.questions !== undefined ? `questions: ${path(k.questions)}, ` : "") +
+      `images: ${path(k.images)}, shots: [${k.shots.join(", ")}], prompt: ${tsString(k.prompt)}, ` +
+      `samples: ${k.samples}, seed: ${k.seed}, maxTokens: ${k.maxTokens} }`,
+  );
+  return `, tasks: [${items.join(", ")}]`;
 }

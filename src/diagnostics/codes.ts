@@ -59,6 +59,8 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5103", title: "unknown sweep metric" },
   { code: "MM5104", title: "sweep base is not a train" },
   { code: "MM5105", title: "sweep grid too large" },
+  { code: "MM8001", title: "bad evaluation task" },
+  { code: "MM8002", title: "evaluation shots do not fit the context" },
 ];
 
 /** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */

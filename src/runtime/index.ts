@@ -83,3 +83,22 @@ export { evaluate, rotateImages } from "./run/evaluate.js";
 export type { EvalResult } from "./run/evaluate.js";
 export type { ModelInput } from "../components/model.js";
 export type { DataSpec } from "./data/index.js";
+
+// Running a trained model: generation (the KV-cached decoder) and its command line.
+export { decoderForwardCached, disposeCache, tidyStep } from "./layers/decoder-cached.js";
+export type { KvCache, LayerKv, CachedOutput } from "./layers/decoder-cached.js";
+export { generate, allowedIds } from "./generate/generate.js";
+export type { Generation, GenerateOptions, StopReason } from "./generate/generate.js";
+export { layoutPrompt, promptParts, IMAGE_MARKER } from "./generate/prompt.js";
+export type { PromptDocument, PromptPart, LaidOutPrompt } from "./generate/prompt.js";
+export { pickToken } from "./generate/sampling.js";
+export type { SamplingOptions } from "./generate/sampling.js";
+export { generateMain, openGenerator } from "./generate/main.js";
+export type { GenerateCliOptions, Terminal } from "./generate/main.js";
+export { loadTrainedModel } from "./generate/model-load.js";
+export { evalMain, renderTable, evalTaskRecord } from "./generate/eval-main.js";
+export type { EvalCliOptions } from "./generate/eval-main.js";
+export { runTask } from "./generate/eval-tasks.js";
+export type { TaskResult, SampleResult } from "./generate/eval-tasks.js";
+export { chooseQueries, chooseShots, readTaskSamples } from "./generate/eval-samples.js";
+export type { EvalTaskConfig } from "./run/run-config.js";

@@ -30,12 +30,18 @@ export function causalMask(t: number, s: number): tf.Tensor2D {
 }
 
 /** [b * n, heads * hd] -> [b * heads, n, hd]. */
-function splitHeads(x: tf.Tensor, b: number, n: number, heads: number, hd: number): tf.Tensor {
+export function splitHeads(
+  x: tf.Tensor,
+  b: number,
+  n: number,
+  heads: number,
+  hd: number,
+): tf.Tensor {
   return tf.transpose(tf.reshape(x, [b, n, heads, hd]), [0, 2, 1, 3]);
 }
 
 /** [b, kvHeads, s, hd] -> [b, heads, s, hd]: each key/value head serves heads / kvHeads queries. */
-function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
+export function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
   const [b, kvHeads, s, hd] = x.shape as [number, number, number, number];
   if (kvHeads === heads) return x;
   // A rank-4 tile: WebGPU's tile kernel has no GPU program for rank 5 (it would read back to the CPU).

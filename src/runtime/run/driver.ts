@@ -27,6 +27,7 @@ import {
 import { chooseBackend, type ChosenBackend } from "./backend-choice.js";
 import { fsRunError, isFsError, RunError, showPath } from "./errors.js";
 import { HeldoutEval } from "./heldout.js";
+import { BenchmarkEval } from "../generate/eval-during-run.js";
 import { Interrupts, stdoutClosed } from "./interrupt.js";
 import { planWasmPasses, WASM_HEAP_BYTES } from "./memory-plan.js";
 import { MetricsLog } from "./metrics-log.js";
@@ -100,7 +101,7 @@ async function openData(
   state: DataStreamState | undefined,
   options: RunOptions,
   warn: (line: string) => void,
-): Promise<{ stream: DataStream; heldout: HeldoutEval }> {
+): Promise<{ stream: DataStream; heldout: HeldoutEval; benchmarks: BenchmarkEval | undefined }> {
   const imageSize = config.model.image?.[1];
   const streamOptions = {
     sequence: config.sequence,
@@ -126,7 +127,9 @@ async function openData(
       toModelBatch,
       config.model.image !== undefined,
     );
-    return { stream, heldout };
+    // the benchmark tasks' files are read now, so a bad one stops the run before its first step
+    const benchmarks = await BenchmarkEval.open(config, stream.tokenizer, warn);
+    return { stream, heldout, benchmarks };
   } catch (e) {
     await stream.close();
     throw e;
@@ -217,7 +220,7 @@ export async function runTraining(
     model.dispose();
     throw runErrorOf(e, backend);
   }
-  const { stream, heldout } = data;
+  const { stream, heldout, benchmarks } = data;
   const log = new MetricsLog(join(place.dir, METRICS_FILE));
   const interrupts = new Interrupts(say, options.signal);
   interrupts.start();
@@ -250,8 +253,10 @@ export async function runTraining(
           tokensPerSecond: m.tokensPerSecond,
           secondsPerStep: m.stepSeconds,
         });
-        if (config.eval.every > 0 && m.step % config.eval.every === 0)
+        if (config.eval.every > 0 && m.step % config.eval.every === 0) {
           await heldout.run(model, m.step, microBatch, log, say);
+          await benchmarks?.run(model, m.step, log, say);
+        }
       },
       onCheckpoint: (path, step) => say(`checkpoint: step ${step} -> ${showPath(path)}`),
       dataState: () => stream.getState(),
@@ -259,6 +264,9 @@ export async function runTraining(
     });
     if (result.stopped === "finished" && !evaluatedAt(config, heldout, result))
       await heldout.run(model, result.stepsDone, microBatch, log, say);
+    // the tasks ran at the last step already when it was an `eval.every` step
+    if (result.stopped === "finished" && result.stepsDone % config.eval.every !== 0)
+      await benchmarks?.run(model, result.stepsDone, log, say);
     await log.flush();
     progress.finish();
     return summarize(result, { steps, chosen, interrupts, heldout, log, started, say });

@@ -10,6 +10,21 @@ import type { EvalResult } from "./evaluate.js";
 import type { StopSignal } from "./interrupt.js";
 import type { ProgressSink } from "./progress.js";
 
+/** A benchmark task of the train's `eval` setting; paths absolute (from the spec's folder). */
+export interface EvalTaskConfig {
+  readonly kind: "captioning" | "vqa";
+  readonly name: string;
+  /** Captioning: the COCO-style caption file; VQA: the annotation file. */
+  readonly annotations: string;
+  readonly questions?: string;
+  readonly images: string;
+  readonly shots: readonly number[];
+  readonly prompt: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly maxTokens: number;
+}
+
 /** Everything a train entry knows from the spec; written out by `mmc compile`. */
 export interface RunConfig {
   /** The train's name and where it was declared, for messages. */
@@ -35,7 +50,12 @@ export interface RunConfig {
   readonly schedule: ScheduleConfig;
   /** Every `every` steps into `dir`, keeping the newest `keep` (default DEFAULT_KEEP). */
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
-  readonly eval: { readonly every: number; readonly batches: number };
+  readonly eval: {
+    readonly every: number;
+    readonly batches: number;
+    /** Few-shot benchmark tasks (`mmc eval`, and `mmc run` at `every`). */
+    readonly tasks?: readonly EvalTaskConfig[];
+  };
   readonly logEvery: number;
 }
 

@@ -1,0 +1,71 @@
+// One generation request, checked: the prompt's `<image>` markers against its images, the model's
+// image side, and the laid-out prompt against the context. Problems are RequestErrors in words a
+// user acts on; the command line and the batch mode word where they came from.
+import type { Tokenizer } from "../data/tokenizer.js";
+import type { MultimodalModel } from "../model.js";
+import { generate, type Generation } from "./generate.js";
+import { concatImages } from "./images.js";
+import { countMarkers, layoutPrompt, promptParts, type PromptDocument } from "./prompt.js";
+import type { SamplingOptions } from "./sampling.js";
+
+export class RequestError extends Error {}
+
+export interface GenerateRequest {
+  readonly prompt: string;
+  /** Preprocessed images [3, size, size], one per marker (or all before the prompt). */
+  readonly images: readonly Float32Array[];
+  readonly maxTokens: number;
+  readonly sampling: SamplingOptions;
+  readonly seed: number;
+}
+
+/** What generation needs besides the request: the model, its tokenizer and image shape. */
+export interface Generator {
+  readonly model: MultimodalModel;
+  readonly tokenizer: Tokenizer;
+  /** Positions per image (0 for a text-only model). */
+  readonly imageTokens: number;
+  readonly imageSize: number;
+  readonly cache?: boolean;
+}
+
+/** Checks the marker count; the prompt's parts as one open document. */
+export function requestDocument(g: Generator, prompt: string, images: number): PromptDocument {
+  const markers = countMarkers(prompt);
+  if (markers > 0 && markers !== images)
+    throw new RequestError(
+      `the prompt has ${markers} \`<image>\` marker${markers === 1 ? "" : "s"} but ${images} image${images === 1 ? " was" : "s were"} given: give one image per marker, or no markers to put the images before the prompt`,
+    );
+  if ((images > 0 || markers > 0) && g.imageTokens === 0)
+    throw new RequestError(
+      "this model has no vision encoder: give no images and no `<image>` markers, or use a multimodal train",
+    );
+  return { parts: promptParts(prompt, images), closed: false };
+}
+
+/** Lays out `docs`, checks them against the context, and generates. */
+export async function runDocuments(
+  g: Generator,
+  docs: readonly PromptDocument[],
+  images: readonly Float32Array[],
+  r: Pick<GenerateRequest, "maxTokens" | "sampling" | "seed">,
+): Promise<Generation> {
+  const laid = layoutPrompt(docs, g.tokenizer, g.imageTokens);
+  const context = g.model.llm.context;
+  if (laid.tokens.length >= context) {
+    const imagePositions = laid.slots.length * g.imageTokens;
+    throw new RequestError(
+      `the prompt takes ${laid.tokens.length} positions (${imagePositions} of them for ${laid.slots.length} image${laid.slots.length === 1 ? "" : "s"}), and the model's context is ${context}, leaving no room to generate: shorten the prompt or give fewer images`,
+    );
+  }
+  return generate(g.model, g.tokenizer, laid, concatImages(images), g.imageSize, {
+    maxTokens: r.maxTokens,
+    sampling: r.sampling,
+    seed: r.seed,
+    ...(g.cache === false ? { cache: false } : {}),
+  });
+}
+
+export async function runRequest(g: Generator, r: GenerateRequest): Promise<Generation> {
+  return runDocuments(g, [requestDocument(g, r.prompt, r.images.length)], r.images, r);
+}

@@ -1,0 +1,162 @@
+// The decoder's incremental forward pass for generation: the same blocks as decoderForward, run
+// on the new positions only, with each layer's keys and values (after norms and rotary positions)
+// kept in a cache, so a new token costs one position instead of the whole prefix.
+import * as tf from "@tensorflow/tfjs-core";
+import { bmm, matmul2d } from "../ops/matmul.js";
+import type { ParamScope } from "../params.js";
+import { causalMask, repeatKv, splitHeads, type AttentionOptions } from "./attention.js";
+import type { DecoderOptions } from "./decoder.js";
+import { dense, mlp } from "./mlp.js";
+import { moe } from "./moe.js";
+import { applyNorm } from "./norm.js";
+import { applyRope, ropeTables } from "./positions.js";
+
+/** One layer's keys and values so far: [b, kvHeads, length, headDim] each. */
+export interface LayerKv {
+  readonly k: tf.Tensor4D;
+  readonly v: tf.Tensor4D;
+}
+
+/** Every layer's cache; `length` positions are in it. */
+export interface KvCache {
+  readonly length: number;
+  readonly layers: readonly LayerKv[];
+}
+
+export function disposeCache(cache: KvCache | undefined): void {
+  for (const l of cache?.layers ?? []) {
+    l.k.dispose();
+    l.v.dispose();
+  }
+}
+
+/**
+ * Self-attention of x [b, t, width] (the new positions past..past+t-1) over the cached keys and
+ * values plus its own. Returns the output [b, t, width] and the layer's grown cache.
+ */
+export function attentionCached(
+  p: ParamScope,
+  o: AttentionOptions,
+  x: tf.Tensor3D,
+  past: LayerKv | undefined,
+  rope: readonly [tf.Tensor2D, tf.Tensor2D] | undefined,
+): { y: tf.Tensor3D; kv: LayerKv } {
+  const [b, t, width] = x.shape;
+  const x2 = tf.reshape(x, [b * t, width]);
+  let q = dense(p, "q", x2);
+  let k = dense(p, "k", x2);
+  const v = dense(p, "v", x2);
+  if (o.qkNorm === "full") {
+    q = applyNorm(p.scope("q_norm"), q);
+    k = applyNorm(p.scope("k_norm"), k);
+  }
+  let qh = splitHeads(q, b, t, o.heads, o.headDim);
+  let kh = splitHeads(k, b, t, o.kvHeads, o.headDim);
+  if (o.qkNorm === "head") {
+    qh = applyNorm(p.scope("q_norm"), qh);
+    kh = applyNorm(p.scope("k_norm"), kh);
+  }
+  if (rope !== undefined) {
+    qh = applyRope(qh, rope[0], rope[1]);
+    kh = applyRope(kh, rope[0], rope[1]);
+  }
+  const vh = splitHeads(v, b, t, o.kvHeads, o.headDim);
+  const kAll = (past ? tf.concat([past.k, kh], 2) : kh) as tf.Tensor4D;
+  const vAll = (past ? tf.concat([past.v, vh], 2) : vh) as tf.Tensor4D;
+  const s = kAll.shape[2];
+  const bh = b * o.heads;
+  const q3 = tf.reshape(tf.mul(qh, 1 / Math.sqrt(o.headDim)), [bh, t, o.headDim]) as tf.Tensor3D;
+  const kT = tf.transpose(tf.reshape(repeatKv(kAll, o.heads), [bh, s, o.headDim]), [0, 2, 1]);
+  const v3 = tf.reshape(repeatKv(vAll, o.heads), [bh, s, o.headDim]) as tf.Tensor3D;
+  let scores: tf.Tensor = bmm(q3, kT as tf.Tensor3D); // [b*heads, t, s]
+  // A single new position sees every cached one: no mask is needed.
+  if (t > 1) scores = tf.add(scores, causalMask(t, s));
+  const ctx = bmm(tf.softmax(scores) as tf.Tensor3D, v3);
+  const merged = tf.reshape(
+    tf.transpose(tf.reshape(ctx, [b, o.heads, t, o.headDim]), [0, 2, 1, 3]),
+    [b * t, o.heads * o.headDim],
+  );
+  return {
+    y: tf.reshape(dense(p, "o", merged), [b, t, -1]) as tf.Tensor3D,
+    kv: { k: kAll, v: vAll },
+  };
+}
+
+/**
+ * Embeddings [b * t, width] of the positions after `cache` (text and image tokens in place) ->
+ * logits [b * t, vocab] and the grown cache. With no cache this is decoderForward's result for
+ * the same rows. MoE layers route without a capacity limit (no token is dropped at inference), so
+ * the routing of a token does not depend on how the sequence is split into calls.
+ */
+export function decoderForwardCached(
+  p: ParamScope,
+  o: DecoderOptions,
+  embeddings: tf.Tensor2D,
+  b: number,
+  t: number,
+  cache: KvCache | undefined,
+): CachedOutput {
+  const past = cache?.length ?? 0;
+  const total = past + t;
+  if (total > o.context)
+    throw new RangeError(
+      `${total} positions are past the language model's context of ${o.context}`,
+    );
+  let h: tf.Tensor2D = embeddings;
+  if (o.position === "learned") {
+    const pos = tf.slice(p.get("pos_embed"), [past, 0], [t, -1]);
+    h = tf.reshape(tf.add(tf.reshape(h, [b, t, o.width]), pos), [b * t, o.width]);
+  }
+  let rope: [tf.Tensor2D, tf.Tensor2D] | undefined;
+  if (o.position === "rope") {
+    const [cos, sin] = ropeTables(total, o.headDim, o.ropeBase);
+    const half = o.headDim / 2;
+    rope = [tf.slice(cos, [past, 0], [t, half]), tf.slice(sin, [past, 0], [t, half])];
+  }
+  const attn: AttentionOptions = {
+    heads: o.heads,
+    kvHeads: o.kvHeads,
+    headDim: o.headDim,
+    causal: true,
+    qkNorm: o.qkNorm,
+  };
+  const moeOptions =
+    o.moe === undefined ? undefined : { ...o.moe, capacity: o.moe.experts / o.moe.topK };
+  const layers: LayerKv[] = [];
+  for (let i = 0; i < o.depth; i++) {
+    const layer = p.scope(`layers.${i}`);
+    const a = applyNorm(layer.scope("attn_norm"), h);
+    const x3 = tf.reshape(a, [b, t, o.width]) as tf.Tensor3D;
+    const r = attentionCached(layer.scope("attn"), attn, x3, cache?.layers[i], rope);
+    layers.push(r.kv);
+    h = tf.add(h, tf.reshape(r.y, [b * t, o.width]));
+    const m = applyNorm(layer.scope("mlp_norm"), h) as tf.Tensor2D;
+    if (moeOptions !== undefined && moeOptions.layers.has(i))
+      h = tf.add(h, moe(layer.scope("moe"), moeOptions, m).y);
+    else h = tf.add(h, mlp(layer.scope("mlp"), o.mlp.fn, m));
+  }
+  if (o.finalNorm) h = applyNorm(p.scope("final_norm"), h) as tf.Tensor2D;
+  const head = o.tied
+    ? (tf.transpose(p.get("embed.weight")) as tf.Tensor2D)
+    : (p.get("head.weight") as tf.Tensor2D);
+  return { logits: matmul2d(h, head), cache: { length: total, layers } };
+}
+
+export interface CachedOutput {
+  readonly logits: tf.Tensor2D;
+  readonly cache: KvCache;
+}
+
+/** Runs `step` in a tidy scope that keeps only its logits and cache (tf.tidy cannot type them). */
+export function tidyStep(step: () => CachedOutput): CachedOutput {
+  let out: CachedOutput | undefined;
+  tf.tidy(() => {
+    out = step();
+    tf.keep(out.logits);
+    for (const l of out.cache.layers) {
+      tf.keep(l.k);
+      tf.keep(l.v);
+    }
+  });
+  return out as CachedOutput;
+}

@@ -1,0 +1,185 @@
+// Generation: the prompt laid out as training lays out documents, sampling rules, and the cached
+// loop against the uncached one (the whole sequence again per token) on a multimodal model.
+import { describe, expect, it } from "vitest";
+import { ByteTokenizer } from "../../src/runtime/data/tokenizer.js";
+import { Prng } from "../../src/runtime/data/prng.js";
+import { MultimodalModel } from "../../src/runtime/model.js";
+import { allowedIds, generate } from "../../src/runtime/generate/generate.js";
+import { layoutPrompt, promptParts } from "../../src/runtime/generate/prompt.js";
+import { pickToken } from "../../src/runtime/generate/sampling.js";
+import { useBackend } from "../runtime/helpers.js";
+
+const tok = new ByteTokenizer();
+
+describe("prompt layout", () => {
+  it("puts images at their markers, or before the text without markers", () => {
+    expect(promptParts("a<image>b<image>", 2)).toEqual([
+      { type: "text", text: "a" },
+      { type: "image", image: 0 },
+      { type: "text", text: "b" },
+      { type: "image", image: 1 },
+    ]);
+    expect(promptParts("cap", 2, 3)).toEqual([
+      { type: "image", image: 3 },
+      { type: "image", image: 4 },
+      { type: "text", text: "cap" },
+    ]);
+  });
+
+  it("lays out shots as closed documents and the query open, as the packer does", () => {
+    const docs = [
+      { parts: promptParts("ab", 1, 0), closed: true },
+      { parts: promptParts("", 1, 1), closed: false },
+    ];
+    const l = layoutPrompt(docs, tok, 3);
+    const { bos, eos, image } = tok.special;
+    expect([...l.tokens]).toEqual([
+      bos,
+      image,
+      image,
+      image,
+      97,
+      98,
+      eos,
+      bos,
+      image,
+      image,
+      image,
+    ]);
+    expect(l.slots).toEqual([
+      { row: 0, start: 1, length: 3, image: 0 },
+      { row: 0, start: 8, length: 3, image: 1 },
+    ]);
+  });
+});
+
+describe("sampling", () => {
+  const allowed = new Uint8Array(5).fill(1);
+  const logits = [1, 3, 3, 0.5, 2];
+
+  it("greedy takes the largest allowed logit, ties to the lower id", () => {
+    const rng = Prng.fromSeed(1);
+    expect(pickToken(logits, { temperature: 0 }, rng, allowed)).toBe(1);
+    expect(pickToken(logits, { temperature: 0 }, rng, Uint8Array.from([1, 0, 1, 1, 1]))).toBe(2);
+  });
+
+  it("top-k 1 and a tiny top-p are greedy; a seed repeats its draws", () => {
+    for (let s = 0; s < 20; s++) {
+      expect(pickToken(logits, { temperature: 1, topK: 1 }, Prng.fromSeed(s), allowed)).toBe(1);
+      expect(pickToken(logits, { temperature: 1, topP: 1e-6 }, Prng.fromSeed(s), allowed)).toBe(1);
+    }
+    const draw = (seed: number) => {
+      const rng = Prng.fromSeed(seed);
+      return Array.from({ length: 30 }, () => pickToken(logits, { temperature: 1 }, rng, allowed));
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+  });
+
+  it("draws in proportion to softmax(logits / T) within the top-k and top-p set", () => {
+    const rng = Prng.fromSeed(3);
+    const n = 20000;
+    const counts = new Array<number>(5).fill(0);
+    const o = { temperature: 2, topK: 4 };
+    for (let i = 0; i < n; i++) counts[pickToken(logits, o, rng, allowed)]!++;
+    // top-4 drops id 3 (0.5); the rest by exp(l / 2)
+    const w = [1, 3, 3, 2].map((l) => Math.exp(l / 2));
+    const total = w.reduce((a, b) => a + b, 0);
+    const expected = [w[0]! / total, w[1]! / total, w[2]! / total, 0, w[3]! / total];
+    expect(counts[3]).toBe(0);
+    for (let i = 0; i < 5; i++) expect(Math.abs(counts[i]! / n - expected[i]!)).toBeLessThan(0.015);
+    // top-p 0.5 of [e^1.5, e^1.5, e^1, e^.5, e^.25]-weighted: the two ids at 3 reach it
+    const p = new Array<number>(5).fill(0);
+    for (let i = 0; i < 2000; i++)
+      p[pickToken(logits, { temperature: 2, topP: 0.5 }, rng, allowed)]!++;
+    expect(p[0]! + p[3]! + p[4]!).toBe(0);
+    expect(p[1]! > 800 && p[2]! > 800).toBe(true);
+  });
+
+  it("never yields BOS, PAD or IMAGE, nor ids past the tokenizer", () => {
+    const a = allowedIds(300, tok);
+    expect([a[256], a[257], a[258], a[259], a[260], a[299], a[65]]).toEqual([0, 1, 0, 0, 0, 0, 1]);
+  });
+});
+
+describe("generate", () => {
+  const input = {
+    image: [3, 16, 16] as [number, number, number],
+    vision: { kind: "ViT", config: { patch: 4, width: 16, depth: 1, heads: 2 } },
+    connector: { kind: "AvgPool", config: { tokens: 4 } },
+    llm: {
+      kind: "Decoder",
+      config: { vocab: 260, width: 32, depth: 2, heads: 4, kv_heads: 2, context: 64 },
+    },
+  };
+
+  it("gives the same tokens with and without the KV cache, greedy and sampled", async () => {
+    await useBackend("cpu");
+    const model = MultimodalModel.fromInput(input, 5);
+    const images = new Float32Array(2 * 3 * 16 * 16).map((_, i) => Math.sin(i * 0.11));
+    const prompt = layoutPrompt(
+      [
+        { parts: promptParts("a red <image>", 1, 0), closed: true },
+        { parts: promptParts("<image> is", 1, 1), closed: false },
+      ],
+      tok,
+      4,
+    );
+    for (const sampling of [{ temperature: 0 }, { temperature: 0.8, topK: 20, topP: 0.9 }]) {
+      const o = { maxTokens: 12, sampling, seed: 11 };
+      const cached = await generate(model, tok, prompt, images, 16, o);
+      const full = await generate(model, tok, prompt, images, 16, { ...o, cache: false });
+      expect(cached.ids).toEqual(full.ids);
+      expect(cached.ids.length).toBeGreaterThan(0);
+      expect(cached.promptTokens).toBe(prompt.tokens.length);
+    }
+    // the images reach the output: other pixels, other logits (greedy text may still agree)
+    const other = await generate(
+      model,
+      tok,
+      prompt,
+      images.map((x) => -x),
+      16,
+      {
+        maxTokens: 12,
+        sampling: { temperature: 1 },
+        seed: 11,
+      },
+    );
+    const same = await generate(model, tok, prompt, images, 16, {
+      maxTokens: 12,
+      sampling: { temperature: 1 },
+      seed: 11,
+    });
+    expect(other.ids).not.toEqual(same.ids);
+    model.dispose();
+  });
+
+  it("stops at the context and at the token limit", async () => {
+    await useBackend("cpu");
+    const model = MultimodalModel.fromInput({ llm: input.llm }, 2);
+    const prompt = layoutPrompt([{ parts: promptParts("x".repeat(60), 0), closed: false }], tok, 0);
+    const g = await generate(model, tok, prompt, undefined, 0, {
+      maxTokens: 50,
+      sampling: { temperature: 1 },
+      seed: 1,
+    });
+    // 61 prompt positions: at most 3 new tokens fit a context of 64 (or it ended by itself)
+    expect(g.ids.length).toBeLessThanOrEqual(3);
+    if (g.stop !== "end") expect(g.stop).toBe("context");
+    const h = await generate(
+      model,
+      tok,
+      layoutPrompt([{ parts: [], closed: false }], tok, 0),
+      undefined,
+      0,
+      {
+        maxTokens: 2,
+        sampling: { temperature: 0 },
+        seed: 1,
+      },
+    );
+    expect(h.ids.length).toBeLessThanOrEqual(2);
+    model.dispose();
+  });
+});
