@@ -91,6 +91,29 @@ export default tseslint.config(
     },
   },
   {
+    // The language server is a thin adapter over the pipeline, like the CLI: it may use the
+    // stages, the components and the formatter, never the runtime, code generation, the CLI or
+    // the disk (the CLI hands it a file host).
+    files: ["src/lsp/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "**/cli/**",
+            "**/runtime/**",
+            "**/codegen/**",
+            "**/report/**",
+            "**/metrics/**",
+            "node:fs",
+            "node:fs/promises",
+            "node:child_process",
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The formatter works from the syntax stage alone, and does no I/O (the CLI and the
     // language server call it).
     files: ["src/format/**/*.ts"],

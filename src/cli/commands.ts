@@ -10,6 +10,7 @@ import { runCommand } from "./commands/run.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { lspCommand } from "./commands/lsp.js";
 
 export interface Command {
   readonly name: string;
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   dataCommand,
   fmtCommand,
+  lspCommand,
   explainCommand,
 ];
 

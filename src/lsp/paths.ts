@@ -1,0 +1,54 @@
+// Document URIs and mmc's module paths: an open file's URI becomes the absolute path the resolver
+// uses, and a file of the installed standard library becomes `<std>/NAME.mm`, the path under
+// which the resolver loads `std/NAME` (so an open stdlib file and an import of it are one module).
+import { posix, win32 } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const STD_PREFIX = "<std>/";
+
+export class PathMap {
+  /** `stdlibDir`: the installed stdlib/ folder, as a file-system path. */
+  constructor(
+    private readonly stdlibDir: string,
+    private readonly platform: NodeJS.Platform = process.platform,
+  ) {}
+
+  /** The resolver's path for a document URI, or undefined for URIs that are not files. */
+  pathOf(uri: string): string | undefined {
+    if (!uri.startsWith("file:")) return undefined;
+    let file: string;
+    try {
+      file = fileURLToPath(uri);
+    } catch {
+      return undefined;
+    }
+    const path = this.toPosix(file);
+    const std = this.toPosix(this.stdlibDir).replace(/\/+$/, "");
+    if (path.startsWith(`${std}/`)) {
+      const rest = path.slice(std.length + 1);
+      if (!rest.includes("/")) return `${STD_PREFIX}${rest}`;
+    }
+    return path;
+  }
+
+  /** The document URI of a resolver path (`<std>/llm.mm` is the installed file). */
+  uriOf(path: string): string {
+    const file = path.startsWith(STD_PREFIX)
+      ? `${this.toPosix(this.stdlibDir).replace(/\/+$/, "")}/${path.slice(STD_PREFIX.length)}`
+      : path;
+    return pathToFileURL(this.platform === "win32" ? win32.normalize(file) : file).href;
+  }
+
+  /**
+   * The resolver joins imports with POSIX rules, so paths use `/` on every platform (Windows
+   * accepts `C:/a/b.mm`).
+   */
+  private toPosix(file: string): string {
+    return this.platform === "win32" ? file.replace(/\\/g, "/") : posix.normalize(file);
+  }
+}
+
+/** Whether a resolver path names a file of the standard library. */
+export function isStdPath(path: string): boolean {
+  return path.startsWith(STD_PREFIX);
+}
