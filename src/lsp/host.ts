@@ -8,7 +8,11 @@ export class OverlayHost implements ModuleHost {
   private readonly open = new Map<string, string>();
   private readonly stdCache = new Map<string, ReadResult>();
 
-  constructor(private readonly disk: ModuleHost) {}
+  /** `toDisk`: the file-system path of a resolver path (relative paths are the workspace's). */
+  constructor(
+    private readonly disk: ModuleHost,
+    private readonly toDisk: (path: string) => string,
+  ) {}
 
   setOpen(path: string, text: string): void {
     this.open.set(path, text);
@@ -29,7 +33,7 @@ export class OverlayHost implements ModuleHost {
   read(path: string): ReadResult {
     const text = this.open.get(path);
     if (text !== undefined) return { ok: true, text };
-    if (!isStdPath(path)) return this.disk.read(path);
+    if (!isStdPath(path)) return this.disk.read(this.toDisk(path));
     let cached = this.stdCache.get(path);
     if (!cached) this.stdCache.set(path, (cached = this.disk.read(path)));
     return cached;

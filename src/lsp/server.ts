@@ -15,6 +15,7 @@ import {
   type Position,
   type WorkspaceEdit,
 } from "vscode-languageserver";
+import { fileURLToPath } from "node:url";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { STD_MODULES } from "../components/registry.js";
 import { primarySpan } from "../diagnostics/diagnostic.js";
@@ -145,8 +146,9 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       else if (!ws.host.isOpen(span.file))
         elsewhere.set(span.file, [...(elsewhere.get(span.file) ?? []), lsp]);
     }
-    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: own });
+    // Imported files first: when the entry's own diagnostics arrive, everything has.
     setForeign(path, elsewhere);
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: own });
   }
 
   function setForeign(entry: string, byFile: Map<string, LspDiagnostic[]>): void {
@@ -215,9 +217,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     safe("initialize", { capabilities: {} } as InitializeResult, (params) => {
       const folders = (params.workspaceFolders ?? []).map((f) => f.uri);
       if (folders.length === 0 && typeof params.rootUri === "string") folders.push(params.rootUri);
-      ws.folders = folders
-        .map((u) => ws.paths.pathOf(u))
-        .filter((p): p is string => p !== undefined);
+      ws.folders = folders.map(fileOfUri).filter((p): p is string => p !== undefined);
       return {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -396,6 +396,14 @@ function safeCall(fn: () => void): void {
     fn();
   } catch {
     // The log itself failed (the connection is gone): nothing else to do.
+  }
+}
+
+function fileOfUri(uri: string): string | undefined {
+  try {
+    return uri.startsWith("file:") ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -36,15 +36,24 @@ export class Workspace {
   readonly host: OverlayHost;
   readonly paths: PathMap;
   readonly indexes = new TextIndexes();
-  /** Workspace folders as file-system paths. */
-  folders: string[] = [];
+  /** Workspace folders as file-system paths; the first is the one paths are relative to. */
+  private folderList: string[] = [];
+
+  get folders(): readonly string[] {
+    return this.folderList;
+  }
+
+  set folders(list: readonly string[]) {
+    this.folderList = [...list];
+    this.paths.setRoot(list[0]);
+  }
   private diskGeneration = 0;
   private readonly analyses = new Map<string, Cached<Analysis>>();
   private readonly programs = new Map<string, Cached<Program | undefined>>();
 
   constructor(readonly env: LspEnv) {
-    this.host = new OverlayHost(env.disk);
     this.paths = new PathMap(env.stdlibDir);
+    this.host = new OverlayHost(env.disk, (p) => this.paths.fileOf(p));
   }
 
   /** Files on disk may have changed (watched-file events, opening or closing a document). */
