@@ -222,9 +222,8 @@ export function describeData(d: CheckedData, doc?: string): string {
     lines.push(`| ${s.name} | ${s.kind} | ${share(s)} | ${code(s.path)} |`);
   lines.push(
     "",
-    `shares are the declared weights normalised to 100%, counted in ${d.weighting}; ${d.imagesPerSequence} image${d.imagesPerSequence === 1 ? "" : "s"} per sequence; tokenizer ${d.tokenizer.kind}`,
+    `shares are the declared weights normalised to 100%, counted in ${d.weighting}; ${d.imagesPerSequence} image${d.imagesPerSequence === 1 ? "" : "s"} per sequence; tokenizer ${d.tokenizer.kind}${d.heldout ? `; held out: ${code(d.heldout.path)}` : ""}`,
   );
-  if (d.heldout) lines.push(`; held out: ${code(d.heldout.path)}`);
   return lines.join("\n");
 }
 

@@ -53,8 +53,12 @@ export function hoverAt(a: Analysis, offset: number, env: HoverEnv): HoverResult
       if (!sym) return undefined;
       const part =
         hit.role === "callee" || hit.role === "value" ? partAt(a, hit.frames, hit.path) : undefined;
+      const doc = sym.kind === "preset" && sym.decl?.kind === "preset" ? sym.decl.doc : undefined;
       const md = part
-        ? `${describePart(part, `**${part.part}** of \`model ${modelNameOf(hit.frames)}\`: \`${hit.name.text}\``)}`
+        ? describePart(
+            part,
+            `**${part.part}** of \`model ${modelNameOf(hit.frames)}\`: \`${hit.name.text}\`${doc ? `\n\n${doc}` : ""}`,
+          )
         : describeSym(a, program, sym, env);
       return md ? { markdown: md, span: hit.name.span } : undefined;
     }
@@ -245,7 +249,16 @@ function fieldHover(
   const schema = bodySchema(program, module, frames);
   const found = schema && fieldAlong(program, schema, rel);
   if (!found) return undefined;
-  const resolved = resolvedField(a, frames, fullPath);
+  let resolved = resolvedField(a, frames, fullPath);
+  // A nested component's resolved config also holds context numbers its schema does not list.
+  const nested = found.info.component ? componentKind(found.info.component) : undefined;
+  if (resolved && nested && isConfig(resolved.value as never)) {
+    const all = resolved.value as Record<string, unknown>;
+    const shown = Object.fromEntries(
+      nested.fields.filter((f) => f.name in all).map((f) => [f.name, all[f.name]]),
+    );
+    resolved = { ...resolved, value: shown };
+  }
   const title = found.kind ? `${found.kind.name}.${rel[rel.length - 1]}` : fullPath.join(".");
   return { markdown: describeField(title, found.info, resolved), span };
 }

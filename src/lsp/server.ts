@@ -4,6 +4,8 @@
 // changes: at once after a quiet spell, and at most once per check's duration while typing.
 import {
   LSPErrorCodes,
+  MessageType,
+  ShowMessageNotification,
   ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
@@ -110,6 +112,17 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     errorPage: (code: string) => env.errorPage(code),
   };
 
+  /** Publishes; a failure to send (the client went away) is not worth a crash. */
+  function sendDiagnostics(params: {
+    uri: string;
+    version?: number;
+    diagnostics: LspDiagnostic[];
+  }): void {
+    connection
+      .sendDiagnostics(params)
+      .catch((e: unknown) => log(`mmc lsp: cannot send diagnostics: ${String(e)}`));
+  }
+
   function schedule(path: string): void {
     pending.add(path);
     // Open documents that read this file are re-checked too.
@@ -148,7 +161,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     }
     // Imported files first: when the entry's own diagnostics arrive, everything has.
     setForeign(path, elsewhere);
-    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: own });
+    sendDiagnostics({ uri, version: doc.version, diagnostics: own });
   }
 
   function setForeign(entry: string, byFile: Map<string, LspDiagnostic[]>): void {
@@ -166,7 +179,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
         const k = `${d.code}|${d.range.start.line}:${d.range.start.character}|${d.message}`;
         return seen.has(k) ? false : (seen.add(k), true);
       });
-      void connection.sendDiagnostics({ uri: ws.paths.uriOf(file), diagnostics: all });
+      sendDiagnostics({ uri: ws.paths.uriOf(file), diagnostics: all });
     }
   }
 
@@ -178,8 +191,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       ws.host.setOpen(path, e.document.getText());
       ws.diskChanged();
       // An open document publishes its own diagnostics; clear what entries said about it.
-      if (foreign.delete(path))
-        void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      if (foreign.delete(path)) sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     }),
   );
   documents.onDidChangeContent(
@@ -198,7 +210,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       ws.diskChanged();
       ws.forget(path);
       pending.delete(path);
-      void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
       setForeign(path, new Map());
       for (const other of ws.host.openPaths()) schedule(other);
     }),
@@ -370,7 +382,13 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       const text = c.doc.getText();
       const r = formatEdit(text, c.path);
       if (!r.ok) {
-        void connection.window.showWarningMessage(`mmc: cannot format ${c.path}: ${r.reason}`);
+        // A notification: a `showMessage` request would wait for the user to click it away.
+        void connection
+          .sendNotification(ShowMessageNotification.type, {
+            type: MessageType.Warning,
+            message: `mmc: cannot format ${c.path}: ${r.reason}`,
+          })
+          .catch(() => undefined);
         return [];
       }
       if (!r.edit) return [];

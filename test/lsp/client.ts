@@ -245,7 +245,8 @@ export class TestClient {
 
   async stop(): Promise<number | null> {
     try {
-      await this.conn.sendRequest(ShutdownRequest.type);
+      // A server that died answers nothing: do not wait for it.
+      await Promise.race([this.conn.sendRequest(ShutdownRequest.type), this.exited]);
       await this.conn.sendNotification(ExitNotification.type);
     } catch {
       // already gone

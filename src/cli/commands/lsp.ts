@@ -35,6 +35,8 @@ export async function runLspServer(): Promise<never> {
   // Standard output carries the protocol: anything logged goes to standard error instead.
   const toStderr = (...args: unknown[]) => void process.stderr.write(`${format(...args)}\n`);
   console.log = console.info = console.debug = toStderr;
+  // A promise the server forgot to handle must not end the process the editor relies on.
+  process.on("unhandledRejection", (e) => toStderr(`mmc lsp: unhandled rejection: ${String(e)}`));
   const [node, { serveLsp }] = await Promise.all([
     import("vscode-languageserver/node"),
     import("../../lsp/server.js"),
