@@ -23,8 +23,8 @@ export class PathMap {
   }
 
   /** The resolver's path for a document URI, or undefined for URIs that are not files. */
-  pathOf(uri: string): string | undefined {
-    if (!uri.startsWith("file:")) return undefined;
+  pathOf(uri: unknown): string | undefined {
+    if (typeof uri !== "string" || !uri.startsWith("file:")) return undefined;
     let file: string;
     try {
       file = fileURLToPath(uri);

@@ -74,17 +74,18 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
   /** The open document and its analysis for a request's `textDocument.uri` and position. */
   function at(
     params: unknown,
-  ): { path: string; doc: TextDocument; a: Analysis; offset: number } | undefined {
+  ): { path: string; doc: TextDocument; text: string; a: Analysis; offset: number } | undefined {
     const p = params as { textDocument?: { uri?: unknown }; position?: unknown } | undefined;
     const uri = p?.textDocument?.uri;
     if (typeof uri !== "string") return undefined;
     const doc = documents.get(uri);
     const path = ws.paths.pathOf(uri);
-    if (!doc || !path) return undefined;
+    const text = docText(doc);
+    if (!doc || !path || text === undefined) return undefined;
     const a = ws.analysisOf(path);
     const pos = validPosition(p?.position);
-    const offset = pos ? ws.indexes.of(path, doc.getText()).offset(pos) : 0;
-    return { path, doc, a, offset };
+    const offset = pos ? ws.indexes.of(path, text).offset(pos) : 0;
+    return { path, doc, text, a, offset };
   }
 
   const textOf = (path: string) =>
@@ -188,7 +189,9 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     safe("didOpen", undefined, (e) => {
       const path = ws.paths.pathOf(e.document.uri);
       if (!path) return;
-      ws.host.setOpen(path, e.document.getText());
+      const text = docText(e.document);
+      if (text === undefined) return;
+      ws.host.setOpen(path, text);
       ws.diskChanged();
       // An open document publishes its own diagnostics; clear what entries said about it.
       if (foreign.delete(path)) sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -198,7 +201,9 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     safe("didChange", undefined, (e) => {
       const path = ws.paths.pathOf(e.document.uri);
       if (!path) return;
-      ws.host.setOpen(path, e.document.getText());
+      const text = docText(e.document);
+      if (text === undefined) return;
+      ws.host.setOpen(path, text);
       schedule(path);
     }),
   );
@@ -344,7 +349,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       const c = at(params);
       const module = c?.a.program?.modules.get(c.path);
       if (!c || !module) return [];
-      return outline(module.ast, (s) => ws.indexes.rangeOf(s, c.doc.getText()));
+      return outline(module.ast, (s) => ws.indexes.rangeOf(s, c.text));
     }),
   );
 
@@ -354,7 +359,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       if (!c) return [];
       const program = c.a.program;
       const module = program?.modules.get(c.path);
-      return completeAt(program, module, c.doc.getText(), c.offset, {
+      return completeAt(program, module, c.text, c.offset, {
         exportsOf: (m, spec) => exportsOf(ws, program, m, spec),
       });
     }),
@@ -365,7 +370,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       const c = at(params);
       const module = c?.a.program?.modules.get(c.path);
       if (!c || !module) return [];
-      const index = ws.indexes.of(c.path, c.doc.getText());
+      const index = ws.indexes.of(c.path, c.text);
       return inferredHints(module.ast, c.a.checked).map((h) => ({
         position: index.position(h.offset),
         label: h.label,
@@ -379,7 +384,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     safe("formatting", [], (params) => {
       const c = at(params);
       if (!c) return [];
-      const text = c.doc.getText();
+      const text = c.text;
       const r = formatEdit(text, c.path);
       if (!r.ok) {
         // A notification: a `showMessage` request would wait for the user to click it away.
@@ -415,6 +420,12 @@ function safeCall(fn: () => void): void {
   } catch {
     // The log itself failed (the connection is gone): nothing else to do.
   }
+}
+
+/** A document's text; a client that opened one without text gets it ignored. */
+function docText(doc: TextDocument | undefined): string | undefined {
+  const text: unknown = doc?.getText();
+  return typeof text === "string" ? text : undefined;
 }
 
 function fileOfUri(uri: string): string | undefined {

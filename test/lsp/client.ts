@@ -64,6 +64,8 @@ export class TestClient {
   readonly conn: ProtocolConnection;
   readonly process: ChildProcess;
   readonly stderr: string[] = [];
+  /** What the server logged through the protocol (`window/logMessage`). */
+  readonly logs: string[] = [];
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams[]>();
   private readonly waiters: {
     uri: string;
@@ -83,6 +85,10 @@ export class TestClient {
     this.conn = createProtocolConnection(
       new StreamMessageReader(this.process.stdout!),
       new StreamMessageWriter(this.process.stdin!),
+    );
+    this.conn.onNotification(
+      "window/logMessage",
+      (p: { message: string }) => void this.logs.push(p.message),
     );
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
       const list = this.diagnostics.get(p.uri) ?? [];
