@@ -16,6 +16,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/**",
+      "grammar/dist/**",
       "node_modules/**",
       "out/**",
       "runs/**",
