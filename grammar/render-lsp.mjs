@@ -93,10 +93,17 @@ function markdown(md) {
   let list = false;
   let table = false;
   for (const line of md.split("\n")) {
-    if (!line.startsWith("- ") && list) (out.push("</ul>"), (list = false));
-    if (!line.startsWith("|") && table) (out.push("</table>"), (table = false));
+    if (!line.startsWith("- ") && list) {
+      out.push("</ul>");
+      list = false;
+    }
+    if (!line.startsWith("|") && table) {
+      out.push("</table>");
+      table = false;
+    }
     if (line.startsWith("- ")) {
-      if (!list) (out.push("<ul>"), (list = true));
+      if (!list) out.push("<ul>");
+      list = true;
       out.push(`<li>${inline(line.slice(2))}</li>`);
     } else if (line.startsWith("|")) {
       if (/^\|[\s-|]+\|$/.test(line)) continue;

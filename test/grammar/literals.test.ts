@@ -45,8 +45,14 @@ describe("number units", () => {
 
   it("keeps an unknown unit out of the number's scope, marked invalid", async () => {
     const [tokens = []] = await tokenize("x: 12Mx");
-    expect(tokens.find((t) => t.text === "12")?.scopes).toEqual(["source.mm", "constant.numeric.decimal.mm"]);
-    expect(tokens.find((t) => t.text === "Mx")?.scopes).toEqual(["source.mm", "invalid.illegal.unit.mm"]);
+    expect(tokens.find((t) => t.text === "12")?.scopes).toEqual([
+      "source.mm",
+      "constant.numeric.decimal.mm",
+    ]);
+    expect(tokens.find((t) => t.text === "Mx")?.scopes).toEqual([
+      "source.mm",
+      "invalid.illegal.unit.mm",
+    ]);
   });
 
   const candidates = [
