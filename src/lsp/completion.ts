@@ -48,7 +48,7 @@ export function completeAt(
   const open = ctx.stack[ctx.stack.length - 1]!;
   if (open.head[0] === "import") return importItems(module, text, offset, env);
   if (!program || !module) return [];
-  if (ctx.t === "key") return keyItems(program, module, ctx.stack, open);
+  if (ctx.t === "key") return keyItems(program, module, open);
   return valueItems(program, module, ctx.stack, ctx.key);
 }
 
@@ -100,12 +100,7 @@ function bodyKind(o: Opener): BodyKind {
   return { t: "unknown" };
 }
 
-function keyItems(
-  program: Program,
-  module: Module,
-  stack: readonly Opener[],
-  open: Opener,
-): CompletionItem[] {
+function keyItems(program: Program, module: Module, open: Opener): CompletionItem[] {
   const b = bodyKind(open);
   const fresh = (fs: readonly FieldInfo[]) =>
     fs.filter((f) => !open.keys.has(f.name)).map(fieldItem);
@@ -131,7 +126,6 @@ function keyItems(
       return kind ? fresh(componentFields(kind)) : [];
     }
     default:
-      void stack;
       return [];
   }
 }

@@ -13,11 +13,7 @@ import { homeOf, lookup, resolvedImport, symKey } from "./semantics.js";
 import { walkDeclarations } from "./walk.js";
 
 /** The symbol named at an offset, with the span of the name. */
-export function symbolAt(
-  program: Program,
-  module: Module,
-  offset: number,
-): { sym: Sym; span: Span } | undefined {
+export function symbolAt(module: Module, offset: number): { sym: Sym; span: Span } | undefined {
   const hit = locate(module.ast, offset);
   if (hit?.t === "decl-name") {
     const sym = module.declared.get(hit.name.text);
@@ -27,7 +23,6 @@ export function symbolAt(
     const sym = lookup(module, hit.name);
     return sym ? { sym, span: hit.name.span } : undefined;
   }
-  void program;
   return undefined;
 }
 

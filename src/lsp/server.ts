@@ -88,12 +88,12 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     return { path, doc, text, a, offset };
   }
 
-  const textOf = (path: string) =>
-    ws.host.text(path) ?? ws.analysisOf(path).sources.get(path)?.text;
-  const rangeOf = (span: Span) => {
-    const text = textOf(span.file);
+  /** The range of a span, in the text it was taken from (an analysis' sources) or the file's now. */
+  const rangeIn = (sources: ReadonlyMap<string, { text: string }> | undefined) => (span: Span) => {
+    const text = sources?.get(span.file)?.text ?? ws.host.text(span.file);
     return text === undefined ? undefined : ws.indexes.rangeOf(span, text);
   };
+  const rangeOf = rangeIn(undefined);
   const location = (span: Span): Location | undefined => {
     const range = rangeOf(span);
     return range ? { uri: ws.paths.uriOf(span.file), range } : undefined;
@@ -106,12 +106,6 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
   let lastDuration = 0;
   /** Diagnostics that entries report in files that are not open, by file, then by entry. */
   const foreign = new Map<string, Map<string, LspDiagnostic[]>>();
-
-  const places = {
-    rangeOf,
-    uriOf: (p: string) => ws.paths.uriOf(p),
-    errorPage: (code: string) => env.errorPage(code),
-  };
 
   /** Publishes; a failure to send (the client went away) is not worth a crash. */
   function sendDiagnostics(params: {
@@ -150,6 +144,11 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     if (!doc) return;
     const a = ws.analysisOf(path);
     if (a.internalError) log(`mmc lsp: internal error while checking ${path}: ${a.internalError}`);
+    const places = {
+      rangeOf: rangeIn(a.sources),
+      uriOf: (p: string) => ws.paths.uriOf(p),
+      errorPage: (code: string) => env.errorPage(code),
+    };
     const own: LspDiagnostic[] = [];
     const elsewhere = new Map<string, LspDiagnostic[]>();
     for (const d of a.diagnostics) {
@@ -276,7 +275,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
           uri: ws.paths.uriOf(target.path),
           range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
         };
-      const s = symbolAt(program, module, c.offset);
+      const s = symbolAt(module, c.offset);
       const span = s && definitionOf(program, s.sym, (m) => ws.host.stdlibFile(m));
       return (span && location(span)) ?? null;
     }),
@@ -288,7 +287,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
       const program = c?.a.program;
       const module = program?.modules.get(c!.path);
       if (!c || !program || !module) return [];
-      const s = symbolAt(program, module, c.offset);
+      const s = symbolAt(module, c.offset);
       if (!s) return [];
       const modules = ws.modulesMentioning(s.sym.name, program);
       const include =
@@ -306,7 +305,7 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     const program = c?.a.program;
     const module = program?.modules.get(c!.path);
     if (!c || !program || !module) return "there is nothing to rename here";
-    const s = symbolAt(program, module, c.offset);
+    const s = symbolAt(module, c.offset);
     if (!s) return "put the cursor on the name of a declaration or a use of one";
     const problem = renameProblem(program, s.sym);
     return problem ?? { ...s, program };
