@@ -99,7 +99,8 @@ export interface CheckedTrain {
   readonly precision: Precision;
   readonly optimizer: OptimizerConfig;
   readonly schedule: ScheduleConfig;
-  readonly checkpoint?: { readonly every: number; readonly dir: string };
+  /** Every `every` steps into `dir` (relative to the spec), keeping the newest `keep`. */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep: number };
   readonly eval: { readonly every: number; readonly batches: number };
   readonly logEvery: number;
   readonly memory: TrainMemory;

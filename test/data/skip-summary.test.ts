@@ -246,7 +246,8 @@ train micro {
         .replace("  log_every: 1", "  eval: { every: 1, batches: 1 }\n  log_every: 1"),
     );
     for (const strict of [[], ["--strict"]]) {
-      const r = mmc(["run", held, "--backend", "cpu", ...strict], { cwd: project });
+      // --fresh: the first test's run is in runs/micro (a new run into it is refused otherwise)
+      const r = mmc(["run", held, "--backend", "cpu", "--fresh", ...strict], { cwd: project });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^error: data/);
       expect(r.stderr).toMatch(/heldout|held out/);
@@ -254,7 +255,7 @@ train micro {
   });
 
   test("`--strict` turns the first refusal into an error naming the line", () => {
-    const r = mmc(["run", spec, "--backend", "cpu", "--strict"], { cwd: project });
+    const r = mmc(["run", spec, "--backend", "cpu", "--strict", "--fresh"], { cwd: project });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /^error: data\[[a-z-]+\] source `(caption|text)`: .*data\/(captions|text)\.jsonl: line \d/,
