@@ -69,12 +69,20 @@ export function inferredLines(
   });
 }
 
+/** A language model's output is its logits, one row per position; the other parts' are tokens. */
+function outputOf(
+  role: string,
+  output: { tokens: number; width: number; grid?: readonly [number, number] },
+): string {
+  return role === "llm" ? `logits ${output.tokens} × ${output.width}` : shape(output);
+}
+
 export function describePart(part: PartSummary, heading: string): string {
   const unit = part.flopsUnit === "image" ? "per image" : "per token";
   const lines = [
     heading,
     "",
-    `- output: ${part.part === "llm" ? `logits ${part.output.tokens} × ${part.output.width}` : shape(part.output)}`,
+    `- output: ${outputOf(part.part, part.output)}`,
     `- parameters: ${count(part.params)}${part.activeParams !== part.params ? `, active ${count(part.activeParams)}` : ""}`,
     `- FLOPs ${unit}: ${count(part.flops)}`,
   ];
@@ -93,7 +101,7 @@ export function describeComponent(
   const lines = [`**${role} ${name}** = ${code(s.kind)}`, ""];
   if (doc) lines.push(doc, "");
   lines.push(
-    `- output: ${shape(s.output)}`,
+    `- output: ${outputOf(role, s.output)}`,
     `- parameters: ${count(s.params)}${s.activeParams !== s.params ? `, active ${count(s.activeParams)}` : ""}`,
     `- FLOPs ${unit}: ${count(s.flops)}`,
   );

@@ -96,6 +96,14 @@ describe("find references", () => {
     expect(without).toHaveLength(5);
   });
 
+  it("finds a standard library name's declaration in the installed stdlib, with the uses", async () => {
+    const refs = await client.references(parts.uri, at(parts, "= Decoder", 3));
+    const llm = uriOf(join(ROOT, "stdlib", "llm.mm"));
+    // The declaration in <std>/llm.mm, and in parts.mm the import and the use.
+    expect(refs.some((r) => r.uri === llm)).toBe(true);
+    expect(refs.filter((r) => r.uri === parts.uri)).toHaveLength(2);
+  });
+
   it("finds the same symbol from a use as from its declaration", async () => {
     const fromUse = await client.references(main.uri, at(main, "llm: Small", 6));
     expect(fromUse).toHaveLength(6);

@@ -29,6 +29,16 @@ describe("hover", () => {
     expect(text).toContain("`out = 128` from llm.width");
   });
 
+  it("on a preset shows what it is alone: output, parameters, FLOPs per token, inferred fields", async () => {
+    const text = await hover("llm TinyLM", 5);
+    expect(text).toContain("**llm TinyLM** = `Decoder`");
+    expect(text).toContain("the byte tokenizer's 260 ids");
+    expect(text).toContain("- output: logits 256 × 260");
+    expect(text).toContain("- parameters: 462,464 (462.5K)");
+    expect(text).toContain("- FLOPs per token: 1,119,232 (1.119M)");
+    expect(text).toContain("`head_dim = 64` from width / heads = 128 / 2");
+  });
+
   it("on a model shows the totals by part and the budget margins", async () => {
     const text = await hover("model Tiny {", 7);
     expect(text).toContain("| connector | `AvgPool` | 16 × 128 | 8,320 |");
