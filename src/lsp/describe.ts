@@ -209,6 +209,10 @@ export function describeModel(m: CheckedModel, budget: readonly string[]): strin
   return lines.join("\n");
 }
 
+/** The server never reads data files; the realised mixture needs them. */
+const REALISED =
+  "*the realised shares come from the data: `mmc data inspect FILE --data NAME` draws from the files*";
+
 function share(s: CheckedSource): string {
   return `${Number((s.weight * 100).toPrecision(4))}%`;
 }
@@ -219,6 +223,8 @@ export function describeSource(s: CheckedSource, data: CheckedData): string {
     "",
     `- path: ${code(s.path)}`,
     `- share: ${share(s)} of the ${data.weighting === "tokens" ? "tokens" : "samples"} (the declared weights, normalised to add up to 100%)`,
+    "",
+    REALISED,
   ].join("\n");
 }
 
@@ -231,6 +237,8 @@ export function describeData(d: CheckedData, doc?: string): string {
   lines.push(
     "",
     `shares are the declared weights normalised to 100%, counted in ${d.weighting}; ${d.imagesPerSequence} image${d.imagesPerSequence === 1 ? "" : "s"} per sequence; tokenizer ${d.tokenizer.kind}${d.heldout ? `; held out: ${code(d.heldout.path)}` : ""}`,
+    "",
+    REALISED,
   );
   return lines.join("\n");
 }

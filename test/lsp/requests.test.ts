@@ -83,6 +83,8 @@ describe("hover", () => {
     const text = await hover("caption:     80%");
     expect(text).toContain("**source `caption`** of `data CaptionHeavy`: caption, webdataset");
     expect(text).toContain("share: 80% of the samples");
+    // The realised shares need the data, which the server does not read: it says where to look.
+    expect(text).toContain("`mmc data inspect FILE --data NAME`");
     const mix = await hover("data Synthetic", 6);
     expect(mix).toContain("| interleaved | interleaved | 45% |");
     expect(mix).toContain("| text | text | 10% |");
