@@ -16,6 +16,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/**",
+      "grammar/dist/**",
       "node_modules/**",
       "out/**",
       "runs/**",
@@ -82,6 +83,29 @@ export default tseslint.config(
             "**/cli/**",
             "**/runtime/**",
             "**/codegen/**",
+            "node:fs",
+            "node:fs/promises",
+            "node:child_process",
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The language server is a thin adapter over the pipeline, like the CLI: it may use the
+    // stages, the components and the formatter, never the runtime, code generation, the CLI or
+    // the disk (the CLI hands it a file host).
+    files: ["src/lsp/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "**/cli/**",
+            "**/runtime/**",
+            "**/codegen/**",
+            "**/report/**",
+            "**/metrics/**",
             "node:fs",
             "node:fs/promises",
             "node:child_process",

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Packs grammar/ into a VS Code extension (.vsix) offline: a .vsix is a zip holding
-// extension.vsixmanifest, [Content_Types].xml and the extension's files under extension/.
+// extension.vsixmanifest, [Content_Types].xml and the extension's files under extension/. It
+// first bundles the client and the language server (build-extension.mjs) and packs the server
+// with the standard library and the error pages it reads, so the extension needs no install step.
 // Usage: node grammar/package-vsix.mjs [--out FILE]   (default: mmc-<version>.vsix in the repo root)
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, normalize, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildExtension } from "./build-extension.mjs";
 import { writeZip } from "./zip-writer.mjs";
 
 const GRAMMAR_DIR = dirname(fileURLToPath(import.meta.url));
@@ -13,6 +16,9 @@ const README = join(REPO_ROOT, "docs", "vscode.md");
 const LICENSE = join(REPO_ROOT, "LICENSE");
 
 const CONTENT_TYPES = {
+  ".cjs": "application/javascript",
+  ".mjs": "application/javascript",
+  ".mm": "text/plain",
   ".json": "application/json",
   ".md": "text/markdown",
   ".png": "image/png",
@@ -62,6 +68,35 @@ function contributedFiles(manifest) {
     }
     return { name: `extension/${path.replace(/\\/g, "/")}`, data };
   });
+}
+
+/** The bundled client and server (dist/), checked to be there after the build. */
+function bundledFiles(manifest) {
+  const main = normalize(manifest.main ?? "");
+  if (!manifest.main) fail("package.json needs `main` (the bundled client)");
+  return [main, normalize("dist/server.mjs")].map((path) => {
+    const file = join(GRAMMAR_DIR, path);
+    if (!existsSync(file)) fail(`\`${path}\` was not built`);
+    return { name: `extension/${path.replace(/\\/g, "/")}`, data: readFileSync(file) };
+  });
+}
+
+/** What the server reads at run time, at the same paths as in the mmc package: stdlib/, docs/errors/. */
+function serverDataFiles() {
+  const files = [];
+  for (const [folder, ext] of [
+    ["stdlib", ".mm"],
+    [join("docs", "errors"), ".md"],
+  ]) {
+    for (const name of readdirSync(join(REPO_ROOT, folder)).sort()) {
+      if (!name.endsWith(ext)) continue;
+      files.push({
+        name: `extension/${folder.replace(/\\/g, "/")}/${name}`,
+        data: readFileSync(join(REPO_ROOT, folder, name)),
+      });
+    }
+  }
+  return files;
 }
 
 /** The README (docs/vscode.md) plus the local images it shows, at the same relative paths. */
@@ -133,8 +168,9 @@ ${defaults.join("\n")}
 `;
 }
 
-function main() {
+async function main() {
   const args = parseArgs(process.argv.slice(2));
+  await buildExtension();
   const manifestBytes = readFileSync(join(GRAMMAR_DIR, "package.json"));
   const manifest = JSON.parse(manifestBytes.toString("utf8"));
   for (const field of ["name", "publisher", "version"]) {
@@ -147,6 +183,8 @@ function main() {
   const files = [
     { name: "extension/package.json", data: manifestBytes },
     ...contributedFiles(manifest),
+    ...bundledFiles(manifest),
+    ...serverDataFiles(),
     ...readmeFiles(),
     ...(hasLicense ? [{ name: "extension/LICENSE.txt", data: readFileSync(LICENSE) }] : []),
   ];
@@ -174,4 +212,4 @@ function main() {
   );
 }
 
-main();
+await main();

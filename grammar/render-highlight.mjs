@@ -66,7 +66,7 @@ function parseArgs(argv) {
   return args;
 }
 
-async function loadGrammar() {
+export async function loadGrammar() {
   await oniguruma.loadWASM(readFileSync(require.resolve("vscode-oniguruma/release/onig.wasm")));
   const registry = new textmate.Registry({
     onigLib: Promise.resolve({
@@ -83,18 +83,23 @@ async function loadGrammar() {
   return { grammar: await registry.loadGrammar("source.mm"), colors: registry.getColorMap() };
 }
 
-const escapeHtml = (text) =>
+export const escapeHtml = (text) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** One <span> per token, coloured as VS Code would: metadata bits 15-23 index the colour map. */
-function renderHtml(source, grammar, colors) {
+/**
+ * One <span> per token, coloured as VS Code would: metadata bits 15-23 index the colour map.
+ * `inserts` (line index -> [{ column, html }]) puts extra HTML between characters, as an editor
+ * draws inlay hints.
+ */
+export function highlightRows(source, grammar, colors, inserts = new Map()) {
   let stack = textmate.INITIAL;
-  const rows = source
+  return source
     .replace(/\n$/, "")
     .split(/\r?\n/)
-    .map((line) => {
+    .map((line, index) => {
       const result = grammar.tokenizeLine2(line, stack);
       stack = result.ruleStack;
+      const extra = [...(inserts.get(index) ?? [])].sort((a, b) => a.column - b.column);
       let html = "";
       for (let k = 0; k < result.tokens.length; k += 2) {
         const start = result.tokens[k];
@@ -102,10 +107,23 @@ function renderHtml(source, grammar, colors) {
         const meta = result.tokens[k + 1];
         const color = colors[(meta >>> 15) & 0x1ff];
         const italic = ((meta >>> 11) & 0xf & 1) !== 0 ? "font-style:italic;" : "";
-        html += `<span style="color:${color};${italic}">${escapeHtml(line.slice(start, end))}</span>`;
+        let at = start;
+        for (const x of extra.filter((e) => e.column > start && e.column <= end)) {
+          html += `<span style="color:${color};${italic}">${escapeHtml(line.slice(at, x.column))}</span>${x.html}`;
+          at = x.column;
+        }
+        html += `<span style="color:${color};${italic}">${escapeHtml(line.slice(at, end))}</span>`;
       }
+      for (const x of extra.filter(
+        (e) => e.column > line.length || (line.length === 0 && e.column === 0),
+      ))
+        html += x.html;
       return html;
     });
+}
+
+function renderHtml(source, grammar, colors) {
+  const rows = highlightRows(source, grammar, colors);
   const background = colors[2] ?? "#1E1E1E";
   return {
     lines: rows.length,
@@ -166,4 +184,5 @@ async function main() {
   }
 }
 
-await main();
+// Run as a program (not when render-lsp.mjs imports the highlighter).
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main();

@@ -12,6 +12,7 @@ import { evalCommand } from "./commands/eval.js";
 import { reportCommand } from "./commands/report.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { lspCommand } from "./commands/lsp.js";
 
 export interface Command {
   readonly name: string;
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   dataCommand,
   fmtCommand,
+  lspCommand,
   explainCommand,
 ];
 

@@ -2,6 +2,7 @@
 // Resolves each part with its neighbours, checks the composition rules, and gives the numbers
 // `mmc info` and budgets use: shapes, parameters (total, active, per part), FLOPs, training memory.
 import { countParams, under } from "./blocks.js";
+import { configKey, Memo } from "./config-memo.js";
 import { activeParams, moeRouting } from "./counting.js";
 import { problem } from "./problem.js";
 import { componentKind } from "./registry.js";
@@ -147,19 +148,30 @@ function kindFor(part: PartName, input: PartInput, problems: Problem[]): Compone
   return kind;
 }
 
+/** The costly, config-determined half of a part's summary (see config-memo.ts). */
+const counted = new Memo<Pick<PartSummary, "params" | "activeParams" | "flops" | "manifest">>(256);
+
 function summarise(part: PartName, kind: ComponentKind, r: ResolveOk): PartSummary {
-  const manifest = kind.manifest(r.config);
+  const costs = counted.get(`${part}\0${kind.name}\0${configKey(r.config)}`, () => {
+    const manifest = kind.manifest(r.config);
+    return {
+      params: countParams(manifest),
+      activeParams: activeParams(manifest, moeRouting(r.config)),
+      flops: kind.flops(r.config),
+      manifest: under(part, manifest),
+    };
+  });
   return {
     part,
     kind: kind.name,
     config: r.config,
     output: r.output,
-    params: countParams(manifest),
-    activeParams: activeParams(manifest, moeRouting(r.config)),
-    flops: kind.flops(r.config),
+    params: costs.params,
+    activeParams: costs.activeParams,
+    flops: costs.flops,
     flopsUnit: kind.costUnit,
     inferred: r.inferred,
-    manifest: under(part, manifest),
+    manifest: costs.manifest,
   };
 }
 

@@ -6,7 +6,7 @@ import { SourceFile, type Span } from "../source/source-file.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Declaration, SourceAst, StringValue } from "../syntax/ast.js";
-import { parseSource } from "../syntax/parse.js";
+import { parseSource, type ParseResult } from "../syntax/parse.js";
 import { STD_MODULES } from "../components/registry.js";
 import { checkReferences } from "./references.js";
 
@@ -21,6 +21,11 @@ export interface ModuleHost {
   read(path: string): ReadResult;
   /** The path of `stdlib/<name>.mm` for `std/<name>`. */
   stdlibFile(module: string): string;
+  /**
+   * Parses a file that was read; absent, `parseSource` is used. The language server keeps the
+   * parses of files that did not change between checks (imports, the standard library).
+   */
+  parse?(source: SourceFile): ParseResult;
 }
 
 /** `unresolved`: an import that failed (already reported); uses of it are not reported again. */
@@ -79,7 +84,7 @@ class Resolver {
     }
     const source = new SourceFile(path, read.text);
     this.sources.set(path, source);
-    const parsed = parseSource(source);
+    const parsed = this.host.parse ? this.host.parse(source) : parseSource(source);
     this.diagnostics.push(...parsed.diagnostics);
     const module: Module = {
       path,

@@ -30,6 +30,31 @@ describe("number units", () => {
     expect(tokens.find((t) => t.text === unit)?.scopes).toContain("keyword.other.unit.bytes.mm");
   });
 
+  it.each(["45%", "3.2B", "80GiB", "124M", "512MiB", "1T"])(
+    "`%s` is one number: the unit is nested inside `constant.numeric`, so themes colour it whole",
+    async (literal) => {
+      const [tokens = []] = await tokenize(`x: ${literal}`);
+      const parts = tokens.filter((t) => t.start >= 3);
+      expect(parts.map((t) => t.text).join("")).toBe(literal);
+      for (const t of parts) expect(t.scopes[1], t.text).toBe("constant.numeric.decimal.mm");
+      const unit = parts[parts.length - 1]!;
+      expect(unit.scopes).toHaveLength(3);
+      expect(unit.scopes[2]).toMatch(/^keyword\.other\.unit\.(scale|bytes|percent)\.mm$/);
+    },
+  );
+
+  it("keeps an unknown unit out of the number's scope, marked invalid", async () => {
+    const [tokens = []] = await tokenize("x: 12Mx");
+    expect(tokens.find((t) => t.text === "12")?.scopes).toEqual([
+      "source.mm",
+      "constant.numeric.decimal.mm",
+    ]);
+    expect(tokens.find((t) => t.text === "Mx")?.scopes).toEqual([
+      "source.mm",
+      "invalid.illegal.unit.mm",
+    ]);
+  });
+
   const candidates = [
     "45%",
     "2K",

@@ -1,0 +1,64 @@
+// The language server's `ModuleHost`: open documents are served from memory (what the editor
+// shows, saved or not), everything else from the disk host the command line passes in. Files of
+// the installed standard library do not change while the server runs, so they are read once;
+// parses are kept while a file's text stays the same, so a keystroke re-parses one file.
+import type { ModuleHost, ReadResult } from "../resolve/program.js";
+import type { SourceFile } from "../source/source-file.js";
+import { parseSource, type ParseResult } from "../syntax/parse.js";
+import { isStdPath } from "./paths.js";
+
+export class OverlayHost implements ModuleHost {
+  private readonly open = new Map<string, string>();
+  private readonly stdCache = new Map<string, ReadResult>();
+  /** The last parse of each file, with the text it was made from. */
+  private readonly parses = new Map<string, ParseResult>();
+
+  /** `toDisk`: the file-system path of a resolver path (relative paths are the workspace's). */
+  constructor(
+    private readonly disk: ModuleHost,
+    private readonly toDisk: (path: string) => string,
+  ) {}
+
+  setOpen(path: string, text: string): void {
+    this.open.set(path, text);
+  }
+
+  close(path: string): void {
+    this.open.delete(path);
+  }
+
+  isOpen(path: string): boolean {
+    return this.open.has(path);
+  }
+
+  openPaths(): string[] {
+    return [...this.open.keys()];
+  }
+
+  read(path: string): ReadResult {
+    const text = this.open.get(path);
+    if (text !== undefined) return { ok: true, text };
+    if (!isStdPath(path)) return this.disk.read(this.toDisk(path));
+    let cached = this.stdCache.get(path);
+    if (!cached) this.stdCache.set(path, (cached = this.disk.read(path)));
+    return cached;
+  }
+
+  parse(source: SourceFile): ParseResult {
+    const hit = this.parses.get(source.path);
+    if (hit && hit.source.text === source.text) return hit;
+    const parsed = parseSource(source);
+    this.parses.set(source.path, parsed);
+    return parsed;
+  }
+
+  stdlibFile(module: string): string {
+    return this.disk.stdlibFile(module);
+  }
+
+  /** Text of a module as the resolver would read it, or undefined when it cannot be read. */
+  text(path: string): string | undefined {
+    const r = this.read(path);
+    return r.ok ? r.text : undefined;
+  }
+}
