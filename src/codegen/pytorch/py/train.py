@@ -430,7 +430,9 @@ class Trainer:
             shard(model)
             self.engine, self.wrapped = "FSDP2 (fully_shard per transformer block)", model
         elif self.distributed:
-            unused = "vision" in model.spec and "classes" in model.spec["vision"]["config"]
+            # A rank's rows may hold no image (then the encoder gets no gradient there), and a
+            # ViT's classification head is never used: DDP must look for unused parameters.
+            unused = "vision" in model.spec
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=ids, find_unused_parameters=unused
@@ -508,11 +510,12 @@ class Trainer:
     def run(self):
         say = self.say
         self.build()
-        kind = f"{self.world} {'GPU' if self.device.type == 'cuda' else 'CPU'} process"
-        kind += "es" if self.world != 1 else ""
-        comm = f", {dist.get_backend()}" if self.distributed else ""
+        dev = "GPU" if self.device.type == "cuda" else "CPU"
         amp = ", bf16 autocast" if self.device.type == "cuda" else ", fp32"
-        say(f"train {self.name} ({self.train['source']}) with {self.engine} on {kind}{comm}{amp}")
+        where = f"in one process on the {dev}"
+        if self.distributed:
+            where = f"with {self.engine} on {self.world} {dev} processes, {dist.get_backend()}"
+        say(f"train {self.name} ({self.train['source']}) {where}{amp}")
         say(f"run folder {self.folder}")
         resumed = self.prepare_folder()
         data_state = watch_state = None
@@ -534,7 +537,7 @@ class Trainer:
             say(f"resuming from step {start} ({path}, saved on {meta.get('backend')})")
             if self.rank == 0:
                 self.trim_metrics(start)
-        self.loop(start, data_state, watch_state)
+        return self.loop(start, data_state, watch_state)
 
     def prepare_folder(self):
         """A fresh folder, or --resume's newest checkpoint; a run there already is refused."""
