@@ -301,3 +301,29 @@ describe.skipIf(python === undefined)("train.py", () => {
     });
   }, 600_000);
 });
+
+describe("mmc run --target pytorch without torch", () => {
+  test("no Python with torch is one clear line and exit 1; --nproc needs the target", () => {
+    const r = spawnSync(
+      process.execPath,
+      [MMC, "run", "examples/tiny.mm", "--target", "pytorch", "--steps", "1", "--train", "tiny"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: "1", MMC_PYTHON: "/nonexistent/python3" },
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "error: no Python with torch found (tried /nonexistent/python3 (not found)): set MMC_PYTHON to a Python that can `import torch`\n",
+    );
+    const bad = spawnSync(process.execPath, [MMC, "run", "examples/tiny.mm", "--nproc", "2"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("`--nproc` is for `--target pytorch`");
+  });
+});

@@ -6,6 +6,8 @@ import { basename, dirname, join } from "node:path";
 import type { CheckedProgram, CheckedTrain } from "../../check/ir.js";
 import type { SourceFile } from "../../source/source-file.js";
 import type { Io } from "../output.js";
+import { RunError } from "../../runtime/run/errors.js";
+import { ensureSyntheticData } from "../../runtime/run/main.js";
 import { generatePytorch, writeFiles } from "./compile.js";
 
 /** What the probe learns of a Python: torch's version, and whether its torchrun needs help. */
@@ -75,6 +77,17 @@ export async function runPytorch(
   const found = findTorchPython();
   if (typeof found === "string") {
     io.stderr(`error: ${found}\n`);
+    return 1;
+  }
+  try {
+    // As the TypeScript target's run does: the synthetic corpus first, where the spec asks.
+    const synth = run.train.data.synthesize;
+    await ensureSyntheticData(synth === undefined ? {} : { synthesize: synth }, (line) =>
+      io.stdout(`${line}\n`),
+    );
+  } catch (e) {
+    if (!(e instanceof RunError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
     return 1;
   }
   const outDir = join(dirname(file), ".mmc", `${basename(file).replace(/\.mm$/, "")}-pytorch`);
