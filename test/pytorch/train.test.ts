@@ -21,7 +21,7 @@ import { learningRate } from "../../src/runtime/train/schedule.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { MMC, ROOT } from "../cli/run-mmc.js";
 import { useBackend } from "../runtime/helpers.js";
-import { runPython, torchPython } from "./python.js";
+import { anyPython, runPython, torchPython } from "./python.js";
 
 const python = torchPython("the PyTorch train.py test");
 
@@ -325,5 +325,56 @@ describe("mmc run --target pytorch without torch", () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("`--nproc` is for `--target pytorch`");
+  });
+});
+
+/** The value of `TRAINS` in a train.py, read by Python's own parser (never run). */
+const READ_TRAINS = `
+import ast, json, sys
+tree = ast.parse(open(sys.argv[1], encoding="utf-8").read())
+for node in tree.body:
+    if isinstance(node, ast.Assign) and node.targets[0].id == "TRAINS":
+        print(json.dumps(ast.literal_eval(node.value)))
+`;
+
+describe("hostile text in train.py", () => {
+  const py = anyPython();
+  test.skipIf(py === undefined)("paths, fields and docs read back as written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmc-hostile-train-"));
+    const path = 'data/x"""\u2028\'; __import__("os").system("touch pwned") #.jsonl';
+    const mm = (text: string): string =>
+      `"${text
+        .replace(/\\/g, "\\\\")
+        .replace(/"/g, '\\"')
+        .replace(/\u2028/g, "\\u{2028}")}"`;
+    const spec = [
+      'import { Decoder } from "std/llm"',
+      '/// doc """ with " quotes and a \\ line',
+      "model M { llm: Decoder { vocab: 260, width: 32, depth: 1, heads: 2, context: 64 } }",
+      "data D {",
+      `  text: 100% jsonl(${mm(path)}, field: ${mm("f\"'x")})`,
+      "  tokenizer: bytes",
+      "}",
+      `train t { model: M, data: D, steps: 2, batch: 2, sequence: 32, checkpoint: { every: 1, dir: ${mm("runs/'\"q")} } }`,
+      "",
+    ].join("\n");
+    writeFileSync(join(dir, "s.mm"), spec);
+    const r = checkSpec(join(dir, "s.mm"));
+    expect(r.checked, JSON.stringify(r.diagnostics.map((d) => d.message))).toBeDefined();
+    const pkg = join(dir, "pkg");
+    writeFiles(pkg, await generatePytorch(r.checked!, r.sources, join(dir, "s.mm"), pkg));
+    const trains = JSON.parse(runPython(py!, ["-c", READ_TRAINS, join(pkg, "train.py")])) as Record<
+      string,
+      {
+        data: { sources: { path: string; field: string }[] };
+        checkpoint: { dir: string };
+        model: { doc: string };
+      }
+    >;
+    const t = trains["t"]!;
+    expect(t.data.sources[0]!.path).toBe(path);
+    expect(t.data.sources[0]!.field).toBe("f\"'x");
+    expect(t.checkpoint.dir).toBe("runs/'\"q");
+    expect(t.model.doc).toBe('doc """ with " quotes and a \\ line');
   });
 });
