@@ -10,7 +10,7 @@ export const PYTHON_DIR = join(PACKAGE_ROOT, "src", "codegen", "pytorch", "py");
 
 export function readPythonSources(): Map<string, string> {
   return new Map(
-    [...FRAGMENTS, ...COPIED_FILES].map((name) => [
+    [...FRAGMENTS, ...COPIED_FILES, "train.py"].map((name) => [
       name,
       readFileSync(join(PYTHON_DIR, name), "utf8"),
     ]),

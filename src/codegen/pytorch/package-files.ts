@@ -1,8 +1,15 @@
 // The static Python files the PyTorch package holds whole, beside model.py: the data pipeline
-// (py/data*.py), each copied under a generated header. model.py's fragments are in fragments.ts.
+// (py/data*.py) and train.py's state (py/train_state.py), each under a generated header.
+// model.py's fragments are in fragments.ts; train.py is written by emit-train-py.ts.
 
 /** Files of py/ copied into the package as they are, in the order they are written. */
-export const COPIED_FILES = ["data.py", "data_read.py", "data_files.py", "data_image.py"] as const;
+export const COPIED_FILES = [
+  "data.py",
+  "data_read.py",
+  "data_files.py",
+  "data_image.py",
+  "train_state.py",
+] as const;
 
 export type CopiedFile = (typeof COPIED_FILES)[number];
 
@@ -12,4 +19,5 @@ export const COPIED_ROLE: Readonly<Record<CopiedFile, string>> = {
   "data_read.py": "the data pipeline's readers",
   "data_files.py": "the data pipeline's file access",
   "data_image.py": "the data pipeline's images",
+  "train_state.py": "the training state (schedule, divergence watch, names, checkpoints)",
 };
