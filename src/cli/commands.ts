@@ -8,6 +8,7 @@ import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
 import { reportCommand } from "./commands/report.js";
+import { sweepCommand } from "./commands/sweep.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   compileCommand,
   runCommand,
+  sweepCommand,
   reportCommand,
   diffCommand,
   dataCommand,

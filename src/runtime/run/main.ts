@@ -89,7 +89,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
 
 /** Writes the synthetic corpus to `config.synthesize` when it is not there yet; says so. */
 export async function ensureSyntheticData(
-  config: RunConfig,
+  config: Pick<RunConfig, "synthesize">,
   say: (line: string) => void,
 ): Promise<void> {
   const dir = config.synthesize;
