@@ -4,7 +4,6 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { humanBytes, humanCount } from "../../check/budget.js";
 import type { CheckedProgram } from "../../check/ir.js";
 import { trainFile } from "../../codegen/names.js";
 import type { PointStatus, SweepManifest } from "../../report/sweep-format.js";
@@ -24,6 +23,7 @@ import {
   type PlannedPoint,
   type SweepPlan,
 } from "../../sweep/plan.js";
+import { pointTable } from "../../sweep/listing.js";
 import { pointName, runPoints, type PointJob } from "../../sweep/runner.js";
 import { readMetricsFile } from "../../report/read.js";
 import { choiceFlag, intFlag, parseArgs, UsageError } from "../args.js";
@@ -144,52 +144,19 @@ function measuredRate(plan: SweepPlan): { flopsPerSecond: number; measured: bool
     : { flopsPerSecond: ASSUMED_FLOPS_PER_SECOND, measured: false };
 }
 
-function table(rows: string[][], right: ReadonlySet<number>): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? "")].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => {
-          const pad = " ".repeat(widths[i]! - [...c].length);
-          return right.has(i) ? pad + c : c + pad;
-        })
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
 function dryRunText(
   plan: SweepPlan,
   rate: { flopsPerSecond: number; measured: boolean },
   jobs: number,
 ): string {
-  const axes = plan.sweep.axes.map((a) => escapeControls(a.path));
-  const rows = [
-    [
-      "point",
-      ...axes,
-      "params",
-      "active",
-      "image tokens",
-      "FLOPs/token",
-      "train memory",
-      "est. time",
-    ],
-  ];
-  for (const p of plan.points)
-    rows.push([
-      p.id,
-      ...p.labels.map((l) => escapeControls(l)),
-      humanCount(p.derived.params),
-      humanCount(p.derived.active_params),
-      String(p.derived.image_tokens),
-      humanCount(p.derived.flops_per_token),
-      humanBytes(p.derived.train_memory),
-      formatDuration(estimateSeconds(p, rate.flopsPerSecond)),
-    ]);
-  const firstNumber = 1 + axes.length;
-  const right = new Set(rows[0]!.map((_, i) => i).filter((i) => i >= firstNumber));
+  const rows = pointTable(
+    plan.sweep.axes,
+    plan.points.map((p) => ({
+      ...p,
+      extra: [formatDuration(estimateSeconds(p, rate.flopsPerSecond))],
+    })),
+    ["est. time"],
+  );
   const totalSeconds = plan.points.reduce((n, p) => n + estimateSeconds(p, rate.flopsPerSecond), 0);
   const gflops = `${(rate.flopsPerSecond / 1e9).toPrecision(2)} GFLOP/s`;
   const base = plan.points[0]?.train;
@@ -197,7 +164,7 @@ function dryRunText(
     `sweep ${plan.sweep.name}: ${plan.points.length} point${plan.points.length === 1 ? "" : "s"} of \`train ${plan.sweep.base}\`` +
     (base ? `, ${base.steps} steps of ${base.batch} x ${base.sequence} tokens each` : "") +
     ` into ${showPath(plan.dir)}\n` +
-    `${table(rows, right)}\n` +
+    `${rows}\n` +
     `estimated time: ${formatDuration(totalSeconds / Math.min(jobs, Math.max(1, plan.points.length)))} in all` +
     (jobs > 1 ? ` with --jobs ${jobs}` : "") +
     (rate.measured
