@@ -10,6 +10,7 @@ export function slug(labels: readonly string[]): string {
   const words = labels
     .join(" ")
     .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
