@@ -86,6 +86,7 @@ export function checkSweep(
         ok = false;
         continue;
       }
+      repeatedValues(ctx, m.path, v.items);
       axes.push({ path: m.path, values: v.items, span: m.span });
       continue;
     }
@@ -237,6 +238,29 @@ export function checkSweep(
     points,
     report,
   };
+}
+
+/** MM7001: a value written twice on one axis makes points that train the same thing. */
+function repeatedValues(ctx: CheckContext, path: readonly Name[], items: readonly Value[]): void {
+  const first = new Map<string, Value>();
+  for (const item of items) {
+    const text = label(ctx, item);
+    const earlier = first.get(text);
+    if (earlier === undefined) {
+      first.set(text, item);
+      continue;
+    }
+    ctx.report({
+      code: "MM7001",
+      severity: "warning",
+      message: `\`vary ${pathText(path)}\` lists \`${text}\` twice`,
+      span: item.span,
+      label: "repeated here",
+      secondary: [{ span: earlier.span, message: "first here" }],
+      notes: ["the points that differ only in this value would train the same thing twice"],
+      help: "remove the repeated value",
+    });
+  }
 }
 
 /** "in point p1 of `sweep s` (batch = 0)", or the first few of several points. */

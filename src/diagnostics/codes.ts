@@ -58,6 +58,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5103", title: "unknown sweep metric" },
   { code: "MM5104", title: "sweep base is not a train" },
   { code: "MM5105", title: "sweep grid too large" },
+  { code: "MM7001", title: "sweep axis repeats a value" },
 ];
 
 const registry = new Map<string, CodeInfo>();
