@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import type { PointStatus } from "../report/sweep-format.js";
 import { escapeControls } from "../runtime/escape.js";
 import { formatDuration } from "../runtime/run/progress.js";
-import { buildManifest, writeManifest } from "./manifest.js";
+import { buildManifest, ManifestError, writeManifest } from "./manifest.js";
 import type { PlannedPoint, SweepPlan } from "./plan.js";
 
 /** How a point starts: continuing its checkpoint, or from scratch (a previous run moved aside). */
@@ -51,20 +51,33 @@ export async function runPoints(
   options: RunnerOptions,
 ): Promise<SweepOutcome> {
   const { say } = options;
-  const save = (): void =>
-    writeManifest(
-      plan.dir,
-      buildManifest(plan, (id) => status.get(id) ?? "pending"),
-    );
+  let stopped: "SIGINT" | "SIGTERM" | undefined;
+  const running = new Map<string, ReturnType<typeof spawn>>();
+  // A manifest that cannot be written stops the sweep (its progress could not be kept): the
+  // running points checkpoint and stop, as on SIGTERM.
+  let manifestError: string | undefined;
+  const save = (): void => {
+    try {
+      writeManifest(
+        plan.dir,
+        buildManifest(plan, (id) => status.get(id) ?? "pending"),
+      );
+    } catch (e) {
+      if (!(e instanceof ManifestError)) throw e;
+      if (manifestError !== undefined) return; // said once already
+      manifestError = e.message;
+      options.sayErr(`error: ${escapeControls(e.message)}; stopping the sweep`);
+      stopped ??= "SIGTERM";
+      for (const child of running.values()) child.kill("SIGTERM");
+    }
+  };
   save();
   const started = performance.now();
   const total = plan.points.length;
   const failed: string[] = [];
-  let stopped: "SIGINT" | "SIGTERM" | undefined;
   // FLOPs trained and seconds spent by the points finished in this session, for the ETA.
   let flopsDone = 0;
   let secondsDone = 0;
-  const running = new Map<string, ReturnType<typeof spawn>>();
 
   const onSignal = (sig: "SIGINT" | "SIGTERM"): void => {
     const first = stopped === undefined;
@@ -181,5 +194,6 @@ export async function runPoints(
     process.off("exit", onExit);
   }
   const done = plan.points.filter((p) => status.get(p.id) === "done").length;
+  if (manifestError !== undefined) throw new ManifestError(manifestError);
   return { done, failed, ...(stopped ? { stopped } : {}) };
 }
