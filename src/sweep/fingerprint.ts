@@ -17,10 +17,21 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
+/** `value` without its source locations (`span`, `spans`, `everySpan`, ...), at every level. */
+function withoutSpans(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(withoutSpans);
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => k !== "span" && k !== "spans" && !k.endsWith("Span"))
+      .map(([k, v]) => [k, withoutSpans(v)]),
+  );
+}
+
 /** What a point trains, without names, docs, spans or its checkpoint folder. */
 export function resolvedConfig(train: CheckedTrain, steps: number): unknown {
   const { name: _dataName, ...data } = train.data;
-  return {
+  return withoutSpans({
     fingerprint: 1,
     model: { image: train.model.image, parts: train.model.parts },
     data,
@@ -32,7 +43,7 @@ export function resolvedConfig(train: CheckedTrain, steps: number): unknown {
     optimizer: train.optimizer,
     schedule: train.schedule,
     eval: train.eval,
-  };
+  });
 }
 
 export function fingerprint(train: CheckedTrain, steps: number): string {
