@@ -16,8 +16,30 @@ export class CheckContext {
   /** Cycles already reported, by their sorted members: one cycle is one mistake, one error. */
   private readonly cycles = new Set<string>();
 
+  /** While `capture` runs: where reports go instead of the diagnostics. */
+  private captured: DiagnosticInit[] | undefined;
+
+  /**
+   * Runs `fn`, collecting what it reports instead of recording it (a sweep checks each grid point
+   * this way, then reports each problem once, naming the points it was found in).
+   */
+  capture<T>(fn: () => T): { result: T; reports: DiagnosticInit[] } {
+    const outer = this.captured;
+    const reports: DiagnosticInit[] = [];
+    this.captured = reports;
+    try {
+      return { result: fn(), reports };
+    } finally {
+      this.captured = outer;
+    }
+  }
+
   /** Records a diagnostic; the same code and message at the same place is recorded once. */
   report(init: DiagnosticInit): void {
+    if (this.captured) {
+      this.captured.push(init);
+      return;
+    }
     const key = `${init.code}|${init.span.file}|${init.span.start}|${init.message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);

@@ -1,5 +1,6 @@
 // Checking `sweep` blocks (MM1's ablation grids): a base `train` with overrides, axes to vary,
 // and metrics to report. Every point of the grid is checked as a train of its own.
+import type { DiagnosticInit } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -85,6 +86,7 @@ export function checkSweep(
         ok = false;
         continue;
       }
+      repeatedValues(ctx, m.path, v.items);
       axes.push({ path: m.path, values: v.items, span: m.span });
       continue;
     }
@@ -191,7 +193,8 @@ export function checkSweep(
   const baseModule = ctx.moduleOf(sym) ?? module;
   const points: { labels: string[]; train: CheckedTrain }[] = [];
   const grid = cartesian(axes.map((a) => a.values.map((_, i) => i)));
-  for (const idx of grid) {
+  const found = new Map<string, { init: DiagnosticInit; points: string[] }>();
+  for (const [n, idx] of grid.entries()) {
     const labels = idx.map((i, a) => label(ctx, axes[a]!.values[i]!));
     const members: Member[] = [...baseMembers];
     const modelOverrides: { path: readonly Name[]; value: Value; span: Span }[] = [];
@@ -203,10 +206,25 @@ export function checkSweep(
       else members.push({ kind: "field", path: axis.path, value, span: value.span });
     });
     const name = `${decl.name.text}[${labels.join(", ")}]`;
-    const train = checkTrain(ctx, baseModule, baseDecl, { members, model: modelOverrides, name });
+    const { result: train, reports } = ctx.capture(() =>
+      checkTrain(ctx, baseModule, baseDecl, { members, model: modelOverrides, name }),
+    );
+    const at = `p${n} (${idx.map((i, a) => `${pathText(axes[a]!.path)} = ${labels[a]}`).join(", ")})`;
+    for (const r of reports) {
+      const key = `${r.code}|${r.span.file}|${r.span.start}|${r.message}`;
+      const seen = found.get(key);
+      if (seen) seen.points.push(at);
+      else found.set(key, { init: r, points: [at] });
+    }
     if (train) points.push({ labels, train });
     else ok = false;
   }
+  // Each problem once, naming the grid points it is in (a point is a train of its own).
+  for (const { init, points: where } of found.values())
+    ctx.report({
+      ...init,
+      notes: [...(init.notes ?? []), pointsNote(decl.name.text, where, grid.length)],
+    });
   if (!ok) return undefined;
   const axisInfo: SweepAxis[] = axes.map((a) => ({
     path: pathText(a.path),
@@ -220,6 +238,37 @@ export function checkSweep(
     points,
     report,
   };
+}
+
+/** MM7001: a value written twice on one axis makes points that train the same thing. */
+function repeatedValues(ctx: CheckContext, path: readonly Name[], items: readonly Value[]): void {
+  const first = new Map<string, Value>();
+  for (const item of items) {
+    const text = label(ctx, item);
+    const earlier = first.get(text);
+    if (earlier === undefined) {
+      first.set(text, item);
+      continue;
+    }
+    ctx.report({
+      code: "MM7001",
+      severity: "warning",
+      message: `\`vary ${pathText(path)}\` lists \`${text}\` twice`,
+      span: item.span,
+      label: "repeated here",
+      secondary: [{ span: earlier.span, message: "first here" }],
+      notes: ["the points that differ only in this value would train the same thing twice"],
+      help: "remove the repeated value",
+    });
+  }
+}
+
+/** "in point p1 of `sweep s` (batch = 0)", or the first few of several points. */
+function pointsNote(sweep: string, where: readonly string[], total: number): string {
+  if (where.length === 1) return `in point ${where[0]} of \`sweep ${sweep}\``;
+  const shown = where.slice(0, 4).join("; ");
+  const more = where.length > 4 ? `; and ${where.length - 4} more` : "";
+  return `in ${where.length === total ? "every one" : where.length} of the ${total} points of \`sweep ${sweep}\`: ${shown}${more}`;
 }
 
 /** `tokens` -> "did you mean `image_tokens` or `tokens_per_second`?": metrics with that word in them. */

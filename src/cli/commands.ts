@@ -10,6 +10,7 @@ import { runCommand } from "./commands/run.js";
 import { generateCommand } from "./commands/generate.js";
 import { evalCommand } from "./commands/eval.js";
 import { reportCommand } from "./commands/report.js";
+import { sweepCommand } from "./commands/sweep.js";
 import { diffCommand } from "./commands/diff.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { lspCommand } from "./commands/lsp.js";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   generateCommand,
   evalCommand,
+  sweepCommand,
   reportCommand,
   diffCommand,
   dataCommand,

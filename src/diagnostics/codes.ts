@@ -59,6 +59,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5103", title: "unknown sweep metric" },
   { code: "MM5104", title: "sweep base is not a train" },
   { code: "MM5105", title: "sweep grid too large" },
+  { code: "MM7001", title: "sweep axis repeats a value" },
   { code: "MM8001", title: "bad evaluation task" },
   { code: "MM8002", title: "evaluation shots do not fit the context" },
 ];

@@ -119,6 +119,21 @@ export function writeFiles(outDir: string, files: readonly GeneratedFile[]): voi
   for (const f of files) writeFileSync(join(outDir, f.name), f.text);
 }
 
+/** Transpiles the generated TypeScript to JavaScript beside it (what `mmc run` and `mmc sweep` load). */
+export async function writeJavaScript(
+  outDir: string,
+  files: readonly GeneratedFile[],
+): Promise<void> {
+  const { ts } = await import("ts-morph");
+  for (const f of files.filter((g) => g.name.endsWith(".ts"))) {
+    const js = ts.transpileModule(f.text, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+      fileName: f.name,
+    }).outputText;
+    writeFileSync(join(outDir, f.name.replace(/\.ts$/, ".js")), js);
+  }
+}
+
 export const compileCommand: Command = {
   name: "compile",
   summary: "write the generated TypeScript (or, with --target pytorch, the PyTorch package)",

@@ -12,6 +12,7 @@ import type {
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { printDiagnostics } from "../output.js";
+import { renderSweepInfo, sweepInfoJson } from "../../sweep/listing.js";
 
 export const infoCommand: Command = {
   name: "info",
@@ -19,7 +20,8 @@ export const infoCommand: Command = {
   usage: `usage: mmc info FILE [--json] [--format rich|short|json]
 
 Prints a table per model and per component preset. With --json, prints
-{"models": [...], "components": [...]} with integer counts.`,
+{"models": [...], "components": [...], "sweeps": [...]} with integer counts. A \`sweep\` is
+listed point by point (its axis values and derived numbers).`,
   async run(argv, io) {
     const args = parseArgs(argv, { values: ["format"], switches: ["json", "no-color", "trace"] });
     const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
@@ -48,6 +50,7 @@ export function infoJson(p: CheckedProgram): unknown {
     file: p.file,
     models: p.models.map((m) => modelJson(m, trainsOf(p, m.name))),
     components: p.components.map(componentJson),
+    sweeps: p.sweeps.map(sweepInfoJson),
   };
 }
 
@@ -187,6 +190,7 @@ export function renderInfo(p: CheckedProgram): string {
     }
     out.push("");
   }
+  for (const s of p.sweeps) out.push(renderSweepInfo(s));
   if (out.length === 0)
     out.push("nothing to show: the file declares no models, presets or data", "");
   return out.join("\n");

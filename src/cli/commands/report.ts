@@ -70,7 +70,7 @@ needed) into DIR, or into --out DIR, and prints their paths.`,
  * Writes a temp file beside `path`, flushes it to disk and renames it over `path`; returns the
  * error code on failure (the temp file is removed, an older report stays as it was).
  */
-function writeAtomically(path: string, text: string): string | undefined {
+export function writeAtomically(path: string, text: string): string | undefined {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fd = openSync(tmp, "w");

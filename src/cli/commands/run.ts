@@ -1,7 +1,6 @@
 // `mmc run FILE`: check, compile into FILE's folder under .mmc/, transpile the generated
 // TypeScript to JavaScript and run the chosen train's entry point in this process, so what runs
 // is exactly the generated code.
-import { writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { choiceFlag, intFlag, parseArgs, UsageError } from "../args.js";
@@ -10,7 +9,7 @@ import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
 import { trainFile } from "../../codegen/names.js";
 import { MAX_WASM_THREADS } from "../../runtime/threads.js";
-import { checkForBuild, generate, linkRuntime, writeFiles } from "./compile.js";
+import { checkForBuild, generate, linkRuntime, writeFiles, writeJavaScript } from "./compile.js";
 import { runPytorch } from "./run-pytorch.js";
 
 export const runCommand: Command = {
@@ -89,14 +88,7 @@ python3): one process, or --nproc N processes through torchrun (one per GPU; glo
     const files = await generate(checked.checked, checked.sources, file, outDir);
     writeFiles(outDir, files);
     linkRuntime(outDir);
-    const { ts } = await import("ts-morph");
-    for (const f of files.filter((g) => g.name.endsWith(".ts"))) {
-      const js = ts.transpileModule(f.text, {
-        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-        fileName: f.name,
-      }).outputText;
-      writeFileSync(join(outDir, f.name.replace(/\.ts$/, ".js")), js);
-    }
+    await writeJavaScript(outDir, files);
     const entry = join(outDir, trainFile(train).replace(/\.ts$/, ".js"));
     const runtime = (await import(
       pathToFileURL(join(PACKAGE_ROOT, "dist", "runtime", "index.js")).href

@@ -51,7 +51,7 @@ function describeRun(files: readonly string[]): string {
 }
 
 /** The first `<dir>.old-N` that does not exist yet, created (so two runs cannot both take it). */
-async function claimAside(dir: string): Promise<string> {
+export async function claimAside(dir: string): Promise<string> {
   for (let n = 1; ; n++) {
     const aside = join(dirname(dir), `${basename(dir)}.old-${n}`);
     try {
