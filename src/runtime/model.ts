@@ -16,7 +16,7 @@ import {
 } from "./layers/decoder.js";
 import { vitForward, vitOptions, type VitOptions } from "./layers/vit.js";
 import { gatherRows, scatterAddRows } from "./ops/rows.js";
-import { Params } from "./params.js";
+import { Params, WeightRecorder, type ParamScope } from "./params.js";
 import { crossEntropy } from "./train/loss.js";
 
 /** One part as composeModel reports it: kind name and resolved config. */
@@ -73,10 +73,13 @@ export class MultimodalModel {
   readonly llm: DecoderOptions;
   readonly vision?: VitOptions;
   private readonly plan: ModelPlan;
+  /** What the layers read weights through: the params, or a recorder over them. */
+  private weights: ParamScope;
 
   constructor(plan: ModelPlan, seed: number) {
     this.plan = plan;
     this.params = Params.create(plan.manifest, seed);
+    this.weights = this.params;
     this.llm = decoderOptions(plan.parts.llm.config);
     if (plan.parts.vision !== undefined) this.vision = vitOptions(plan.parts.vision.config);
   }
@@ -89,6 +92,13 @@ export class MultimodalModel {
     return new MultimodalModel(r, seed);
   }
 
+  /** From now on every weight the forward pass reads is recorded (the differential test). */
+  recordReads(): WeightRecorder {
+    const recorder = new WeightRecorder(this.params);
+    this.weights = recorder;
+    return recorder;
+  }
+
   get manifest(): readonly WeightTensor[] {
     return this.plan.manifest;
   }
@@ -99,11 +109,11 @@ export class MultimodalModel {
     if (vision === undefined || this.vision === undefined || connector === undefined) {
       throw new Error("this model has no vision encoder and connector, but the batch has images");
     }
-    const patches = vitForward(this.params.scope("vision"), this.vision, images);
+    const patches = vitForward(this.weights.scope("vision"), this.vision, images);
     const kind = connector.kind as ConnectorKind;
     const tokens = connectorForward(
       kind,
-      this.params.scope("connector"),
+      this.weights.scope("connector"),
       connector.config,
       patches,
     );
@@ -115,7 +125,7 @@ export class MultimodalModel {
     const b = batch.batchSize;
     const t = batch.sequence;
     const tokens = tf.tensor2d(batch.tokens, [b, t], "int32");
-    const text = embedTokens(this.params.scope("llm"), tokens);
+    const text = embedTokens(this.weights.scope("llm"), tokens);
     const slots = batch.imageSlots ?? [];
     if (slots.length === 0 || batch.images === undefined) return text;
     const size = batch.imageSize ?? 0;
@@ -148,7 +158,7 @@ export class MultimodalModel {
   logits(batch: ModelBatch, stats: MoeStats = emptyMoeStats()): tf.Tensor2D {
     const h = this.embed(batch);
     return decoderForward(
-      this.params.scope("llm"),
+      this.weights.scope("llm"),
       this.llm,
       h,
       batch.batchSize,
