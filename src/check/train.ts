@@ -1,5 +1,7 @@
 // Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
 // checkpoints; the sequence against the model's context and images; training memory budgets.
+import { decoder } from "../components/decoder.js";
+import { fixedDefault } from "../components/fields.js";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -218,12 +220,13 @@ export function checkTrain(
       ]);
   }
   const sequenceField = f.get("sequence");
-  const llmContext = draft?.parts.llm?.config["context"];
+  // Unwritten, the llm's `context` is its kind's default (the Decoder's schema holds it).
+  const llmContext = draft?.parts.llm?.config["context"] ?? fixedDefault(decoder.fields, "context");
   const sequence = sequenceField
     ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1 })
     : typeof llmContext === "number"
       ? llmContext
-      : 2048;
+      : undefined;
   if (
     !draft ||
     !data ||

@@ -4,17 +4,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { composeModel, type ModelInput } from "../components/model.js";
 import type { Config, WeightTensor } from "../components/types.js";
-import { connectorForward, type ConnectorKind } from "./layers/connector.js";
+import type { DecoderConfig } from "../components/decoder.js";
+import { runtimeKind, type BoundConnector, type BoundEncoder } from "./kinds.js";
 import {
   decoderForward,
-  decoderOptions,
   embedTokens,
   emptyMoeStats,
   moeAuxLoss,
-  type DecoderOptions,
   type MoeStats,
 } from "./layers/decoder.js";
-import { vitForward, vitOptions, type VitOptions } from "./layers/vit.js";
 import { gatherRows, scatterAddRows } from "./ops/rows.js";
 import { Params, WeightRecorder, type ParamScope } from "./params.js";
 import { crossEntropy } from "./train/loss.js";
@@ -70,8 +68,10 @@ export interface LossParts {
 
 export class MultimodalModel {
   readonly params: Params;
-  readonly llm: DecoderOptions;
-  readonly vision?: VitOptions;
+  readonly llm: DecoderConfig;
+  /** The encoder and connector bound to their configs (absent for text-only models). */
+  readonly vision?: BoundEncoder;
+  private readonly connector?: BoundConnector;
   private readonly plan: ModelPlan;
   /** What the layers read weights through: the params, or a recorder over them. */
   private weights: ParamScope;
@@ -80,8 +80,21 @@ export class MultimodalModel {
     this.plan = plan;
     this.params = Params.create(plan.manifest, seed);
     this.weights = this.params;
-    this.llm = decoderOptions(plan.parts.llm.config);
-    if (plan.parts.vision !== undefined) this.vision = vitOptions(plan.parts.vision.config);
+    const { vision, connector, llm } = plan.parts;
+    const llmKind = runtimeKind(llm.kind);
+    if (llmKind?.role !== "llm") throw new Error(`internal: \`${llm.kind}\` is no language model`);
+    this.llm = llmKind.bind(llm.config);
+    if (vision !== undefined) {
+      const kind = runtimeKind(vision.kind);
+      if (kind?.role !== "encoder") throw new Error(`internal: \`${vision.kind}\` is no encoder`);
+      this.vision = kind.bind(vision.config);
+    }
+    if (connector !== undefined) {
+      const kind = runtimeKind(connector.kind);
+      if (kind?.role !== "connector")
+        throw new Error(`internal: \`${connector.kind}\` is no connector`);
+      this.connector = kind.bind(connector.config);
+    }
   }
 
   /** Composes `input` with the components (the checker's own arithmetic) and allocates it. */
@@ -105,18 +118,11 @@ export class MultimodalModel {
 
   /** Image tokens [n * tokens, llmWidth] for images [n, c, s, s]. */
   imageTokens(images: tf.Tensor4D): tf.Tensor2D {
-    const { vision, connector } = this.plan.parts;
-    if (vision === undefined || this.vision === undefined || connector === undefined) {
+    if (this.vision === undefined || this.connector === undefined) {
       throw new Error("this model has no vision encoder and connector, but the batch has images");
     }
-    const patches = vitForward(this.weights.scope("vision"), this.vision, images);
-    const kind = connector.kind as ConnectorKind;
-    const tokens = connectorForward(
-      kind,
-      this.weights.scope("connector"),
-      connector.config,
-      patches,
-    );
+    const patches = this.vision.forward(this.weights.scope("vision"), images);
+    const tokens = this.connector(this.weights.scope("connector"), patches);
     return tf.reshape(tokens, [-1, this.llm.width]);
   }
 

@@ -4,10 +4,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { WeightTensor } from "../components/types.js";
 import { initValues } from "./init.js";
 
-/** Read access to weights under a name prefix, as layers see them. */
+/**
+ * Read access to weights under a name prefix, as layers see them. There is no `has`: which
+ * weights exist follows from the component config, never from probing the store.
+ */
 export interface ParamScope {
   get(name: string): tf.Tensor;
-  has(name: string): boolean;
   scope(prefix: string): ParamScope;
 }
 
@@ -91,10 +93,7 @@ export class WeightRecorder implements ParamScope {
   readonly reads = new Map<string, WeightRead>();
   /** Names read (`get`) that the store does not hold, in the order they were asked for. */
   readonly outside: string[] = [];
-  /** Names probed with `has`, whatever the answer. */
-  readonly probes: string[] = [];
-
-  constructor(private readonly root: ParamScope) {}
+  constructor(private readonly root: Params) {}
 
   get(name: string): tf.Tensor {
     if (!this.root.has(name)) {
@@ -107,11 +106,6 @@ export class WeightRecorder implements ParamScope {
     return t;
   }
 
-  has(name: string): boolean {
-    this.probes.push(name);
-    return this.root.has(name);
-  }
-
   scope(prefix: string): ParamScope {
     return scopeOf(this, prefix);
   }
@@ -120,7 +114,6 @@ export class WeightRecorder implements ParamScope {
 function scopeOf(root: ParamScope, prefix: string): ParamScope {
   return {
     get: (name) => root.get(joinName(prefix, name)),
-    has: (name) => root.has(joinName(prefix, name)),
     scope: (sub) => scopeOf(root, joinName(prefix, sub)),
   };
 }

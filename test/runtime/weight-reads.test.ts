@@ -169,7 +169,6 @@ function batchFor(input: ModelInput, imageTokens: number): ModelBatch {
 interface PassResult {
   readonly reads: ReadonlyMap<string, { count: number; shape: readonly number[] }>;
   readonly outside: readonly string[];
-  readonly probes: readonly string[];
   /** Largest absolute gradient per owned tensor. */
   readonly grads: ReadonlyMap<string, number>;
   readonly loads: readonly number[][];
@@ -194,7 +193,6 @@ function forwardBackward(model: MultimodalModel, batch: ModelBatch): PassResult 
   return {
     reads: recorder.reads,
     outside: recorder.outside,
-    probes: recorder.probes,
     grads,
     loads,
   };
