@@ -106,6 +106,7 @@ export function checkData(
   const raws: RawSource[] = [];
   let imagesPerSequence = 1;
   let tokenizer: CheckedData["tokenizer"] = { kind: "bytes" };
+  let tokenizerSpan: Value["span"] | undefined;
   let weighting: CheckedData["weighting"] = "samples";
   let mix: { parts: readonly number[]; span: Value["span"] } | undefined;
   let heldoutRaw: RawSource | undefined;
@@ -148,6 +149,7 @@ export function checkData(
         imagesPerSequence = v.value;
       else wrongSetting(ctx, key, v, "a whole number of at least 0, e.g. `images_per_sequence: 4`");
     } else if (key === "tokenizer") {
+      tokenizerSpan = v.span;
       if (v.kind === "name" && v.name.text === "bytes") tokenizer = { kind: "bytes" };
       else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string")
         tokenizer = {
@@ -253,6 +255,8 @@ export function checkData(
   }
   return {
     name: decl.name.text,
+    span: decl.name.span,
+    ...(tokenizerSpan ? { spans: { tokenizer: tokenizerSpan } } : {}),
     baseDir: ".",
     sources,
     weighting,
