@@ -100,6 +100,11 @@ export interface TrainOverrides {
   readonly name?: string;
 }
 
+/** `1 image`, `4 images`. */
+function imagesCount(n: number): string {
+  return n === 1 ? "1 image" : `${n} images`;
+}
+
 /** Checks a `train` block; sweeps call it again with overrides for each grid point. */
 export function checkTrain(
   ctx: CheckContext,
@@ -240,13 +245,26 @@ export function checkTrain(
   )
     return undefined;
 
-  // A model that fails on its own was reported where it is declared; only train-specific problems here.
+  // A model that fails on its own was reported where it is declared; only train-specific problems
+  // here. Overrides (`model: Small { connector.tokens: 10 }`, a sweep point's) are the train's own:
+  // when they break the model, that is reported at them, never dropped.
+  const declared = modelRef ? modelDraft(ctx, modelRef.sym) : undefined;
+  const declaredOk = declared !== undefined && composeDraft(declared)?.ok === true;
   const alone = composeDraft(draft);
-  if (!alone || !alone.ok) return undefined;
+  if (!alone) return undefined;
+  if (!alone.ok) {
+    if (declaredOk) {
+      const notes = [
+        `in the model overrides of \`train ${extra.name ?? decl.name.text}\`; \`model ${draft.name}\` alone is valid`,
+      ];
+      for (const p of alone.problems) reportProblem(ctx, draft, p, notes);
+    }
+    return undefined;
+  }
   const composed = composeDraft(draft, data.imagesPerSequence);
   if (!composed) return undefined;
   const where = [
-    `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${data.imagesPerSequence} images per sequence)`,
+    `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${imagesCount(data.imagesPerSequence)} per sequence)`,
   ];
   if (!composed.ok) {
     const ips = dataFieldSpan(ctx, dataRef!.sym, "images_per_sequence");
@@ -257,7 +275,7 @@ export function checkTrain(
               "images_per_sequence",
               {
                 span: ips,
-                label: `${data.imagesPerSequence} images per sequence in \`data ${data.name}\``,
+                label: `${imagesCount(data.imagesPerSequence)} per sequence in \`data ${data.name}\``,
               },
             ],
           ]
@@ -281,7 +299,10 @@ export function checkTrain(
   if (imageTokens >= sequence && data.sources.some((s) => s.kind !== "text")) {
     ctx.report({
       code: "MM5002",
-      message: `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
+      message:
+        data.imagesPerSequence === 1
+          ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
+          : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
       span: sequenceField?.value.span ?? decl.name.span,
       help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
     });

@@ -256,6 +256,7 @@ function resolve(config: Config): ResolveResult {
   const headDim = fields["head_dim"] as number | undefined;
   if (fields["position"] === "rope" && headDim !== undefined && headDim % 2 !== 0) {
     const where = inferredFrom["head_dim"];
+    const evenHeads = evenHeadOptions(width, heads);
     found.push(
       problem(
         "MM2209",
@@ -264,9 +265,12 @@ function resolve(config: Config): ResolveResult {
         {
           related: ["position"],
           ...(where ? { notes: [`the head width is ${where}`] } : {}),
-          help: where
-            ? `use heads that leave an even head width (${evenHeadOptions(width, heads).join(", ")}), or write \`position: learned\``
-            : `write \`head_dim: ${headDim + 1}\`, or \`position: learned\``,
+          // An odd `width` leaves no head count with an even head width: then name `head_dim`.
+          help: !where
+            ? `write \`head_dim: ${headDim + 1}\`, or \`position: learned\``
+            : evenHeads.length > 0
+              ? `use heads that leave an even head width (${evenHeads.join(", ")}), or write \`position: learned\``
+              : `no number of heads splits the odd \`width\` ${width} into even heads: write \`head_dim: ${headDim + (headDim % 2)}\` or an even \`width\`, or \`position: learned\``,
         },
       ),
     );
