@@ -98,6 +98,12 @@ export interface TrainOverrides {
   /** Extra model overrides applied after the train's own (`vary model.connector: ...`). */
   readonly model?: readonly { path: readonly Name[]; value: Value; span: Span }[];
   readonly name?: string;
+  /**
+   * The declaration the train is checked for, when it is not `decl` itself: a variant
+   * (`train long = t { ... }`) is checked as its base's body with its own fields, but its
+   * messages and its generated `source:` point at its own line.
+   */
+  readonly declaredAs?: BlockDecl;
 }
 
 /** `1 image`, `4 images`. */
@@ -113,6 +119,7 @@ export function checkTrain(
   extra: TrainOverrides = {},
 ): CheckedTrain | undefined {
   if (decl.base) return checkTrainVariant(ctx, module, decl, extra);
+  const own = extra.declaredAs ?? decl;
   const members = [
     ...decl.body.members.filter(
       (m) =>
@@ -289,7 +296,7 @@ export function checkTrain(
     ctx.report({
       code: "MM5001",
       message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
-      span: sequenceField?.value.span ?? decl.name.span,
+      span: sequenceField?.value.span ?? own.name.span,
       secondary: spanPair(draft, "llm.context"),
       help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
     });
@@ -303,7 +310,7 @@ export function checkTrain(
         data.imagesPerSequence === 1
           ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
           : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
-      span: sequenceField?.value.span ?? decl.name.span,
+      span: sequenceField?.value.span ?? own.name.span,
       help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
     });
     return undefined;
@@ -323,7 +330,7 @@ export function checkTrain(
     ctx.report({
       code: "MM5005",
       message: `the language model's \`vocab\` ${vocab} is smaller than the byte tokenizer's ${BYTE_VOCAB} ids`,
-      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? decl.name.span,
+      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? own.name.span,
       secondary: f.get("data")
         ? [
             {
@@ -346,8 +353,8 @@ export function checkTrain(
   });
   return {
     name: extra.name ?? decl.name.text,
-    ...(decl.doc ? { doc: decl.doc } : {}),
-    span: decl.span,
+    ...(own.doc ? { doc: own.doc } : decl.doc ? { doc: decl.doc } : {}),
+    span: own.span,
     model,
     data,
     steps,
@@ -447,6 +454,7 @@ function checkTrainVariant(
       ...extra,
       members: merged,
       name: extra.name ?? decl.name.text,
+      declaredAs: extra.declaredAs ?? decl,
     }),
   );
 }
