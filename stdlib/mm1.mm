@@ -44,7 +44,22 @@ model MM1_3B {
 model MM1_7B = MM1_3B { llm: MM1_LLM_7B }
 model MM1_30B = MM1_3B { llm: MM1_LLM_30B }
 
-/// MM1-3B-MoE (the paper: about 64B parameters in all).
-model MM1_3B_MoE = MM1_3B { llm.moe: MM1_Experts_3B }
-/// MM1-7B-MoE (the paper: about 47B parameters in all).
-model MM1_7B_MoE = MM1_7B { llm.moe: MM1_Experts_7B }
+/// MM1-3B-MoE (the paper: about 64B parameters in all; the stand-in counts 63.9B).
+model MM1_3B_MoE = MM1_3B {
+  llm.moe: MM1_Experts_3B
+  budget {
+    params >= 63B
+    params <= 65B
+  }
+}
+/// MM1-7B-MoE. The paper reports about 47B parameters in all; this stand-in counts 40.96B and
+/// cannot match: its 7B LLM is Llama-2-7B's shape (the paper does not publish MM1-7B's), and
+/// the paper's 32 experts every 4 layers of that shape add 33.5B to its 7.4B. The budget pins
+/// the stand-in's own count, so a change to the presets that moves it is caught.
+model MM1_7B_MoE = MM1_7B {
+  llm.moe: MM1_Experts_7B
+  budget {
+    params >= 40.9B
+    params <= 41B
+  }
+}

@@ -264,11 +264,13 @@ function rangeHelp(spec: FieldSpec, fieldPath: string): string {
 function unknownField(ctx: CheckContext, kind: ComponentKind, name: Name, prefix: string): void {
   const names = kind.fields.map((f) => f.name);
   const hint = didYouMean(name.text, names);
+  // The path prefix (`llm.` in an override `llm.sliding_window`) says where, not what: a label.
+  const at = prefix.replace(/\.$/, "");
   ctx.report({
     code: "MM2007",
-    message: `\`${kind.name}\` has no field \`${prefix}${name.text}\``,
+    message: `\`${kind.name}\` has no field \`${name.text}\``,
     span: name.span,
-    label: "unknown field",
+    label: at === "" ? "unknown field" : `unknown field of \`${at}\``,
     notes: [`\`${kind.name}\` has the fields ${names.map((n) => `\`${n}\``).join(", ")}`],
     help: hint ?? `remove it, or see \`mmc info\` / docs/language.md for \`${kind.name}\``,
   });

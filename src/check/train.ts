@@ -1,6 +1,8 @@
 // Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
 // checkpoints; the sequence against the model's context and images; training memory budgets.
 import { posix } from "node:path";
+import { decoder } from "../components/decoder.js";
+import { fixedDefault } from "../components/fields.js";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -104,6 +106,17 @@ export interface TrainOverrides {
   /** Extra model overrides applied after the train's own (`vary model.connector: ...`). */
   readonly model?: readonly { path: readonly Name[]; value: Value; span: Span }[];
   readonly name?: string;
+  /**
+   * The declaration the train is checked for, when it is not `decl` itself: a variant
+   * (`train long = t { ... }`) is checked as its base's body with its own fields, but its
+   * messages and its generated `source:` point at its own line.
+   */
+  readonly declaredAs?: BlockDecl;
+}
+
+/** `1 image`, `4 images`. */
+function imagesCount(n: number): string {
+  return n === 1 ? "1 image" : `${n} images`;
 }
 
 /** Checks a `train` block; sweeps call it again with overrides for each grid point. */
@@ -114,6 +127,7 @@ export function checkTrain(
   extra: TrainOverrides = {},
 ): CheckedTrain | undefined {
   if (decl.base) return checkTrainVariant(ctx, module, decl, extra);
+  const own = extra.declaredAs ?? decl;
   const members = [
     ...decl.body.members.filter(
       (m) =>
@@ -233,12 +247,13 @@ export function checkTrain(
       ]);
   }
   const sequenceField = f.get("sequence");
-  const llmContext = draft?.parts.llm?.config["context"];
+  // Unwritten, the llm's `context` is its kind's default (the Decoder's schema holds it).
+  const llmContext = draft?.parts.llm?.config["context"] ?? fixedDefault(decoder.fields, "context");
   const sequence = sequenceField
     ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1 })
     : typeof llmContext === "number"
       ? llmContext
-      : 2048;
+      : undefined;
   if (
     !draft ||
     !data ||
@@ -252,13 +267,26 @@ export function checkTrain(
   )
     return undefined;
 
-  // A model that fails on its own was reported where it is declared; only train-specific problems here.
+  // A model that fails on its own was reported where it is declared; only train-specific problems
+  // here. Overrides (`model: Small { connector.tokens: 10 }`, a sweep point's) are the train's own:
+  // when they break the model, that is reported at them, never dropped.
+  const declared = modelRef ? modelDraft(ctx, modelRef.sym) : undefined;
+  const declaredOk = declared !== undefined && composeDraft(declared)?.ok === true;
   const alone = composeDraft(draft);
-  if (!alone || !alone.ok) return undefined;
+  if (!alone) return undefined;
+  if (!alone.ok) {
+    if (declaredOk) {
+      const notes = [
+        `in the model overrides of \`train ${extra.name ?? decl.name.text}\`; \`model ${draft.name}\` alone is valid`,
+      ];
+      for (const p of alone.problems) reportProblem(ctx, draft, p, notes);
+    }
+    return undefined;
+  }
   const composed = composeDraft(draft, data.imagesPerSequence);
   if (!composed) return undefined;
   const where = [
-    `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${data.imagesPerSequence} images per sequence)`,
+    `in \`train ${extra.name ?? decl.name.text}\`, with \`data ${data.name}\` (${imagesCount(data.imagesPerSequence)} per sequence)`,
   ];
   if (!composed.ok) {
     const ips = dataFieldSpan(ctx, dataRef!.sym, "images_per_sequence");
@@ -269,7 +297,7 @@ export function checkTrain(
               "images_per_sequence",
               {
                 span: ips,
-                label: `${data.imagesPerSequence} images per sequence in \`data ${data.name}\``,
+                label: `${imagesCount(data.imagesPerSequence)} per sequence in \`data ${data.name}\``,
               },
             ],
           ]
@@ -283,7 +311,7 @@ export function checkTrain(
     ctx.report({
       code: "MM5001",
       message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
-      span: sequenceField?.value.span ?? decl.name.span,
+      span: sequenceField?.value.span ?? own.name.span,
       secondary: spanPair(draft, "llm.context"),
       help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
     });
@@ -293,8 +321,11 @@ export function checkTrain(
   if (imageTokens >= sequence && data.sources.some((s) => s.kind !== "text")) {
     ctx.report({
       code: "MM5002",
-      message: `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
-      span: sequenceField?.value.span ?? decl.name.span,
+      message:
+        data.imagesPerSequence === 1
+          ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
+          : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
+      span: sequenceField?.value.span ?? own.name.span,
       help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
     });
     return undefined;
@@ -314,7 +345,7 @@ export function checkTrain(
     ctx.report({
       code: "MM5005",
       message: `the language model's \`vocab\` ${vocab} is smaller than the byte tokenizer's ${BYTE_VOCAB} ids`,
-      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? decl.name.span,
+      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? own.name.span,
       secondary: f.get("data")
         ? [
             {
@@ -339,8 +370,8 @@ export function checkTrain(
   });
   return {
     name: extra.name ?? decl.name.text,
-    ...(decl.doc ? { doc: decl.doc } : {}),
-    span: decl.span,
+    ...(own.doc ? { doc: own.doc } : decl.doc ? { doc: decl.doc } : {}),
+    span: own.span,
     model,
     data,
     steps,
@@ -440,6 +471,7 @@ function checkTrainVariant(
       ...extra,
       members: merged,
       name: extra.name ?? decl.name.text,
+      declaredAs: extra.declaredAs ?? decl,
     }),
   );
 }

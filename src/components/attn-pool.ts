@@ -1,7 +1,14 @@
 // AttnPool: MM1's attention-pooling connector: `tokens` learned queries cross-attend to the patch
 // tokens (multi-head, at the encoder width), then a linear layer maps them into the LLM width.
 import { attentionTensors, linear, linearFlops, matrix, type AttentionShape } from "./blocks.js";
-import { IN_FIELD, OUT_FIELD, TOKENS_FIELD, resolveConnectorIo } from "./connector-io.js";
+import {
+  IN_FIELD,
+  OUT_FIELD,
+  TOKENS_FIELD,
+  connectorIoConfig,
+  resolveConnectorIo,
+  type ConnectorIoConfig,
+} from "./connector-io.js";
 import { POS_INT, dflt, getInt, readFields } from "./fields.js";
 import { headsProblem } from "./problem.js";
 import type {
@@ -12,6 +19,7 @@ import type {
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { ATTN_POOL } from "./weight-names.js";
 
 const FIELDS: readonly FieldSpec[] = [
   TOKENS_FIELD,
@@ -19,6 +27,34 @@ const FIELDS: readonly FieldSpec[] = [
   IN_FIELD,
   OUT_FIELD,
 ];
+
+/** A resolved AttnPool config, typed: `tokens` learned queries, `heads` heads at width `in`. */
+export interface AttnPoolConfig extends ConnectorIoConfig {
+  readonly tokens: number;
+  readonly heads: number;
+  /** Derived: the cross-attention (queries and keys both at width `in`, with biases). */
+  readonly attention: AttentionShape;
+}
+
+export function attnPoolConfig(c: Config): AttnPoolConfig {
+  const io = connectorIoConfig(c);
+  const heads = getInt(c, "heads");
+  return {
+    ...io,
+    tokens: getInt(c, "tokens"),
+    heads,
+    attention: {
+      width: io.in,
+      heads,
+      kvHeads: heads,
+      headDim: io.in / heads,
+      qkvBias: true,
+      outBias: true,
+      qkNorm: "none",
+      normKind: "layer",
+    },
+  };
+}
 
 function resolve(config: Config, context: ResolveContext): ResolveResult {
   const { fields, problems } = readFields(FIELDS, config);
@@ -47,28 +83,13 @@ function resolve(config: Config, context: ResolveContext): ResolveResult {
   };
 }
 
-function attentionOf(c: Config): AttentionShape {
-  const width = getInt(c, "in");
-  const heads = getInt(c, "heads");
-  return {
-    width,
-    heads,
-    kvHeads: heads,
-    headDim: width / heads,
-    qkvBias: true,
-    outBias: true,
-    qkNorm: "none",
-    normKind: "layer",
-  };
-}
-
 /** Tensors: `queries` [tokens, in], `attn.{q,k,v,o}` [in, in] with biases, `proj` [in, out] with bias. */
 function manifest(c: Config): WeightTensor[] {
-  const a = attentionOf(c);
+  const p = attnPoolConfig(c);
   return [
-    matrix("queries", [getInt(c, "tokens"), a.width]),
-    ...attentionTensors("attn", a),
-    ...linear("proj", a.width, getInt(c, "out"), true),
+    matrix(ATTN_POOL.queries, [p.tokens, p.in]),
+    ...attentionTensors(ATTN_POOL.attn, p.attention),
+    ...linear(ATTN_POOL.proj, p.in, p.out, true),
   ];
 }
 

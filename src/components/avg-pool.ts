@@ -6,7 +6,9 @@ import {
   OUT_FIELD,
   TOKENS_FIELD,
   checkPooling,
+  connectorIoConfig,
   resolveConnectorIo,
+  type ConnectorIoConfig,
 } from "./connector-io.js";
 import { getInt, readFields } from "./fields.js";
 import type {
@@ -17,8 +19,18 @@ import type {
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { AVG_POOL } from "./weight-names.js";
 
 const FIELDS: readonly FieldSpec[] = [TOKENS_FIELD, IN_FIELD, OUT_FIELD];
+
+/** A resolved AvgPool config, typed: pool to a sqrt(`tokens`)^2 grid, then `proj`. */
+export interface AvgPoolConfig extends ConnectorIoConfig {
+  readonly tokens: number;
+}
+
+export function avgPoolConfig(c: Config): AvgPoolConfig {
+  return { ...connectorIoConfig(c), tokens: getInt(c, "tokens") };
+}
 
 function resolve(config: Config, context: ResolveContext): ResolveResult {
   const { fields, problems } = readFields(FIELDS, config);
@@ -40,7 +52,8 @@ function resolve(config: Config, context: ResolveContext): ResolveResult {
 
 /** Tensors: `proj` [in, out] with bias. */
 function manifest(c: Config): WeightTensor[] {
-  return linear("proj", getInt(c, "in"), getInt(c, "out"), true);
+  const a = avgPoolConfig(c);
+  return linear(AVG_POOL.proj, a.in, a.out, true);
 }
 
 /** Per image: the projection of each output token (pooling's additions are not counted). */

@@ -1,6 +1,7 @@
 // Building blocks shared by the kinds: the weight tensors of a linear layer, a norm, an attention
 // block and an MLP, with their forward FLOPs. Matrix shapes are [in, out] (the tfjs convention).
 import type { MlpValue, WeightTensor } from "./types.js";
+import { ATTENTION, MLP, PARAM, dot } from "./weight-names.js";
 
 export type NormKind = "layer" | "rms";
 
@@ -40,14 +41,19 @@ export function zeros(name: string, shape: readonly number[]): WeightTensor {
 
 /** A dense layer `name.weight` [in, out] and optionally `name.bias` [out]. */
 export function linear(name: string, inW: number, outW: number, bias: boolean): WeightTensor[] {
-  const w = matrix(`${name}.weight`, [inW, outW]);
-  return bias ? [w, zeros(`${name}.bias`, [outW])] : [w];
+  const w = matrix(dot(name, PARAM.weight), [inW, outW]);
+  return bias ? [w, zeros(dot(name, PARAM.bias), [outW])] : [w];
 }
 
 /** LayerNorm (`weight` and `bias`) or RMSNorm (`weight` only) over `width`. */
 export function norm(name: string, width: number, kind: NormKind): WeightTensor[] {
-  const w: WeightTensor = { name: `${name}.weight`, shape: [width], init: "ones", decay: false };
-  return kind === "layer" ? [w, zeros(`${name}.bias`, [width])] : [w];
+  const w: WeightTensor = {
+    name: dot(name, PARAM.weight),
+    shape: [width],
+    init: "ones",
+    decay: false,
+  };
+  return kind === "layer" ? [w, zeros(dot(name, PARAM.bias), [width])] : [w];
 }
 
 /** Forward FLOPs of a dense layer for one token (multiply-add = 2). */
@@ -65,10 +71,10 @@ export function mlpTensors(
   mlp: MlpValue,
   bias: boolean,
 ): WeightTensor[] {
-  const up = linear(`${name}.up`, width, mlp.hidden, bias);
-  const down = linear(`${name}.down`, mlp.hidden, width, bias);
+  const up = linear(dot(name, MLP.up), width, mlp.hidden, bias);
+  const down = linear(dot(name, MLP.down), mlp.hidden, width, bias);
   if (mlp.fn === "swiglu")
-    return [...linear(`${name}.gate`, width, mlp.hidden, bias), ...up, ...down];
+    return [...linear(dot(name, MLP.gate), width, mlp.hidden, bias), ...up, ...down];
   return [...up, ...down];
 }
 
@@ -111,17 +117,16 @@ export function attentionTensors(name: string, a: AttentionShape): WeightTensor[
   const kvW = a.kvHeads * a.headDim;
   const src = a.kvWidth ?? a.width;
   const out = [
-    ...linear(`${name}.q`, a.width, qW, a.qkvBias),
-    ...linear(`${name}.k`, src, kvW, a.qkvBias),
-    ...linear(`${name}.v`, src, kvW, a.qkvBias),
-    ...linear(`${name}.o`, qW, a.width, a.outBias),
+    ...linear(dot(name, ATTENTION.q), a.width, qW, a.qkvBias),
+    ...linear(dot(name, ATTENTION.k), src, kvW, a.qkvBias),
+    ...linear(dot(name, ATTENTION.v), src, kvW, a.qkvBias),
+    ...linear(dot(name, ATTENTION.o), qW, a.width, a.outBias),
   ];
-  if (a.qkNorm === "full") {
-    out.push(...norm(`${name}.q_norm`, qW, a.normKind), ...norm(`${name}.k_norm`, kvW, a.normKind));
-  } else if (a.qkNorm === "head") {
+  if (a.qkNorm !== "none") {
+    const [qNormW, kNormW] = a.qkNorm === "full" ? [qW, kvW] : [a.headDim, a.headDim];
     out.push(
-      ...norm(`${name}.q_norm`, a.headDim, a.normKind),
-      ...norm(`${name}.k_norm`, a.headDim, a.normKind),
+      ...norm(dot(name, ATTENTION.qNorm), qNormW, a.normKind),
+      ...norm(dot(name, ATTENTION.kNorm), kNormW, a.normKind),
     );
   }
   return out;

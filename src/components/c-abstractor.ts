@@ -7,7 +7,9 @@ import {
   OUT_FIELD,
   TOKENS_FIELD,
   checkPooling,
+  connectorIoConfig,
   resolveConnectorIo,
+  type ConnectorIoConfig,
 } from "./connector-io.js";
 import { POS_INT, dflt, getBool, getInt, inferred, readFields } from "./fields.js";
 import type {
@@ -18,6 +20,7 @@ import type {
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { BOTTLENECK, C_ABSTRACTOR, PARAM, dot } from "./weight-names.js";
 
 /**
  * One block is timm's RegNet `Bottleneck` as Honeybee configures it (SiLU, LayerNorm over channels,
@@ -59,6 +62,36 @@ const FIELDS: readonly FieldSpec[] = [
   OUT_FIELD,
 ];
 
+/** A resolved CAbstractor config, typed. */
+export interface CAbstractorConfig extends ConnectorIoConfig {
+  readonly tokens: number;
+  readonly depth: number;
+  readonly hidden: number;
+  readonly mlpDepth: number;
+  readonly posEmbed: boolean;
+}
+
+export function cAbstractorConfig(c: Config): CAbstractorConfig {
+  return {
+    ...connectorIoConfig(c),
+    tokens: getInt(c, "tokens"),
+    depth: getInt(c, "depth"),
+    hidden: getInt(c, "hidden"),
+    mlpDepth: getInt(c, "mlp_depth"),
+    posEmbed: getBool(c, "pos_embed"),
+  };
+}
+
+/** A bottleneck block from `cin` to `c` channels has a 1x1 shortcut conv when they differ. */
+export function hasShortcut(cin: number, c: number): boolean {
+  return cin !== c;
+}
+
+/** Input channels of block `i` of a stage from `cin` to `c` channels. */
+export function blockInput(i: number, cin: number, c: number): number {
+  return i === 0 ? cin : c;
+}
+
 function resolve(config: Config, context: ResolveContext): ResolveResult {
   const { fields, problems } = readFields(FIELDS, config);
   if (problems.length > 0) return { ok: false, problems };
@@ -93,26 +126,29 @@ export function roundHalfEven(x: number): number {
 
 function block(cin: number, c: number): WeightTensor[] {
   const se = roundHalfEven(cin * SE_RATIO);
+  const B = BOTTLENECK;
+  const { weight, bias } = PARAM;
   const out: WeightTensor[] = [
-    matrix("conv1.weight", [1, 1, cin, c]),
-    ...norm("norm1", c, "layer"),
-    matrix("conv2.weight", [3, 3, c, 1]),
-    ...norm("norm2", c, "layer"),
-    matrix("se.fc1.weight", [1, 1, c, se]),
-    zeros("se.fc1.bias", [se]),
-    matrix("se.fc2.weight", [1, 1, se, c]),
-    zeros("se.fc2.bias", [c]),
-    matrix("conv3.weight", [1, 1, c, c]),
-    ...norm("norm3", c, "layer"),
+    matrix(dot(B.conv1, weight), [1, 1, cin, c]),
+    ...norm(B.norm1, c, "layer"),
+    matrix(dot(B.conv2, weight), [3, 3, c, 1]),
+    ...norm(B.norm2, c, "layer"),
+    matrix(dot(B.seFc1, weight), [1, 1, c, se]),
+    zeros(dot(B.seFc1, bias), [se]),
+    matrix(dot(B.seFc2, weight), [1, 1, se, c]),
+    zeros(dot(B.seFc2, bias), [c]),
+    matrix(dot(B.conv3, weight), [1, 1, c, c]),
+    ...norm(B.norm3, c, "layer"),
   ];
-  if (cin !== c)
-    out.push(matrix("shortcut.weight", [1, 1, cin, c]), ...norm("shortcut_norm", c, "layer"));
+  if (hasShortcut(cin, c))
+    out.push(matrix(dot(B.shortcut, weight), [1, 1, cin, c]), ...norm(B.shortcutNorm, c, "layer"));
   return out;
 }
 
 function stage(name: string, depth: number, cin: number, c: number): WeightTensor[] {
   const out: WeightTensor[] = [];
-  for (let i = 0; i < depth; i++) out.push(...under(`${name}.${i}`, block(i === 0 ? cin : c, c)));
+  for (let i = 0; i < depth; i++)
+    out.push(...under(dot(name, C_ABSTRACTOR.block(i)), block(blockInput(i, cin, c), c)));
   return out;
 }
 
@@ -122,17 +158,16 @@ function stage(name: string, depth: number, cin: number, c: number): WeightTenso
  * biases: [hidden, out] first ([in, out] when `depth` is 0), then [out, out].
  */
 function manifest(c: Config): WeightTensor[] {
-  const inW = getInt(c, "in");
-  const hidden = getInt(c, "hidden");
-  const depth = getInt(c, "depth");
-  const outW = getInt(c, "out");
+  const a = cAbstractorConfig(c);
   const out: WeightTensor[] = [];
-  if (getBool(c, "pos_embed"))
-    out.push({ ...matrix("pos_embed", [getInt(c, "in_tokens"), inW]), decay: false });
-  out.push(...stage("stage1", depth, inW, hidden), ...stage("stage2", depth, hidden, hidden));
-  const readIn = depth > 0 ? hidden : inW;
-  for (let j = 0; j < getInt(c, "mlp_depth"); j++)
-    out.push(...linear(`readout.${j}`, j === 0 ? readIn : outW, outW, true));
+  if (a.posEmbed) out.push({ ...matrix(C_ABSTRACTOR.posEmbed, [a.inTokens, a.in]), decay: false });
+  out.push(
+    ...stage(C_ABSTRACTOR.stage1, a.depth, a.in, a.hidden),
+    ...stage(C_ABSTRACTOR.stage2, a.depth, a.hidden, a.hidden),
+  );
+  const readIn = a.depth > 0 ? a.hidden : a.in;
+  for (let j = 0; j < a.mlpDepth; j++)
+    out.push(...linear(C_ABSTRACTOR.readout(j), j === 0 ? readIn : a.out, a.out, true));
   return out;
 }
 

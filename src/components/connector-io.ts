@@ -1,9 +1,9 @@
 // What every connector shares: its input width `in` comes from the encoder and its output width
 // `out` from the language model unless written (then they must agree), and the pooling grid rules.
 import type { FieldRecord } from "./fields.js";
-import { POS_INT, inferred } from "./fields.js";
+import { POS_INT, getInt, inferred } from "./fields.js";
 import { problem } from "./problem.js";
-import type { FieldSpec, Problem, ResolveContext, TokenShape } from "./types.js";
+import type { Config, FieldSpec, Problem, ResolveContext, TokenShape } from "./types.js";
 
 /** Stand-in encoder output when a connector preset is inspected alone: CLIP ViT-L/14 at 336 px. */
 export const STAND_IN_INPUT: TokenShape = { tokens: 576, width: 1024, grid: [24, 24] };
@@ -30,6 +30,26 @@ export const TOKENS_FIELD: FieldSpec = {
   type: POS_INT,
   default: { kind: "value", value: 144 },
 };
+
+/** What every resolved connector config holds about its input and output, typed. */
+export interface ConnectorIoConfig {
+  /** Input width (the encoder's) and output width (the language model's). */
+  readonly in: number;
+  readonly out: number;
+  /** Context: the encoder's tokens and their patch grid (`grid_h` x `grid_w`). */
+  readonly inTokens: number;
+  readonly grid: readonly [number, number];
+}
+
+/** The shared part of a connector config returned by `resolve` (`ok: true`). */
+export function connectorIoConfig(c: Config): ConnectorIoConfig {
+  return {
+    in: getInt(c, "in"),
+    out: getInt(c, "out"),
+    inTokens: getInt(c, "in_tokens"),
+    grid: [getInt(c, "grid_h"), getInt(c, "grid_w")],
+  };
+}
 
 export interface ConnectorIo {
   readonly input: TokenShape;

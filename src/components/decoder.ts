@@ -27,26 +27,103 @@ import {
   getConfig,
   getInt,
   getMlp,
+  getNumber,
   getWord,
   inferred,
   readFields,
 } from "./fields.js";
-import { moe, moeLayers } from "./moe.js";
+import { moe, moeConfig, type MoeConfig } from "./moe.js";
 import { divisorsNear, headsProblem, problem } from "./problem.js";
 import type {
   ComponentKind,
   Config,
   CostOptions,
   FieldSpec,
+  MlpValue,
   Problem,
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { BLOCK, DECODER, PARAM, dot } from "./weight-names.js";
 
 const NORMS: readonly NormKind[] = ["layer", "rms"];
 const BIASES = ["none", "all", "qkv"] as const;
 const QK_NORMS: readonly QkNorm[] = ["none", "full", "head"];
 const POSITIONS = ["learned", "rope", "none"] as const;
+
+export type DecoderBiases = (typeof BIASES)[number];
+export type DecoderPosition = (typeof POSITIONS)[number];
+
+/**
+ * A resolved Decoder config, typed: every field filled (defaults and inferred values applied by
+ * `resolve`), read once by `decoderConfig`. The runtime layers take this, not the field record.
+ */
+export interface DecoderConfig {
+  readonly vocab: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly mlp: MlpValue;
+  readonly norm: NormKind;
+  readonly biases: DecoderBiases;
+  readonly qkNorm: QkNorm;
+  readonly position: DecoderPosition;
+  readonly ropeBase: number;
+  readonly context: number;
+  readonly tied: boolean;
+  readonly finalNorm: boolean;
+  readonly moe?: MoeConfig;
+  /** Derived: the attention of every block. */
+  readonly attention: AttentionShape;
+  /** Derived: whether the MLP linears have biases (`biases: all`); MoE experts follow it. */
+  readonly mlpBias: boolean;
+  /** Derived: indices of the layers whose FFN is the MoE (empty without `moe`). */
+  readonly moeLayers: ReadonlySet<number>;
+}
+
+/** Reads a config returned by `resolve` (`ok: true`) into its typed form. */
+export function decoderConfig(c: Config): DecoderConfig {
+  const width = getInt(c, "width");
+  const heads = getInt(c, "heads");
+  const biases = getWord(c, "biases", BIASES);
+  const norm = getWord(c, "norm", NORMS);
+  const qkNorm = getWord(c, "qk_norm", QK_NORMS);
+  const m = getConfig(c, "moe");
+  const moeTyped = m === undefined ? undefined : moeConfig(m);
+  const attention: AttentionShape = {
+    width,
+    heads,
+    kvHeads: getInt(c, "kv_heads"),
+    headDim: getInt(c, "head_dim"),
+    qkvBias: biases !== "none",
+    outBias: biases === "all",
+    qkNorm,
+    normKind: norm,
+  };
+  return {
+    vocab: getInt(c, "vocab"),
+    width,
+    depth: getInt(c, "depth"),
+    heads,
+    kvHeads: attention.kvHeads,
+    headDim: attention.headDim,
+    mlp: getMlp(c, "mlp"),
+    norm,
+    biases,
+    qkNorm,
+    position: getWord(c, "position", POSITIONS),
+    ropeBase: getNumber(c, "rope_base"),
+    context: getInt(c, "context"),
+    tied: getBool(c, "tied"),
+    finalNorm: getBool(c, "final_norm"),
+    ...(moeTyped === undefined ? {} : { moe: moeTyped }),
+    attention,
+    mlpBias: biases === "all",
+    moeLayers: new Set(moeTyped?.layers ?? []),
+  };
+}
 
 const FIELDS: readonly FieldSpec[] = [
   {
@@ -179,6 +256,7 @@ function resolve(config: Config): ResolveResult {
   const headDim = fields["head_dim"] as number | undefined;
   if (fields["position"] === "rope" && headDim !== undefined && headDim % 2 !== 0) {
     const where = inferredFrom["head_dim"];
+    const evenHeads = evenHeadOptions(width, heads);
     found.push(
       problem(
         "MM2209",
@@ -187,9 +265,12 @@ function resolve(config: Config): ResolveResult {
         {
           related: ["position"],
           ...(where ? { notes: [`the head width is ${where}`] } : {}),
-          help: where
-            ? `use heads that leave an even head width (${evenHeadOptions(width, heads).join(", ")}), or write \`position: learned\``
-            : `write \`head_dim: ${headDim + 1}\`, or \`position: learned\``,
+          // An odd `width` leaves no head count with an even head width: then name `head_dim`.
+          help: !where
+            ? `write \`head_dim: ${headDim + 1}\`, or \`position: learned\``
+            : evenHeads.length > 0
+              ? `use heads that leave an even head width (${evenHeads.join(", ")}), or write \`position: learned\``
+              : `no number of heads splits the odd \`width\` ${width} into even heads: write \`head_dim: ${headDim + (headDim % 2)}\` or an even \`width\`, or \`position: learned\``,
         },
       ),
     );
@@ -236,24 +317,9 @@ function evenHeadOptions(width: number, heads: number): number[] {
   return out.slice(0, 3).sort((a, b) => a - b);
 }
 
-function attentionOf(c: Config): AttentionShape {
-  const biases = getWord(c, "biases", BIASES);
-  return {
-    width: getInt(c, "width"),
-    heads: getInt(c, "heads"),
-    kvHeads: getInt(c, "kv_heads"),
-    headDim: getInt(c, "head_dim"),
-    qkvBias: biases !== "none",
-    outBias: biases === "all",
-    qkNorm: getWord(c, "qk_norm", QK_NORMS),
-    normKind: getWord(c, "norm", NORMS),
-  };
-}
-
 /** Indices of layers whose FFN is the MoE (empty without `moe`). */
 export function decoderMoeLayers(c: Config): number[] {
-  const m = getConfig(c, "moe");
-  return m === undefined ? [] : moeLayers(getInt(c, "depth"), getInt(m, "every"));
+  return [...decoderConfig(c).moeLayers];
 }
 
 /**
@@ -263,74 +329,72 @@ export function decoderMoeLayers(c: Config): number[] {
  * transposed, counted once).
  */
 function manifest(c: Config): WeightTensor[] {
-  const a = attentionOf(c);
-  const width = a.width;
-  const vocab = getInt(c, "vocab");
-  const mlp = getMlp(c, "mlp");
-  const mlpBias = getWord(c, "biases", BIASES) === "all";
-  const moeConfig = getConfig(c, "moe");
-  const moeAt = new Set(decoderMoeLayers(c));
-  const out: WeightTensor[] = [matrix("embed.weight", [vocab, width])];
-  if (getWord(c, "position", POSITIONS) === "learned") {
-    out.push({ ...matrix("pos_embed", [getInt(c, "context"), width]), decay: false });
+  const d = decoderConfig(c);
+  const a = d.attention;
+  const embed = dot(DECODER.embed, PARAM.weight);
+  const out: WeightTensor[] = [matrix(embed, [d.vocab, d.width])];
+  if (d.position === "learned") {
+    out.push({ ...matrix(DECODER.posEmbed, [d.context, d.width]), decay: false });
   }
-  for (let i = 0; i < getInt(c, "depth"); i++) {
+  for (let i = 0; i < d.depth; i++) {
     const ffn =
-      moeConfig !== undefined && moeAt.has(i)
-        ? under("moe", moe.manifest(moeConfig))
-        : mlpTensors("mlp", width, mlp, mlpBias);
+      d.moe !== undefined && d.moeLayers.has(i)
+        ? under(BLOCK.moe, moe.manifest(moeConfigRecord(c)))
+        : mlpTensors(BLOCK.mlp, d.width, d.mlp, d.mlpBias);
     out.push(
-      ...under(`layers.${i}`, [
-        ...norm("attn_norm", width, a.normKind),
-        ...attentionTensors("attn", a),
-        ...norm("mlp_norm", width, a.normKind),
+      ...under(BLOCK.layer(i), [
+        ...norm(BLOCK.attnNorm, d.width, d.norm),
+        ...attentionTensors(BLOCK.attn, a),
+        ...norm(BLOCK.mlpNorm, d.width, d.norm),
         ...ffn,
       ]),
     );
   }
-  if (getBool(c, "final_norm")) out.push(...norm("final_norm", width, a.normKind));
-  const head = linear("head", width, vocab, false)[0];
-  if (head) out.push(getBool(c, "tied") ? { ...head, tiedTo: "embed.weight" } : head);
+  if (d.finalNorm) out.push(...norm(DECODER.finalNorm, d.width, d.norm));
+  const head = linear(DECODER.head, d.width, d.vocab, false)[0];
+  if (head) out.push(d.tied ? { ...head, tiedTo: embed } : head);
   return out;
 }
 
-function perLayer(c: Config, each: (ffnDense: boolean) => number): number {
-  const moeAt = new Set(decoderMoeLayers(c));
+/** The resolved MoE field record of a resolved Decoder config (present when `moe` is). */
+function moeConfigRecord(c: Config): Config {
+  const m = getConfig(c, "moe");
+  if (m === undefined) throw new Error("internal: the Decoder has no `moe`");
+  return m;
+}
+
+function perLayer(d: DecoderConfig, each: (ffnDense: boolean) => number): number {
   let total = 0;
-  for (let i = 0; i < getInt(c, "depth"); i++) total += each(!moeAt.has(i));
+  for (let i = 0; i < d.depth; i++) total += each(!d.moeLayers.has(i));
   return total;
 }
 
 /** Forward FLOPs for one token attending over `sequence` positions (default: full `context`). */
 function flops(c: Config, options: CostOptions = {}): number {
-  const a = attentionOf(c);
-  const keys = options.sequence ?? getInt(c, "context");
-  const mlp = getMlp(c, "mlp");
-  const moeConfig = getConfig(c, "moe");
-  const moeFlops = moeConfig === undefined ? 0 : moe.flops(moeConfig);
+  const d = decoderConfig(c);
+  const keys = options.sequence ?? d.context;
+  const moeFlops = d.moe === undefined ? 0 : moe.flops(moeConfigRecord(c));
   const layers = perLayer(
-    c,
-    (dense) => attentionFlops(a, keys) + (dense ? mlpFlops(a.width, mlp) : moeFlops),
+    d,
+    (dense) => attentionFlops(d.attention, keys) + (dense ? mlpFlops(d.width, d.mlp) : moeFlops),
   );
-  return layers + linearFlops(a.width, getInt(c, "vocab"));
+  return layers + linearFlops(d.width, d.vocab);
 }
 
 /** Activation elements per token in training over `sequence` positions (default: `context`). */
 function activations(c: Config, options: CostOptions = {}): number {
-  const a = attentionOf(c);
-  const keys = options.sequence ?? getInt(c, "context");
-  const mlp = getMlp(c, "mlp");
-  const moeConfig = getConfig(c, "moe");
-  const moeActs = moeConfig === undefined ? 0 : moe.activations(moeConfig);
+  const d = decoderConfig(c);
+  const keys = options.sequence ?? d.context;
+  const moeActs = d.moe === undefined ? 0 : moe.activations(moeConfigRecord(c));
   const layers = perLayer(
-    c,
+    d,
     (dense) =>
-      attentionActivations(a, keys) +
-      a.width +
-      (dense ? mlpActivations(a.width, mlp) : a.width + moeActs),
+      attentionActivations(d.attention, keys) +
+      d.width +
+      (dense ? mlpActivations(d.width, d.mlp) : d.width + moeActs),
   );
   // The embedding output, the final norm's input and the logits (kept for the loss).
-  return a.width + layers + a.width + getInt(c, "vocab");
+  return d.width + layers + d.width + d.vocab;
 }
 
 export const decoder: ComponentKind = {

@@ -180,6 +180,11 @@ export function getInt(c: Config, name: string): number {
   return typeof v === "number" ? v : broken(name, "a number");
 }
 
+/** A number field (integer or real); `getInt` is the same read, named for integer fields. */
+export function getNumber(c: Config, name: string): number {
+  return getInt(c, name);
+}
+
 export function getOptInt(c: Config, name: string): number | undefined {
   const v = c[name];
   if (v === undefined) return undefined;
@@ -218,6 +223,12 @@ export function getInts(c: Config, name: string): number[] {
 }
 
 export const MLP_FNS: readonly MlpFn[] = ["gelu", "swiglu", "relu"];
+
+/** The fixed default of field `name` in `specs` (undefined for inferred, absent or unknown fields). */
+export function fixedDefault(specs: readonly FieldSpec[], name: string): ConfigValue | undefined {
+  const d = specs.find((f) => f.name === name)?.default;
+  return d?.kind === "value" ? d.value : undefined;
+}
 
 /** Shorthand for a fixed default. */
 export function dflt(value: ConfigValue): FieldSpec["default"] {

@@ -1,7 +1,13 @@
 // MLPProjector: LLaVA-1.5's connector: two linear layers with a GELU between them, applied to
 // every patch token, so the token count stays the encoder's.
 import { linear, linearFlops } from "./blocks.js";
-import { IN_FIELD, OUT_FIELD, resolveConnectorIo } from "./connector-io.js";
+import {
+  IN_FIELD,
+  OUT_FIELD,
+  connectorIoConfig,
+  resolveConnectorIo,
+  type ConnectorIoConfig,
+} from "./connector-io.js";
 import { POS_INT, getInt, inferred, readFields } from "./fields.js";
 import type {
   ComponentKind,
@@ -11,6 +17,7 @@ import type {
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { MLP_PROJECTOR } from "./weight-names.js";
 
 const FIELDS: readonly FieldSpec[] = [
   IN_FIELD,
@@ -22,6 +29,15 @@ const FIELDS: readonly FieldSpec[] = [
     default: inferred("`out`"),
   },
 ];
+
+/** A resolved MLPProjector config, typed: `fc1` [in, hidden], GELU, `fc2` [hidden, out]. */
+export interface MlpProjectorConfig extends ConnectorIoConfig {
+  readonly hidden: number;
+}
+
+export function mlpProjectorConfig(c: Config): MlpProjectorConfig {
+  return { ...connectorIoConfig(c), hidden: getInt(c, "hidden") };
+}
 
 function resolve(config: Config, context: ResolveContext): ResolveResult {
   const { fields, problems } = readFields(FIELDS, config);
@@ -50,10 +66,10 @@ function resolve(config: Config, context: ResolveContext): ResolveResult {
 
 /** Tensors: `fc1` [in, hidden] and `fc2` [hidden, out], both with biases. */
 function manifest(c: Config): WeightTensor[] {
-  const hidden = getInt(c, "hidden");
+  const m = mlpProjectorConfig(c);
   return [
-    ...linear("fc1", getInt(c, "in"), hidden, true),
-    ...linear("fc2", hidden, getInt(c, "out"), true),
+    ...linear(MLP_PROJECTOR.fc1, m.in, m.hidden, true),
+    ...linear(MLP_PROJECTOR.fc2, m.hidden, m.out, true),
   ];
 }
 

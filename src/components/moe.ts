@@ -16,6 +16,7 @@ import {
   dflt,
   getBool,
   getInt,
+  getNumber,
   getWord,
   inferred,
   readFields,
@@ -31,6 +32,7 @@ import type {
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { MOE } from "./weight-names.js";
 
 /** Stand-in Decoder when an MoE preset is inspected alone. */
 export const STAND_IN_DECODER: DecoderContext = {
@@ -171,28 +173,51 @@ function resolve(config: Config, context: { decoder?: DecoderContext }): Resolve
   };
 }
 
-interface MoeShape {
-  readonly width: number;
+/**
+ * A resolved MoE config, typed, with the numbers it takes from the Decoder it sits in (`width`,
+ * `depth`, the experts' activation `expertFn` and `bias`) and the layers it occupies.
+ */
+export interface MoeConfig {
   readonly experts: number;
   readonly topK: number;
+  readonly every: number;
   readonly shared: number;
-  readonly expert: MlpValue;
-  readonly sharedMlp: MlpValue;
   readonly sharedGate: boolean;
+  readonly capacity: number;
+  readonly balanceLoss: number;
+  readonly zLoss: number;
+  /** Each routed expert's MLP: the Decoder's activation with width `hidden`. */
+  readonly expert: MlpValue;
+  /** Each shared expert's MLP (`shared_hidden`). */
+  readonly sharedMlp: MlpValue;
+  /** Context: the Decoder's width and depth, and whether its MLP linears have biases. */
+  readonly width: number;
+  readonly depth: number;
   readonly bias: boolean;
+  /** Derived: zero-based indices of the layers with an MoE FFN. */
+  readonly layers: readonly number[];
 }
 
-function shapeOf(c: Config): MoeShape {
+/** Reads a config returned by `resolve` (`ok: true`) into its typed form. */
+export function moeConfig(c: Config): MoeConfig {
   const fn = getWord(c, "expert_fn", MLP_FNS);
+  const depth = getInt(c, "depth");
+  const every = getInt(c, "every");
   return {
-    width: getInt(c, "width"),
     experts: getInt(c, "experts"),
     topK: getInt(c, "top_k"),
+    every,
     shared: getInt(c, "shared"),
+    sharedGate: getBool(c, "shared_gate"),
+    capacity: getNumber(c, "capacity"),
+    balanceLoss: getNumber(c, "balance_loss"),
+    zLoss: getNumber(c, "z_loss"),
     expert: { fn, hidden: getInt(c, "hidden") },
     sharedMlp: { fn, hidden: getInt(c, "shared_hidden") },
-    sharedGate: getBool(c, "shared_gate"),
+    width: getInt(c, "width"),
+    depth,
     bias: getBool(c, "bias"),
+    layers: moeLayers(depth, every),
   };
 }
 
@@ -201,21 +226,21 @@ function shapeOf(c: Config): MoeShape {
  * with their expert index), `shared.<s>.mlp.{...}`, `shared_gate.weight` [width, 1].
  */
 function manifest(c: Config): WeightTensor[] {
-  const s = shapeOf(c);
-  const out: WeightTensor[] = [...linear("router", s.width, s.experts, false)];
+  const s = moeConfig(c);
+  const out: WeightTensor[] = [...linear(MOE.router, s.width, s.experts, false)];
   for (let e = 0; e < s.experts; e++) {
-    out.push(...asExpert(e, under(`experts.${e}`, mlpTensors("mlp", s.width, s.expert, s.bias))));
+    out.push(...asExpert(e, under(MOE.expert(e), mlpTensors(MOE.mlp, s.width, s.expert, s.bias))));
   }
   for (let i = 0; i < s.shared; i++) {
-    out.push(...under(`shared.${i}`, mlpTensors("mlp", s.width, s.sharedMlp, s.bias)));
+    out.push(...under(MOE.shared(i), mlpTensors(MOE.mlp, s.width, s.sharedMlp, s.bias)));
   }
-  if (s.sharedGate && s.shared > 0) out.push(...linear("shared_gate", s.width, 1, false));
+  if (s.sharedGate && s.shared > 0) out.push(...linear(MOE.sharedGate, s.width, 1, false));
   return out;
 }
 
 /** Forward FLOPs of one MoE layer for one token: router, `top_k` experts, shared experts, gate. */
 function flops(c: Config): number {
-  const s = shapeOf(c);
+  const s = moeConfig(c);
   return (
     linearFlops(s.width, s.experts) +
     s.topK * mlpFlops(s.width, s.expert) +
@@ -226,7 +251,7 @@ function flops(c: Config): number {
 
 /** Activation elements of one MoE layer per token: router logits and the experts it uses. */
 function activations(c: Config): number {
-  const s = shapeOf(c);
+  const s = moeConfig(c);
   return (
     s.experts +
     s.topK * mlpActivations(s.width, s.expert) +

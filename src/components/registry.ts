@@ -9,8 +9,7 @@ import { moe } from "./moe.js";
 import type { ComponentKind, FieldType } from "./types.js";
 import { vit } from "./vit.js";
 
-/** Every component kind, by the name a `.mm` file uses (`ViT`, `CAbstractor`, ...). */
-export const COMPONENT_KINDS: Readonly<Record<string, ComponentKind>> = {
+const KINDS = {
   ViT: vit,
   AvgPool: avgPool,
   AttnPool: attnPool,
@@ -18,7 +17,17 @@ export const COMPONENT_KINDS: Readonly<Record<string, ComponentKind>> = {
   MLPProjector: mlpProjector,
   Decoder: decoder,
   MoE: moe,
-};
+} satisfies Record<string, ComponentKind>;
+
+/** The name of a component kind (`ViT`, `CAbstractor`, ...): the runtime registry has the same keys. */
+export type ComponentKindName = keyof typeof KINDS;
+
+/** Every component kind, by the name a `.mm` file uses (`ViT`, `CAbstractor`, ...). */
+export const COMPONENT_KINDS: Readonly<Record<string, ComponentKind>> = KINDS;
+
+export function isComponentKindName(name: string): name is ComponentKindName {
+  return Object.prototype.hasOwnProperty.call(KINDS, name);
+}
 
 /** Which kinds each standard-library module exports (`import { ViT } from "std/encoders"`). */
 export const STD_MODULES: Readonly<Record<string, readonly string[]>> = {

@@ -13,6 +13,7 @@ import {
   mlpTensors,
   norm,
   under,
+  zeros,
   type AttentionShape,
   type NormKind,
 } from "./blocks.js";
@@ -33,10 +34,12 @@ import type {
   ComponentKind,
   Config,
   FieldSpec,
+  MlpValue,
   Problem,
   ResolveResult,
   WeightTensor,
 } from "./types.js";
+import { BLOCK, PARAM, VIT, dot } from "./weight-names.js";
 
 /** The image a ViT preset is measured at when no model gives one (`componentSummary`). */
 export const STAND_IN_IMAGE: readonly [number, number, number] = [3, 224, 224];
@@ -104,21 +107,39 @@ const FIELDS: readonly FieldSpec[] = [
   },
 ];
 
-interface VitShape {
-  readonly channels: number;
-  readonly imageHeight: number;
-  readonly imageWidth: number;
+/**
+ * A resolved ViT config, typed, with the image it reads (`channels`, `imageHeight`, `imageWidth`:
+ * the model's `image`, or the stand-in) and what follows from it. The runtime layers take this.
+ */
+export interface VitConfig {
   readonly patch: number;
   readonly width: number;
   readonly depth: number;
+  readonly heads: number;
+  readonly mlp: MlpValue;
   readonly classToken: boolean;
+  readonly patchBias: boolean;
+  readonly preNorm: boolean;
+  readonly finalNorm: boolean;
+  readonly classes?: number;
+  readonly norm: NormKind;
+  readonly qkvBias: boolean;
+  /** Biases in the attention output, the MLP and the head (`bias`). */
+  readonly bias: boolean;
+  /** Context: the image, [channels, height, width]. */
+  readonly channels: number;
+  readonly imageHeight: number;
+  readonly imageWidth: number;
+  /** Derived: rows x columns of patches. */
   readonly grid: readonly [number, number];
-  /** Tokens inside the transformer: grid plus the class token. */
+  /** Derived: tokens inside the transformer: grid plus the class token. */
   readonly seq: number;
-  readonly attn: AttentionShape;
+  /** Derived: the attention of every block. */
+  readonly attention: AttentionShape;
 }
 
-function shapeOf(c: Config): VitShape {
+/** Reads a config returned by `resolve` (`ok: true`) into its typed form. */
+export function vitConfig(c: Config): VitConfig {
   const width = getInt(c, "width");
   const heads = getInt(c, "heads");
   const patch = getInt(c, "patch");
@@ -126,25 +147,38 @@ function shapeOf(c: Config): VitShape {
   const imageWidth = getInt(c, "image_width");
   const grid: [number, number] = [imageHeight / patch, imageWidth / patch];
   const classToken = getBool(c, "class_token");
+  const norm = getWord(c, "norm", NORMS);
+  const qkvBias = getBool(c, "qkv_bias");
+  const bias = getBool(c, "bias");
+  const classes = getOptInt(c, "classes");
   return {
-    channels: getInt(c, "channels"),
-    imageHeight,
-    imageWidth,
     patch,
     width,
     depth: getInt(c, "depth"),
+    heads,
+    mlp: getMlp(c, "mlp"),
     classToken,
+    patchBias: getBool(c, "patch_bias"),
+    preNorm: getBool(c, "pre_norm"),
+    finalNorm: getBool(c, "final_norm"),
+    ...(classes === undefined ? {} : { classes }),
+    norm,
+    qkvBias,
+    bias,
+    channels: getInt(c, "channels"),
+    imageHeight,
+    imageWidth,
     grid,
     seq: grid[0] * grid[1] + (classToken ? 1 : 0),
-    attn: {
+    attention: {
       width,
       heads,
       kvHeads: heads,
       headDim: width / heads,
-      qkvBias: getBool(c, "qkv_bias"),
-      outBias: getBool(c, "bias"),
+      qkvBias,
+      outBias: bias,
       qkNorm: "none",
-      normKind: getWord(c, "norm", NORMS),
+      normKind: norm,
     },
   };
 }
@@ -237,51 +271,45 @@ function smallDivisor(n: number): number {
  * mlp_norm, mlp.{up,down}}`, `final_norm`, `head` [width, classes].
  */
 function manifest(c: Config): WeightTensor[] {
-  const s = shapeOf(c);
-  const nk = s.attn.normKind;
-  const mlp = getMlp(c, "mlp");
-  const bias = getBool(c, "bias");
+  const s = vitConfig(c);
+  const nk = s.norm;
   const out: WeightTensor[] = [
-    matrix("patch_embed.weight", [s.patch, s.patch, s.channels, s.width]),
+    matrix(dot(VIT.patchEmbed, PARAM.weight), [s.patch, s.patch, s.channels, s.width]),
   ];
-  if (getBool(c, "patch_bias"))
-    out.push({ name: "patch_embed.bias", shape: [s.width], init: "zeros", decay: false });
-  if (s.classToken) out.push({ ...matrix("class_token", [s.width]), decay: false });
-  out.push({ ...matrix("pos_embed", [s.seq, s.width]), decay: false });
-  if (getBool(c, "pre_norm")) out.push(...norm("pre_norm", s.width, nk));
+  if (s.patchBias) out.push(zeros(dot(VIT.patchEmbed, PARAM.bias), [s.width]));
+  if (s.classToken) out.push({ ...matrix(VIT.classToken, [s.width]), decay: false });
+  out.push({ ...matrix(VIT.posEmbed, [s.seq, s.width]), decay: false });
+  if (s.preNorm) out.push(...norm(VIT.preNorm, s.width, nk));
   for (let i = 0; i < s.depth; i++) {
     out.push(
-      ...under(`layers.${i}`, [
-        ...norm("attn_norm", s.width, nk),
-        ...attentionTensors("attn", s.attn),
-        ...norm("mlp_norm", s.width, nk),
-        ...mlpTensors("mlp", s.width, mlp, bias),
+      ...under(BLOCK.layer(i), [
+        ...norm(BLOCK.attnNorm, s.width, nk),
+        ...attentionTensors(BLOCK.attn, s.attention),
+        ...norm(BLOCK.mlpNorm, s.width, nk),
+        ...mlpTensors(BLOCK.mlp, s.width, s.mlp, s.bias),
       ]),
     );
   }
-  if (getBool(c, "final_norm")) out.push(...norm("final_norm", s.width, nk));
-  const classes = getOptInt(c, "classes");
-  if (classes !== undefined) out.push(...linear("head", s.width, classes, bias));
+  if (s.finalNorm) out.push(...norm(VIT.finalNorm, s.width, nk));
+  if (s.classes !== undefined) out.push(...linear(VIT.head, s.width, s.classes, s.bias));
   return out;
 }
 
 /** Forward FLOPs for one image: patch embedding, every block over all tokens, the head once. */
 function flops(c: Config): number {
-  const s = shapeOf(c);
-  const mlp = getMlp(c, "mlp");
+  const s = vitConfig(c);
   const patches = s.grid[0] * s.grid[1];
   const embed = patches * linearFlops(s.channels * s.patch * s.patch, s.width);
-  const block = attentionFlops(s.attn, s.seq) + mlpFlops(s.width, mlp);
-  const classes = getOptInt(c, "classes");
-  const head = classes === undefined ? 0 : linearFlops(s.width, classes);
+  const block = attentionFlops(s.attention, s.seq) + mlpFlops(s.width, s.mlp);
+  const head = s.classes === undefined ? 0 : linearFlops(s.width, s.classes);
   return embed + s.depth * s.seq * block + head;
 }
 
 /** Activation elements for one image: the pixels, the embeddings, and every block's tensors. */
 function activations(c: Config): number {
-  const s = shapeOf(c);
-  const mlp = getMlp(c, "mlp");
-  const perBlock = attentionActivations(s.attn, s.seq) + s.width + mlpActivations(s.width, mlp);
+  const s = vitConfig(c);
+  const perBlock =
+    attentionActivations(s.attention, s.seq) + s.width + mlpActivations(s.width, s.mlp);
   return (
     s.channels * s.imageHeight * s.imageWidth + s.seq * (s.width + s.depth * perBlock + s.width)
   );

@@ -22,7 +22,17 @@ export function editDistance(a: string, b: string): number {
   return at(rows - 1, cols - 1);
 }
 
-/** The best candidate within a distance that grows with the word's length, or undefined. */
+/** `bias` and `biases`, `head` and `heads`: one is the other with a plural ending. */
+function pluralOf(a: string, b: string): boolean {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  return t === `${s}s` || t === `${s}es` || s === `${t}s` || s === `${t}es`;
+}
+
+/**
+ * The best candidate within a distance that grows with the word's length, or undefined. A
+ * singular or plural form of the word (`bias` for `biases`) counts as close as a one-letter slip.
+ */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
@@ -31,7 +41,7 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     if (c === word) continue;
     const dist = editDistance(word, c);
     const caseOnly = c.toLowerCase() === word.toLowerCase();
-    const score = caseOnly ? 0.5 : dist;
+    const score = caseOnly ? 0.5 : pluralOf(word, c) ? Math.min(dist, 1) : dist;
     if (score <= limit && score < bestDistance) {
       best = c;
       bestDistance = score;

@@ -25,14 +25,28 @@ export { layerNorm, rmsNorm, applyNorm } from "./layers/norm.js";
 export { applyRope, ropeTables, learnedPositions } from "./layers/positions.js";
 export { attention, causalMask } from "./layers/attention.js";
 export type { AttentionOptions, QkNorm } from "./layers/attention.js";
+export type { AttentionShape, NormKind } from "../components/blocks.js";
 export { mlp, gelu, silu } from "./layers/mlp.js";
 export { moe, route, expertCapacity } from "./layers/moe.js";
-export type { MoeOptions, MoeOutput } from "./layers/moe.js";
-export { decoderForward, decoderOptions, embedTokens, moeAuxLoss } from "./layers/decoder.js";
-export type { DecoderOptions, MoeStats } from "./layers/decoder.js";
-export { vitForward, vitOptions, patchify } from "./layers/vit.js";
-export { connectorForward } from "./layers/connector.js";
-export type { ConnectorKind } from "./layers/connector.js";
+export type { MoeRouting, MoeOutput } from "./layers/moe.js";
+export { decoderForward, embedTokens, moeAuxLoss } from "./layers/decoder.js";
+export type { MoeStats } from "./layers/decoder.js";
+export { vitForward, patchify } from "./layers/vit.js";
+export {
+  attnPoolForward,
+  avgPoolForward,
+  cAbstractorForward,
+  mlpProjectorForward,
+} from "./layers/connector.js";
+export { RUNTIME_KINDS, runtimeKind } from "./kinds.js";
+export type { BoundConnector, BoundEncoder, RuntimeKind } from "./kinds.js";
+// The typed resolved configs the layers take, from the component definitions.
+export { decoderConfig } from "../components/decoder.js";
+export type { DecoderConfig } from "../components/decoder.js";
+export { moeConfig } from "../components/moe.js";
+export type { MoeConfig } from "../components/moe.js";
+export { vitConfig } from "../components/vit.js";
+export type { VitConfig } from "../components/vit.js";
 export { adaptiveAvgPool, poolingMatrix } from "./layers/pooling.js";
 export { crossEntropy } from "./train/loss.js";
 export { AdamW } from "./train/adamw.js";

@@ -4,19 +4,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { composeModel, type ModelInput } from "../components/model.js";
 import type { Config, WeightTensor } from "../components/types.js";
-import { connectorForward, type ConnectorKind } from "./layers/connector.js";
+import type { DecoderConfig } from "../components/decoder.js";
+import { runtimeKind, type BoundConnector, type BoundEncoder } from "./kinds.js";
 import {
   decoderForward,
-  decoderOptions,
   embedTokens,
   emptyMoeStats,
   moeAuxLoss,
-  type DecoderOptions,
   type MoeStats,
 } from "./layers/decoder.js";
-import { vitForward, vitOptions, type VitOptions } from "./layers/vit.js";
 import { gatherRows, scatterAddRows } from "./ops/rows.js";
-import { Params } from "./params.js";
+import { Params, WeightRecorder, type ParamScope } from "./params.js";
 import { crossEntropy } from "./train/loss.js";
 
 /** One part as composeModel reports it: kind name and resolved config. */
@@ -70,15 +68,33 @@ export interface LossParts {
 
 export class MultimodalModel {
   readonly params: Params;
-  readonly llm: DecoderOptions;
-  readonly vision?: VitOptions;
+  readonly llm: DecoderConfig;
+  /** The encoder and connector bound to their configs (absent for text-only models). */
+  readonly vision?: BoundEncoder;
+  private readonly connector?: BoundConnector;
   private readonly plan: ModelPlan;
+  /** What the layers read weights through: the params, or a recorder over them. */
+  private weights: ParamScope;
 
   constructor(plan: ModelPlan, seed: number) {
     this.plan = plan;
     this.params = Params.create(plan.manifest, seed);
-    this.llm = decoderOptions(plan.parts.llm.config);
-    if (plan.parts.vision !== undefined) this.vision = vitOptions(plan.parts.vision.config);
+    this.weights = this.params;
+    const { vision, connector, llm } = plan.parts;
+    const llmKind = runtimeKind(llm.kind);
+    if (llmKind?.role !== "llm") throw new Error(`internal: \`${llm.kind}\` is no language model`);
+    this.llm = llmKind.bind(llm.config);
+    if (vision !== undefined) {
+      const kind = runtimeKind(vision.kind);
+      if (kind?.role !== "encoder") throw new Error(`internal: \`${vision.kind}\` is no encoder`);
+      this.vision = kind.bind(vision.config);
+    }
+    if (connector !== undefined) {
+      const kind = runtimeKind(connector.kind);
+      if (kind?.role !== "connector")
+        throw new Error(`internal: \`${connector.kind}\` is no connector`);
+      this.connector = kind.bind(connector.config);
+    }
   }
 
   /** Composes `input` with the components (the checker's own arithmetic) and allocates it. */
@@ -89,24 +105,24 @@ export class MultimodalModel {
     return new MultimodalModel(r, seed);
   }
 
+  /** From now on every weight the forward pass reads is recorded (the differential test). */
+  recordReads(): WeightRecorder {
+    const recorder = new WeightRecorder(this.params);
+    this.weights = recorder;
+    return recorder;
+  }
+
   get manifest(): readonly WeightTensor[] {
     return this.plan.manifest;
   }
 
   /** Image tokens [n * tokens, llmWidth] for images [n, c, s, s]. */
   imageTokens(images: tf.Tensor4D): tf.Tensor2D {
-    const { vision, connector } = this.plan.parts;
-    if (vision === undefined || this.vision === undefined || connector === undefined) {
+    if (this.vision === undefined || this.connector === undefined) {
       throw new Error("this model has no vision encoder and connector, but the batch has images");
     }
-    const patches = vitForward(this.params.scope("vision"), this.vision, images);
-    const kind = connector.kind as ConnectorKind;
-    const tokens = connectorForward(
-      kind,
-      this.params.scope("connector"),
-      connector.config,
-      patches,
-    );
+    const patches = this.vision.forward(this.weights.scope("vision"), images);
+    const tokens = this.connector(this.weights.scope("connector"), patches);
     return tf.reshape(tokens, [-1, this.llm.width]);
   }
 
@@ -115,7 +131,7 @@ export class MultimodalModel {
     const b = batch.batchSize;
     const t = batch.sequence;
     const tokens = tf.tensor2d(batch.tokens, [b, t], "int32");
-    const text = embedTokens(this.params.scope("llm"), tokens);
+    const text = embedTokens(this.weights.scope("llm"), tokens);
     const slots = batch.imageSlots ?? [];
     if (slots.length === 0 || batch.images === undefined) return text;
     const size = batch.imageSize ?? 0;
@@ -148,7 +164,7 @@ export class MultimodalModel {
   logits(batch: ModelBatch, stats: MoeStats = emptyMoeStats()): tf.Tensor2D {
     const h = this.embed(batch);
     return decoderForward(
-      this.params.scope("llm"),
+      this.weights.scope("llm"),
       this.llm,
       h,
       batch.batchSize,

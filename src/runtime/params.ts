@@ -4,10 +4,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { WeightTensor } from "../components/types.js";
 import { initValues } from "./init.js";
 
-/** Read access to weights under a name prefix, as layers see them. */
+/**
+ * Read access to weights under a name prefix, as layers see them. There is no `has`: which
+ * weights exist follows from the component config, never from probing the store.
+ */
 export interface ParamScope {
   get(name: string): tf.Tensor;
-  has(name: string): boolean;
   scope(prefix: string): ParamScope;
 }
 
@@ -77,10 +79,41 @@ export class Params implements ParamScope {
   }
 }
 
+/** One weight the forward pass read: how many times, and the shape it got. */
+export interface WeightRead {
+  readonly count: number;
+  readonly shape: readonly number[];
+}
+
+/**
+ * A ParamScope that records every full weight name read through it (and every name asked for
+ * that the store lacks), so a test can hold the forward pass against the checker's manifest.
+ */
+export class WeightRecorder implements ParamScope {
+  readonly reads = new Map<string, WeightRead>();
+  /** Names read (`get`) that the store does not hold, in the order they were asked for. */
+  readonly outside: string[] = [];
+  constructor(private readonly root: Params) {}
+
+  get(name: string): tf.Tensor {
+    if (!this.root.has(name)) {
+      this.outside.push(name);
+      throw new Error(`the forward pass read \`${name}\`, which the manifest does not hold`);
+    }
+    const t = this.root.get(name);
+    const seen = this.reads.get(name);
+    this.reads.set(name, { count: (seen?.count ?? 0) + 1, shape: t.shape });
+    return t;
+  }
+
+  scope(prefix: string): ParamScope {
+    return scopeOf(this, prefix);
+  }
+}
+
 function scopeOf(root: ParamScope, prefix: string): ParamScope {
   return {
     get: (name) => root.get(joinName(prefix, name)),
-    has: (name) => root.has(joinName(prefix, name)),
     scope: (sub) => scopeOf(root, joinName(prefix, sub)),
   };
 }

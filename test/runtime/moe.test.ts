@@ -2,21 +2,14 @@
 // small case worked out by hand.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
-import { moe as moeKind } from "../../src/components/moe.js";
+import { moeConfig, moe as moeKind, type MoeConfig } from "../../src/components/moe.js";
 import type { Config } from "../../src/components/types.js";
 import { mlp } from "../../src/runtime/layers/mlp.js";
-import { moe, route, type MoeOptions } from "../../src/runtime/layers/moe.js";
+import { moe, route, type MoeRouting } from "../../src/runtime/layers/moe.js";
 import { Params } from "../../src/runtime/params.js";
 import { useBackend } from "./helpers.js";
 
-const top2: MoeOptions = {
-  experts: 2,
-  topK: 2,
-  capacity: 0.5,
-  shared: 0,
-  sharedGate: false,
-  fn: "gelu",
-};
+const top2: MoeRouting = { experts: 2, topK: 2, capacity: 0.5 };
 
 describe("MoE routing", () => {
   it("fills capacity with first choices before second choices", () => {
@@ -29,21 +22,13 @@ describe("MoE routing", () => {
   });
 });
 
-function moeParams(config: Config): { params: Params; options: MoeOptions } {
+function moeParams(config: Config): { params: Params; options: MoeConfig } {
   const r = moeKind.resolve(config, {
     decoder: { width: 2, depth: 1, mlp: { fn: "gelu", hidden: 4 }, mlpBias: false },
   });
   if (!r.ok) throw new Error(r.problems.map((p) => p.message).join("; "));
   const params = Params.create(moeKind.manifest(r.config), 3);
-  const options: MoeOptions = {
-    experts: 2,
-    topK: 1,
-    capacity: config["capacity"] as number,
-    shared: 0,
-    sharedGate: false,
-    fn: "gelu",
-  };
-  return { params, options };
+  return { params, options: moeConfig(r.config) };
 }
 
 for (const backend of ["cpu", "wasm"] as const) {
@@ -81,7 +66,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const y = out.y.arraySync();
       expect(y[3]).toEqual([0, 0]);
       const e0 = (
-        mlp(params.scope("experts.0.mlp"), "gelu", tf.tensor2d([rows[0]!])) as tf.Tensor2D
+        mlp(params.scope("experts.0.mlp"), "gelu", tf.tensor2d([rows[0]!]), false) as tf.Tensor2D
       ).arraySync()[0]!;
       expect(y[0]![0]).toBeCloseTo(probs[0]![0]! * e0[0]!, 5);
       expect(y[0]![1]).toBeCloseTo(probs[0]![0]! * e0[1]!, 5);

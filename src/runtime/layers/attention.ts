@@ -2,20 +2,19 @@
 // norms (over the full projection or per head, shared by all heads) and optional rotary positions.
 // Self-attention when `kv` is omitted; cross-attention (AttnPool) otherwise.
 import * as tf from "@tensorflow/tfjs-core";
+import type { AttentionShape, QkNorm } from "../../components/blocks.js";
+import { ATTENTION } from "../../components/weight-names.js";
 import { bmm } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { dense } from "./mlp.js";
 import { applyNorm } from "./norm.js";
 import { applyRope } from "./positions.js";
 
-export type QkNorm = "none" | "full" | "head";
+export type { QkNorm };
 
-export interface AttentionOptions {
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
+/** The attention's shape as the component config gives it (the manifest's too), and how it runs. */
+export interface AttentionOptions extends AttentionShape {
   readonly causal: boolean;
-  readonly qkNorm: QkNorm;
   /** cos/sin tables [t, headDim / 2] (see positions.ts); absent: no rotary positions. */
   readonly rope?: readonly [tf.Tensor2D, tf.Tensor2D];
   /** A precomputed causal mask [t, s] (causalMask), shared by the layers of one forward pass. */
@@ -51,7 +50,7 @@ export function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
 
 /**
  * x [b, t, width] (queries) and kv [b, s, kvWidth] (keys/values, default x) -> [b, t, width].
- * Weights under `p`: q, k, v, o (`.weight` [in, out], optional `.bias`), q_norm/k_norm.
+ * Weights under `p`: q, k, v, o (`.weight` [in, out], `.bias` as `o` says), q_norm/k_norm.
  */
 export function attention(
   p: ParamScope,
@@ -63,18 +62,18 @@ export function attention(
   const s = kv.shape[1];
   const x2 = tf.reshape(x, [b * t, width]);
   const kv2 = kv === x ? x2 : tf.reshape(kv, [b * s, kv.shape[2]]);
-  let q = dense(p, "q", x2); // [b*t, heads*hd]
-  let k = dense(p, "k", kv2); // [b*s, kvHeads*hd]
-  const v = dense(p, "v", kv2);
+  let q = dense(p, ATTENTION.q, x2, o.qkvBias); // [b*t, heads*hd]
+  let k = dense(p, ATTENTION.k, kv2, o.qkvBias); // [b*s, kvHeads*hd]
+  const v = dense(p, ATTENTION.v, kv2, o.qkvBias);
   if (o.qkNorm === "full") {
-    q = applyNorm(p.scope("q_norm"), q);
-    k = applyNorm(p.scope("k_norm"), k);
+    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, q);
+    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, k);
   }
   let qh = splitHeads(q, b, t, o.heads, o.headDim); // [b, heads, t, hd]
   let kh = splitHeads(k, b, s, o.kvHeads, o.headDim); // [b, kvHeads, s, hd]
   if (o.qkNorm === "head") {
-    qh = applyNorm(p.scope("q_norm"), qh);
-    kh = applyNorm(p.scope("k_norm"), kh);
+    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, qh);
+    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, kh);
   }
   if (o.rope !== undefined) {
     qh = applyRope(qh, o.rope[0], o.rope[1]);
@@ -93,5 +92,5 @@ export function attention(
     tf.transpose(tf.reshape(ctx, [b, o.heads, t, o.headDim]), [0, 2, 1, 3]),
     [b * t, o.heads * o.headDim],
   );
-  return tf.reshape(dense(p, "o", merged), [b, t, -1]) as tf.Tensor3D;
+  return tf.reshape(dense(p, ATTENTION.o, merged, o.outBias), [b, t, -1]) as tf.Tensor3D;
 }

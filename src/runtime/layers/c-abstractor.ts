@@ -3,31 +3,13 @@
 // adaptive average pooling to sqrt(tokens)^2, a second stage, then an MLP readout with SiLU.
 // Convolutions run on NHWC grids; 1x1 convs are 2-D products, the depthwise conv nine shifted sums.
 import * as tf from "@tensorflow/tfjs-core";
-import { getBool, getInt } from "../../components/fields.js";
-import type { Config } from "../../components/types.js";
+import { blockInput, hasShortcut, type CAbstractorConfig } from "../../components/c-abstractor.js";
+import { BOTTLENECK, C_ABSTRACTOR, PARAM, dot } from "../../components/weight-names.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { silu } from "./mlp.js";
 import { applyNorm } from "./norm.js";
 import { adaptiveAvgPool } from "./pooling.js";
-
-export interface CAbstractorOptions {
-  readonly tokens: number;
-  readonly depth: number;
-  readonly mlpDepth: number;
-  readonly posEmbed: boolean;
-  readonly grid: readonly [number, number];
-}
-
-export function cAbstractorOptions(c: Config): CAbstractorOptions {
-  return {
-    tokens: getInt(c, "tokens"),
-    depth: getInt(c, "depth"),
-    mlpDepth: getInt(c, "mlp_depth"),
-    posEmbed: getBool(c, "pos_embed"),
-    grid: [getInt(c, "grid_h"), getInt(c, "grid_w")],
-  };
-}
 
 /** 1x1 conv: x [n, h, w, cin] with filter [1, 1, cin, cout] (+ bias). */
 function conv1x1(x: tf.Tensor4D, filter: tf.Tensor, bias?: tf.Tensor): tf.Tensor4D {
@@ -57,46 +39,57 @@ function depthwise3x3(x: tf.Tensor4D, filter: tf.Tensor): tf.Tensor4D {
   return sum as tf.Tensor4D;
 }
 
-function bottleneck(p: ParamScope, x: tf.Tensor4D): tf.Tensor4D {
-  let y = silu(applyNorm(p.scope("norm1"), conv1x1(x, p.get("conv1.weight")))) as tf.Tensor4D;
-  y = silu(applyNorm(p.scope("norm2"), depthwise3x3(y, p.get("conv2.weight")))) as tf.Tensor4D;
+/** The block's weight `name.weight` (convs and linears) or `name.bias`. */
+function w(p: ParamScope, name: string): tf.Tensor {
+  return p.get(dot(name, PARAM.weight));
+}
+
+/** One bottleneck block from `cin` channels (the output has the input's channels or `hidden`). */
+function bottleneck(p: ParamScope, cin: number, c: number, x: tf.Tensor4D): tf.Tensor4D {
+  const B = BOTTLENECK;
+  const ln = (name: string, y: tf.Tensor): tf.Tensor => applyNorm(p.scope(name), "layer", y);
+  let y = silu(ln(B.norm1, conv1x1(x, w(p, B.conv1)))) as tf.Tensor4D;
+  y = silu(ln(B.norm2, depthwise3x3(y, w(p, B.conv2)))) as tf.Tensor4D;
   const squeezed = tf.mean(y, [1, 2], true) as tf.Tensor4D; // [n, 1, 1, c]
+  const bias = (name: string): tf.Tensor => p.get(dot(name, PARAM.bias));
   const excite = conv1x1(
-    tf.relu(conv1x1(squeezed, p.get("se.fc1.weight"), p.get("se.fc1.bias"))),
-    p.get("se.fc2.weight"),
-    p.get("se.fc2.bias"),
+    tf.relu(conv1x1(squeezed, w(p, B.seFc1), bias(B.seFc1))),
+    w(p, B.seFc2),
+    bias(B.seFc2),
   );
   y = tf.mul(y, tf.sigmoid(excite));
-  y = applyNorm(p.scope("norm3"), conv1x1(y, p.get("conv3.weight"))) as tf.Tensor4D;
-  const shortcut = p.has("shortcut.weight")
-    ? applyNorm(p.scope("shortcut_norm"), conv1x1(x, p.get("shortcut.weight")))
-    : x;
+  y = ln(B.norm3, conv1x1(y, w(p, B.conv3))) as tf.Tensor4D;
+  const shortcut = hasShortcut(cin, c) ? ln(B.shortcutNorm, conv1x1(x, w(p, B.shortcut))) : x;
   return silu(tf.add(y, shortcut)) as tf.Tensor4D;
 }
 
-function stage(p: ParamScope, depth: number, x: tf.Tensor4D): tf.Tensor4D {
+function stage(p: ParamScope, depth: number, cin: number, c: number, x: tf.Tensor4D): tf.Tensor4D {
   let h = x;
-  for (let i = 0; i < depth; i++) h = bottleneck(p.scope(String(i)), h);
+  for (let i = 0; i < depth; i++)
+    h = bottleneck(p.scope(C_ABSTRACTOR.block(i)), blockInput(i, cin, c), c, h);
   return h;
 }
 
 /** tokens [n, gh * gw, in] -> image tokens [n, tokens, out]. */
 export function cAbstractorForward(
   p: ParamScope,
-  o: CAbstractorOptions,
+  o: CAbstractorConfig,
   x: tf.Tensor3D,
 ): tf.Tensor3D {
   const [n] = x.shape;
   const side = Math.round(Math.sqrt(o.tokens));
-  let h: tf.Tensor3D = o.posEmbed ? tf.add(x, p.get("pos_embed")) : x;
+  let h: tf.Tensor3D = o.posEmbed ? tf.add(x, p.get(C_ABSTRACTOR.posEmbed)) : x;
   const [gh, gw] = o.grid;
-  let g = stage(p.scope("stage1"), o.depth, tf.reshape(h, [n, gh, gw, -1]) as tf.Tensor4D);
+  const grid1 = tf.reshape(h, [n, gh, gw, -1]) as tf.Tensor4D;
+  let g = stage(p.scope(C_ABSTRACTOR.stage1), o.depth, o.in, o.hidden, grid1);
   h = adaptiveAvgPool(tf.reshape(g, [n, gh * gw, -1]) as tf.Tensor3D, o.grid, [side, side]);
-  g = stage(p.scope("stage2"), o.depth, tf.reshape(h, [n, side, side, -1]) as tf.Tensor4D);
+  const grid2 = tf.reshape(h, [n, side, side, -1]) as tf.Tensor4D;
+  g = stage(p.scope(C_ABSTRACTOR.stage2), o.depth, o.hidden, o.hidden, grid2);
   let y: tf.Tensor = tf.reshape(g, [n * side * side, -1]);
   for (let j = 0; j < o.mlpDepth; j++) {
     if (j > 0) y = silu(y);
-    y = linear(y, p.get(`readout.${j}.weight`), p.get(`readout.${j}.bias`));
+    const readout = C_ABSTRACTOR.readout(j);
+    y = linear(y, w(p, readout), p.get(dot(readout, PARAM.bias)));
   }
   return tf.reshape(y, [n, side * side, -1]) as tf.Tensor3D;
 }

@@ -2,64 +2,40 @@
 // cross-attend to the patch tokens, then a linear), C-Abstractor (c-abstractor.ts) and LLaVA's
 // two-layer MLP projector. Each maps patch tokens [n, in_tokens, in] to [n, tokens, out].
 import * as tf from "@tensorflow/tfjs-core";
-import { getInt } from "../../components/fields.js";
-import type { Config } from "../../components/types.js";
+import type { AttnPoolConfig } from "../../components/attn-pool.js";
+import type { AvgPoolConfig } from "../../components/avg-pool.js";
+import { ATTN_POOL, AVG_POOL, MLP_PROJECTOR, PARAM, dot } from "../../components/weight-names.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { attention } from "./attention.js";
-import { cAbstractorForward, cAbstractorOptions } from "./c-abstractor.js";
 import { gelu } from "./mlp.js";
 import { adaptiveAvgPool } from "./pooling.js";
 
-export type ConnectorKind = "AvgPool" | "AttnPool" | "CAbstractor" | "MLPProjector";
+export { cAbstractorForward } from "./c-abstractor.js";
 
-function grid(c: Config): [number, number] {
-  return [getInt(c, "grid_h"), getInt(c, "grid_w")];
-}
-
+/** The linear layer `name` (weight and bias) applied to the last axis of x. */
 function project(p: ParamScope, name: string, x: tf.Tensor3D): tf.Tensor3D {
-  return linear(x, p.get(`${name}.weight`), p.get(`${name}.bias`)) as tf.Tensor3D;
+  return linear(x, p.get(dot(name, PARAM.weight)), p.get(dot(name, PARAM.bias))) as tf.Tensor3D;
 }
 
-export function avgPoolForward(p: ParamScope, c: Config, x: tf.Tensor3D): tf.Tensor3D {
-  const side = Math.round(Math.sqrt(getInt(c, "tokens")));
-  return project(p, "proj", adaptiveAvgPool(x, grid(c), [side, side]));
+export function avgPoolForward(p: ParamScope, c: AvgPoolConfig, x: tf.Tensor3D): tf.Tensor3D {
+  const side = Math.round(Math.sqrt(c.tokens));
+  return project(p, AVG_POOL.proj, adaptiveAvgPool(x, c.grid, [side, side]));
 }
 
-export function attnPoolForward(p: ParamScope, c: Config, x: tf.Tensor3D): tf.Tensor3D {
+export function attnPoolForward(p: ParamScope, c: AttnPoolConfig, x: tf.Tensor3D): tf.Tensor3D {
   const [n, , width] = x.shape;
-  const heads = getInt(c, "heads");
-  const k = getInt(c, "tokens");
-  const queries = tf.tile(tf.reshape(p.get("queries"), [1, k, width]), [n, 1, 1]) as tf.Tensor3D;
-  const opts = {
-    heads,
-    kvHeads: heads,
-    headDim: width / heads,
-    causal: false,
-    qkNorm: "none" as const,
-  };
-  return project(p, "proj", attention(p.scope("attn"), opts, queries, x));
+  const k = c.tokens;
+  const queries = tf.tile(tf.reshape(p.get(ATTN_POOL.queries), [1, k, width]), [
+    n,
+    1,
+    1,
+  ]) as tf.Tensor3D;
+  const opts = { ...c.attention, causal: false };
+  return project(p, ATTN_POOL.proj, attention(p.scope(ATTN_POOL.attn), opts, queries, x));
 }
 
+/** Its widths are the weights' own shapes, so it reads nothing else of its config. */
 export function mlpProjectorForward(p: ParamScope, x: tf.Tensor3D): tf.Tensor3D {
-  return project(p, "fc2", gelu(project(p, "fc1", x)) as tf.Tensor3D);
-}
-
-/** Patch tokens [n, in_tokens, in] -> image tokens [n, tokens, out] through connector `kind`. */
-export function connectorForward(
-  kind: ConnectorKind,
-  p: ParamScope,
-  c: Config,
-  x: tf.Tensor3D,
-): tf.Tensor3D {
-  switch (kind) {
-    case "AvgPool":
-      return avgPoolForward(p, c, x);
-    case "AttnPool":
-      return attnPoolForward(p, c, x);
-    case "CAbstractor":
-      return cAbstractorForward(p, cAbstractorOptions(c), x);
-    case "MLPProjector":
-      return mlpProjectorForward(p, x);
-  }
+  return project(p, MLP_PROJECTOR.fc2, gelu(project(p, MLP_PROJECTOR.fc1, x)) as tf.Tensor3D);
 }

@@ -3,9 +3,10 @@
 // kept in a cache, so a new token costs one position instead of the whole prefix.
 import * as tf from "@tensorflow/tfjs-core";
 import { bmm, matmul2d } from "../ops/matmul.js";
+import { ATTENTION, BLOCK, DECODER, PARAM, dot } from "../../components/weight-names.js";
 import type { ParamScope } from "../params.js";
 import { causalMask, repeatKv, splitHeads, type AttentionOptions } from "./attention.js";
-import type { DecoderOptions } from "./decoder.js";
+import type { DecoderConfig } from "./decoder.js";
 import { dense, mlp } from "./mlp.js";
 import { moe } from "./moe.js";
 import { applyNorm } from "./norm.js";
@@ -43,18 +44,18 @@ export function attentionCached(
 ): { y: tf.Tensor3D; kv: LayerKv } {
   const [b, t, width] = x.shape;
   const x2 = tf.reshape(x, [b * t, width]);
-  let q = dense(p, "q", x2);
-  let k = dense(p, "k", x2);
-  const v = dense(p, "v", x2);
+  let q = dense(p, ATTENTION.q, x2, o.qkvBias);
+  let k = dense(p, ATTENTION.k, x2, o.qkvBias);
+  const v = dense(p, ATTENTION.v, x2, o.qkvBias);
   if (o.qkNorm === "full") {
-    q = applyNorm(p.scope("q_norm"), q);
-    k = applyNorm(p.scope("k_norm"), k);
+    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, q);
+    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, k);
   }
   let qh = splitHeads(q, b, t, o.heads, o.headDim);
   let kh = splitHeads(k, b, t, o.kvHeads, o.headDim);
   if (o.qkNorm === "head") {
-    qh = applyNorm(p.scope("q_norm"), qh);
-    kh = applyNorm(p.scope("k_norm"), kh);
+    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, qh);
+    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, kh);
   }
   if (rope !== undefined) {
     qh = applyRope(qh, rope[0], rope[1]);
@@ -77,7 +78,7 @@ export function attentionCached(
     [b * t, o.heads * o.headDim],
   );
   return {
-    y: tf.reshape(dense(p, "o", merged), [b, t, -1]) as tf.Tensor3D,
+    y: tf.reshape(dense(p, ATTENTION.o, merged, o.outBias), [b, t, -1]) as tf.Tensor3D,
     kv: { k: kAll, v: vAll },
   };
 }
@@ -90,7 +91,7 @@ export function attentionCached(
  */
 export function decoderForwardCached(
   p: ParamScope,
-  o: DecoderOptions,
+  o: DecoderConfig,
   embeddings: tf.Tensor2D,
   b: number,
   t: number,
@@ -104,7 +105,7 @@ export function decoderForwardCached(
     );
   let h: tf.Tensor2D = embeddings;
   if (o.position === "learned") {
-    const pos = tf.slice(p.get("pos_embed"), [past, 0], [t, -1]);
+    const pos = tf.slice(p.get(DECODER.posEmbed), [past, 0], [t, -1]);
     h = tf.reshape(tf.add(tf.reshape(h, [b, t, o.width]), pos), [b * t, o.width]);
   }
   let rope: [tf.Tensor2D, tf.Tensor2D] | undefined;
@@ -113,32 +114,26 @@ export function decoderForwardCached(
     const half = o.headDim / 2;
     rope = [tf.slice(cos, [past, 0], [t, half]), tf.slice(sin, [past, 0], [t, half])];
   }
-  const attn: AttentionOptions = {
-    heads: o.heads,
-    kvHeads: o.kvHeads,
-    headDim: o.headDim,
-    causal: true,
-    qkNorm: o.qkNorm,
-  };
+  const attn: AttentionOptions = { ...o.attention, causal: true };
   const moeOptions =
     o.moe === undefined ? undefined : { ...o.moe, capacity: o.moe.experts / o.moe.topK };
   const layers: LayerKv[] = [];
   for (let i = 0; i < o.depth; i++) {
-    const layer = p.scope(`layers.${i}`);
-    const a = applyNorm(layer.scope("attn_norm"), h);
+    const layer = p.scope(BLOCK.layer(i));
+    const a = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, h);
     const x3 = tf.reshape(a, [b, t, o.width]) as tf.Tensor3D;
-    const r = attentionCached(layer.scope("attn"), attn, x3, cache?.layers[i], rope);
+    const r = attentionCached(layer.scope(BLOCK.attn), attn, x3, cache?.layers[i], rope);
     layers.push(r.kv);
     h = tf.add(h, tf.reshape(r.y, [b * t, o.width]));
-    const m = applyNorm(layer.scope("mlp_norm"), h) as tf.Tensor2D;
-    if (moeOptions !== undefined && moeOptions.layers.has(i))
-      h = tf.add(h, moe(layer.scope("moe"), moeOptions, m).y);
-    else h = tf.add(h, mlp(layer.scope("mlp"), o.mlp.fn, m));
+    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, h) as tf.Tensor2D;
+    if (moeOptions !== undefined && o.moeLayers.has(i))
+      h = tf.add(h, moe(layer.scope(BLOCK.moe), moeOptions, m).y);
+    else h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.mlpBias));
   }
-  if (o.finalNorm) h = applyNorm(p.scope("final_norm"), h) as tf.Tensor2D;
+  if (o.finalNorm) h = applyNorm(p.scope(DECODER.finalNorm), o.norm, h) as tf.Tensor2D;
   const head = o.tied
-    ? (tf.transpose(p.get("embed.weight")) as tf.Tensor2D)
-    : (p.get("head.weight") as tf.Tensor2D);
+    ? (tf.transpose(p.get(dot(DECODER.embed, PARAM.weight))) as tf.Tensor2D)
+    : (p.get(dot(DECODER.head, PARAM.weight)) as tf.Tensor2D);
   return { logits: matmul2d(h, head), cache: { length: total, layers } };
 }
 

@@ -2,6 +2,7 @@
 // (down(silu(gate(x)) * up(x))). Runs on 2-D activations [tokens, width].
 import * as tf from "@tensorflow/tfjs-core";
 import type { MlpFn } from "../../components/types.js";
+import { MLP, PARAM } from "../../components/weight-names.js";
 import { customGrad } from "../ops/custom-grad.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
@@ -42,19 +43,23 @@ export function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
-function dense(p: ParamScope, name: string, x: tf.Tensor): tf.Tensor {
+/** The dense layer stored under `p.scope(name)`: `weight` [in, out], and `bias` [out] if `bias`. */
+function dense(p: ParamScope, name: string, x: tf.Tensor, bias: boolean): tf.Tensor {
   const s = p.scope(name);
-  return linear(x, s.get("weight"), s.has("bias") ? s.get("bias") : undefined);
+  return linear(x, s.get(PARAM.weight), bias ? s.get(PARAM.bias) : undefined);
 }
 
-/** x [n, width] -> [n, width] through the MLP stored under `p` (`up`, `down`, `gate`). */
-export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor): tf.Tensor {
-  const up = dense(p, "up", x);
+/**
+ * x [n, width] -> [n, width] through the MLP stored under `p` (`up`, `down`, `gate`); `bias`
+ * says whether its linears have biases (the component config decides, as for the manifest).
+ */
+export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor, bias: boolean): tf.Tensor {
+  const up = dense(p, MLP.up, x, bias);
   let hidden: tf.Tensor;
-  if (fn === "swiglu") hidden = tf.mul(silu(dense(p, "gate", x)), up);
+  if (fn === "swiglu") hidden = tf.mul(silu(dense(p, MLP.gate, x, bias)), up);
   else if (fn === "gelu") hidden = gelu(up);
   else hidden = tf.relu(up);
-  return dense(p, "down", hidden);
+  return dense(p, MLP.down, hidden, bias);
 }
 
 export { dense };

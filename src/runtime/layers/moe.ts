@@ -4,21 +4,16 @@
 // token, optionally behind a learned sigmoid gate. Adds the Switch/GShard load-balance loss and
 // the router z-loss.
 import * as tf from "@tensorflow/tfjs-core";
-import type { MlpFn } from "../../components/types.js";
+import type { MoeConfig } from "../../components/moe.js";
+import { MOE, PARAM, dot } from "../../components/weight-names.js";
 import { logSumExp } from "../ops/logsumexp.js";
 import { linear } from "../ops/matmul.js";
 import { gatherRows, scatterAddRows } from "../ops/rows.js";
 import type { ParamScope } from "../params.js";
 import { mlp } from "./mlp.js";
 
-export interface MoeOptions {
-  readonly experts: number;
-  readonly topK: number;
-  readonly capacity: number;
-  readonly shared: number;
-  readonly sharedGate: boolean;
-  readonly fn: MlpFn;
-}
+/** What routing reads of a resolved MoE config (`MoeConfig` has it all). */
+export type MoeRouting = Pick<MoeConfig, "experts" | "topK" | "capacity">;
 
 export interface MoeOutput {
   /** [n, width] */
@@ -48,7 +43,7 @@ export function expertCapacity(n: number, experts: number, topK: number, factor:
 }
 
 /** Top-k by probability (ties: lower expert index), then capacity with first choices first. */
-export function route(probs: Float32Array, n: number, o: MoeOptions): Routing {
+export function route(probs: Float32Array, n: number, o: MoeRouting): Routing {
   const e = o.experts;
   const cap = expertCapacity(n, e, o.topK, o.capacity);
   const choice: number[][] = [];
@@ -74,10 +69,10 @@ export function route(probs: Float32Array, n: number, o: MoeOptions): Routing {
 }
 
 /** x [n, width] -> MoeOutput. Weights under `p`: router, experts.<e>.mlp, shared.<s>.mlp, shared_gate. */
-export function moe(p: ParamScope, o: MoeOptions, x: tf.Tensor2D): MoeOutput {
+export function moe(p: ParamScope, o: MoeConfig, x: tf.Tensor2D): MoeOutput {
   const n = x.shape[0];
   const e = o.experts;
-  const logits = linear(x, p.get("router.weight")) as tf.Tensor2D; // [n, e]
+  const logits = linear(x, p.get(dot(MOE.router, PARAM.weight))) as tf.Tensor2D; // [n, e]
   const probs = tf.softmax(logits) as tf.Tensor2D;
   const routing = route(probs.dataSync() as Float32Array, n, o);
   const chosen = tf.tensor2d(routing.chosen, [n, e]);
@@ -96,7 +91,7 @@ export function moe(p: ParamScope, o: MoeOptions, x: tf.Tensor2D): MoeOutput {
     if (idx.length === 0) continue;
     const index = tf.tensor1d(idx, "int32");
     const xe = gatherRows(x, index);
-    const ye = mlp(p.scope(`experts.${j}.mlp`), o.fn, xe);
+    const ye = mlp(p.scope(dot(MOE.expert(j), MOE.mlp)), o.expert.fn, xe, o.bias);
     const w = gatherRows(
       gateFlat,
       tf.tensor1d(
@@ -119,9 +114,14 @@ export function moe(p: ParamScope, o: MoeOptions, x: tf.Tensor2D): MoeOutput {
   if (o.shared > 0) {
     let sharedSum: tf.Tensor = tf.zeros([n, width]);
     for (let s = 0; s < o.shared; s++)
-      sharedSum = tf.add(sharedSum, mlp(p.scope(`shared.${s}.mlp`), o.fn, x));
-    if (o.sharedGate)
-      sharedSum = tf.mul(sharedSum, tf.sigmoid(linear(x, p.get("shared_gate.weight"))));
+      sharedSum = tf.add(
+        sharedSum,
+        mlp(p.scope(dot(MOE.shared(s), MOE.mlp)), o.sharedMlp.fn, x, o.bias),
+      );
+    if (o.sharedGate) {
+      const gate = linear(x, p.get(dot(MOE.sharedGate, PARAM.weight)));
+      sharedSum = tf.mul(sharedSum, tf.sigmoid(gate));
+    }
     y = tf.add(y, sharedSum);
   }
 

@@ -1,9 +1,11 @@
-// Norms over the last axis: LayerNorm (scale and bias) and RMSNorm (scale only), picked by the
-// weights present, so the manifest alone decides which one a block uses.
+// Norms over the last axis: LayerNorm (scale and bias) and RMSNorm (scale only). Which one a
+// block uses is the component config's `norm` (the same field the manifest is built from).
 import * as tf from "@tensorflow/tfjs-core";
+import type { NormKind } from "../../components/blocks.js";
+import { PARAM } from "../../components/weight-names.js";
 import type { ParamScope } from "../params.js";
 
-export type NormKind = "layer" | "rms";
+export type { NormKind };
 
 export const NORM_EPS = 1e-5;
 
@@ -26,8 +28,8 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps = NORM_EPS): tf.Ten
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
 }
 
-/** The norm stored under `p` (`<name>.weight`, and `<name>.bias` for LayerNorm) applied to `x`. */
-export function applyNorm(p: ParamScope, x: tf.Tensor): tf.Tensor {
-  const weight = p.get("weight");
-  return p.has("bias") ? layerNorm(x, weight, p.get("bias")) : rmsNorm(x, weight);
+/** The norm of `kind` stored under `p` (`weight`, and `bias` for LayerNorm) applied to `x`. */
+export function applyNorm(p: ParamScope, kind: NormKind, x: tf.Tensor): tf.Tensor {
+  const weight = p.get(PARAM.weight);
+  return kind === "layer" ? layerNorm(x, weight, p.get(PARAM.bias)) : rmsNorm(x, weight);
 }

@@ -2,14 +2,8 @@
 // learned absolute positions (a [context, width] table added to the token embeddings).
 import * as tf from "@tensorflow/tfjs-core";
 
-export const ROPE_BASE = 10000;
-
-/** cos and sin tables [t, headDim / 2] for positions 0..t-1. */
-export function ropeTables(
-  t: number,
-  headDim: number,
-  base = ROPE_BASE,
-): [tf.Tensor2D, tf.Tensor2D] {
+/** cos and sin tables [t, headDim / 2] for positions 0..t-1 (`base`: the Decoder's `rope_base`). */
+export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor2D, tf.Tensor2D] {
   const half = headDim / 2;
   const cos = new Float32Array(t * half);
   const sin = new Float32Array(t * half);

@@ -2,43 +2,15 @@
 // product over flattened patches), optional class token, learned positions, optional pre-norm,
 // pre-norm transformer blocks, optional final norm. Output: patch tokens, class token dropped.
 import * as tf from "@tensorflow/tfjs-core";
-import { getBool, getInt, getMlp } from "../../components/fields.js";
-import type { Config, MlpValue } from "../../components/types.js";
+import type { VitConfig } from "../../components/vit.js";
+import { BLOCK, PARAM, VIT } from "../../components/weight-names.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
-import { attention } from "./attention.js";
+import { attention, type AttentionOptions } from "./attention.js";
 import { mlp } from "./mlp.js";
 import { applyNorm } from "./norm.js";
 
-export interface VitOptions {
-  readonly channels: number;
-  readonly patch: number;
-  readonly width: number;
-  readonly depth: number;
-  readonly heads: number;
-  readonly mlp: MlpValue;
-  readonly classToken: boolean;
-  readonly preNorm: boolean;
-  readonly finalNorm: boolean;
-  readonly grid: readonly [number, number];
-}
-
-/** Reads a resolved `ViT` config (components/vit.ts). */
-export function vitOptions(c: Config): VitOptions {
-  const patch = getInt(c, "patch");
-  return {
-    channels: getInt(c, "channels"),
-    patch,
-    width: getInt(c, "width"),
-    depth: getInt(c, "depth"),
-    heads: getInt(c, "heads"),
-    mlp: getMlp(c, "mlp"),
-    classToken: getBool(c, "class_token"),
-    preNorm: getBool(c, "pre_norm"),
-    finalNorm: getBool(c, "final_norm"),
-    grid: [getInt(c, "image_height") / patch, getInt(c, "image_width") / patch],
-  };
-}
+export type { VitConfig };
 
 /** images [n, channels, h, w] -> patches [n * gh * gw, patch * patch * channels] (row, col, channel). */
 export function patchify(images: tf.Tensor4D, patch: number): tf.Tensor2D {
@@ -52,38 +24,35 @@ export function patchify(images: tf.Tensor4D, patch: number): tf.Tensor2D {
 }
 
 /** images [n, channels, h, w] -> patch tokens [n, gh * gw, width]. */
-export function vitForward(p: ParamScope, o: VitOptions, images: tf.Tensor4D): tf.Tensor3D {
+export function vitForward(p: ParamScope, o: VitConfig, images: tf.Tensor4D): tf.Tensor3D {
   const n = images.shape[0];
   const patches = o.grid[0] * o.grid[1];
-  const filter = tf.reshape(p.get("patch_embed.weight"), [-1, o.width]);
-  const bias = p.has("patch_embed.bias") ? p.get("patch_embed.bias") : undefined;
+  const embed = p.scope(VIT.patchEmbed);
+  const filter = tf.reshape(embed.get(PARAM.weight), [-1, o.width]);
+  const bias = o.patchBias ? embed.get(PARAM.bias) : undefined;
   let x: tf.Tensor = tf.reshape(linear(patchify(images, o.patch), filter, bias), [
     n,
     patches,
     o.width,
   ]);
   if (o.classToken) {
-    const cls = tf.tile(tf.reshape(p.get("class_token"), [1, 1, o.width]), [n, 1, 1]);
+    const cls = tf.tile(tf.reshape(p.get(VIT.classToken), [1, 1, o.width]), [n, 1, 1]);
     x = tf.concat([cls, x], 1);
   }
   const seq = x.shape[1] as number;
-  x = tf.add(x, p.get("pos_embed"));
+  x = tf.add(x, p.get(VIT.posEmbed));
   let h: tf.Tensor = tf.reshape(x, [n * seq, o.width]);
-  if (o.preNorm) h = applyNorm(p.scope("pre_norm"), h);
-  const attn = {
-    heads: o.heads,
-    kvHeads: o.heads,
-    headDim: o.width / o.heads,
-    causal: false,
-    qkNorm: "none" as const,
-  };
+  if (o.preNorm) h = applyNorm(p.scope(VIT.preNorm), o.norm, h);
+  const attn: AttentionOptions = { ...o.attention, causal: false };
   for (let i = 0; i < o.depth; i++) {
-    const layer = p.scope(`layers.${i}`);
-    const a = tf.reshape(applyNorm(layer.scope("attn_norm"), h), [n, seq, o.width]) as tf.Tensor3D;
-    h = tf.add(h, tf.reshape(attention(layer.scope("attn"), attn, a), [n * seq, o.width]));
-    h = tf.add(h, mlp(layer.scope("mlp"), o.mlp.fn, applyNorm(layer.scope("mlp_norm"), h)));
+    const layer = p.scope(BLOCK.layer(i));
+    const normed = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, h);
+    const a = tf.reshape(normed, [n, seq, o.width]) as tf.Tensor3D;
+    h = tf.add(h, tf.reshape(attention(layer.scope(BLOCK.attn), attn, a), [n * seq, o.width]));
+    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, h);
+    h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.bias));
   }
-  if (o.finalNorm) h = applyNorm(p.scope("final_norm"), h);
+  if (o.finalNorm) h = applyNorm(p.scope(VIT.finalNorm), o.norm, h);
   const out = tf.reshape(h, [n, seq, o.width]);
   return (o.classToken ? tf.slice(out, [0, 1, 0], [-1, -1, -1]) : out) as tf.Tensor3D;
 }
