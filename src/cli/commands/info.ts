@@ -12,6 +12,7 @@ import type {
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { printDiagnostics } from "../output.js";
+import { escapeControls } from "../../diagnostics/terminal-text.js";
 
 export const infoCommand: Command = {
   name: "info",
@@ -126,7 +127,8 @@ export function renderInfo(p: CheckedProgram): string {
   for (const m of p.models) {
     const s = m.summary;
     out.push(`model ${m.name}${m.base ? ` = ${m.base} { ... }` : ""}`);
-    if (m.doc) out.push(...m.doc.split("\n").map((l) => `  ${l}`));
+    // Doc comments are the one free text of a spec shown here: escaped like diagnostics.
+    if (m.doc) out.push(...m.doc.split("\n").map((l) => `  ${escapeControls(l)}`));
     const rows: string[][] = [["  part", "kind", "output", "params", "active", "FLOPs"]];
     if (m.image) rows.push(["  image", "Image", `[${m.image.join(", ")}]`, "", "", ""]);
     for (const part of [s.parts.vision, s.parts.connector, s.parts.llm]) {
