@@ -1,5 +1,6 @@
 // Checking `train` blocks: which model and data, steps, batch, sequence, optimizer, schedule,
 // checkpoints; the sequence against the model's context and images; training memory budgets.
+import { LIMITS } from "../components/limits.js";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -119,14 +120,20 @@ export function checkTrain(
   const modelRef = ref(ctx, module, f.get("model")?.value, "model", decl.name);
   const dataRef = ref(ctx, module, f.get("data")?.value, "data", decl.name);
   const steps = f.get("steps")
-    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1 })
+    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1, limit: LIMITS.steps })
     : 1000;
   const batch = f.get("batch")
-    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1 })
+    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1, limit: LIMITS.batch })
     : 8;
-  const seed = f.get("seed") ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0 }) : 0;
+  const seed = f.get("seed")
+    ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0, limit: LIMITS.seed })
+    : 0;
   const logEvery = f.get("log_every")
-    ? num(ctx, "log_every", f.get("log_every")!.value, { int: true, min: 1 })
+    ? num(ctx, "log_every", f.get("log_every")!.value, {
+        int: true,
+        min: 1,
+        limit: LIMITS.steps,
+      })
     : 10;
   const opt = optimizer(ctx, f.get("optimizer")?.value);
   const sched = schedule(ctx, f.get("schedule")?.value, steps);
@@ -162,7 +169,11 @@ export function checkTrain(
     else {
       const c = record(ctx, "checkpoint", cv.body, ["every", "dir"]);
       const every = c.get("every")
-        ? num(ctx, "checkpoint.every", c.get("every")!.value, { int: true, min: 1 })
+        ? num(ctx, "checkpoint.every", c.get("every")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.steps,
+          })
         : 100;
       const dv = c.get("dir")?.value;
       const dir = dv?.kind === "string" ? dv.value : `runs/${decl.name.text}`;
@@ -190,10 +201,18 @@ export function checkTrain(
     else {
       const e = record(ctx, "eval", ev.body, ["every", "batches"]);
       const every = e.get("every")
-        ? num(ctx, "eval.every", e.get("every")!.value, { int: true, min: 1 })
+        ? num(ctx, "eval.every", e.get("every")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.steps,
+          })
         : 100;
       const batches = e.get("batches")
-        ? num(ctx, "eval.batches", e.get("batches")!.value, { int: true, min: 1 })
+        ? num(ctx, "eval.batches", e.get("batches")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.evalBatches,
+          })
         : 4;
       if (every !== undefined && batches !== undefined) evalCfg = { every, batches };
     }
@@ -213,7 +232,7 @@ export function checkTrain(
   const sequenceField = f.get("sequence");
   const llmContext = draft?.parts.llm?.config["context"];
   const sequence = sequenceField
-    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1 })
+    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1, limit: LIMITS.context })
     : typeof llmContext === "number"
       ? llmContext
       : 2048;

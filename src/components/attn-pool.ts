@@ -1,13 +1,22 @@
 // AttnPool: MM1's attention-pooling connector: `tokens` learned queries cross-attend to the patch
 // tokens (multi-head, at the encoder width), then a linear layer maps them into the LLM width.
-import { attentionTensors, linear, linearFlops, matrix, type AttentionShape } from "./blocks.js";
+import {
+  attentionParams,
+  attentionTensors,
+  linear,
+  linearFlops,
+  linearParams,
+  matrix,
+  type AttentionShape,
+} from "./blocks.js";
 import { IN_FIELD, OUT_FIELD, TOKENS_FIELD, resolveConnectorIo } from "./connector-io.js";
-import { POS_INT, dflt, getInt, readFields } from "./fields.js";
+import { HEADS, dflt, getInt, readFields } from "./fields.js";
 import { headsProblem } from "./problem.js";
 import type {
   ComponentKind,
   Config,
   FieldSpec,
+  ParamCount,
   ResolveContext,
   ResolveResult,
   WeightTensor,
@@ -15,7 +24,7 @@ import type {
 
 const FIELDS: readonly FieldSpec[] = [
   TOKENS_FIELD,
-  { name: "heads", doc: "attention heads; must divide `in`", type: POS_INT, default: dflt(8) },
+  { name: "heads", doc: "attention heads; must divide `in`", type: HEADS, default: dflt(8) },
   IN_FIELD,
   OUT_FIELD,
 ];
@@ -72,6 +81,14 @@ function manifest(c: Config): WeightTensor[] {
   ];
 }
 
+function params(c: Config): ParamCount {
+  const a = attentionOf(c);
+  const out = getInt(c, "out");
+  const total =
+    getInt(c, "tokens") * a.width + attentionParams(a) + linearParams(a.width, out, true);
+  return { total, active: total };
+}
+
 /** Per image: keys/values of every patch token, the queries' attention over them, the projection. */
 function flops(c: Config): number {
   const w = getInt(c, "in");
@@ -97,6 +114,7 @@ export const attnPool: ComponentKind = {
   fields: FIELDS,
   resolve,
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

@@ -4,15 +4,17 @@
 import {
   attentionActivations,
   attentionFlops,
+  attentionParams,
   attentionTensors,
-  countParams,
   linear,
   linearFlops,
   matrix,
   mlpActivations,
   mlpFlops,
+  mlpParams,
   mlpTensors,
   norm,
+  normParams,
   under,
   type AttentionShape,
   type NormKind,
@@ -20,8 +22,10 @@ import {
 } from "./blocks.js";
 import {
   ABSENT,
+  DEPTH,
+  HEADS,
   MLP_FNS,
-  POS_INT,
+  WIDTH,
   dflt,
   getBool,
   getConfig,
@@ -30,14 +34,17 @@ import {
   getWord,
   inferred,
   readFields,
+  sized,
 } from "./fields.js";
-import { moe, moeLayers } from "./moe.js";
+import { LIMITS } from "./limits.js";
+import { moe, moeLayerCount, moeLayers } from "./moe.js";
 import { divisorsNear, headsProblem, problem } from "./problem.js";
 import type {
   ComponentKind,
   Config,
   CostOptions,
   FieldSpec,
+  ParamCount,
   Problem,
   ResolveResult,
   WeightTensor,
@@ -52,28 +59,28 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "vocab",
     doc: "vocabulary size (rows of the token embedding)",
-    type: POS_INT,
+    type: sized(LIMITS.vocab),
     default: dflt(32000),
   },
-  { name: "width", doc: "width of the residual stream", type: POS_INT, default: dflt(768) },
-  { name: "depth", doc: "number of transformer blocks", type: POS_INT, default: dflt(12) },
-  { name: "heads", doc: "query heads per block", type: POS_INT, default: dflt(12) },
+  { name: "width", doc: "width of the residual stream", type: WIDTH, default: dflt(768) },
+  { name: "depth", doc: "number of transformer blocks", type: DEPTH, default: dflt(12) },
+  { name: "heads", doc: "query heads per block", type: HEADS, default: dflt(12) },
   {
     name: "kv_heads",
     doc: "key/value heads (grouped-query attention); must divide `heads`",
-    type: POS_INT,
+    type: HEADS,
     default: inferred("`heads`"),
   },
   {
     name: "head_dim",
     doc: "width of one head; the query width is then `heads * head_dim`",
-    type: POS_INT,
+    type: sized(LIMITS.headDim),
     default: inferred("`width / heads`"),
   },
   {
     name: "mlp",
     doc: "MLP of each block: `gelu(N)`, `swiglu(N)` or `relu(N)` with hidden width N",
-    type: { kind: "mlp", fns: MLP_FNS, plain: "gelu" },
+    type: { kind: "mlp", fns: MLP_FNS, plain: "gelu", ...LIMITS.hidden },
     default: inferred("`gelu(4 * width)`"),
   },
   {
@@ -106,7 +113,12 @@ const FIELDS: readonly FieldSpec[] = [
     type: { kind: "number", exclusiveMin: 0 },
     default: dflt(10000),
   },
-  { name: "context", doc: "longest sequence, in tokens", type: POS_INT, default: dflt(2048) },
+  {
+    name: "context",
+    doc: "longest sequence, in tokens",
+    type: sized(LIMITS.context),
+    default: dflt(2048),
+  },
   {
     name: "tied",
     doc: "the output head reuses the token embedding",
@@ -294,11 +306,39 @@ function manifest(c: Config): WeightTensor[] {
   return out;
 }
 
+/** Layers with the dense MLP and layers with the MoE FFN. */
+function layerPattern(c: Config): { dense: number; moe: number } {
+  const depth = getInt(c, "depth");
+  const m = getConfig(c, "moe");
+  const moeCount = m === undefined ? 0 : moeLayerCount(depth, getInt(m, "every"));
+  return { dense: depth - moeCount, moe: moeCount };
+}
+
+/** A per-layer quantity summed over the layers: dense layers times one, MoE layers times the other. */
 function perLayer(c: Config, each: (ffnDense: boolean) => number): number {
-  const moeAt = new Set(decoderMoeLayers(c));
-  let total = 0;
-  for (let i = 0; i < getInt(c, "depth"); i++) total += each(!moeAt.has(i));
-  return total;
+  const p = layerPattern(c);
+  return (p.dense > 0 ? p.dense * each(true) : 0) + (p.moe > 0 ? p.moe * each(false) : 0);
+}
+
+/** The parameters of `manifest(c)`, per layer pattern: no tensor is built. */
+function params(c: Config): ParamCount {
+  const a = attentionOf(c);
+  const width = a.width;
+  const vocab = getInt(c, "vocab");
+  const mlpBias = getWord(c, "biases", BIASES) === "all";
+  const moeConfig = getConfig(c, "moe");
+  const block = 2 * normParams(width, a.normKind) + attentionParams(a);
+  const dense = block + mlpParams(width, getMlp(c, "mlp"), mlpBias);
+  const moeCount = moeConfig === undefined ? { total: 0, active: 0 } : moe.params(moeConfig);
+  const pattern = layerPattern(c);
+  const total =
+    vocab * width +
+    (getWord(c, "position", POSITIONS) === "learned" ? getInt(c, "context") * width : 0) +
+    pattern.dense * dense +
+    pattern.moe * (block + moeCount.total) +
+    (getBool(c, "final_norm") ? normParams(width, a.normKind) : 0) +
+    (getBool(c, "tied") ? 0 : width * vocab);
+  return { total, active: total - pattern.moe * (moeCount.total - moeCount.active) };
 }
 
 /** Forward FLOPs for one token attending over `sequence` positions (default: full `context`). */
@@ -340,6 +380,7 @@ export const decoder: ComponentKind = {
   fields: FIELDS,
   resolve: (config) => resolve(config),
   manifest,
+  params,
   costUnit: "token",
   flops,
   activations,
@@ -347,5 +388,5 @@ export const decoder: ComponentKind = {
 
 /** Parameters of a resolved Decoder config (convenience for tests and summaries). */
 export function decoderParams(c: Config): number {
-  return countParams(manifest(c));
+  return params(c).total;
 }
