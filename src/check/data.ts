@@ -1,10 +1,11 @@
 // Checking `data` blocks: weighted sources in known formats with valid options, weights that
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
-import { posix } from "node:path";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module } from "../resolve/program.js";
 import type { BlockDecl, Field, Value } from "../syntax/ast.js";
 import { pathText } from "../syntax/ast.js";
+import { LIMITS } from "../components/limits.js";
+import { specPath } from "./paths.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
 import { describeSym } from "./describe-sym.js";
@@ -142,17 +143,28 @@ export function checkData(
     const key = pathText(m.path);
     const v = m.value;
     if (key === "images_per_sequence") {
-      if (v.kind === "number" && Number.isInteger(v.value) && v.value >= 0 && v.unit === "none")
+      // At most the largest context: every image takes at least one token of the sequence.
+      if (
+        v.kind === "number" &&
+        Number.isInteger(v.value) &&
+        v.value >= 0 &&
+        v.value <= LIMITS.context.max &&
+        v.unit === "none"
+      )
         imagesPerSequence = v.value;
-      else wrongSetting(ctx, key, v, "a whole number of at least 0, e.g. `images_per_sequence: 4`");
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          "a whole number from 0 to 16,777,216 (each image takes a token of the context), e.g. `images_per_sequence: 4`",
+        );
     } else if (key === "tokenizer") {
       if (v.kind === "name" && v.name.text === "bytes") tokenizer = { kind: "bytes" };
-      else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string")
-        tokenizer = {
-          kind: "bpe",
-          path: posix.join(posix.dirname(home.path), v.args[0].value.value),
-        };
-      else
+      else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string") {
+        const path = specPath(ctx, v.args[0].value, home.path, "the `bpe` tokenizer's path");
+        if (path !== undefined) tokenizer = { kind: "bpe", path };
+      } else
         wrongSetting(
           ctx,
           key,
@@ -181,7 +193,7 @@ export function checkData(
           'a caption source such as `webdataset("data/heldout-{0000..0001}.tar")`',
         );
     } else if (key === "synthesize") {
-      if (v.kind === "string") synthesize = posix.join(posix.dirname(home.path), v.value);
+      if (v.kind === "string") synthesize = specPath(ctx, v, home.path, "`synthesize`");
       else
         wrongSetting(
           ctx,
@@ -371,11 +383,13 @@ function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined
     });
     return undefined;
   }
+  const joined = specPath(ctx, pathArg.value, r.module.path, `the path of source \`${r.name}\``);
+  if (joined === undefined) return undefined;
   return {
     name: r.name,
     kind,
     format: fmt.runtimeFormat,
-    path: posix.join(posix.dirname(r.module.path), path),
+    path: joined,
     ...(kind === "text" && fmt.runtimeFormat === "jsonl" ? { field: field ?? "text" } : {}),
     weight: 0,
   };

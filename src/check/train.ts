@@ -17,6 +17,7 @@ import type { CheckContext } from "./context.js";
 import { checkData } from "./data.js";
 import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
+import { specPath } from "./paths.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
 import type { CheckedData, CheckedModel, CheckedTrain } from "./ir.js";
 import {
@@ -157,6 +158,7 @@ export function checkTrain(
       });
   }
   let checkpoint: (NonNullable<CheckedTrain["checkpoint"]> & { everySpan?: Span }) | undefined;
+  let badPath = false;
   const cv = f.get("checkpoint")?.value;
   if (cv) {
     if (cv.kind !== "record")
@@ -177,6 +179,9 @@ export function checkTrain(
         : 100;
       const dv = c.get("dir")?.value;
       const dir = dv?.kind === "string" ? dv.value : `runs/${decl.name.text}`;
+      // The folder stays as written (relative to the spec); only its form is checked here.
+      if (dv?.kind === "string" && specPath(ctx, dv, module.path, "`checkpoint.dir`") === undefined)
+        badPath = true;
       if (dv && dv.kind !== "string")
         ctx.report({
           code: "MM2009",
@@ -245,7 +250,8 @@ export function checkTrain(
     seed === undefined ||
     !opt ||
     !sched ||
-    logEvery === undefined
+    logEvery === undefined ||
+    badPath
   )
     return undefined;
 

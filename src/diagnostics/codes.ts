@@ -36,6 +36,8 @@ const FRONT_END_CODES: readonly CodeInfo[] = [
   { code: "MM2012", title: "name refers to the wrong kind of declaration" },
   { code: "MM2013", title: "unused import" },
   { code: "MM2015", title: "declaration refers to itself" },
+  { code: "MM2016", title: "absolute path in a spec" },
+  { code: "MM2017", title: "control character in a path" },
 ];
 
 const CHECKER_CODES: readonly CodeInfo[] = [

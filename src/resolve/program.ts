@@ -9,10 +9,16 @@ import type { Declaration, SourceAst, StringValue } from "../syntax/ast.js";
 import { parseSource } from "../syntax/parse.js";
 import { STD_MODULES } from "../components/registry.js";
 import { checkReferences } from "./references.js";
+import { pathProblem } from "./path-problem.js";
 
 export type ReadResult =
   | { ok: true; text: string }
-  | { ok: false; reason: "missing" | "unreadable" | "directory" }
+  /** `what` words the reason when it says more than the default (`is a character device, ...`). */
+  | {
+      ok: false;
+      reason: "missing" | "unreadable" | "directory" | "not-a-file";
+      what?: string;
+    }
   /** `text` is decoded with replacement characters, for showing where the bad byte is. */
   | { ok: false; reason: "not-utf8"; offset: number; text: string; charOffset: number };
 
@@ -118,11 +124,14 @@ class Resolver {
       return;
     }
     const what =
-      read.reason === "directory"
+      read.what ??
+      (read.reason === "directory"
         ? "is a directory, not a file"
         : read.reason === "missing"
           ? "does not exist"
-          : "cannot be read";
+          : read.reason === "not-a-file"
+            ? "is not a regular file"
+            : "cannot be read");
     if (!at) throw new MissingEntryError(path, what);
     this.diagnostics.push(
       diagnostic({
@@ -130,7 +139,12 @@ class Resolver {
         message: `imported file \`${at.value}\` ${what}`,
         span: at.span,
         label: `resolves to \`${path}\``,
-        help: "check the path: relative imports start with `./` or `../` and are relative to the importing file",
+        help:
+          read.reason === "missing"
+            ? at.value.startsWith("/")
+              ? "check the path: an absolute import names the file from the root folder"
+              : "check the path: relative imports start with `./` or `../` and are relative to the importing file"
+            : "import a `.mm` file",
       }),
     );
   }
@@ -255,7 +269,17 @@ class Resolver {
       );
       return undefined;
     }
-    let target = posix.normalize(posix.join(posix.dirname(importer.path), spec.value));
+    const bad = pathProblem(spec, "the import path");
+    if (bad) {
+      this.diagnostics.push(bad);
+      return undefined;
+    }
+    // An absolute import names the file itself; a relative one is relative to the importer.
+    let target = posix.normalize(
+      spec.value.startsWith("/")
+        ? spec.value
+        : posix.join(posix.dirname(importer.path), spec.value),
+    );
     if (!target.endsWith(".mm")) target += ".mm";
     const m = this.loadChecked(target, target, spec);
     return m ? m.declared : undefined;
