@@ -65,6 +65,9 @@ function mergedFields(
     return undefined;
   }
   const baseDecl = sym.decl;
+  // A chain of variants is walked again for each variant: refuse one past the limit (MM2019).
+  const self = module.declared.get(decl.name.text);
+  if (self && !ctx.chain(self, sym, decl.base.span)) return undefined;
   const base = ctx.guard(sym, decl.base.span, () => mergedFields(ctx, baseModule, baseDecl));
   if (!base) return undefined;
   const out = [...base];

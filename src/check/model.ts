@@ -76,7 +76,10 @@ export function modelDraft(ctx: CheckContext, sym: Sym): ModelDraft | undefined 
   const decl = sym.decl;
   const module = ctx.moduleOf(sym);
   if (!decl || decl.kind !== "model" || !module) return undefined;
-  const draft = ctx.guard(sym, decl.name.span, () => buildDraft(ctx, module, decl)) ?? null;
+  let draft = ctx.guard(sym, decl.name.span, () => buildDraft(ctx, module, decl)) ?? null;
+  const base = decl.base ? ctx.lookup(module, decl.base) : undefined;
+  if (draft && !ctx.chain(sym, base?.kind === "model" ? base : undefined, decl.name.span))
+    draft = null;
   drafts.set(sym, draft);
   return draft ?? undefined;
 }

@@ -422,6 +422,8 @@ function checkTrainVariant(
     return undefined;
   }
   const baseDecl = sym.decl;
+  const self = module.declared.get(decl.name.text);
+  if (self && !ctx.chain(self, sym, decl.base!.span)) return undefined;
   const own = decl.body.members;
   const later = extra.members ?? [];
   const merged = [

@@ -137,7 +137,9 @@ function manifest(c: Config): WeightTensor[] {
   const out: WeightTensor[] = [];
   if (getBool(c, "pos_embed"))
     out.push({ ...matrix("pos_embed", [getInt(c, "in_tokens"), inW]), decay: false });
-  out.push(...stage("stage1", depth, inW, hidden), ...stage("stage2", depth, hidden, hidden));
+  // Concatenated, not spread into push(): 4096 blocks a stage would overflow the stack.
+  const stages = stage("stage1", depth, inW, hidden).concat(stage("stage2", depth, hidden, hidden));
+  for (const t of stages) out.push(t);
   const readIn = depth > 0 ? hidden : inW;
   for (let j = 0; j < getInt(c, "mlp_depth"); j++)
     out.push(...linear(`readout.${j}`, j === 0 ? readIn : outW, outW, true));

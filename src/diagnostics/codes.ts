@@ -38,6 +38,7 @@ const FRONT_END_CODES: readonly CodeInfo[] = [
   { code: "MM2015", title: "declaration refers to itself" },
   { code: "MM2016", title: "absolute path in a spec" },
   { code: "MM2017", title: "control character in a path" },
+  { code: "MM2019", title: "declarations or imports nested too deep" },
 ];
 
 const CHECKER_CODES: readonly CodeInfo[] = [

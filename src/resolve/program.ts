@@ -86,7 +86,8 @@ class Resolver {
     const source = new SourceFile(path, read.text);
     this.sources.set(path, source);
     const parsed = parseSource(source);
-    this.diagnostics.push(...parsed.diagnostics);
+    // A loop, not push(...list): a spread of a huge list overflows the stack.
+    for (const d of parsed.diagnostics) this.diagnostics.push(d);
     const module: Module = {
       path,
       name,
@@ -286,6 +287,21 @@ class Resolver {
   }
 
   private loadChecked(path: string, name: string, spec: StringValue): Module | undefined {
+    // Each import is loaded inside the one that names it: a chain of thousands of files would
+    // run out of stack (exit 70). Real specs import a few files deep.
+    if (this.loading.length >= MAX_IMPORT_DEPTH) {
+      this.diagnostics.push(
+        diagnostic({
+          code: "MM2019",
+          message: `imports are nested more than ${MAX_IMPORT_DEPTH} files deep`,
+          span: spec.span,
+          label: `file ${MAX_IMPORT_DEPTH + 1} of the chain`,
+          notes: [`the chain starts at \`${this.loading[0] ?? ""}\``],
+          help: "import the declarations from a file nearer the start of the chain",
+        }),
+      );
+      return undefined;
+    }
     const cycleStart = this.loading.indexOf(path);
     if (cycleStart !== -1) {
       const cycle = [...this.loading.slice(cycleStart), path].map((p) => `\`${p}\``).join(" -> ");
@@ -303,6 +319,9 @@ class Resolver {
     return this.load(path, name, spec);
   }
 }
+
+/** How deep imports may nest (a file importing a file importing ...). */
+export const MAX_IMPORT_DEPTH = 200;
 
 /** Standard-library modules that exist only as `.mm` files (no built-in kinds). */
 const STD_FILE_MODULES = ["std/mm1", "std/data"];
@@ -329,7 +348,7 @@ export function resolveProgram(entryPath: string, host: ModuleHost): ResolveResu
   const r = new Resolver(host);
   const entry = r.load(entryPath, entryPath);
   if (!entry) return { diagnostics: r.diagnostics, sources: r.sources };
-  for (const m of r.modules.values()) r.diagnostics.push(...checkReferences(m));
+  for (const m of r.modules.values()) for (const d of checkReferences(m)) r.diagnostics.push(d);
   return {
     program: { entry, modules: r.modules, sources: r.sources },
     diagnostics: r.diagnostics,

@@ -3,7 +3,14 @@
 // ends with a clear message and exit 1 (or 2 for the file named on the command line), never a
 // hang, a flood, a raw escape on the terminal or exit 70.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -67,6 +74,38 @@ describe("large inputs stay bounded", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("error[MM1005]");
     expect(r.stderr).toContain("the largest whole number mmc reads exactly");
+  });
+});
+
+describe("deep chains end with MM2019, not a stack overflow (exit 70)", () => {
+  test("imports 250 files deep", () => {
+    const dir = join(tmp, "chain");
+    mkdirSync(dir);
+    for (let i = 0; i < 250; i++)
+      writeFileSync(
+        join(dir, `f${i}.mm`),
+        `import { X${i + 1} } from "./f${i + 1}.mm"\nllm X${i} = X${i + 1} { }\n`,
+      );
+    writeFileSync(
+      join(dir, "f250.mm"),
+      'import { Decoder } from "std/llm"\nllm X250 = Decoder { width: 64, heads: 4 }\n',
+    );
+    const r = mmc(["check", join(dir, "f0.mm")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error[MM2019]: imports are nested more than 200 files deep");
+  });
+
+  test("a train variant of a variant of ..., 20,000 deep, is refused once", () => {
+    const chain = Array.from(
+      { length: 20_000 },
+      (_, i) => `train t${i + 1} = ${i === 0 ? "tiny" : `t${i}`} { steps: ${i + 500} }`,
+    ).join("\n");
+    const r = mmc(["check", write("trains.mm", `${tiny}\n${chain}\n`)]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "error[MM2019]: `t201` is built on a chain of more than 200 declarations",
+    );
+    expect(r.stderr).toContain("\n1 error\n");
   });
 });
 

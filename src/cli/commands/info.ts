@@ -128,7 +128,7 @@ export function renderInfo(p: CheckedProgram): string {
     const s = m.summary;
     out.push(`model ${m.name}${m.base ? ` = ${m.base} { ... }` : ""}`);
     // Doc comments are the one free text of a spec shown here: escaped like diagnostics.
-    if (m.doc) out.push(...m.doc.split("\n").map((l) => `  ${escapeControls(l)}`));
+    if (m.doc) for (const l of m.doc.split("\n")) out.push(`  ${escapeControls(l)}`);
     const rows: string[][] = [["  part", "kind", "output", "params", "active", "FLOPs"]];
     if (m.image) rows.push(["  image", "Image", `[${m.image.join(", ")}]`, "", "", ""]);
     for (const part of [s.parts.vision, s.parts.connector, s.parts.llm]) {
