@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the stage dependency direction
-// from docs/architecture.md (components/ and runtime/ never import the compiler stages).
+// from docs/architecture.md (components/ and runtime/ never import the compiler stages; metrics/
+// imports nothing).
 import tseslint from "typescript-eslint";
 
 const compilerStages = [
@@ -44,6 +45,24 @@ export default tseslint.config(
     },
   },
   {
+    // Metrics are pure functions over strings: no stages, no runtime, no tfjs, no I/O.
+    files: ["src/metrics/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...compilerStages,
+            "**/runtime/**",
+            "**/components/**",
+            "@tensorflow/*",
+            "node:*",
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/runtime/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: compilerStages }] },
   },
@@ -63,6 +82,30 @@ export default tseslint.config(
             "**/cli/**",
             "**/runtime/**",
             "**/codegen/**",
+            "node:fs",
+            "node:fs/promises",
+            "node:child_process",
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The formatter works from the syntax stage alone, and does no I/O (the CLI and the
+    // language server call it).
+    files: ["src/format/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "**/cli/**",
+            "**/runtime/**",
+            "**/codegen/**",
+            "**/resolve/**",
+            "**/check/**",
+            "**/components/**",
+            "**/pipeline.js",
             "node:fs",
             "node:fs/promises",
             "node:child_process",

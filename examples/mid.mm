@@ -11,7 +11,7 @@ model Mid {
   vision: ViT { patch: 8, width: 256, depth: 4, heads: 4 }
   connector: AvgPool { tokens: 16 }
   llm: Decoder {
-    vocab: 260, width: 512, depth: 8, heads: 8, kv_heads: 4, mlp: swiglu(1376),
+    vocab: 260, width: 512, depth: 8, heads: 8, kv_heads: 4, mlp: swiglu(1376)
     norm: rms, position: rope, context: 256
   }
 }

@@ -1,6 +1,6 @@
 // examples/tiny.mm — a multimodal model small enough to train on a laptop CPU in minutes.
 // `mmc run examples/tiny.mm` writes the synthetic corpus first if data/synth is missing, then
-// trains `tiny` (about 4 minutes on 2 cores with the wasm backend).
+// trains `tiny` (several minutes on 2 cores with the wasm backend).
 import { ViT } from "std/encoders"
 import { AvgPool, AttnPool, CAbstractor } from "std/connectors"
 import { Decoder, MoE } from "std/llm"
@@ -8,7 +8,7 @@ import { Decoder, MoE } from "std/llm"
 /// The language model, shared by the multimodal model and its text-only twin. Its vocabulary is
 /// the byte tokenizer's 260 ids.
 llm TinyLM = Decoder {
-  vocab: 260, width: 128, depth: 2, heads: 2, mlp: swiglu(344),
+  vocab: 260, width: 128, depth: 2, heads: 2, mlp: swiglu(344)
   norm: rms, position: rope, context: 256
 }
 

@@ -10,15 +10,15 @@
 /// MM1's pre-training mixture: 45% image-caption pairs, 45% interleaved documents, 10% text,
 /// up to 16 images per 4096-token sequence.
 data MM1_Pretrain {
-  caption: 45% webdataset("caption/shard-{00000..00099}.tar")
+  caption:     45% webdataset("caption/shard-{00000..00099}.tar")
   interleaved: 45% jsonl("interleaved/docs.jsonl.gz")
-  text: 10% jsonl("text/text.jsonl.gz", field: "text")
+  text:        10% jsonl("text/text.jsonl.gz", field: "text")
   images_per_sequence: 16
 }
 
 /// MM1.5's pre-training mixture: 50% captions, 10% interleaved, 40% text.
 data MM1_5_Pretrain = MM1_Pretrain {
-  caption: 50% webdataset("caption/shard-{00000..00099}.tar")
+  caption:     50% webdataset("caption/shard-{00000..00099}.tar")
   interleaved: 10% jsonl("interleaved/docs.jsonl.gz")
-  text: 40% jsonl("text/text.jsonl.gz", field: "text")
+  text:        40% jsonl("text/text.jsonl.gz", field: "text")
 }

@@ -10,7 +10,7 @@ import { Decoder, MoE } from "std/llm"
 
 /// Stand-in for MM1's 1.2B ablation LLM (dimensions not published).
 llm MM1_LLM_1B = Decoder {
-  vocab: 32000, context: 4096, width: 2048, depth: 20, heads: 16, mlp: swiglu(5632),
+  vocab: 32000, context: 4096, width: 2048, depth: 20, heads: 16, mlp: swiglu(5632)
   norm: rms, biases: none, position: rope, tied: false
 }
 /// Stand-in for MM1's 3B LLM (dimensions not published).

@@ -1,5 +1,6 @@
 // Checking `data` blocks: weighted sources in known formats with valid options, weights that
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
+import { posix } from "node:path";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module } from "../resolve/program.js";
 import type { BlockDecl, Field, Value } from "../syntax/ast.js";
@@ -36,6 +37,7 @@ const SETTINGS = [
   "mix",
   "heldout",
   "synthesize",
+  "roots",
 ] as const;
 
 /**
@@ -113,6 +115,7 @@ export function checkData(
   let mix: { parts: readonly number[]; span: Value["span"] } | undefined;
   let heldoutRaw: RawSource | undefined;
   let synthesize: string | undefined;
+  let roots: CheckedData["roots"];
   const seen = new Map<string, Field>();
   let ok = true;
 
@@ -204,6 +207,9 @@ export function checkData(
           v,
           'the folder where `mmc run` writes the synthetic corpus when it is missing, e.g. `"data/synth"`',
         );
+    } else if (key === "roots") {
+      roots = checkRoots(ctx, home, v);
+      if (!roots) ok = false;
     } else if (key === "mix") {
       if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
       else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
@@ -270,7 +276,49 @@ export function checkData(
     tokenizer,
     ...(heldout ? { heldout } : {}),
     ...(synthesize ? { synthesize } : {}),
+    ...(roots?.length ? { roots } : {}),
   };
+}
+
+const ROOTS_EXAMPLE = '`roots: ["/datasets/coco", "shared/images"]`';
+
+/**
+ * `roots: ["..."]`: folders, besides each data file's own, that paths inside data files may point
+ * into; relative to the spec's folder or absolute.
+ */
+function checkRoots(ctx: CheckContext, home: Module, v: Value): CheckedData["roots"] {
+  if (v.kind !== "list") {
+    ctx.report({
+      code: "MM2009",
+      message: `\`roots\` must be a list of folder paths, not ${describeValue(v)}`,
+      span: v.span,
+      help:
+        v.kind === "string"
+          ? `write it in a list: \`roots: [${JSON.stringify(v.value)}]\``
+          : `write a list of folders such as ${ROOTS_EXAMPLE}`,
+    });
+    return undefined;
+  }
+  const out: { path: string; absolute: boolean }[] = [];
+  for (const item of v.items) {
+    if (item.kind !== "string" || item.value === "" || item.value.includes("\u0000")) {
+      ctx.report({
+        code: "MM2009",
+        message: `each of \`roots\` must be a folder path, not ${item.kind === "string" ? (item.value === "" ? "an empty string" : "a string with a NUL character") : describeValue(item)}`,
+        span: item.span,
+        help: `write each folder as a string, e.g. ${ROOTS_EXAMPLE}`,
+      });
+      return undefined;
+    }
+    const absolute = posix.isAbsolute(item.value);
+    out.push({
+      path: absolute
+        ? posix.normalize(item.value)
+        : posix.join(posix.dirname(home.path), item.value),
+      absolute,
+    });
+  }
+  return out;
 }
 
 function wrongSetting(ctx: CheckContext, key: string, v: Value, want: string): void {

@@ -62,6 +62,11 @@ export interface CheckedData {
   readonly heldout?: CheckedSource;
   /** `synthesize: "data/synth"`: where `mmc run` writes the synthetic corpus if it is missing. */
   readonly synthesize?: string;
+  /**
+   * `roots: ["..."]`: folders that paths inside data files may point into, besides each data
+   * file's own folder: written absolute (kept so), or relative (then joined like source paths).
+   */
+  readonly roots?: readonly { readonly path: string; readonly absolute: boolean }[];
 }
 
 export interface OptimizerConfig {
@@ -94,7 +99,8 @@ export interface CheckedTrain {
   readonly precision: Precision;
   readonly optimizer: OptimizerConfig;
   readonly schedule: ScheduleConfig;
-  readonly checkpoint?: { readonly every: number; readonly dir: string };
+  /** Every `every` steps into `dir` (relative to the spec), keeping the newest `keep`. */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep: number };
   readonly eval: { readonly every: number; readonly batches: number };
   readonly logEvery: number;
   readonly memory: TrainMemory;

@@ -30,6 +30,9 @@ import {
   type ModelDraft,
 } from "./model.js";
 
+/** Checkpoints a run keeps when `checkpoint.keep` is not written (the runtime's DEFAULT_KEEP). */
+export const DEFAULT_CHECKPOINT_KEEP = 3;
+
 /** Ids of the byte-level tokenizer: 256 bytes and BOS, EOS, PAD, IMAGE. */
 export const BYTE_VOCAB = 260;
 
@@ -169,7 +172,7 @@ export function checkTrain(
         help: 'write `checkpoint: { every: 100, dir: "runs/name" }`',
       });
     else {
-      const c = record(ctx, "checkpoint", cv.body, ["every", "dir"]);
+      const c = record(ctx, "checkpoint", cv.body, ["every", "dir", "keep"]);
       const every = c.get("every")
         ? num(ctx, "checkpoint.every", c.get("every")!.value, {
             int: true,
@@ -189,8 +192,12 @@ export function checkTrain(
           span: dv.span,
           help: 'write `dir: "runs/name"`',
         });
+      const keep = c.get("keep")
+        ? num(ctx, "checkpoint.keep", c.get("keep")!.value, { int: true, min: 1 })
+        : DEFAULT_CHECKPOINT_KEEP;
       const everySpan = c.get("every")?.value.span;
-      if (every !== undefined) checkpoint = { every, dir, ...(everySpan ? { everySpan } : {}) };
+      if (every !== undefined && keep !== undefined)
+        checkpoint = { every, dir, keep, ...(everySpan ? { everySpan } : {}) };
     }
   }
   let evalCfg = { every: 100, batches: 4 };
@@ -351,7 +358,9 @@ export function checkTrain(
     precision,
     optimizer: opt,
     schedule: sched,
-    ...(checkpoint ? { checkpoint: { every: checkpoint.every, dir: checkpoint.dir } } : {}),
+    ...(checkpoint
+      ? { checkpoint: { every: checkpoint.every, dir: checkpoint.dir, keep: checkpoint.keep } }
+      : {}),
     eval: evalCfg,
     logEvery,
     memory,

@@ -7,6 +7,9 @@ import { infoCommand } from "./commands/info.js";
 import { dataCommand } from "./commands/data.js";
 import { compileCommand } from "./commands/compile.js";
 import { runCommand } from "./commands/run.js";
+import { reportCommand } from "./commands/report.js";
+import { diffCommand } from "./commands/diff.js";
+import { fmtCommand } from "./commands/fmt.js";
 
 export interface Command {
   readonly name: string;
@@ -20,7 +23,10 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   compileCommand,
   runCommand,
+  reportCommand,
+  diffCommand,
   dataCommand,
+  fmtCommand,
   explainCommand,
 ];
 

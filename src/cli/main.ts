@@ -7,6 +7,7 @@ import { UsageError } from "./args.js";
 import { PACKAGE_ROOT } from "./host.js";
 import { useColor, type Io } from "./output.js";
 import { COMMANDS, commandUsage, suggestCommand } from "./commands.js";
+import { fsErrorLine } from "../runtime/run/errors.js";
 
 export const EXIT = { ok: 0, inputErrors: 1, usage: 2, internal: 70 } as const;
 
@@ -78,6 +79,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof UsageError) {
       io.stderr(`${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${e.message}\n`);
       return EXIT.usage;
+    }
+    // The file system refused (a file in the way, no space, no permission): the machine's
+    // problem or the user's, never mmc's bug.
+    const fsLine = fsErrorLine(e);
+    if (fsLine !== undefined) {
+      io.stderr(`${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${fsLine}\n`);
+      return EXIT.inputErrors;
     }
     const message = e instanceof Error ? e.message : String(e);
     io.stderr(

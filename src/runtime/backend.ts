@@ -6,11 +6,18 @@ import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { escapeControls } from "./escape.js";
 import "./ops/gradients.js";
 import { installWasmKernels } from "./ops/wasm-kernels.js";
 import { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
 import { startThreadedWasm } from "./wasm-threads.js";
-import { ensureNavigatorGpu, probeAdapter, type WebgpuAdapter } from "./webgpu-node.js";
+import {
+  ensureNavigatorGpu,
+  probeAdapter,
+  probeWebgpuIsolated,
+  type IsolatedProbe,
+  type WebgpuAdapter,
+} from "./webgpu-node.js";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";
@@ -66,7 +73,27 @@ export function webgpuAdapterInUse(): WebgpuAdapter | undefined {
   return tf.getBackend() === "webgpu" ? webgpuAdapter : undefined;
 }
 
+let isolatedProbe: Promise<IsolatedProbe> | undefined;
+
+/** Dawn's first line worth showing (its stack lines start with `at`), quoted and escaped. */
+function dawnSaid(noise: readonly string[]): string {
+  const line = noise.map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("at "));
+  if (line === undefined) return "";
+  return ` (Dawn: "${escapeControls(line.slice(0, 200))}")`;
+}
+
 async function loadWebgpu(auto: boolean): Promise<void> {
+  // Look first in a child process, so Dawn's warnings on a machine without a usable GPU never
+  // reach the user's terminal; load Dawn here only where an adapter is worth using.
+  isolatedProbe ??= probeWebgpuIsolated();
+  const probe = await isolatedProbe;
+  if (probe.adapter === undefined)
+    throw new Error(`${probe.error ?? "no WebGPU adapter"}${dawnSaid(probe.noise)}`);
+  if (auto && probe.adapter.fallback) {
+    throw new Error(
+      `the WebGPU adapter is a software one (${probe.adapter.description}), slower than wasm`,
+    );
+  }
   const gpu = await ensureNavigatorGpu();
   const adapter = await probeAdapter(gpu);
   if (auto && adapter.fallback) {
@@ -198,11 +225,13 @@ export interface BackendOptions {
   readonly threads?: number;
   /** Where the one-line note goes when wasm threads do not start (default: stderr). */
   readonly note?: (line: string) => void;
+  /** Backends `auto` does not try (the run knows webgpu would not suit it: nothing is probed). */
+  readonly skip?: readonly BackendName[];
 }
 
 /**
  * Makes `choice` the active backend and returns the name in use. `auto` tries tensorflow, webgpu,
- * wasm and cpu in that order; a named backend that does not load throws a BackendError, and so
+ * wasm and cpu in that order (less `options.skip`); a named backend that does not load throws a BackendError, and so
  * does a bad thread count.
  */
 export async function selectBackend(
@@ -212,6 +241,7 @@ export async function selectBackend(
   wasmThreadsWanted(options.threads); // a bad count is an error whichever backend loads
   if (choice === "auto") {
     for (const name of BACKEND_ORDER) {
+      if (options.skip?.includes(name)) continue;
       if ((await tryBackend(name, true, options)) === undefined) return name;
     }
     throw new BackendError("cpu", `no TensorFlow.js backend loaded: ${INSTALL_HINT.cpu}`);

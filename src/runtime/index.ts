@@ -39,7 +39,14 @@ export { AdamW } from "./train/adamw.js";
 export type { AdamWConfig } from "./train/adamw.js";
 export { learningRate } from "./train/schedule.js";
 export type { ScheduleConfig } from "./train/schedule.js";
-export { train, trainStep, NonFiniteLossError } from "./train/trainer.js";
+export {
+  train,
+  trainStep,
+  forwardCrossEntropy,
+  NonFiniteLossError,
+  LossExplodedError,
+} from "./train/trainer.js";
+export { DivergenceWatch, DIVERGENCE_FACTOR } from "./train/divergence.js";
 export type {
   TrainOptions,
   TrainResult,
@@ -50,11 +57,18 @@ export type {
 } from "./train/trainer.js";
 export {
   saveCheckpoint,
-  loadCheckpoint,
-  readCheckpointMeta,
-  CHECKPOINT_FILE,
+  readCheckpoint,
+  applyCheckpoint,
+  CheckpointError,
 } from "./checkpoint/checkpoint.js";
-export type { CheckpointMeta } from "./checkpoint/checkpoint.js";
+export type {
+  CheckpointMeta,
+  CheckpointState,
+  LoadedCheckpoint,
+  TensorRecord,
+} from "./checkpoint/checkpoint.js";
+export { newestVerified } from "./checkpoint/resume.js";
+export { checkpointPath, listCheckpoints, DEFAULT_KEEP, POINTER_FILE } from "./checkpoint/store.js";
 export { encodeSafetensors, decodeSafetensors } from "./checkpoint/safetensors.js";
 export type { StTensor, StFile } from "./checkpoint/safetensors.js";
 

@@ -29,7 +29,7 @@ describe("mmc run", () => {
     expect(r.stdout).toContain("on the cpu backend");
     expect(r.stdout).toMatch(/finished at step 4\/4/);
     expect(existsSync(join(dir, "data", "synth", "synth.json"))).toBe(true);
-    expect(existsSync(join(dir, "runs", "micro", "latest.safetensors"))).toBe(true);
+    expect(existsSync(join(dir, "runs", "micro", "step-00000004.safetensors"))).toBe(true);
     const steps = records("step");
     expect(steps.map((s) => s["step"])).toEqual([1, 2, 3, 4]);
     for (const s of steps) {
@@ -52,7 +52,7 @@ describe("mmc run", () => {
   test("Ctrl-C writes a checkpoint and exits cleanly", async () => {
     const child = spawn(
       process.execPath,
-      [MMC, "run", spec, "--backend", "cpu", "--steps", "400"],
+      [MMC, "run", spec, "--backend", "cpu", "--steps", "400", "--fresh"],
       {
         env: { ...process.env, NO_COLOR: "1" },
       },
@@ -73,7 +73,7 @@ describe("mmc run", () => {
   });
 
   test("a backend that does not load is a clear error", () => {
-    const r = mmc(["run", spec, "--backend", "tensorflow", "--steps", "1"]);
+    const r = mmc(["run", spec, "--backend", "tensorflow", "--steps", "1", "--fresh"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: backend `tensorflow` did not load .*install/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

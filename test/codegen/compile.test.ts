@@ -1,11 +1,12 @@
 // Code generation: `mmc compile` output is deterministic, matches the reviewed expected files
 // (which `npm run typecheck` type-checks in place), and type-checks for every example.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { mmc, ROOT } from "../cli/run-mmc.js";
+import { typecheck } from "./typecheck.js";
 
 const update = process.env["MMC_UPDATE_GOLDEN"] === "1";
 const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".mm"));
@@ -75,30 +76,7 @@ describe("mmc compile", () => {
   test.each(examples)("%s: generated code type-checks with tsc --strict", (example) => {
     const out = mkdtempSync(join(tmpdir(), "mmc-tsc-"));
     const files = compileTo(join("examples", example), out);
-    writeFileSync(
-      join(out, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          target: "ES2022",
-          types: ["node"],
-          typeRoots: [join(ROOT, "node_modules", "@types")],
-          skipLibCheck: true,
-          noEmit: true,
-        },
-        files,
-      }),
-    );
-    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    let output = "";
-    try {
-      execFileSync(process.execPath, [tsc, "-p", join(out, "tsconfig.json")], { encoding: "utf8" });
-    } catch (e) {
-      output = String((e as { stdout?: string }).stdout ?? e);
-    }
+    const output = typecheck(out, files);
     expect(output).toBe("");
   });
 });

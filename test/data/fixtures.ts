@@ -5,13 +5,19 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
+import { AllowedFolders } from "../../src/runtime/data/contained-file.js";
 import {
   encodePng,
+  IssueSink,
+  SourceStream,
   type DataIssue,
+  type DataLimits,
   type DataSpec,
   type RgbaImage,
+  type SourceDocument,
   type SourceSpec,
 } from "../../src/runtime/data/index.js";
+import { DEFAULT_IMAGE_OPTIONS } from "../../src/runtime/data/spec.js";
 
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "mmc-data-"));
@@ -82,4 +88,43 @@ export function oneSource(
 export function collectIssues(): { issues: DataIssue[]; onWarning: (i: DataIssue) => void } {
   const issues: DataIssue[] = [];
   return { issues, onWarning: (i) => issues.push(i) };
+}
+
+/**
+ * The documents and issues of one pass over one source (images 4 px), with the given absolute
+ * roots and limits; with `strict` the first issue throws.
+ */
+export async function readOnePass(
+  baseDir: string,
+  source: Omit<SourceSpec, "weight" | "name">,
+  options: { roots?: string[]; limits?: Partial<DataLimits>; strict?: boolean } = {},
+): Promise<{ docs: SourceDocument[]; issues: DataIssue[]; sink: IssueSink }> {
+  const issues: DataIssue[] = [];
+  const live: { stream?: SourceStream } = {};
+  const sink = new IssueSink({
+    strict: options.strict,
+    // the pass ends inside the call that starts the next one: keep the first pass's issues
+    onWarning: (i) => void ((live.stream?.epoch ?? 0) === 0 && issues.push(i)),
+    maxWarningsPerKind: 1000,
+  });
+  const ctx = {
+    spec: { name: "src", weight: 1, ...source },
+    issues: sink,
+    image: { ...DEFAULT_IMAGE_OPTIONS, size: 4 },
+    reported: new Set<string>(),
+    allowed: new AllowedFolders(options.roots ?? []),
+    ...(options.limits ? { limits: options.limits } : {}),
+  };
+  const stream = new SourceStream(ctx, baseDir, 0, 0);
+  live.stream = stream;
+  const docs: SourceDocument[] = [];
+  try {
+    while (stream.epoch === 0 && !stream.dead) {
+      const doc = await stream.next();
+      if (doc && stream.epoch === 0) docs.push(doc);
+    }
+  } finally {
+    await stream.close();
+  }
+  return { docs, issues: issues.filter((i) => i.code !== "repeated-source"), sink };
 }

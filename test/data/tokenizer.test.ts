@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -93,5 +94,23 @@ describe("BPE tokenizer from tokenizer.json", () => {
     expect(loadTokenizer(spec).kind).toBe("bpe");
     const missing = { ...spec, tokenizer: { kind: "bpe" as const, path: "nope.json" } };
     expect(() => loadTokenizer(missing)).toThrow(DataError);
+  });
+
+  it("refuses a tokenizer path that is a FIFO or a folder instead of reading it forever", () => {
+    mkdirSync(join(dir, "folder.json"));
+    const paths = ["folder.json"];
+    if (process.platform !== "win32") {
+      execFileSync("mkfifo", [join(dir, "fifo.json")]);
+      paths.push("fifo.json");
+    }
+    for (const path of paths) {
+      const spec = {
+        ...oneSource(dir, { kind: "text", format: "text", path: "x.txt" }),
+        tokenizer: { kind: "bpe" as const, path },
+      };
+      expect(() => loadTokenizer(spec)).toThrow(
+        /cannot load tokenizer .*: it is (a directory|a FIFO \(named pipe\)), not a regular file/,
+      );
+    }
   });
 });

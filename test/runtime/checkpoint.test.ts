@@ -10,7 +10,7 @@ import {
   encodeSafetensors,
   type StTensor,
 } from "../../src/runtime/checkpoint/safetensors.js";
-import { readCheckpointMeta } from "../../src/runtime/checkpoint/checkpoint.js";
+import { newestVerified } from "../../src/runtime/checkpoint/resume.js";
 import { NonFiniteLossError, train, type TrainOptions } from "../../src/runtime/train/trainer.js";
 import type { ModelBatch } from "../../src/runtime/model.js";
 import { patternBatch, tinyModel, useBackend } from "./helpers.js";
@@ -99,7 +99,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         signal: controller.signal,
         onLog: () => (++seen === 3 ? controller.abort() : undefined),
       });
-      const meta = await readCheckpointMeta(dir);
+      const meta = (await newestVerified(dir))?.meta;
       expect(meta?.step).toBe(3);
       expect(meta?.data).toBe(3);
       expect(meta?.backend).toBe(backend);
@@ -142,9 +142,9 @@ describe("training stops", () => {
     };
     const run = train({ ...base, model, batches, checkpoint: { every: 2, dir } });
     await expect(run).rejects.toThrow(NonFiniteLossError);
-    await expect(run).rejects.toThrow(/step 4.*latest\.safetensors/);
-    expect((await readCheckpointMeta(dir))?.step).toBe(2);
-    expect((await readFile(join(dir, "latest.safetensors"))).length).toBeGreaterThan(1000);
+    await expect(run).rejects.toThrow(/step 4.*step-00000002\.safetensors/);
+    expect((await newestVerified(dir))?.meta.step).toBe(2);
+    expect((await readFile(join(dir, "step-00000002.safetensors"))).length).toBeGreaterThan(1000);
     model.dispose();
   });
 });

@@ -3,11 +3,12 @@
 import { checkSpec } from "../load.js";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, posix, relative, resolve } from "node:path";
+import { join, posix, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedProgram } from "../../check/ir.js";
 import type { GeneratedFile } from "../../codegen/emit.js";
+import { tsLineComment, tsString } from "../../codegen/escape.js";
 import type { SourceFile, Span } from "../../source/source-file.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
@@ -45,7 +46,8 @@ export async function generate(
   outDir: string,
 ): Promise<GeneratedFile[]> {
   const { emitProgram } = await import("../../codegen/emit.js");
-  const toPosix = (p: string): string => p.split("\\").join("/");
+  // Only on Windows is `\` a separator; elsewhere it is part of a file name and must stay one.
+  const toPosix = (p: string): string => (sep === "\\" ? p.split("\\").join("/") : p);
   const locate = (span: Span): string => {
     const src = sources.get(span.file);
     const line = src ? src.position(span.start).line : 0;
@@ -81,9 +83,9 @@ export function linkRuntime(outDir: string): void {
   );
   writeFileSync(
     join(dir, "runtime.js"),
-    `// Re-exports the mmc runtime installed at ${PACKAGE_ROOT}.\nexport * from ${JSON.stringify(runtime)};\n`,
+    `${tsLineComment(`Re-exports the mmc runtime installed at ${PACKAGE_ROOT}.`)}\nexport * from ${tsString(runtime)};\n`,
   );
-  writeFileSync(join(dir, "runtime.d.ts"), `export * from ${JSON.stringify(types)};\n`);
+  writeFileSync(join(dir, "runtime.d.ts"), `export * from ${tsString(types)};\n`);
 }
 
 export function writeFiles(outDir: string, files: readonly GeneratedFile[]): void {

@@ -14,8 +14,9 @@ const USAGE = `usage: mmc data synth --out DIR [--seed N] [--size small|medium]
        mmc data inspect FILE [--data NAME] [--samples K] [--sequence N] [--image-tokens N] [--strict]
 
 synth    writes a synthetic corpus in real formats: WebDataset caption shards of PNG images of
-         coloured shapes, interleaved JSONL documents, text JSONL, and a held-out caption split.
-         Deterministic per seed.
+         coloured shapes, interleaved JSONL documents, text JSONL, and a held-out split (a caption
+         shard, and its images with COCO-style captions and VQAv2-style questions). Deterministic
+         per seed.
 inspect  draws K samples (default 10000) from a \`data\` block (--data, else the only one or the
          one the first \`train\` uses) and compares the realised mixture
          with the declared weights; shows tokens per source and one packed sequence.`;
@@ -55,7 +56,8 @@ async function synth(argv: readonly string[], io: Io): Promise<number> {
       `  ${c.captionPairs} image-caption pairs in ${c.shards} WebDataset shards\n` +
       `  ${c.interleavedDocs} interleaved documents with ${c.interleavedImages} images\n` +
       `  ${c.textLines} text lines\n` +
-      `  ${c.heldoutPairs} held-out image-caption pairs for evaluation\n`,
+      `  ${c.heldoutPairs} held-out image-caption pairs for evaluation\n` +
+      `  the same ${c.heldoutImages} held-out images with ${c.heldoutCaptions} COCO-style reference captions and ${c.vqaQuestions} VQAv2-style questions\n`,
   );
   return 0;
 }
@@ -93,6 +95,9 @@ export function loadData(
   const data = {
     ...chosen,
     sources: chosen.sources.map((s) => ({ ...s, path: realPath(s.path) })),
+    ...(chosen.roots
+      ? { roots: chosen.roots.map((r) => (r.absolute ? r : { ...r, path: realPath(r.path) })) }
+      : {}),
   };
   return train ? { data, train } : { data };
 }
@@ -120,7 +125,7 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
   }
   try {
     const result = await inspect(
-      { ...data, seed: 0 },
+      { ...data, roots: data.roots?.map((r) => r.path) ?? [], seed: 0 },
       {
         samples: intFlag(args, "samples", 1) ?? 10_000,
         sequence: intFlag(args, "sequence", 16) ?? train?.sequence ?? 256,

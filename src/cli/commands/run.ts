@@ -15,14 +15,17 @@ export const runCommand: Command = {
   name: "run",
   summary: "compile and train: progress, metrics, checkpoints, exact resume",
   usage: `usage: mmc run FILE [--train NAME] [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu]
-               [--threads N] [--resume [DIR]] [--strict]
+               [--threads N] [--resume [DIR] | --fresh] [--strict]
 
 Trains the file's only \`train\` (or the one named by --train). --steps overrides the number of
-steps, --resume continues from the checkpoint in DIR (default: the train's checkpoint folder)
-exactly where it stopped. --threads sets the wasm backend's threads, 1 to ${MAX_WASM_THREADS} (default:
-MMC_THREADS, else 2, or 1 on a single-core machine); the run's first line shows the backend and
-its threads. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
-\`synthesize: "DIR"\` and DIR holds no corpus yet, the synthetic corpus is written there first.`,
+steps. --resume continues from the newest checkpoint in DIR that verifies (default: the train's
+checkpoint folder) exactly where it stopped. A run without --resume refuses a folder that holds
+a run already; --fresh moves that run's files to DIR.old-N (nothing is deleted) and starts
+over. --threads sets the wasm backend's threads, 1 to ${MAX_WASM_THREADS} (default: MMC_THREADS,
+else 2, or 1 on a single-core machine); the run's first lines show the backend, its threads and
+the run folder. Ctrl-C or SIGTERM writes a checkpoint and stops cleanly (exit 130 or 143). If
+the data block has \`synthesize: "DIR"\` and DIR holds no corpus yet, the synthetic corpus is
+written there first.`,
   async run(argv, io) {
     // `--resume` takes an optional folder: a bare `--resume` becomes `--resume=` (the train's own).
     const normalised = argv.map((a, i) =>
@@ -32,7 +35,7 @@ its threads. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
     );
     const args = parseArgs(normalised, {
       values: ["train", "steps", "backend", "threads", "resume", "format"],
-      switches: ["strict", "no-color", "trace"],
+      switches: ["strict", "fresh", "no-color", "trace"],
     });
     // `--resume` may be given without a folder: parseArgs needs a value, so accept a bare flag.
     const file = args.positionals[0];
@@ -83,6 +86,7 @@ its threads. Ctrl-C writes a checkpoint and stops cleanly. If the data block has
     const resume = args.values.get("resume");
     if (resume !== undefined) runArgs.push("--resume", ...(resume === "" ? [] : [resume]));
     if (args.switches.has("strict")) runArgs.push("--strict");
+    if (args.switches.has("fresh")) runArgs.push("--fresh");
     return runtime.runMain(generated.config, runArgs);
   },
 };

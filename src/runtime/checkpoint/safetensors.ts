@@ -2,6 +2,8 @@
 // JSON header (dtype, shape, byte offsets per tensor, plus a string-to-string `__metadata__`),
 // then the raw little-endian data. F32 and I32 are all a checkpoint needs.
 
+import { escapeControls } from "../escape.js";
+
 export type StDtype = "F32" | "I32";
 
 export interface StTensor {
@@ -26,7 +28,7 @@ export function encodeSafetensors(
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length)
       throw new Error(
-        `tensor \`${name}\` has ${t.data.length} values for shape [${t.shape.join(", ")}]`,
+        `tensor \`${escapeControls(name)}\` has ${t.data.length} values for shape [${t.shape.join(", ")}]`,
       );
     header[name] = {
       dtype: t.dtype,
@@ -52,7 +54,8 @@ export function encodeSafetensors(
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function toLittleEndianBytes(data: Float32Array | Int32Array): Uint8Array {
+/** A tensor's data as the little-endian bytes a file holds (a view where the machine is little-endian). */
+export function toLittleEndianBytes(data: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (LITTLE_ENDIAN) return bytes;
   const out = new Uint8Array(bytes.length);
@@ -65,41 +68,113 @@ function toLittleEndianBytes(data: Float32Array | Int32Array): Uint8Array {
   return out;
 }
 
-interface HeaderEntry {
-  dtype: string;
-  shape: number[];
-  data_offsets: [number, number];
+/** The bytes are not a well-formed safetensors file; `message` says what is wrong, in words. */
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SafetensorsError";
+  }
 }
 
-/** Decodes a safetensors buffer; throws on a malformed header or an unsupported dtype. */
+function isShape(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
+}
+
+function isOffsets(x: unknown): x is [number, number] {
+  return (
+    Array.isArray(x) &&
+    x.length === 2 &&
+    x.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)
+  );
+}
+
+/**
+ * Decodes a safetensors buffer. Strict, so a truncated or garbled file is an error, never a
+ * half-read model: the header must parse, every tensor's dtype, shape and offsets must agree, the
+ * tensors must tile the data exactly, and the file must end where the data does.
+ */
 export function decodeSafetensors(bytes: Uint8Array): StFile {
-  if (bytes.length < 8) throw new Error("not a safetensors file: shorter than 8 bytes");
+  if (bytes.length < 8)
+    throw new SafetensorsError(`it has ${bytes.length} bytes, fewer than the 8 of a header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (8 + headerLen > bytes.length)
-    throw new Error("not a safetensors file: header runs past the end");
-  const header = JSON.parse(
-    Buffer.from(bytes.subarray(8, 8 + headerLen)).toString("utf8"),
-  ) as Record<string, unknown>;
+    throw new SafetensorsError(
+      `its header is said to be ${headerLen} bytes but the file has only ${bytes.length}: it is truncated or garbled`,
+    );
+  let header: unknown;
+  try {
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)),
+    );
+  } catch {
+    throw new SafetensorsError("its header is not valid JSON: the file is garbled");
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header))
+    throw new SafetensorsError("its header is not a JSON object: the file is garbled");
   const base = 8 + headerLen;
-  const tensors = new Map<string, StTensor>();
+  const dataBytes = bytes.length - base;
+  const entries: { name: string; dtype: StDtype; shape: number[]; start: number; end: number }[] =
+    [];
   let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(header)) {
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
+      if (
+        typeof value !== "object" ||
+        value === null ||
+        Object.values(value).some((v) => typeof v !== "string")
+      )
+        throw new SafetensorsError(
+          "its `__metadata__` is not a map of strings: the file is garbled",
+        );
       metadata = value as Record<string, string>;
       continue;
     }
-    const e = value as HeaderEntry;
+    const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    if (e === null || typeof e !== "object")
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(name)}\` has no dtype, shape and offsets: the file is garbled`,
+      );
     if (e.dtype !== "F32" && e.dtype !== "I32")
-      throw new Error(`tensor \`${name}\`: unsupported dtype ${e.dtype}`);
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(name)}\` has dtype ${escapeControls(String(JSON.stringify(e.dtype)).slice(0, 40))}; only F32 and I32 are read`,
+      );
+    if (!isShape(e.shape) || !isOffsets(e.data_offsets))
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(name)}\` has a malformed shape or offsets: the file is garbled`,
+      );
     const [start, end] = e.data_offsets;
-    if (base + end > bytes.length || start > end)
-      throw new Error(`tensor \`${name}\`: data runs past the end`);
+    const size = e.shape.reduce((a, b) => a * b, 1);
+    if (end < start || end - start !== size * 4)
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(name)}\` is [${e.shape.join(", ")}] but its offsets span ${end - start} bytes: the file is garbled`,
+      );
+    if (end > dataBytes)
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(name)}\` runs past the end of the file (its data ends at byte ${base + end} of ${bytes.length}): the file is truncated`,
+      );
+    entries.push({ name, dtype: e.dtype, shape: e.shape, start, end });
+  }
+  // The tensors must tile the data region exactly: no gaps, no overlaps, nothing after.
+  entries.sort((a, b) => a.start - b.start);
+  let at = 0;
+  for (const e of entries) {
+    if (e.start !== at)
+      throw new SafetensorsError(
+        `tensor \`${escapeControls(e.name)}\` does not start where the one before it ends: the file is garbled`,
+      );
+    at = e.end;
+  }
+  if (at !== dataBytes)
+    throw new SafetensorsError(
+      `the file has ${dataBytes - at} bytes after its last tensor: it is garbled or was appended to`,
+    );
+  const tensors = new Map<string, StTensor>();
+  for (const e of entries) {
     // A fresh, aligned copy (a Node Buffer's slice would be a view into a shared pool).
-    const copy = new Uint8Array(end - start);
-    copy.set(bytes.subarray(base + start, base + end));
-    const data = fromLittleEndian(copy, e.dtype);
-    tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
+    const copy = new Uint8Array(e.end - e.start);
+    copy.set(bytes.subarray(base + e.start, base + e.end));
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: fromLittleEndian(copy, e.dtype) });
   }
   return { tensors, metadata };
 }

@@ -1,9 +1,12 @@
 // BPE (and the other Hugging Face tokenizer models) from a tokenizer.json, through the pure-JS
 // @huggingface/tokenizers. Special tokens come from the file; missing ones are appended as new ids.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { readRegularFileSync } from "./contained-file.js";
 import { DataError } from "./issues.js";
+import { MAX_TOKENIZER_BYTES } from "./limits.js";
+import { showText } from "./show-text.js";
 import type { SpecialTokens, Tokenizer } from "./tokenizer.js";
 
 const CANDIDATES: Record<keyof SpecialTokens, readonly string[]> = {
@@ -49,15 +52,14 @@ export class BpeTokenizer implements Tokenizer {
       );
     }
     try {
-      const json = JSON.parse(readFileSync(path, "utf8")) as object;
+      const read = (p: string) => readRegularFileSync(p, MAX_TOKENIZER_BYTES).toString("utf8");
+      const json = JSON.parse(read(path)) as object;
       const configPath = join(dirname(path), "tokenizer_config.json");
-      const config = existsSync(configPath)
-        ? (JSON.parse(readFileSync(configPath, "utf8")) as object)
-        : {};
+      const config = existsSync(configPath) ? (JSON.parse(read(configPath)) as object) : {};
       return new BpeTokenizer(json, config);
     } catch (e) {
       if (e instanceof DataError) throw e;
-      throw new DataError(`cannot load tokenizer ${path}: ${(e as Error).message}`);
+      throw new DataError(`cannot load tokenizer ${path}: ${showText((e as Error).message)}`);
     }
   }
 

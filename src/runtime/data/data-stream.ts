@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { IssueSink, type IssueOptions } from "./issues.js";
+import type { DataLimits } from "./limits.js";
 import { MixtureSampler, type SamplerState } from "./mixture-sampler.js";
 import {
   SequencePacker,
@@ -32,6 +33,10 @@ export interface DataStreamOptions extends IssueOptions {
   tokenizer?: Tokenizer;
   /** Keep only the text of each document: a text-only model trained on a multimodal mixture. */
   dropImages?: boolean;
+  /** Size limits for files, lines, images and records (see limits.ts); defaults where absent. */
+  limits?: Partial<DataLimits>;
+  /** Count issues into this sink (shared with another stream) instead of a new one. */
+  issues?: IssueSink;
 }
 
 export type DataStreamState = PackerState;
@@ -81,7 +86,7 @@ export class DataStream {
     readonly options: DataStreamOptions,
   ) {
     this.tokenizer = options.tokenizer ?? loadTokenizer(spec);
-    this.issues = new IssueSink(options);
+    this.issues = options.issues ?? new IssueSink(options);
     this.image = resolveImageOptions(options.image);
     const samplerState: SamplerState | undefined = options.state?.sampler;
     this.sampler = new MixtureSampler(spec, {
@@ -93,6 +98,7 @@ export class DataStream {
       blockSize: options.blockSize,
       shuffleBuffer: options.shuffleBuffer,
       dropImages: options.dropImages,
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     const state = options.state;
     this.packer = new SequencePacker(

@@ -1,8 +1,11 @@
 // The record and document shapes shared by the source readers, the sampler and the packer.
-import { readFile, stat } from "node:fs/promises";
-import { decodeImage } from "./image-decode.js";
+import type { FileHandle } from "node:fs/promises";
+import { AllowedFolders, openRegular, readContained } from "./contained-file.js";
+import { checkImageHeader, decodeImage } from "./image-decode.js";
 import { preprocessImage } from "./image-preprocess.js";
-import type { IssueSink } from "./issues.js";
+import type { DataIssueCode, IssueSink } from "./issues.js";
+import { resolveLimits, type DataLimits } from "./limits.js";
+import { showText } from "./show-text.js";
 import type { ImageOptions, SourceSpec } from "./spec.js";
 
 export type DocPart =
@@ -22,6 +25,8 @@ export interface SourceDocument {
  */
 export interface RawRecord {
   where: string;
+  /** About how many bytes the record holds until it is loaded (for the shuffle buffer's limit). */
+  bytes?: number;
   /** The document, or null when the record is unusable (the issue is already reported). */
   load(): Promise<SourceDocument | null>;
 }
@@ -32,86 +37,140 @@ export interface ReadContext {
   image: ImageOptions;
   /** Files already reported missing or broken, so each is reported once, not every epoch. */
   reported: Set<string>;
-  maxEntryBytes?: number;
+  /** Folders files named by records may be in, besides the naming file's own (`roots`). */
+  allowed?: AllowedFolders;
+  /** Size limits; DEFAULT_LIMITS where absent. */
+  limits?: Partial<DataLimits>;
   /** Records held by the per-pass shuffle buffer; 0 or 1 reads in file order. */
   shuffleBuffer?: number;
+}
+
+export function limitsOf(ctx: ReadContext): DataLimits {
+  return resolveLimits(ctx.limits);
 }
 
 export function reportOnce(
   ctx: ReadContext,
   file: string,
-  code: "missing-file" | "corrupt-archive" | "corrupt-gzip",
+  code: "missing-file" | "not-regular-file" | "corrupt-archive" | "corrupt-gzip",
   message: string,
   fix: string,
   position?: string,
 ): void {
   if (ctx.reported.has(file)) return;
   ctx.reported.add(file);
-  ctx.issues.report({ code, source: ctx.spec.name, file, position, message, fix });
+  ctx.issues.report({ code, source: ctx.spec.name, file, position, message, fix, scope: "file" });
 }
 
-export async function fileExists(ctx: ReadContext, file: string): Promise<boolean> {
-  try {
-    if ((await stat(file)).isFile()) return true;
-  } catch {
-    // reported below
-  }
+/**
+ * Opens a source file the spec names (a shard, a JSONL file). Where it lies is the user's choice,
+ * but it must be a regular file: a device or FIFO would be read forever. Null once reported.
+ */
+export async function openSourceFile(ctx: ReadContext, file: string): Promise<FileHandle | null> {
+  const opened = await openRegular(file, "the file");
+  if (opened.ok) return opened.handle;
+  const missing = opened.code === "missing-file";
   reportOnce(
     ctx,
     file,
-    "missing-file",
-    "file does not exist",
-    "check the source path and brace range in the data spec",
+    missing ? "missing-file" : "not-regular-file",
+    opened.message.replace(/^the file /, missing ? "file " : "the source file "),
+    missing
+      ? "check the source path and brace range in the data spec"
+      : "point the source at regular files",
   );
-  return false;
+  return null;
 }
 
 export function isUrl(ref: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(ref);
 }
 
-/** Decodes and preprocesses an image, or reports why it cannot and returns null. */
+/** Pixels a record may still decode (MAX_RECORD_MEGAPIXELS for all its images together). */
+export interface PixelBudget {
+  left: number;
+  /** An image did not fit: the record is refused. */
+  exceeded: boolean;
+}
+
+export function pixelBudget(ctx: ReadContext): PixelBudget {
+  return { left: limitsOf(ctx).recordMegapixels * 1e6, exceeded: false };
+}
+
+/**
+ * Checks the header (size limits, the record's pixel budget), then decodes and preprocesses an
+ * image; or reports why it cannot and returns null.
+ */
 export async function loadImageBytes(
   ctx: ReadContext,
   bytes: Uint8Array,
   file: string,
   position: string,
+  budget?: PixelBudget,
 ): Promise<Float32Array | null> {
-  const decoded = await decodeImage(bytes);
+  const report = (code: DataIssueCode, message: string, fix: string): null => {
+    ctx.issues.report({ code, source: ctx.spec.name, file, position, message, fix });
+    return null;
+  };
+  const { megapixels, recordMegapixels } = limitsOf(ctx);
+  const checked = checkImageHeader(bytes, megapixels);
+  if (checked.ok && checked.header && budget) {
+    const pixels = checked.header.width * checked.header.height;
+    if (pixels > budget.left) {
+      budget.exceeded = true;
+      return report(
+        "record-too-large",
+        `image is ${checked.header.width}x${checked.header.height}, past the ${recordMegapixels} MP limit for all the images of one record`,
+        "split the document or use smaller images",
+      );
+    }
+    budget.left -= pixels;
+  }
+  const decoded = checked.ok ? await decodeImage(bytes, megapixels) : checked;
   if (decoded.ok) return preprocessImage(decoded.image, ctx.image);
-  ctx.issues.report({
-    code: decoded.reason === "unsupported" ? "unsupported-image" : "corrupt-image",
-    source: ctx.spec.name,
-    file,
-    position,
-    message: decoded.message,
-    fix:
-      decoded.reason === "unsupported"
-        ? "convert the image to a still PNG, JPEG or WebP"
-        : "re-encode or remove the image",
-  });
-  return null;
+  if (decoded.reason === "too-large")
+    return report("image-too-large", decoded.message, "resize the image before training");
+  if (decoded.reason === "unsupported")
+    return report(
+      "unsupported-image",
+      decoded.message,
+      "convert the image to a still PNG, JPEG or WebP",
+    );
+  return report("corrupt-image", decoded.message, "re-encode or remove the image");
 }
 
+/** An image a record names by path: contained in the allowed folders, then loaded. */
 export async function loadImageFile(
   ctx: ReadContext,
-  path: string,
+  ref: string,
   referencedFrom: string,
   position: string,
+  budget?: PixelBudget,
 ): Promise<Float32Array | null> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
+  const read = await readContained(
+    ref,
+    referencedFrom,
+    ctx.allowed ?? NO_ROOTS,
+    limitsOf(ctx).fileBytes,
+  );
+  if (!read.ok) {
     ctx.issues.report({
-      code: "missing-file",
+      code: read.code,
       source: ctx.spec.name,
       file: referencedFrom,
       position,
-      message: `image ${path} cannot be read`,
-      fix: "image paths are relative to the JSONL file; check that the file exists",
+      message: read.message,
+      fix: read.fix,
     });
     return null;
   }
-  return loadImageBytes(ctx, bytes, path, `referenced from ${referencedFrom}: ${position}`);
+  return loadImageBytes(
+    ctx,
+    read.bytes,
+    referencedFrom,
+    `${position} (\`${showText(ref)}\`)`,
+    budget,
+  );
 }
+
+const NO_ROOTS = new AllowedFolders();

@@ -1,11 +1,16 @@
 // Turns encoded image bytes into RGBA pixels: PNG through pngjs, JPEG through jpeg-js (both pure
 // JavaScript) and WebP through libwebp compiled to wasm (@jsquash/webp). The wasm decoder is
 // loaded on the first WebP image, so nothing that never sees one pays for it. Animated WebP is
-// reported as unsupported rather than decoded.
+// reported as unsupported rather than decoded. Every decoder runs only after the header was read
+// and its size checked (image-header.ts), since the decoders allocate from the header's numbers.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import { readImageHeader, sniffImageFormat, type ImageHeader } from "./image-header.js";
+import { MAX_MEGAPIXELS } from "./limits.js";
+
+export { sniffImageFormat, type ImageFormat } from "./image-header.js";
 
 export interface RgbaImage {
   width: number;
@@ -16,43 +21,59 @@ export interface RgbaImage {
 
 export type DecodeResult =
   | { ok: true; image: RgbaImage }
-  | { ok: false; reason: "corrupt" | "unsupported"; message: string };
+  | { ok: false; reason: "corrupt" | "unsupported" | "too-large"; message: string };
 
-export type ImageFormat = "png" | "jpeg" | "webp" | "unknown";
+export type Refusal = Extract<DecodeResult, { ok: false }>;
 
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47)
-    return "png";
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
-  const riff = Buffer.from(bytes.subarray(0, 4)).toString("latin1");
-  const webp = Buffer.from(bytes.subarray(8, 12)).toString("latin1");
-  if (riff === "RIFF" && webp === "WEBP") return "webp";
-  return "unknown";
+/**
+ * The header's verdict before any decoder runs: a refusal (damaged, unsupported, animated, or
+ * over `megapixels`), else the header (null for a JPEG whose frame header the walk did not find).
+ */
+export function checkImageHeader(
+  bytes: Uint8Array,
+  megapixels = MAX_MEGAPIXELS,
+): { ok: true; header: ImageHeader | null } | Refusal {
+  const head = readImageHeader(bytes);
+  if (head.ok === "unknown") return { ok: true, header: null };
+  if (!head.ok) return head;
+  const { width, height, format, animated } = head.header;
+  if (width * height > megapixels * 1e6)
+    return {
+      ok: false,
+      reason: "too-large",
+      message: `image is ${width}x${height} (${Math.ceil((width * height) / 1e6)} MP) by its header, over the ${megapixels} MP limit`,
+    };
+  if (format === "webp" && animated)
+    return {
+      ok: false,
+      reason: "unsupported",
+      message: "animated WebP is not supported (only still images are)",
+    };
+  return head;
 }
 
-/** Decoding limits keep a hostile or damaged file from exhausting memory. */
-const MAX_MEGAPIXELS = 64;
-
-/** Decodes PNG, JPEG or WebP bytes; never throws for bad input. */
-export async function decodeImage(bytes: Uint8Array): Promise<DecodeResult> {
-  const format = sniffImageFormat(bytes);
+/** Decodes PNG, JPEG or WebP bytes after checking the header; never throws for bad input. */
+export async function decodeImage(
+  bytes: Uint8Array,
+  megapixels = MAX_MEGAPIXELS,
+): Promise<DecodeResult> {
+  const checked = checkImageHeader(bytes, megapixels);
+  if (!checked.ok) return checked;
+  const format = checked.header?.format ?? sniffImageFormat(bytes);
   if (format === "webp") return decodeWebp(bytes);
   try {
     if (format === "png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      if (png.width * png.height > MAX_MEGAPIXELS * 1e6) return tooLarge(png.width, png.height);
       return { ok: true, image: { width: png.width, height: png.height, data: png.data } };
     }
-    if (format === "jpeg") {
-      const img = jpeg.decode(bytes, {
-        useTArray: true,
-        formatAsRGBA: true,
-        maxResolutionInMP: MAX_MEGAPIXELS,
-        maxMemoryUsageInMB: 1024,
-      });
-      if (img.width === 0 || img.height === 0) throw new Error("image has no pixels");
-      return { ok: true, image: { width: img.width, height: img.height, data: img.data } };
-    }
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: megapixels,
+      maxMemoryUsageInMB: 1024,
+    });
+    if (img.width === 0 || img.height === 0) throw new Error("image has no pixels");
+    return { ok: true, image: { width: img.width, height: img.height, data: img.data } };
   } catch (e) {
     return {
       ok: false,
@@ -60,15 +81,6 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodeResult> {
       message: `cannot decode ${format}: ${(e as Error).message}`,
     };
   }
-  return {
-    ok: false,
-    reason: "corrupt",
-    message: "not a PNG, JPEG or WebP file (unknown signature)",
-  };
-}
-
-function tooLarge(w: number, h: number): DecodeResult {
-  return { ok: false, reason: "corrupt", message: `image is ${w}x${h}, over ${MAX_MEGAPIXELS} MP` };
 }
 
 /** Encodes RGBA pixels as PNG (used by the synthetic corpus). Deterministic for equal input. */
@@ -79,43 +91,6 @@ export function encodePng(image: RgbaImage): Buffer {
 }
 
 // --- WebP ---------------------------------------------------------------------------------------
-
-/** What the RIFF header says, read before decoding so size limits and animation are checked. */
-interface WebpHeader {
-  width: number;
-  height: number;
-  animated: boolean;
-  /** Bytes the RIFF container says the file has. */
-  riffBytes: number;
-}
-
-/** Parses the first chunk (VP8X, VP8L or "VP8 "); null when it is not one of those. */
-function readWebpHeader(bytes: Uint8Array): WebpHeader | null {
-  if (bytes.length < 25) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const riffBytes = view.getUint32(4, true) + 8;
-  const chunk = Buffer.from(bytes.subarray(12, 16)).toString("latin1");
-  const u24 = (at: number) => view.getUint16(at, true) | (view.getUint8(at + 2) << 16);
-  if (chunk === "VP8X" && bytes.length >= 30) {
-    const flags = view.getUint8(20);
-    return { width: u24(24) + 1, height: u24(27) + 1, animated: (flags & 0x02) !== 0, riffBytes };
-  }
-  if (chunk === "VP8L" && view.getUint8(20) === 0x2f) {
-    const bits = view.getUint32(21, true);
-    return {
-      width: (bits & 0x3fff) + 1,
-      height: ((bits >>> 14) & 0x3fff) + 1,
-      animated: false,
-      riffBytes,
-    };
-  }
-  if (chunk === "VP8 " && bytes.length >= 30 && u24(23) === 0x2a019d) {
-    const width = view.getUint16(26, true) & 0x3fff;
-    const height = view.getUint16(28, true) & 0x3fff;
-    return { width, height, animated: false, riffBytes };
-  }
-  return null;
-}
 
 /** The package's decode module as it behaves at run time (its .d.ts omits init's module form). */
 interface WebpDecodeModule {
@@ -145,17 +120,13 @@ function loadWebpDecoder(): Promise<WebpDecodeModule["default"]> {
   return webpDecoder;
 }
 
+/** Bytes the RIFF container says the file has. */
+function riffBytes(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true) + 8;
+}
+
+/** Decodes a WebP whose header `checkImageHeader` has accepted. */
 async function decodeWebp(bytes: Uint8Array): Promise<DecodeResult> {
-  const header = readWebpHeader(bytes);
-  if (header?.animated) {
-    return {
-      ok: false,
-      reason: "unsupported",
-      message: "animated WebP is not supported (only still images are)",
-    };
-  }
-  if (header && header.width * header.height > MAX_MEGAPIXELS * 1e6)
-    return tooLarge(header.width, header.height);
   let decode: WebpDecodeModule["default"];
   try {
     decode = await loadWebpDecoder();
@@ -172,14 +143,11 @@ async function decodeWebp(bytes: Uint8Array): Promise<DecodeResult> {
     return { ok: true, image: { width: img.width, height: img.height, data } };
   } catch (e) {
     const why = (e as Error).message === "Decoding error" ? "" : ` (${(e as Error).message})`;
+    const expected = riffBytes(bytes);
     const detail =
-      bytes.length < 25
-        ? `${bytes.length} bytes, too short for a WebP header`
-        : !header
-          ? "no VP8, VP8L or VP8X chunk after the RIFF header"
-          : bytes.length < header.riffBytes
-            ? `truncated (${bytes.length} of ${header.riffBytes} bytes)`
-            : "damaged image data";
+      bytes.length < expected
+        ? `truncated (${bytes.length} of ${expected} bytes)`
+        : "damaged image data";
     return { ok: false, reason: "corrupt", message: `cannot decode webp: ${detail}${why}` };
   }
 }

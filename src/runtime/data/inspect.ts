@@ -5,6 +5,8 @@ import { MixtureSampler } from "./mixture-sampler.js";
 import { loadTokenizer, openDataStream } from "./data-stream.js";
 import type { PackedSequence } from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
+import { escapeControls } from "./show-text.js";
+import { renderSkipSummary, skipSummary, type SkipSummary } from "./skip-summary.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 export interface InspectOptions extends IssueOptions {
@@ -50,6 +52,8 @@ export interface InspectResult {
   };
   warnings: string[];
   issueCounts: Record<string, Record<string, number>>;
+  /** What the draws skipped, per source and reason (as a run prints it at its end). */
+  skipped: SkipSummary;
 }
 
 export async function inspect(spec: DataSpec, options: InspectOptions): Promise<InspectResult> {
@@ -116,6 +120,7 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
     },
     warnings,
     issueCounts: issues.summary(),
+    skipped: skipSummary(issues),
   };
 }
 
@@ -194,11 +199,14 @@ export function renderInspect(result: InspectResult): string {
   lines.push(
     `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`,
   );
-  lines.push(ex.rendered);
+  lines.push(escapeControls(ex.rendered, true)); // the data's own text: no terminal controls
   if (result.warnings.length) {
     lines.push("");
     lines.push(`${result.warnings.length} warnings:`);
     for (const w of result.warnings.slice(0, 20)) lines.push(`  ${w}`);
   }
+  const skipped = renderSkipSummary(result.skipped);
+  lines.push("");
+  lines.push(skipped ?? `no samples skipped in ${result.samples} draws`);
   return lines.join("\n");
 }

@@ -1,5 +1,6 @@
 // Bad-data reporting: every problem with the input is a DataIssue naming the file and position;
 // it goes to a warning callback and is counted, or is thrown as a DataError in strict mode.
+import { escapeControls } from "./show-text.js";
 
 export type DataIssueCode =
   | "missing-file"
@@ -11,6 +12,13 @@ export type DataIssueCode =
   | "corrupt-image"
   | "unsupported-image"
   | "url-image"
+  | "outside-data-folder"
+  | "not-regular-file"
+  | "bad-path"
+  | "file-too-large"
+  | "image-too-large"
+  | "line-too-long"
+  | "record-too-large"
   | "empty-source"
   | "repeated-source";
 
@@ -24,6 +32,8 @@ export interface DataIssue {
   message: string;
   /** A concrete thing the user can do. */
   fix?: string;
+  /** "file" when a whole file (or the rest of one) is skipped rather than one sample. */
+  scope?: "file";
 }
 
 /** Advice is never an error, even in strict mode. */
@@ -38,10 +48,13 @@ export class DataError extends Error {
   }
 }
 
+/** One line for the terminal; text that came from data files has its control characters escaped. */
 export function renderIssue(issue: DataIssue): string {
   const where = issue.position ? `${issue.file}: ${issue.position}` : issue.file;
   const fix = issue.fix ? ` (fix: ${issue.fix})` : "";
-  return `data[${issue.code}] source \`${issue.source}\`: ${where}: ${issue.message}${fix}`;
+  return escapeControls(
+    `data[${issue.code}] source \`${issue.source}\`: ${where}: ${issue.message}${fix}`,
+  );
 }
 
 export type WarningHandler = (issue: DataIssue, rendered: string) => void;
@@ -55,6 +68,8 @@ export interface IssueOptions {
 
 export class IssueSink {
   readonly counts = new Map<string, number>();
+  /** The part of `counts` that skipped whole files, same keys. */
+  readonly fileCounts = new Map<string, number>();
   private readonly strict: boolean;
   private readonly onWarning: WarningHandler | undefined;
   private readonly maxPerKind: number;
@@ -71,6 +86,7 @@ export class IssueSink {
     const key = `${issue.source}\u0000${issue.code}`;
     const seen = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, seen);
+    if (issue.scope === "file") this.fileCounts.set(key, (this.fileCounts.get(key) ?? 0) + 1);
     if (!this.onWarning || seen > this.maxPerKind + 1) return;
     if (seen === this.maxPerKind + 1) {
       const more: DataIssue = {
@@ -85,10 +101,10 @@ export class IssueSink {
     this.onWarning(issue, rendered);
   }
 
-  /** Issue counts as `{ source: { code: n } }`. */
-  summary(): Record<string, Record<string, number>> {
+  /** Issue counts as `{ source: { code: n } }`; `files` counts only the file-scoped ones. */
+  summary(which: "all" | "files" = "all"): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [key, n] of this.counts) {
+    for (const [key, n] of which === "all" ? this.counts : this.fileCounts) {
       const [source = "", code = ""] = key.split("\u0000");
       (out[source] ??= {})[code] = n;
     }

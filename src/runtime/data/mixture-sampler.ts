@@ -3,8 +3,11 @@
 // and the order inside the block is a seeded shuffle, so realised shares stay within about
 // 1/blockSize of the declared ones at every point while the stream stays random. With
 // `weighting: "tokens"` the quotas divide each weight by the source's mean document length so far.
+import { resolve } from "node:path";
+import { AllowedFolders } from "./contained-file.js";
 import type { ReadContext } from "./document.js";
 import { DataError, type IssueSink } from "./issues.js";
+import type { DataLimits } from "./limits.js";
 import { Prng, type PrngState } from "./prng.js";
 import { SourceStream } from "./source-stream.js";
 import type { DataSpec, ImageOptions } from "./spec.js";
@@ -41,7 +44,8 @@ export interface SamplerOptions {
   state?: SamplerState;
   /** Draws per block; at least 10 per source. Default 100. */
   blockSize?: number;
-  maxEntryBytes?: number;
+  /** Size limits for files, lines, images and records (see limits.ts); defaults where absent. */
+  limits?: Partial<DataLimits>;
   /** Per-source shuffle buffer, in records (see SourceStream). Default 1000; 0 keeps file order. */
   shuffleBuffer?: number;
   /** Keep only the text of each document (for a text-only model trained on the same mixture). */
@@ -102,13 +106,15 @@ export class MixtureSampler {
         : { name: s.name, epoch: 0, record: 0, samples: 0, tokens: 0, dead: s.weight === 0 },
     );
     const reported = new Set<string>();
+    const allowed = new AllowedFolders((spec.roots ?? []).map((r) => resolve(spec.baseDir, r)));
     this.streams = spec.sources.map((source, i) => {
       const ctx: ReadContext = {
         spec: source,
         issues: options.issues,
         image: options.image,
         reported,
-        maxEntryBytes: options.maxEntryBytes,
+        allowed,
+        ...(options.limits ? { limits: options.limits } : {}),
         shuffleBuffer: options.shuffleBuffer ?? 1000,
       };
       const c = this.cursors[i] as SourceCursor;

@@ -1,10 +1,17 @@
 // JSONL sources: caption manifests (`{"image": path, "caption": text}`), OBELICS-style interleaved
 // documents (parallel `texts` / `images` lists, one non-null per position) and text-only lines.
-// Image paths are relative to the JSONL file; URLs are reported and skipped, never fetched.
-import { dirname, resolve } from "node:path";
+// Image paths are relative to the JSONL file and must stay inside its folder (or a declared root);
+// URLs are reported and skipped, never fetched.
 import type { DocPart, RawRecord, ReadContext } from "./document.js";
-import { isUrl, loadImageFile } from "./document.js";
-import { badRecord, parseJsonLine, readSourceLines, type FileLine } from "./read-lines.js";
+import { isUrl, limitsOf, loadImageFile, pixelBudget } from "./document.js";
+import {
+  badRecord,
+  parseJsonLine,
+  readSourceLines,
+  reportLongLine,
+  type FileLine,
+} from "./read-lines.js";
+import { showText } from "./show-text.js";
 
 export async function* readCaptionJsonl(
   ctx: ReadContext,
@@ -13,6 +20,7 @@ export async function* readCaptionJsonl(
   for await (const line of readSourceLines(ctx, files)) {
     yield {
       where: `${line.file}: line ${line.lineNo}`,
+      bytes: line.text.length,
       load: async () => {
         const obj = parseJsonLine(ctx, line);
         if (!obj) return null;
@@ -27,12 +35,7 @@ export async function* readCaptionJsonl(
           );
         }
         if (isUrl(image)) return reportUrl(ctx, line, image);
-        const pixels = await loadImageFile(
-          ctx,
-          resolve(dirname(line.file), image),
-          line.file,
-          `line ${line.lineNo}`,
-        );
+        const pixels = await loadImageFile(ctx, image, line.file, `line ${line.lineNo}`);
         if (!pixels) return null;
         return {
           source: ctx.spec.name,
@@ -54,6 +57,7 @@ export async function* readInterleavedJsonl(
   for await (const line of readSourceLines(ctx, files)) {
     yield {
       where: `${line.file}: line ${line.lineNo}`,
+      bytes: line.text.length,
       load: async () => {
         const obj = parseJsonLine(ctx, line);
         if (!obj) return null;
@@ -67,6 +71,20 @@ export async function* readInterleavedJsonl(
             'write {"texts": ["a", null], "images": [null, "b.png"]}',
           );
         }
+        const named = images.filter((x) => typeof x === "string" && x !== "").length;
+        const { imagesPerRecord } = limitsOf(ctx);
+        if (named > imagesPerRecord) {
+          ctx.issues.report({
+            code: "record-too-large",
+            source: ctx.spec.name,
+            file: line.file,
+            position: `line ${line.lineNo}`,
+            message: `the document names ${named} images, over the limit of ${imagesPerRecord} for one record`,
+            fix: "split the document",
+          });
+          return null;
+        }
+        const budget = pixelBudget(ctx);
         const parts: DocPart[] = [];
         const n = Math.max(texts.length, images.length);
         for (let i = 0; i < n; i++) {
@@ -80,13 +98,10 @@ export async function* readInterleavedJsonl(
               reportUrl(ctx, line, image, position);
               continue;
             }
-            const pixels = await loadImageFile(
-              ctx,
-              resolve(dirname(line.file), image),
-              line.file,
-              position,
-            );
+            const pixels = await loadImageFile(ctx, image, line.file, position, budget);
             if (pixels) parts.push({ type: "image", pixels, ref: image });
+            // the record's pixel budget is spent: the whole record is refused
+            else if (budget.exceeded) return null;
           }
         }
         if (parts.length === 0) return null;
@@ -101,6 +116,7 @@ export async function* readTextJsonl(ctx: ReadContext, files: string[]): AsyncGe
   for await (const line of readSourceLines(ctx, files)) {
     yield {
       where: `${line.file}: line ${line.lineNo}`,
+      bytes: line.text.length,
       load: async () => {
         const obj = parseJsonLine(ctx, line);
         if (!obj) return null;
@@ -139,11 +155,22 @@ export async function* readPlainText(ctx: ReadContext, files: string[]): AsyncGe
     start = null;
     return {
       where,
+      bytes: text.length,
       load: async () => ({ source: ctx.spec.name, where, parts: [{ type: "text", text }] }),
     };
   };
   let file = "";
   for await (const line of readSourceLines(ctx, files, true)) {
+    if (line.tooLong !== undefined) {
+      const record = flush();
+      if (record) yield record;
+      const bytes = line.tooLong;
+      yield {
+        where: `${line.file}: line ${line.lineNo}`,
+        load: async () => reportLongLine(ctx, line, bytes),
+      };
+      continue;
+    }
     if (line.file !== file || line.text.trim() === "" || chars > maxChars) {
       const record = flush();
       if (record) yield record;
@@ -169,7 +196,7 @@ function reportUrl(
     source: ctx.spec.name,
     file: line.file,
     position,
-    message: `image is a URL (${url.slice(0, 80)}); it is skipped, mmc never downloads`,
+    message: `image is a URL (${showText(url, 80)}); it is skipped, mmc never downloads`,
     fix: "download the images and write their paths relative to the JSONL file",
   });
   return null;

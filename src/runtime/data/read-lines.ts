@@ -1,8 +1,11 @@
 // Shared by the JSONL and text readers: non-blank lines of every file in order, with missing files
-// and damaged gzip reported once and skipped, and a JSON parse that reports malformed lines.
+// and damaged gzip reported once and skipped, and a JSON parse that reports malformed and
+// overlong lines.
 import type { ReadContext } from "./document.js";
-import { fileExists, reportOnce } from "./document.js";
-import { GzipError, readLines, type Line } from "./line-reader.js";
+import { limitsOf, openSourceFile, reportOnce } from "./document.js";
+import { formatBytes } from "./limits.js";
+import { GzipError, openByteStream, readLines, type Line } from "./line-reader.js";
+import { showText } from "./show-text.js";
 
 export interface FileLine extends Line {
   file: string;
@@ -13,11 +16,14 @@ export async function* readSourceLines(
   files: string[],
   keepBlank = false,
 ): AsyncGenerator<FileLine> {
+  const { lineBytes } = limitsOf(ctx);
   for (const file of files) {
-    if (!(await fileExists(ctx, file))) continue;
+    const handle = await openSourceFile(ctx, file);
+    if (!handle) continue;
+    const gzip = file.endsWith(".gz");
     try {
-      for await (const line of readLines(file)) {
-        if (keepBlank || line.text.trim() !== "") yield { ...line, file };
+      for await (const line of readLines(openByteStream(handle, gzip), gzip, lineBytes)) {
+        if (keepBlank || line.tooLong || line.text.trim() !== "") yield { ...line, file };
       }
     } catch (e) {
       if (!(e instanceof GzipError)) throw e;
@@ -35,6 +41,7 @@ export async function* readSourceLines(
 
 /** The line as a JSON object, or null after reporting why not. */
 export function parseJsonLine(ctx: ReadContext, line: FileLine): Record<string, unknown> | null {
+  if (line.tooLong !== undefined) return reportLongLine(ctx, line, line.tooLong);
   let value: unknown;
   try {
     value = JSON.parse(line.text);
@@ -44,7 +51,7 @@ export function parseJsonLine(ctx: ReadContext, line: FileLine): Record<string, 
       source: ctx.spec.name,
       file: line.file,
       position: `line ${line.lineNo}`,
-      message: `invalid JSON: ${(e as Error).message}`,
+      message: `invalid JSON: ${showText((e as Error).message)}`,
       fix: "each line must be one complete JSON object",
     });
     return null;
@@ -64,6 +71,19 @@ export function badRecord(ctx: ReadContext, line: FileLine, message: string, fix
     position: `line ${line.lineNo}`,
     message,
     fix,
+  });
+  return null;
+}
+
+/** A line over the limit was passed over unread; it is one skipped record. */
+export function reportLongLine(ctx: ReadContext, line: FileLine, bytes: number): null {
+  ctx.issues.report({
+    code: "line-too-long",
+    source: ctx.spec.name,
+    file: line.file,
+    position: `line ${line.lineNo}`,
+    message: `line is ${formatBytes(bytes)}, over the ${formatBytes(limitsOf(ctx).lineBytes)} limit for one line; it is skipped unread`,
+    fix: "split the record, or check that the file really is JSONL (one object per line)",
   });
   return null;
 }

@@ -1,8 +1,12 @@
 // WebDataset caption shards: consecutive tar entries sharing a key (the name up to the first dot
 // of the file name) form a sample; the image is .jpg/.jpeg/.png/.webp, the caption .txt or .json.
-import { createReadStream } from "node:fs";
+// A sample holds at most `sampleMembers` members and `sampleBytes` bytes; past that its data is
+// let go at once and the sample is one skipped record.
 import type { RawRecord, ReadContext } from "./document.js";
-import { fileExists, loadImageBytes, reportOnce } from "./document.js";
+import { limitsOf, loadImageBytes, openSourceFile, reportOnce } from "./document.js";
+import { formatBytes } from "./limits.js";
+import { openByteStream } from "./line-reader.js";
+import { showText } from "./show-text.js";
 import { readTar, TarFormatError, type TarEntry } from "./tar-reader.js";
 
 const IMAGE_EXTS = new Set(["jpg", "jpeg", "png", "webp"]);
@@ -10,25 +14,45 @@ const IMAGE_EXTS = new Set(["jpg", "jpeg", "png", "webp"]);
 interface Group {
   key: string;
   entries: TarEntry[];
+  /** Byte offset of the sample's first entry. */
+  offset: number;
+  /** Bytes of the entries held. */
+  bytes: number;
+  /** Why the sample's data was let go, once it passed a limit. */
+  overflow?: string;
 }
 
 export async function* readWebDataset(
   ctx: ReadContext,
   files: string[],
 ): AsyncGenerator<RawRecord> {
+  const limits = limitsOf(ctx);
   for (const file of files) {
-    if (!(await fileExists(ctx, file))) continue;
+    const handle = await openSourceFile(ctx, file);
+    if (!handle) continue;
     let group: Group | null = null;
     try {
-      const stream = createReadStream(file, { highWaterMark: 256 * 1024 });
-      for await (const entry of readTar(stream, { maxEntryBytes: ctx.maxEntryBytes })) {
+      const stream = openByteStream(handle, false);
+      for await (const entry of readTar(stream, { maxEntryBytes: limits.fileBytes })) {
         const key = sampleKey(entry.name);
         if (group && group.key !== key) {
           yield sampleRecord(ctx, file, group);
           group = null;
         }
-        group ??= { key, entries: [] };
+        group ??= { key, entries: [], offset: entry.offset, bytes: 0 };
+        if (group.overflow) continue;
+        const bytes = entry.data?.length ?? 0;
+        if (group.entries.length >= limits.sampleMembers)
+          group.overflow = `the sample has more than ${limits.sampleMembers} members`;
+        else if (group.bytes + bytes > limits.sampleBytes)
+          group.overflow = `the sample's members add up to more than ${formatBytes(limits.sampleBytes)}`;
+        if (group.overflow) {
+          group.entries = [];
+          group.bytes = 0;
+          continue;
+        }
         group.entries.push(entry);
+        group.bytes += bytes;
       }
     } catch (e) {
       if (!(e instanceof TarFormatError)) throw e;
@@ -57,31 +81,49 @@ function lastExt(name: string): string {
 }
 
 function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
-  const first = group.entries[0];
-  const where = `${file}: sample \`${group.key}\` at byte ${first?.offset ?? 0}`;
+  const key = showText(group.key);
+  const where = `${file}: sample \`${key}\` at byte ${group.offset}`;
   return {
     where,
+    bytes: group.bytes,
     load: async () => {
-      const bad = (message: string, fix: string, entry?: TarEntry) => {
+      const bad = (
+        message: string,
+        fix: string,
+        entry?: TarEntry,
+        code: "incomplete-sample" | "file-too-large" | "record-too-large" = "incomplete-sample",
+      ) => {
         ctx.issues.report({
-          code: "incomplete-sample",
+          code,
           source: ctx.spec.name,
           file,
           position: entry
-            ? `entry \`${entry.name}\` at byte ${entry.offset}`
-            : `sample \`${group.key}\` at byte ${first?.offset ?? 0}`,
+            ? `entry \`${showText(entry.name)}\` at byte ${entry.offset}`
+            : `sample \`${key}\` at byte ${group.offset}`,
           message,
           fix,
         });
         return null;
       };
+      if (group.overflow)
+        return bad(
+          `${group.overflow}; it is skipped`,
+          "give each sample its own key (the name up to the first dot)",
+          undefined,
+          "record-too-large",
+        );
       const image = group.entries.find((e) => IMAGE_EXTS.has(lastExt(e.name)));
       const txt = group.entries.find((e) => lastExt(e.name) === "txt");
       const json = group.entries.find((e) => lastExt(e.name) === "json");
       if (!image)
         return bad("sample has no .jpg, .png or .webp image", "add the image or drop the sample");
       if (!image.data)
-        return bad(`image is ${image.size} bytes, over the entry limit`, "shrink it", image);
+        return bad(
+          `image is ${formatBytes(image.size)}, over the ${formatBytes(limitsOf(ctx).fileBytes)} limit for one file; it was skipped unread`,
+          "shrink or re-encode it",
+          image,
+          "file-too-large",
+        );
       let caption: string | null = null;
       if (txt?.data) caption = txt.data.toString("utf8");
       else if (json?.data) {
@@ -94,8 +136,8 @@ function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
             code: "malformed-json",
             source: ctx.spec.name,
             file,
-            position: `entry \`${json.name}\` at byte ${json.offset}`,
-            message: `invalid JSON: ${(e as Error).message}`,
+            position: `entry \`${showText(json.name)}\` at byte ${json.offset}`,
+            message: `invalid JSON: ${showText((e as Error).message)}`,
             fix: "write the metadata as one JSON object with a `caption` field",
           });
           return null;
@@ -110,7 +152,7 @@ function sampleRecord(ctx: ReadContext, file: string, group: Group): RawRecord {
         ctx,
         image.data,
         file,
-        `entry \`${image.name}\` at byte ${image.offset}`,
+        `entry \`${showText(image.name)}\` at byte ${image.offset}`,
       );
       if (!pixels) return null;
       return {

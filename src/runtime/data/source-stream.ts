@@ -4,6 +4,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { expandBraces } from "./brace-expand.js";
 import type { RawRecord, ReadContext, SourceDocument } from "./document.js";
+import { limitsOf } from "./document.js";
 import { DataError } from "./issues.js";
 import { mixSeed, Prng } from "./prng.js";
 import {
@@ -97,7 +98,8 @@ export class SourceStream {
         const records = this.reader(this.ctx, this.epochFiles());
         const buffer = this.ctx.shuffleBuffer ?? 0;
         const rng = Prng.fromSeed(mixSeed(this.seed, this.index, this.epoch, 1));
-        this.iter = buffer > 1 ? shuffleRecords(records, buffer, rng) : records;
+        const maxBytes = limitsOf(this.ctx).shuffleBytes;
+        this.iter = buffer > 1 ? shuffleRecords(records, buffer, rng, maxBytes) : records;
         for (let skipped = 0; skipped < this.record; skipped++) {
           if ((await this.iter.next()).done) break;
         }
@@ -154,32 +156,40 @@ export class SourceStream {
 
 /**
  * A seeded shuffle buffer over a pass's records: hold `size` records, emit a random one, refill.
- * Its generator is seeded per pass, so replaying a pass (to resume) emits the same order.
+ * Its generator is seeded per pass, so replaying a pass (to resume) emits the same order. Records
+ * that hold more than `maxBytes` together (large tar samples) are given out early, so the buffer
+ * never holds more than that plus one record.
  */
-async function* shuffleRecords(
+export async function* shuffleRecords(
   records: AsyncGenerator<RawRecord>,
   size: number,
   rng: Prng,
+  maxBytes: number,
 ): AsyncGenerator<RawRecord> {
   const buffer: RawRecord[] = [];
+  let held = 0;
+  const takeRandom = (): RawRecord => {
+    const j = rng.nextInt(buffer.length);
+    const out = buffer[j] as RawRecord;
+    buffer[j] = buffer[buffer.length - 1] as RawRecord;
+    buffer.pop();
+    held -= out.bytes ?? 0;
+    return out;
+  };
   try {
     for await (const r of records) {
-      if (buffer.length < size) {
-        buffer.push(r);
-        continue;
+      held += r.bytes ?? 0;
+      if (buffer.length < size) buffer.push(r);
+      else {
+        const j = rng.nextInt(size);
+        const out = buffer[j] as RawRecord;
+        buffer[j] = r;
+        held -= out.bytes ?? 0;
+        yield out;
       }
-      const j = rng.nextInt(size);
-      const out = buffer[j] as RawRecord;
-      buffer[j] = r;
-      yield out;
+      while (held > maxBytes && buffer.length > 1) yield takeRandom();
     }
-    while (buffer.length > 0) {
-      const j = rng.nextInt(buffer.length);
-      const out = buffer[j] as RawRecord;
-      buffer[j] = buffer[buffer.length - 1] as RawRecord;
-      buffer.pop();
-      yield out;
-    }
+    while (buffer.length > 0) yield takeRandom();
   } finally {
     await records.return(undefined);
   }

@@ -17,6 +17,11 @@ export interface DataSpec {
   name: string;
   baseDir: string;
   sources: SourceSpec[];
+  /**
+   * Folders, besides each data file's own, that paths in records may point into (`roots` in the
+   * data block); relative to `baseDir` or absolute.
+   */
+  roots?: readonly string[];
   weighting: "samples" | "tokens";
   imagesPerSequence: number;
   tokenizer: { kind: "bytes" } | { kind: "bpe"; path: string };

@@ -1,6 +1,7 @@
 // Writes the synthetic starter corpus in the real formats (WebDataset caption shards, OBELICS-style
-// interleaved JSONL with image files, text JSONL, a held-out caption shard), byte-identical for a
-// given seed and size, so a fresh machine can train and evaluate at once.
+// interleaved JSONL with image files, text JSONL, a held-out caption shard, and the held-out
+// images as COCO-style caption and VQAv2-style question files), byte-identical for a given seed
+// and size, so a fresh machine can train and evaluate at once.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodePng } from "./image-decode.js";
@@ -15,6 +16,7 @@ import {
   SHAPES,
   type Scene,
 } from "./synth-scene.js";
+import { EVAL_IMAGE_DIR, synthEvalFiles } from "./synth-eval.js";
 import { writeTar, type TarFile } from "./tar-writer.js";
 
 export interface SynthOptions {
@@ -37,6 +39,12 @@ export interface SynthResult {
     interleavedImages: number;
     textLines: number;
     heldoutPairs: number;
+    /** The held-out scenes again as image files, for the COCO and VQA files below. */
+    heldoutImages: number;
+    /** Questions in `vqa-questions.json` (ten answers each in `vqa-annotations.json`). */
+    vqaQuestions: number;
+    /** Reference captions in `heldout-captions.json`. */
+    heldoutCaptions: number;
   };
   /** A ready-to-use spec over the corpus: MM1's 45:45:10 caption : interleaved : text. */
   spec: DataSpec;
@@ -102,7 +110,11 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     await write(`caption-${String(s).padStart(4, "0")}.tar`, writeTar(entries));
   }
   const heldRng = Prng.fromSeed(mixSeed(seed, 2));
-  await write("heldout-caption-0000.tar", writeTar(captionEntries(heldRng, size.heldout, 0, px)));
+  const heldScenes: Scene[] = [];
+  await write(
+    "heldout-caption-0000.tar",
+    writeTar(captionEntries(heldRng, size.heldout, 0, px, heldScenes)),
+  );
 
   const docRng = Prng.fromSeed(mixSeed(seed, 3));
   const lines: string[] = [];
@@ -122,8 +134,19 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   for (let i = 0; i < size.text; i++) text.push(JSON.stringify({ text: sentence(textRng) }));
   await write("text.jsonl", text.join("\n") + "\n");
 
+  // The evaluation split: the held-out scenes as image files with benchmark-format annotations.
+  // Written before synth.json, which marks a complete corpus.
+  await mkdir(join(out, EVAL_IMAGE_DIR), { recursive: true });
+  const evalFiles = synthEvalFiles(heldScenes, seed, px);
+  for (const [i, scene] of heldScenes.entries())
+    await write(`${EVAL_IMAGE_DIR}/${evalFiles.imageNames[i]}`, encodePng(renderScene(scene, px)));
+  await write("heldout-captions.json", evalFiles.captions);
+  await write("vqa-questions.json", evalFiles.questions);
+  await write("vqa-annotations.json", evalFiles.annotations);
+
   const spec = synthSpec(out, size.shards);
-  const counts = {
+  // synth.json keeps the fields it had before the evaluation split, so its bytes do not change.
+  const manifestCounts = {
     captionPairs: size.shards * size.perShard,
     shards: size.shards,
     interleavedDocs: size.interleaved,
@@ -131,21 +154,34 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     textLines: size.text,
     heldoutPairs: size.heldout,
   };
+  const counts = {
+    ...manifestCounts,
+    heldoutImages: heldScenes.length,
+    vqaQuestions: evalFiles.counts.questions,
+    heldoutCaptions: evalFiles.counts.captions,
+  };
   const manifest = {
     seed,
     size: options.size ?? "small",
     imageSize: px,
-    counts,
+    counts: manifestCounts,
     spec: { ...spec, baseDir: "." },
   };
   await write("synth.json", JSON.stringify(manifest, null, 2) + "\n");
   return { outDir: out, files, counts, spec };
 }
 
-function captionEntries(rng: Prng, n: number, first: number, px: number): TarFile[] {
+function captionEntries(
+  rng: Prng,
+  n: number,
+  first: number,
+  px: number,
+  scenes: Scene[] = [],
+): TarFile[] {
   const entries: TarFile[] = [];
   for (let i = 0; i < n; i++) {
     const scene = randomScene(rng);
+    scenes.push(scene);
     const key = String(first + i).padStart(6, "0");
     const caption = describeScene(scene);
     entries.push({ name: `${key}.png`, data: encodePng(renderScene(scene, px)) });

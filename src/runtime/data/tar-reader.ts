@@ -1,6 +1,8 @@
 // A small streaming reader for ustar archives (512-byte blocks), enough for WebDataset shards:
-// regular files, pax `path`/`size` records and GNU long names; anything else is skipped.
+// regular files, pax `path`/`size` records and GNU long names; anything else is skipped. Sizes are
+// checked before anything is allocated: an entry over the limit is skipped unread.
 import { ByteQueue } from "./byte-queue.js";
+import { formatBytes, MAX_FILE_BYTES, MAX_TAR_HEADER_BYTES } from "./limits.js";
 
 const BLOCK = 512;
 
@@ -33,7 +35,7 @@ export async function* readTar(
   stream: AsyncIterable<Buffer | string>,
   options: TarReadOptions = {},
 ): AsyncGenerator<TarEntry> {
-  const maxEntryBytes = options.maxEntryBytes ?? 64 * 1024 * 1024;
+  const maxEntryBytes = options.maxEntryBytes ?? MAX_FILE_BYTES;
   const q = new ByteQueue(stream);
   let longName: string | null = null;
   let paxPath: string | null = null;
@@ -50,7 +52,8 @@ export async function* readTar(
       }
       const type = String.fromCharCode(header[156] ?? 0);
       const size = paxSize ?? parseNumber(header.subarray(124, 136));
-      if (size < 0) throw new TarFormatError("bad size field in header", offset);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new TarFormatError("bad size field in header", offset);
       const padded = Math.ceil(size / BLOCK) * BLOCK;
       let name = longName ?? paxPath ?? headerName(header);
       longName = null;
@@ -58,6 +61,11 @@ export async function* readTar(
       paxSize = null;
 
       if (type === "x" || type === "L") {
+        if (size > MAX_TAR_HEADER_BYTES)
+          throw new TarFormatError(
+            `an extended header claims ${formatBytes(size)}, over the ${formatBytes(MAX_TAR_HEADER_BYTES)} limit`,
+            offset,
+          );
         const body = await readExact(q, size, offset);
         await skipExact(q, padded - size, offset);
         if (type === "L") longName = body.toString("utf8").replace(/\0+$/, "");
@@ -148,7 +156,8 @@ function parsePax(body: Buffer): [string | null, number | null] {
     const key = record.slice(0, eq);
     const value = record.slice(eq + 1);
     if (key === "path") path = value;
-    if (key === "size") size = Number(value);
+    // a size that is not a whole number is refused by the caller
+    if (key === "size") size = /^\d+$/.test(value) ? Number(value) : -1;
     pos += len;
   }
   return [path, size];

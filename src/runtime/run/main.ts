@@ -1,11 +1,16 @@
 // The command line of a generated train entry (`node train-tiny.js --steps 20 --backend wasm`):
 // parses its few options, writes the synthetic corpus first when it is missing, runs, and maps
-// user-facing failures to one clear line and exit status 1.
+// user-facing failures to one clear line and exit status 1 (2 for bad usage, 130/143 for a
+// run stopped by Ctrl-C or SIGTERM).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError, type BackendChoice } from "../backend.js";
+import { CheckpointError } from "../checkpoint/checkpoint.js";
 import { MAX_WASM_THREADS } from "../threads.js";
-import { synthesize } from "../data/index.js";
+import { DataError, synthesize } from "../data/index.js";
+import { badPath, escapeControls, fsErrorLine, fsRunError, isFsError, showPath } from "./errors.js";
+import { signalExitCode } from "./interrupt.js";
+import { checkpointRunError } from "./resume.js";
 import {
   RunError,
   runTraining,
@@ -24,6 +29,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   let threads: number | undefined;
   let resume: string | boolean | undefined;
   let strict = false;
+  let fresh = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] =
@@ -61,17 +67,23 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (inline === undefined) i++;
       } else resume = true;
     } else if (flag === "--strict") strict = true;
+    else if (flag === "--fresh") fresh = true;
     else
       throw new RunUsageError(
-        `unknown option \`${a}\` (options: --steps N, --backend NAME, --threads N, --resume [DIR], --strict)`,
+        `unknown option \`${escapeControls(a)}\` (options: --steps N, --backend NAME, --threads N, --resume [DIR], --fresh, --strict)`,
       );
   }
+  if (fresh && resume !== undefined)
+    throw new RunUsageError(
+      "`--resume` continues the run in the folder and `--fresh` moves it aside: give one of them",
+    );
   return {
     ...(backend ? { backend } : {}),
     ...(steps !== undefined ? { steps } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(resume !== undefined ? { resume } : {}),
     ...(strict ? { strict } : {}),
+    ...(fresh ? { fresh } : {}),
   };
 }
 
@@ -81,10 +93,23 @@ export async function ensureSyntheticData(
   say: (line: string) => void,
 ): Promise<void> {
   const dir = config.synthesize;
-  if (dir === undefined || existsSync(join(dir, "synth.json"))) return;
-  say(`the synthetic corpus is missing: writing it to ${dir} (seed 0, size small) ...`);
+  if (dir === undefined) return;
+  const bad = badPath(dir);
+  if (bad !== undefined)
+    throw new RunError(
+      `the synthetic corpus folder \`${showPath(dir)}\` cannot be used: ${bad}; change \`synthesize\` in the spec`,
+    );
+  if (existsSync(join(dir, "synth.json"))) return;
+  say(`the synthetic corpus is missing: writing it to ${showPath(dir)} (seed 0, size small) ...`);
   const t = performance.now();
-  const r = await synthesize({ outDir: dir, seed: 0, size: "small" });
+  let r;
+  try {
+    r = await synthesize({ outDir: dir, seed: 0, size: "small" });
+  } catch (e) {
+    if (isFsError(e))
+      throw fsRunError(`cannot write the synthetic corpus to \`${showPath(dir)}\``, e);
+    throw e;
+  }
   say(
     `wrote ${r.counts.captionPairs} caption pairs, ${r.counts.interleavedDocs} interleaved documents and ${r.counts.textLines} text lines in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
@@ -101,16 +126,26 @@ export async function runMain(
     const options = { ...parseRunArgs(argv), ...extra };
     await ensureSyntheticData(config, say);
     const summary: RunSummary = await runTraining(config, options);
-    return summary.stopped === "aborted" ? 130 : 0;
+    return summary.stopped === "aborted" ? signalExitCode(summary.signal) : 0;
   } catch (e) {
     if (e instanceof RunUsageError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof RunError || e instanceof BackendError) {
-      process.stderr.write(`error: ${e.message}\n`);
+    const user = userError(e);
+    if (user !== undefined) {
+      process.stderr.write(`error: ${user}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+/** The one line for a failure that is the user's or the machine's; undefined for mmc's bugs. */
+export function userError(e: unknown): string | undefined {
+  // a DataError can also come from loading the held-out batches, before training starts
+  if (e instanceof RunError || e instanceof BackendError || e instanceof DataError)
+    return e.message;
+  if (e instanceof CheckpointError) return checkpointRunError(e).message;
+  return fsErrorLine(e);
 }

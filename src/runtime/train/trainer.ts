@@ -1,11 +1,18 @@
 // The training loop the generated code calls: batches in, AdamW steps with clipping and a
 // schedule, metrics records out, checkpoints every N steps, exact resume, and a clean stop on an
-// AbortSignal (checkpoint, then return) or on a non-finite loss (error; the last good checkpoint stays).
+// AbortSignal (checkpoint, then return) or on a non-finite or exploding loss (an error; no state
+// that fails the same test is ever saved, so the last checkpoint written is a good one).
 import * as tf from "@tensorflow/tfjs-core";
 import { currentThreads } from "../backend.js";
-import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import {
+  applyCheckpoint,
+  saveCheckpoint,
+  type LoadedCheckpoint,
+} from "../checkpoint/checkpoint.js";
+import { describeFallback, newestVerified } from "../checkpoint/resume.js";
 import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
 import { AdamW, type AdamWConfig } from "./adamw.js";
+import { DivergenceWatch, describeVerdict, type Verdict } from "./divergence.js";
 import { microBatches, targetCount } from "./micro-batch.js";
 import { learningRate, type ScheduleConfig } from "./schedule.js";
 
@@ -33,13 +40,21 @@ export interface TrainOptions {
   readonly steps: number;
   readonly optimizer: AdamWConfig;
   readonly schedule: ScheduleConfig;
-  readonly checkpoint?: { readonly every: number; readonly dir: string };
+  /** Every `every` steps into `dir`, keeping the newest `keep` (default DEFAULT_KEEP). */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
   /** Rows per forward/backward pass; gradients are accumulated over the batch (default: all rows). */
   readonly microBatch?: number;
   /** The forward pass and loss (generated code may supply its own); default `model.loss`. */
   readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
-  /** Load `checkpoint.dir`'s checkpoint first if there is one. */
-  readonly resume?: boolean;
+  /**
+   * Continue from a checkpoint: `true` loads the newest in `checkpoint.dir` that verifies (if there
+   * is one); a LoadedCheckpoint (from newestVerified) is loaded as it is.
+   */
+  readonly resume?: boolean | LoadedCheckpoint;
+  /** Stop when the loss explodes (see divergence.ts); default on. */
+  readonly stopOnDivergence?: boolean;
+  /** Where a note about a damaged checkpoint passed over on resume goes. */
+  readonly onNote?: (line: string) => void;
   /** Aborting it stops after the current step, with a checkpoint when `checkpoint` is set. */
   readonly signal?: AbortSignal;
   readonly onLog?: (m: StepMetrics) => void | Promise<void>;
@@ -60,21 +75,57 @@ export interface TrainResult {
   readonly checkpointPath?: string;
 }
 
+/** Where a loss was measured: in a step, or on the state about to be checkpointed. */
+function where(step: number, beforeSave: boolean): string {
+  return beforeSave ? `after step ${step} (checked before saving it)` : `at step ${step}`;
+}
+
+/** What the last good checkpoint is, and how to go on from there. */
+function goOn(lastCheckpoint: string | undefined, show: (path: string) => string): string {
+  return lastCheckpoint === undefined
+    ? " (no checkpoint was written yet). Lower the learning rate or tighten `clip`, then start over with --fresh"
+    : `; the last good checkpoint, ${show(lastCheckpoint)}, is kept. Lower the learning rate or tighten \`clip\`, then continue from it with --resume (or start over with --fresh)`;
+}
+
 /** The loss became NaN or infinite: training stopped; the last checkpoint written is intact. */
 export class NonFiniteLossError extends Error {
   constructor(
     readonly step: number,
     readonly value: number,
     readonly lastCheckpoint: string | undefined,
+    readonly beforeSave = false,
   ) {
-    super(
-      `loss became ${value} at step ${step + 1}; stopped` +
-        (lastCheckpoint === undefined
-          ? " (no checkpoint written yet)"
-          : `; the last good checkpoint is ${lastCheckpoint}`) +
-        ". Lower the learning rate or tighten `clip`",
-    );
+    super();
+    this.message = this.describe((path) => path);
     this.name = "NonFiniteLossError";
+  }
+
+  /** The message, with paths written by `show`. */
+  describe(show: (path: string) => string): string {
+    const at = where(this.beforeSave ? this.step : this.step + 1, this.beforeSave);
+    return `the loss became ${this.value} ${at}; stopped without saving this state${goOn(this.lastCheckpoint, show)}`;
+  }
+}
+
+/** The loss exploded (see divergence.ts): training stopped before the state could be saved. */
+export class LossExplodedError extends Error {
+  constructor(
+    readonly step: number,
+    readonly verdict: Verdict,
+    readonly lastCheckpoint: string | undefined,
+    readonly beforeSave = false,
+  ) {
+    super();
+    this.message = this.describe((path) => path);
+    this.name = "LossExplodedError";
+  }
+
+  /** The message, with paths written by `show`. */
+  describe(show: (path: string) => string): string {
+    return (
+      `the loss exploded ${where(this.step, this.beforeSave)}: ${describeVerdict(this.verdict)}; ` +
+      `stopped without saving this state${goOn(this.lastCheckpoint, show)}`
+    );
   }
 }
 
@@ -168,63 +219,124 @@ export async function trainStep(
   return { loss: lossValue, crossEntropy: ceValue, gradNorm, load, dropped };
 }
 
+/**
+ * The cross-entropy of the model as it is on `batch`, forward only (in micro-batches like a
+ * step): what a state about to be checkpointed is judged by. Leaves no tensors.
+ */
+export async function forwardCrossEntropy(
+  model: MultimodalModel,
+  batch: ModelBatch,
+  options: StepOptions = {},
+): Promise<number> {
+  const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
+  const parts = microBatches(batch, options.microBatch);
+  const targets = targetCount(batch);
+  let ce = 0;
+  for (const part of parts) {
+    const weight = targets > 0 ? targetCount(part) / targets : 1 / parts.length;
+    const t = tf.tidy(() => lossOf(model, part).crossEntropy);
+    ce += ((await t.data())[0] as number) * weight;
+    t.dispose();
+  }
+  return ce;
+}
+
 /** Trains `options.model` for `options.steps` steps (see TrainOptions). */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, steps, checkpoint } = options;
   const opt = new AdamW(model.params, options.optimizer);
   const next = batchReader(options.batches);
-  let start = 0;
-  let resumedFrom: TrainResult["resumedFrom"];
-  if (options.resume === true && checkpoint !== undefined) {
-    const loaded = await loadCheckpoint(checkpoint.dir, model.params, opt);
-    if (loaded !== undefined) {
-      start = loaded.meta.step;
-      resumedFrom = {
-        path: loaded.path,
-        step: start,
-        data: loaded.meta.data,
-        extra: loaded.meta.extra,
-      };
-    }
+  const stepOptions: StepOptions = {
+    ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
+    ...(options.loss === undefined ? {} : { loss: options.loss }),
+  };
+  let loaded: LoadedCheckpoint | undefined;
+  try {
+    loaded =
+      typeof options.resume === "object"
+        ? options.resume
+        : options.resume === true && checkpoint !== undefined
+          ? await newestVerified(checkpoint.dir, {
+              onFallback: (p) => options.onNote?.(describeFallback(p, (path) => path)),
+            })
+          : undefined;
+    if (loaded !== undefined) applyCheckpoint(loaded, model.params, opt);
+  } catch (e) {
+    opt.dispose();
+    throw e;
   }
+  const start = loaded?.meta.step ?? 0;
+  const resumedFrom: TrainResult["resumedFrom"] = loaded && {
+    path: loaded.path,
+    step: start,
+    data: loaded.meta.data,
+    extra: loaded.meta.extra,
+  };
+  const watch =
+    options.stopOnDivergence === false
+      ? undefined
+      : new DivergenceWatch(model.llm.vocab, DivergenceWatch.parseState(loaded?.meta.watch));
   let lastPath: string | undefined = resumedFrom?.path;
-  const save = async (step: number): Promise<void> => {
+  let savedStep: number | undefined = loaded?.meta.step;
+  /**
+   * Checkpoints the state after `step` steps. The state is first scored on `batch` (the batch
+   * it just trained on) and is not written if that loss is not finite or has exploded.
+   */
+  const save = async (step: number, batch: ModelBatch | undefined): Promise<void> => {
     if (checkpoint === undefined) return;
-    lastPath = await saveCheckpoint(checkpoint.dir, model.params, opt, {
-      format: 1,
-      step,
-      backend: tf.getBackend(),
-      ...(currentThreads() !== undefined ? { threads: currentThreads() } : {}),
-      ...(options.dataState ? { data: options.dataState() } : {}),
-      ...(options.extraState ? { extra: options.extraState() } : {}),
-      savedAt: new Date().toISOString(),
-    });
+    if (batch !== undefined) {
+      const ce = await forwardCrossEntropy(model, batch, stepOptions);
+      if (!Number.isFinite(ce)) throw new NonFiniteLossError(step, ce, lastPath, true);
+      const verdict = watch?.judge(ce);
+      if (verdict !== undefined) throw new LossExplodedError(step, verdict, lastPath, true);
+    }
+    const watchState = watch?.state();
+    lastPath = await saveCheckpoint(
+      checkpoint.dir,
+      model.params,
+      opt,
+      {
+        step,
+        backend: tf.getBackend(),
+        ...(currentThreads() !== undefined ? { threads: currentThreads() } : {}),
+        ...(options.dataState ? { data: options.dataState() } : {}),
+        ...(options.extraState ? { extra: options.extraState() } : {}),
+        ...(watchState ? { watch: watchState } : {}),
+        savedAt: new Date().toISOString(),
+      },
+      checkpoint.keep === undefined ? {} : { keep: checkpoint.keep },
+    );
+    savedStep = step;
     options.onCheckpoint?.(lastPath, step);
   };
+  const result = (stopped: TrainResult["stopped"], stepsDone: number): TrainResult => ({
+    stepsDone,
+    stopped,
+    lastLoss,
+    ...(resumedFrom ? { resumedFrom } : {}),
+    ...(lastPath ? { checkpointPath: lastPath } : {}),
+  });
   let lastLoss: number | undefined;
+  let lastBatch: ModelBatch | undefined;
   let step = start;
   try {
     for (; step < steps; step++) {
       if (options.signal?.aborted === true) {
-        await save(step);
-        return {
-          stepsDone: step,
-          stopped: "aborted",
-          lastLoss,
-          ...(resumedFrom ? { resumedFrom } : {}),
-          ...(lastPath ? { checkpointPath: lastPath } : {}),
-        };
+        // Unless a checkpoint (loaded or written) already holds this state.
+        if (savedStep !== step) await save(step, lastBatch);
+        return result("aborted", step);
       }
       const batch = await next();
       const lr = learningRate(options.schedule, step, steps, options.optimizer.lr);
       const t0 = performance.now();
-      const r = await trainStep(model, opt, batch, lr, {
-        ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
-        ...(options.loss === undefined ? {} : { loss: options.loss }),
-      });
+      const r = await trainStep(model, opt, batch, lr, stepOptions);
       const seconds = (performance.now() - t0) / 1000;
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(step, r.loss, lastPath);
+      const verdict = watch?.judge(r.crossEntropy);
+      if (verdict !== undefined) throw new LossExplodedError(step + 1, verdict, lastPath);
+      watch?.record(r.crossEntropy);
       lastLoss = r.loss;
+      lastBatch = batch;
       await options.onLog?.({
         step: step + 1,
         loss: r.loss,
@@ -236,18 +348,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ...(r.load.length > 0 ? { expertLoad: r.load, expertDropped: r.dropped } : {}),
       });
       if (checkpoint !== undefined && checkpoint.every > 0 && (step + 1) % checkpoint.every === 0) {
-        await save(step + 1);
+        await save(step + 1, batch);
       }
     }
-    if (checkpoint !== undefined && steps % Math.max(1, checkpoint.every) !== 0) await save(steps);
+    if (checkpoint !== undefined && step > start && steps % Math.max(1, checkpoint.every) !== 0)
+      await save(steps, lastBatch);
   } finally {
     opt.dispose();
   }
-  return {
-    stepsDone: step,
-    stopped: "finished",
-    lastLoss,
-    ...(resumedFrom ? { resumedFrom } : {}),
-    ...(lastPath ? { checkpointPath: lastPath } : {}),
-  };
+  return result("finished", step);
 }

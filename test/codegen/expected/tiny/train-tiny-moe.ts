@@ -28,11 +28,11 @@ export const config: RunConfig = {
   seed: 1,
   optimizer: { lr: 0.003, betas: [0.9, 0.95], weightDecay: 0.1, eps: 1e-8, clip: 1 },
   schedule: { kind: "cosine", warmup: 20, final: 0.1 },
-  checkpoint: { every: 250, dir: join(SPEC_DIR, "runs/tiny_moe") },
+  checkpoint: { every: 250, dir: join(SPEC_DIR, "runs/tiny_moe"), keep: 3 },
   eval: { every: 250, batches: 4 },
   logEvery: 50,
 };
-// Run as a program: `node train-tiny-moe.js [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR]] [--strict]`.
+// Run as a program: `node train-tiny-moe.js [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]`.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runMain(config, process.argv.slice(2));
 }

@@ -1,0 +1,77 @@
+// train-<name>.ts: a train's `RunConfig` (model, data, optimizer, schedule, checkpoints) and a
+// `runMain` call when the file is run as a program.
+import { posix } from "node:path";
+import type { CheckedTrain } from "../check/ir.js";
+import { tsLineComment, tsString } from "./escape.js";
+import { count, numberLiteral } from "./literals.js";
+import { trainFile } from "./names.js";
+import type { NamePlan } from "./emit-names.js";
+import {
+  exportConst,
+  fromSpec,
+  importDecl,
+  runtimeModule,
+  type EmitOptions,
+  type FilePlan,
+} from "./emit-shared.js";
+
+export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): FilePlan {
+  const model = names.forTrain.get(t)!;
+  const data = names.dataConst.get(t.data.name)!;
+  const opt = t.optimizer;
+  const sched = t.schedule;
+  const m = t.memory;
+  // `checkpoint.dir` is relative to the entry spec's folder.
+  const checkpoint = t.checkpoint
+    ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}), keep: ${t.checkpoint.keep} },`
+    : "";
+  const config = `{
+    name: ${tsString(t.name)},
+    source: ${tsString(o.locate(t.span))},
+    model: ${model},
+    loss: ${model}Loss,
+    params: ${model}Params,
+    imageTokens: ${t.model.summary.imageTokens},
+    data: ${data},
+    ${t.data.heldout ? `heldout: ${data}Heldout,` : ""}
+    ${t.data.synthesize ? `synthesize: join(SPEC_DIR, ${tsString(fromSpec(o, t.data.synthesize))}),` : ""}
+    steps: ${numberLiteral(t.steps)},
+    batch: ${t.batch},
+    sequence: ${t.sequence},
+    seed: ${t.seed},
+    optimizer: { lr: ${opt.lr}, betas: [${opt.betas[0]}, ${opt.betas[1]}], weightDecay: ${opt.weightDecay}, eps: ${opt.eps}, clip: ${opt.clip} },
+    schedule: { kind: ${tsString(sched.kind)}, warmup: ${sched.warmup}, final: ${sched.final} },
+    ${checkpoint}
+    eval: { every: ${t.eval.every}, batches: ${t.eval.batches} },
+    logEvery: ${t.logEvery},
+  }`;
+  const entry = trainFile(t).replace(/\.ts$/, ".js");
+  return {
+    name: trainFile(t),
+    what: `the entry point of \`train ${t.name}\``,
+    statements: [
+      importDecl("node:path", ["join"]),
+      importDecl("node:url", ["pathToFileURL"]),
+      importDecl(runtimeModule(o), ["runMain"]),
+      importDecl(runtimeModule(o), ["RunConfig"], true),
+      importDecl("./models.js", [model, `${model}Loss`, `${model}Params`]),
+      importDecl("./data.js", ["SPEC_DIR", data, ...(t.data.heldout ? [`${data}Heldout`] : [])]),
+      exportConst(
+        "config",
+        "RunConfig",
+        config,
+        [
+          `\`train ${t.name}\` (${o.locate(t.span)}): \`model ${t.model.name}\` on \`data ${t.data.name}\`,`,
+          `${t.steps} steps of ${t.batch} x ${t.sequence} tokens. Training memory (${m.precision}): weights ${count(m.weights)} B,`,
+          `gradients ${count(m.gradients)} B, AdamW ${count(m.optimizer)} B, activations ${count(m.activations)} B.`,
+        ].join("\n"),
+      ),
+      tsLineComment(
+        `Run as a program: \`node ${entry} [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]\`.`,
+      ),
+      "if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {",
+      "  process.exitCode = await runMain(config, process.argv.slice(2));",
+      "}",
+    ],
+  };
+}

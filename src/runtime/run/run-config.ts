@@ -1,0 +1,70 @@
+// What a generated train entry hands the driver (RunConfig, from the spec), the options of one
+// run (RunOptions, from its command line) and what the run reports back (RunSummary).
+import type { ModelInput } from "../../components/model.js";
+import type { BackendChoice } from "../backend.js";
+import type { DataSpec } from "../data/index.js";
+import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
+import type { AdamWConfig } from "../train/adamw.js";
+import type { ScheduleConfig } from "../train/schedule.js";
+import type { EvalResult } from "./evaluate.js";
+import type { StopSignal } from "./interrupt.js";
+import type { ProgressSink } from "./progress.js";
+
+/** Everything a train entry knows from the spec; written out by `mmc compile`. */
+export interface RunConfig {
+  /** The train's name and where it was declared, for messages. */
+  readonly name: string;
+  readonly source: string;
+  readonly model: ModelInput;
+  /** The generated forward pass and loss; the model's own when absent. */
+  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The compiler's parameter count; the built model must have exactly this many. */
+  readonly params: number;
+  /** Image tokens per image after the connector (0 for a text-only model). */
+  readonly imageTokens: number;
+  readonly data: DataSpec;
+  /** A held-out caption source for evaluation, if the data block names one. */
+  readonly heldout?: DataSpec;
+  /** Where `mmc run` writes the synthetic corpus first when it is missing. */
+  readonly synthesize?: string;
+  readonly steps: number;
+  readonly batch: number;
+  readonly sequence: number;
+  readonly seed: number;
+  readonly optimizer: AdamWConfig;
+  readonly schedule: ScheduleConfig;
+  /** Every `every` steps into `dir`, keeping the newest `keep` (default DEFAULT_KEEP). */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
+  readonly eval: { readonly every: number; readonly batches: number };
+  readonly logEvery: number;
+}
+
+export interface RunOptions {
+  readonly backend?: BackendChoice;
+  /** The wasm backend's threads; default MMC_THREADS, else DEFAULT_WASM_THREADS. */
+  readonly threads?: number;
+  /** Train this many steps in all instead of the spec's `steps`. */
+  readonly steps?: number;
+  /** Continue from the checkpoint in this folder (or the spec's checkpoint folder when `true`). */
+  readonly resume?: string | boolean;
+  /** Move a previous run in the run folder aside (to `<dir>.old-N`) and start over. */
+  readonly fresh?: boolean;
+  readonly strict?: boolean;
+  readonly out?: ProgressSink;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly backend: string;
+  /** The backend's threads (wasm: XNNPACK's pool; cpu: 1); absent where the backend decides. */
+  readonly threads?: number;
+  readonly stepsDone: number;
+  readonly stopped: "finished" | "aborted";
+  /** The signal that stopped an aborted run (none when it was stopped through `signal`). */
+  readonly signal?: StopSignal;
+  readonly lastLoss: number | undefined;
+  readonly eval?: EvalResult;
+  readonly checkpointPath?: string;
+  readonly metricsPath: string;
+  readonly seconds: number;
+}
