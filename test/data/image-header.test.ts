@@ -72,6 +72,20 @@ describe("forged headers", () => {
     });
   });
 
+  it("stops the VP8X chunk walk when a chunk's padding byte is the file's last byte", () => {
+    // RIFF, VP8X (10 bytes), a 1-byte chunk padded to 2, ending exactly after the pad: the walk
+    // used to read the next chunk's size past the end (a RangeError that stopped the stream)
+    const b = Buffer.alloc(47);
+    b.write("RIFFxxxxWEBPVP8X", 0, "latin1");
+    b.writeUInt32LE(39, 4);
+    b.writeUInt32LE(10, 16);
+    b.writeUIntLE(9, 24, 3);
+    b.writeUIntLE(9, 27, 3);
+    b.write("ABCD", 30, "latin1");
+    b.writeUInt32LE(1, 34);
+    expect(readImageHeader(b)).toMatchObject({ ok: true, header: { width: 10, height: 10 } });
+  });
+
   it("applies a lower limit when one is given", () => {
     expect(checkImageHeader(forgedPng(2000, 1000), 2)).toMatchObject({ ok: true });
     expect(checkImageHeader(forgedPng(2001, 1000), 2)).toMatchObject({ reason: "too-large" });

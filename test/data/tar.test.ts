@@ -54,6 +54,26 @@ describe("tar reader", () => {
     expect(got[0]!.data?.toString()).toBe("hi");
   });
 
+  it("cuts pax records by bytes, so non-ASCII names and several records read right", async () => {
+    const long = "dé/日本語-😀/".repeat(8) + "sample.txt";
+    const record = (key: string, value: string) => {
+      const tail = ` ${key}=${value}\n`;
+      let len = Buffer.byteLength(tail);
+      len += String(len + String(len).length).length;
+      return `${len}${tail}`;
+    };
+    const body = record("mtime", "1700000000.5") + record("path", long) + record("size", "2");
+    const tar = writeTar([
+      { name: "PaxHeaders/x", data: Buffer.from(body) },
+      { name: "short.txt", data: Buffer.from("hi") },
+    ]);
+    tar[156] = "x".charCodeAt(0);
+    fixChecksum(tar, 0);
+    const got = await entries(tar);
+    expect(got.map((e) => e.name)).toEqual([long]);
+    expect(got[0]!.data?.toString()).toBe("hi");
+  });
+
   it("reports a bad checksum with its byte offset", async () => {
     const tar = writeTar([
       { name: "a.txt", data: Buffer.from("x") },

@@ -176,6 +176,7 @@ function readWebpHeader(bytes: Uint8Array): HeaderResult {
     let at = 12 + 8 + view.getUint32(16, true);
     for (let n = 0; !animated && n < 64 && at + 8 <= bytes.length; n++) {
       at += at % 2;
+      if (at + 8 > bytes.length) break; // the padding byte was the last one
       const tag = latin1(bytes, at, at + 4);
       const inner = bitstreamSize(bytes, tag, at + 8);
       if (inner) {

@@ -141,19 +141,23 @@ function parseNumber(field: Buffer): number {
   return parseInt(text, 8);
 }
 
+/**
+ * `path` and `size` from pax records (`LEN key=value\n`). LEN counts bytes, so records are cut
+ * from the bytes and only then decoded: a name with non-ASCII characters is shorter as text.
+ */
 function parsePax(body: Buffer): [string | null, number | null] {
   let path: string | null = null;
   let size: number | null = null;
-  const text = body.toString("utf8");
   let pos = 0;
-  while (pos < text.length) {
-    const space = text.indexOf(" ", pos);
+  while (pos < body.length) {
+    const space = body.indexOf(0x20, pos);
     if (space < 0) break;
-    const len = Number(text.slice(pos, space));
-    if (!Number.isFinite(len) || len <= 0) break;
-    const record = text.slice(space + 1, pos + len - 1);
+    const digits = body.toString("latin1", pos, space);
+    const len = /^\d+$/.test(digits) ? Number(digits) : 0;
+    if (len <= 0) break;
+    const record = body.toString("utf8", space + 1, Math.min(pos + len - 1, body.length));
     const eq = record.indexOf("=");
-    const key = record.slice(0, eq);
+    const key = eq < 0 ? "" : record.slice(0, eq);
     const value = record.slice(eq + 1);
     if (key === "path") path = value;
     // a size that is not a whole number is refused by the caller
