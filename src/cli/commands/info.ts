@@ -12,7 +12,7 @@ import type {
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { printDiagnostics } from "../output.js";
-import { escapeControls } from "../../diagnostics/terminal-text.js";
+import { escapeControls, escapeJsonText } from "../../diagnostics/terminal-text.js";
 
 export const infoCommand: Command = {
   name: "info",
@@ -33,7 +33,7 @@ Prints a table per model and per component preset. With --json, prints
     if (errors || !result.checked) return 1;
     io.stdout(
       args.switches.has("json")
-        ? `${JSON.stringify(infoJson(result.checked), null, 2)}\n`
+        ? `${escapeJsonText(JSON.stringify(infoJson(result.checked), null, 2))}\n`
         : renderInfo(result.checked),
     );
     return 0;
