@@ -62,7 +62,11 @@ written there first.`,
     const outDir = join(dirname(file), ".mmc", basename(file).replace(/\.mm$/, ""));
     const files = await generate(checked.checked, checked.sources, file, outDir);
     writeFiles(outDir, files);
-    linkRuntime(outDir);
+    const linkProblem = linkRuntime(outDir);
+    if (linkProblem !== undefined) {
+      io.stderr(`error: ${linkProblem}\n`);
+      return 1;
+    }
     const { ts } = await import("ts-morph");
     for (const f of files.filter((g) => g.name.endsWith(".ts"))) {
       const js = ts.transpileModule(f.text, {
