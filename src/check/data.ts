@@ -111,6 +111,7 @@ export function checkData(
   const raws: RawSource[] = [];
   let imagesPerSequence = 1;
   let tokenizer: CheckedData["tokenizer"] = { kind: "bytes" };
+  let tokenizerSpan: Value["span"] | undefined;
   let weighting: CheckedData["weighting"] = "samples";
   let mix: { parts: readonly number[]; span: Value["span"] } | undefined;
   let heldoutRaw: RawSource | undefined;
@@ -166,6 +167,7 @@ export function checkData(
           "a whole number from 0 to 16,777,216 (each image takes a token of the context), e.g. `images_per_sequence: 4`",
         );
     } else if (key === "tokenizer") {
+      tokenizerSpan = v.span;
       if (v.kind === "name" && v.name.text === "bytes") tokenizer = { kind: "bytes" };
       else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string") {
         const path = specPath(ctx, v.args[0].value, home.path, "the `bpe` tokenizer's path");
@@ -269,6 +271,8 @@ export function checkData(
   }
   return {
     name: decl.name.text,
+    span: decl.name.span,
+    ...(tokenizerSpan ? { spans: { tokenizer: tokenizerSpan } } : {}),
     baseDir: ".",
     sources,
     weighting,

@@ -52,6 +52,9 @@ export interface CheckedSource {
 /** A data mixture; the same shape as the runtime's `DataSpec`. */
 export interface CheckedData {
   readonly name: string;
+  /** The declaration's name, and where `tokenizer` was written (for target checks). */
+  readonly span?: Span;
+  readonly spans?: { readonly tokenizer?: Span };
   /** The folder of the `.mm` file, which source paths are relative to. */
   readonly baseDir: string;
   readonly sources: CheckedSource[];

@@ -1,5 +1,6 @@
 // The catalogue of diagnostic codes. Codes are stable and never reused; ranges by stage:
-// MM1xxx syntax, MM2xxx names, values and shapes, MM3xxx budgets, MM4xxx data, MM5xxx training.
+// MM1xxx syntax, MM2xxx names, values and shapes, MM3xxx budgets, MM4xxx data, MM5xxx training,
+// MM6xxx what a code-generation target cannot run (`mmc compile --target`).
 // Each code has a long-form page in docs/errors/<CODE>.md (shown by `mmc explain CODE`).
 
 export interface CodeInfo {
@@ -65,6 +66,11 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5105", title: "sweep grid too large" },
 ];
 
+/** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */
+export const TARGET_CODES: readonly CodeInfo[] = [
+  { code: "MM6001", title: "tokenizer the target cannot run" },
+];
+
 const registry = new Map<string, CodeInfo>();
 
 export function registerCodes(codes: readonly CodeInfo[]): void {
@@ -73,6 +79,7 @@ export function registerCodes(codes: readonly CodeInfo[]): void {
 
 registerCodes(FRONT_END_CODES);
 registerCodes(CHECKER_CODES);
+registerCodes(TARGET_CODES);
 registerCodes(PROBLEM_CODES.filter((c) => !registry.has(c.code)));
 
 export function codeInfo(code: string): CodeInfo | undefined {

@@ -1,11 +1,13 @@
 // The `## Example` of every docs/errors page reproduces its own code, so the pages stay true as the
 // checker changes. Examples may leave out the standard imports, and may import `./small.mm`, a
-// small model, data mixture and train that this test provides.
+// small model, data mixture and train that this test provides. Target codes (MM6xxx) are checked
+// as `mmc compile --target pytorch` checks.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { fileHost } from "../../src/cli/host.js";
-import { allCodes } from "../../src/diagnostics/codes.js";
+import { checkTarget } from "../../src/codegen/pytorch/target.js";
+import { allCodes, TARGET_CODES } from "../../src/diagnostics/codes.js";
 import { checkFile } from "../../src/pipeline.js";
 import type { ModuleHost } from "../../src/resolve/program.js";
 import { ROOT } from "./spec-files.js";
@@ -65,7 +67,7 @@ function buildFile(example: string): string {
   return [STD_IMPORTS, ...extra, example].join("\n\n");
 }
 
-function codesOf(text: string): string[] {
+function codesOf(text: string, target: boolean): string[] {
   const path = "memory/example.mm";
   const host: ModuleHost = {
     read: (p) =>
@@ -76,8 +78,12 @@ function codesOf(text: string): string[] {
           : fileHost.read(p),
     stdlibFile: (m) => fileHost.stdlibFile(m),
   };
-  return checkFile(path, host).diagnostics.map((d) => d.code);
+  const r = checkFile(path, host);
+  const found = target && r.checked ? checkTarget(r.checked, "pytorch") : [];
+  return [...r.diagnostics, ...found].map((d) => d.code);
 }
+
+const TARGET = new Set(TARGET_CODES.map((c) => c.code));
 
 describe("docs/errors examples reproduce their code", () => {
   const codes = allCodes()
@@ -86,6 +92,6 @@ describe("docs/errors examples reproduce their code", () => {
   test.each(codes)("%s", (code) => {
     const example = exampleOf(code);
     expect(example, `docs/errors/${code}.md has no example`).toBeDefined();
-    expect(codesOf(buildFile(example!))).toContain(code);
+    expect(codesOf(buildFile(example!), TARGET.has(code))).toContain(code);
   });
 });

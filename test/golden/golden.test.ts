@@ -1,5 +1,6 @@
 // Golden diagnostics: each test/golden/**/NAME.mm is checked and its rendered diagnostics are
 // compared with NAME.out. `npm run golden:update` (MMC_UPDATE_GOLDEN=1) rewrites the .out files.
+// Cases under test/golden/pytorch/ are also checked for what `--target pytorch` cannot run.
 import { readdirSync, readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -7,6 +8,8 @@ import { checkFile } from "../../src/pipeline.js";
 import { fileHost } from "../../src/cli/host.js";
 import { renderRich, renderShort } from "../../src/diagnostics/render.js";
 import { allCodes } from "../../src/diagnostics/codes.js";
+import { hasErrors } from "../../src/diagnostics/diagnostic.js";
+import { checkTarget } from "../../src/codegen/pytorch/target.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const GOLDEN = join(ROOT, "test", "golden");
@@ -23,11 +26,15 @@ function specs(dir: string): string[] {
 export function renderCase(file: string): { text: string; codes: string[] } {
   const rel = relative(ROOT, file).split("\\").join("/");
   const result = checkFile(rel, fileHost);
+  const diagnostics =
+    rel.startsWith("test/golden/pytorch/") && result.checked && !hasErrors(result.diagnostics)
+      ? [...result.diagnostics, ...checkTarget(result.checked, "pytorch")]
+      : result.diagnostics;
   const lookup = (f: string) => result.sources.get(f);
-  const rich = result.diagnostics.map((d) => renderRich(d, lookup, { color: false }));
-  const short = result.diagnostics.map((d) => renderShort(d, lookup));
+  const rich = diagnostics.map((d) => renderRich(d, lookup, { color: false }));
+  const short = diagnostics.map((d) => renderShort(d, lookup));
   const text = `${rich.join("\n\n")}\n\n--- short ---\n${short.join("\n")}\n`;
-  return { text, codes: result.diagnostics.map((d) => d.code) };
+  return { text, codes: diagnostics.map((d) => d.code) };
 }
 
 const seen = new Set<string>();

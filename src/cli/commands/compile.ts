@@ -1,5 +1,6 @@
-// `mmc compile FILE -o DIR`: check the spec and write the generated TypeScript (models, data
-// wiring, one entry point per train). Also the shared steps of `mmc run`.
+// `mmc compile FILE -o DIR [--target typescript|pytorch]`: check the spec and write the generated
+// TypeScript (models, data wiring, one entry point per train) or the PyTorch package. Also the
+// shared steps of `mmc run`.
 import { checkSpec } from "../load.js";
 import {
   existsSync,
@@ -14,7 +15,8 @@ import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedProgram } from "../../check/ir.js";
-import type { GeneratedFile } from "../../codegen/emit.js";
+import type { EmitOptions, GeneratedFile } from "../../codegen/emit.js";
+import { checkTarget, TARGETS, type Target } from "../../codegen/pytorch/target.js";
 import { tsLineComment, tsString } from "../../codegen/escape.js";
 import type { SourceFile, Span } from "../../source/source-file.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
@@ -22,6 +24,7 @@ import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
 import { escapeControls } from "../../diagnostics/terminal-text.js";
+import { readPythonSources } from "../python-sources.js";
 
 export function packageVersion(): string {
   try {
@@ -34,16 +37,40 @@ export function packageVersion(): string {
   }
 }
 
-/** Checks a spec; prints its diagnostics; returns the IR, or an exit code on errors. */
+/**
+ * Checks a spec, and what `target` cannot run of it; prints the diagnostics once; returns the
+ * IR, or an exit code on errors.
+ */
 export function checkForBuild(
   file: string,
   io: Io,
   format: "rich" | "short" | "json" = "rich",
+  target: Target = "typescript",
 ): { checked: CheckedProgram; sources: ReadonlyMap<string, SourceFile> } | number {
   const result = checkSpec(file);
-  printDiagnostics(io, result.diagnostics, result.sources, format);
-  if (hasErrors(result.diagnostics) || !result.checked) return 1;
+  const diagnostics =
+    hasErrors(result.diagnostics) || !result.checked
+      ? result.diagnostics
+      : [...result.diagnostics, ...checkTarget(result.checked, target)];
+  printDiagnostics(io, diagnostics, result.sources, format);
+  if (hasErrors(diagnostics) || !result.checked) return 1;
   return { checked: result.checked, sources: result.sources };
+}
+
+/** The emitters' options: paths as the user gave them (POSIX), spans as `file:line`. */
+export function emitOptions(
+  sources: ReadonlyMap<string, SourceFile>,
+  file: string,
+  outDir: string,
+): EmitOptions {
+  // Only on Windows is `\` a separator; elsewhere it is part of a file name and must stay one.
+  const toPosix = (p: string): string => (sep === "\\" ? p.split("\\").join("/") : p);
+  const locate = (span: Span): string => {
+    const src = sources.get(span.file);
+    const line = src ? src.position(span.start).line : 0;
+    return `${toPosix(span.file)}:${line}`;
+  };
+  return { sourcePath: toPosix(file), outDir: toPosix(outDir), locate, version: packageVersion() };
 }
 
 /** Generates the files for a checked program into `outDir` (as text; nothing written yet). */
@@ -54,19 +81,18 @@ export async function generate(
   outDir: string,
 ): Promise<GeneratedFile[]> {
   const { emitProgram } = await import("../../codegen/emit.js");
-  // Only on Windows is `\` a separator; elsewhere it is part of a file name and must stay one.
-  const toPosix = (p: string): string => (sep === "\\" ? p.split("\\").join("/") : p);
-  const locate = (span: Span): string => {
-    const src = sources.get(span.file);
-    const line = src ? src.position(span.start).line : 0;
-    return `${toPosix(span.file)}:${line}`;
-  };
-  return emitProgram(checked, {
-    sourcePath: toPosix(file),
-    outDir: toPosix(outDir),
-    locate,
-    version: packageVersion(),
-  });
+  return emitProgram(checked, emitOptions(sources, file, outDir));
+}
+
+/** The PyTorch package for a checked program (as text; nothing written yet). */
+export async function generatePytorch(
+  checked: CheckedProgram,
+  sources: ReadonlyMap<string, SourceFile>,
+  file: string,
+  outDir: string,
+): Promise<GeneratedFile[]> {
+  const { emitPytorch } = await import("../../codegen/pytorch/emit.js");
+  return emitPytorch(checked, emitOptions(sources, file, outDir), readPythonSources());
 }
 
 /** Marks the `node_modules/mmc` package `linkRuntime` writes, so that it is known for a stub. */
@@ -177,31 +203,39 @@ export function writeFiles(outDir: string, files: readonly GeneratedFile[]): voi
 
 export const compileCommand: Command = {
   name: "compile",
-  summary: "write the generated TypeScript: models, data wiring and one entry point per train",
-  usage: `usage: mmc compile FILE -o DIR [--format rich|short|json]
+  summary: "write the generated TypeScript (or, with --target pytorch, the PyTorch package)",
+  usage: `usage: mmc compile FILE -o DIR [--target typescript|pytorch] [--format rich|short|json]
 
-Writes DIR/models.ts, DIR/data.ts and DIR/train-NAME.ts for each \`train\`. The output is
-deterministic. Run an entry with \`mmc run FILE\`, or compile it yourself and run it with node.`,
+Writes DIR/models.ts, DIR/data.ts and DIR/train-NAME.ts for each \`train\`. Run an entry
+with \`mmc run FILE\`, or compile it yourself and run it with node.
+
+With --target pytorch, writes DIR/model.py: a module per component kind the spec uses and every
+model and preset of the spec (\`python DIR/model.py --params\` prints their parameter counts),
+and the data pipeline beside it (data.py, data_read.py, data_files.py, data_image.py).
+A spec feature the target cannot run is an error. The output is deterministic.`,
   async run(argv, io) {
     const args = parseArgs(argv, {
-      values: ["out", "format"],
+      values: ["out", "format", "target"],
       switches: ["no-color", "trace"],
       aliases: { "-o": "out" },
     });
     const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const target = choiceFlag(args, "target", TARGETS, "typescript");
     const file = args.positionals[0];
     const out = args.values.get("out");
     if (!file || args.positionals.length > 1)
       throw new UsageError(
         "`mmc compile` needs one file, e.g. `mmc compile examples/tiny.mm -o out/tiny`",
       );
-    if (!out)
-      throw new UsageError("`mmc compile` needs `-o DIR`, the folder to write the TypeScript to");
-    const checked = checkForBuild(file, io, format);
+    if (!out) throw new UsageError("`mmc compile` needs `-o DIR`, the folder to write the code to");
+    const checked = checkForBuild(file, io, format, target);
     if (typeof checked === "number") return checked;
-    const files = await generate(checked.checked, checked.sources, file, out);
+    const files =
+      target === "pytorch"
+        ? await generatePytorch(checked.checked, checked.sources, file, out)
+        : await generate(checked.checked, checked.sources, file, out);
     writeFiles(out, files);
-    const linkProblem = linkRuntime(out);
+    const linkProblem = target === "typescript" ? linkRuntime(out) : undefined;
     if (linkProblem !== undefined) {
       io.stderr(`error: ${linkProblem}\n`);
       return 1;

@@ -1,0 +1,204 @@
+// Hostile text in every user-text position that reaches model.py (doc comments of every preset
+// role and of models, variants and an imported model; the spec's folder, file and imported file
+// names, which reach comments, `source` locations and SPEC_FILE) never changes the generated
+// program: Python's own parser (one batched call) gives the syntax tree of a clean compile, node
+// for node, with as many comments, and every string reads back as the text it came from.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { generatePytorch, writeFiles } from "../../src/cli/commands/compile.js";
+import { checkSpec } from "../../src/cli/load.js";
+import { hasErrors } from "../../src/diagnostics/diagnostic.js";
+import { decodeComment, hostile, UNSAFE_RAW } from "../codegen/hostile-strings.js";
+import { anyPython, runPython } from "./python.js";
+
+const DOCS = ["enc", "conn", "llm", "experts", "model", "variant", "libLlm", "libModel"] as const;
+/** The docs model.py holds: the entry file's presets and models (imported ones are not emitted). */
+const EMITTED = ["enc", "conn", "llm", "experts", "model", "variant"] as const;
+
+interface Texts {
+  docs: Record<(typeof DOCS)[number], string>;
+  /** The spec's folder, file and imported file are named `d<name>`, `f<name>.mm`, `l<name>.mm`. */
+  name: string;
+}
+
+/** A `.mm` string literal for any text: printable ASCII as is, the rest as `\u{...}`. */
+function mmString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (/^[\x20-\x7e]$/.test(ch)) out += ch;
+    else out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+  }
+  return `${out}"`;
+}
+
+function mmDoc(doc: string): string {
+  return doc
+    .split(/\r\n|\r|\n/)
+    .map((l) => `/// ${l}\n`)
+    .join("");
+}
+
+/** The doc the front end reads back: the `///` lines joined by line feeds. */
+function readDoc(doc: string): string {
+  return doc.split(/\r\n|\r|\n/).join("\n");
+}
+
+function specText(t: Texts): { main: string; lib: string } {
+  const d = (k: (typeof DOCS)[number]): string => mmDoc(t.docs[k]);
+  const main = `import { ViT } from "std/encoders"
+import { AvgPool } from "std/connectors"
+import { Decoder, MoE } from "std/llm"
+import { LibModel } from ${mmString(`./l${t.name}.mm`)}
+
+${d("enc")}encoder Enc = ViT { patch: 8, width: 32, depth: 1, heads: 2 }
+${d("conn")}connector Conn = AvgPool { tokens: 4 }
+${d("llm")}llm Lm = Decoder { vocab: 260, width: 32, depth: 1, heads: 2, context: 64 }
+${d("experts")}moe Experts = MoE { experts: 2, top_k: 1 }
+${d("model")}model M { image: Image[3, 32, 32]
+  vision: Enc
+  connector: Conn
+  llm: Lm }
+${d("variant")}model V = M { connector.tokens: 16 }
+model UsesLib = LibModel { llm.depth: 2 }
+`;
+  const lib = `import { Decoder } from "std/llm"
+${d("libLlm")}llm LibLM = Decoder { vocab: 260, width: 32, depth: 1, heads: 2, context: 64 }
+${d("libModel")}model LibModel { llm: LibLM }
+`;
+  return { main, lib };
+}
+
+interface Compiled {
+  texts: Texts;
+  spec: string;
+  lib: string;
+  file: string;
+  text: string;
+}
+
+interface Read {
+  shape: string[];
+  strings: { doc: string[]; source: string[]; base: string[] };
+  spec_file: string;
+  comments: string[];
+}
+
+let root: string;
+let counter = 0;
+const cwd = process.cwd();
+
+/** Writes the spec under `root` and compiles it in-process, from its case folder. */
+async function compile(t: Texts): Promise<Compiled> {
+  const caseDir = join(root, `case-${counter++}`);
+  const folder = join(caseDir, `d${t.name}`);
+  mkdirSync(folder, { recursive: true });
+  const { main, lib } = specText(t);
+  writeFileSync(join(folder, `f${t.name}.mm`), main);
+  writeFileSync(join(folder, `l${t.name}.mm`), lib);
+  process.chdir(caseDir);
+  try {
+    const spec = `d${t.name}/f${t.name}.mm`;
+    const result = checkSpec(spec);
+    expect(hasErrors(result.diagnostics), JSON.stringify(result.diagnostics)).toBe(false);
+    writeFiles("out", await generatePytorch(result.checked!, result.sources, spec, "out"));
+    const file = join(caseDir, "out", "model.py");
+    return {
+      texts: t,
+      spec,
+      lib: `d${t.name}/l${t.name}.mm`,
+      file,
+      text: readFileSync(file, "utf8"),
+    };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/** A file or folder name: no `/`, NUL or lone surrogate (the OS cannot hold them), 120 bytes. */
+const fileName = hostile.map((s) => {
+  let n = s.replace(/[/\0]|\p{Cs}/gu, "");
+  while (Buffer.byteLength(n) > 120) n = [...n].slice(0, -1).join("");
+  return n;
+});
+/**
+ * A doc comment: raw text of a UTF-8 file, so a lone surrogate is U+FFFD; never empty (an empty
+ * doc is no doc, and the entry has no `doc` key).
+ */
+const docText = hostile.map((s) => s.replace(/\p{Cs}/gu, "\ufffd") || "x");
+const texts: fc.Arbitrary<Texts> = fc.record({
+  docs: fc.record(
+    Object.fromEntries(DOCS.map((k) => [k, docText])) as Record<
+      (typeof DOCS)[number],
+      fc.Arbitrary<string>
+    >,
+  ),
+  name: fileName,
+});
+
+const clean: Texts = {
+  docs: Object.fromEntries(DOCS.map((k) => [k, "x"])) as Texts["docs"],
+  name: "x",
+};
+
+/** The issue's attack on Python: close the string or docstring, run code, comment out the rest. */
+const known: Texts = {
+  docs: Object.fromEntries(
+    DOCS.map((k) => [k, '"""\nimport os; os.system("touch pwned") #\\" \' \u2028 \r\n x'] as const),
+  ) as Texts["docs"],
+  name: ' \n"; import os #',
+};
+
+const python = anyPython();
+const cases: Compiled[] = [];
+let read: Record<string, Read> = {};
+
+describe.skipIf(python === undefined)("hostile text in model.py", () => {
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "mmc-hostile-py-"));
+    for (const t of [clean, known, ...fc.sample(texts, { numRuns: 24, seed: 17 })])
+      cases.push(await compile(t));
+    const out = join(root, "read.json");
+    runPython(python!, [
+      join(import.meta.dirname, "read_python.py"),
+      out,
+      ...cases.map((c) => c.file),
+    ]);
+    read = JSON.parse(readFileSync(out, "utf8")) as typeof read;
+  }, 600_000);
+
+  afterAll(() => process.chdir(cwd));
+
+  test("the clean spec's model.py carries the text the checks below look for", () => {
+    const r = read[cases[0]!.file]!;
+    expect(r.strings.doc.sort()).toEqual(Array(EMITTED.length).fill("x"));
+    expect(r.spec_file).toBe("dx/fx.mm");
+    expect(r.strings.source.some((s) => s.startsWith("dx/lx.mm:"))).toBe(true);
+  });
+
+  test("never changes the syntax tree, and every string and comment round-trips", () => {
+    const ref = read[cases[0]!.file]!;
+    for (const c of cases.slice(1)) {
+      const r = read[c.file]!;
+      const what = JSON.stringify(c.texts);
+      expect(c.text, what).not.toMatch(UNSAFE_RAW);
+      expect(r.shape, what).toEqual(ref.shape);
+      expect(r.comments.length, what).toBe(ref.comments.length);
+      expect(r.spec_file, what).toBe(c.spec);
+      const comments = r.comments.map((x) => decodeComment(x.replace(/^# ?/, "")));
+      expect(comments[0], what).toContain(`from ${c.spec}: `);
+      expect(r.strings.doc.sort(), what).toEqual(
+        EMITTED.map((k) => readDoc(c.texts.docs[k])).sort(),
+      );
+      for (const s of r.strings.source)
+        expect(s.startsWith(`${c.spec}:`) || s.startsWith(`${c.lib}:`), `${what} ${s}`).toBe(true);
+      expect(
+        r.strings.source.some((s) => s.startsWith(`${c.lib}:`)),
+        what,
+      ).toBe(true);
+    }
+  });
+});
