@@ -2,6 +2,7 @@
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
 import { posix } from "node:path";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { pathProblem } from "../resolve/path-problem.js";
 import type { Module } from "../resolve/program.js";
 import type { BlockDecl, Field, Value } from "../syntax/ast.js";
 import { pathText } from "../syntax/ast.js";
@@ -305,12 +306,23 @@ function checkRoots(ctx: CheckContext, home: Module, v: Value): CheckedData["roo
   }
   const out: { path: string; absolute: boolean }[] = [];
   for (const item of v.items) {
-    if (item.kind !== "string" || item.value === "" || item.value.includes("\u0000")) {
+    if (item.kind !== "string" || item.value === "") {
       ctx.report({
         code: "MM2009",
-        message: `each of \`roots\` must be a folder path, not ${item.kind === "string" ? (item.value === "" ? "an empty string" : "a string with a NUL character") : describeValue(item)}`,
+        message: `each of \`roots\` must be a folder path, not ${item.kind === "string" ? "an empty string" : describeValue(item)}`,
         span: item.span,
         help: `write each folder as a string, e.g. ${ROOTS_EXAMPLE}`,
+      });
+      return undefined;
+    }
+    const control = pathProblem(item, "a folder of `roots`");
+    if (control) {
+      ctx.report({
+        code: control.code,
+        message: control.message,
+        span: item.span,
+        ...(control.labels[0]?.message ? { label: control.labels[0].message } : {}),
+        ...(control.help ? { help: control.help } : {}),
       });
       return undefined;
     }
