@@ -52,6 +52,8 @@ describe("user text on the terminal is escaped", () => {
     expect(r.status).toBe(0);
     expectClean(r);
     expect(r.stdout).toContain("a doc \\x1b[31m\\x1b]0;t\\x07\\x9b2J\\x85 end");
+    // The one data line, in the singular for one image (it said "1 images").
+    expect(r.stdout).toContain("; 1 image per sequence; tokenizer bytes");
   });
 
   test("`mmc info --json` escapes what JSON leaves raw, and the JSON reads back the same", () => {

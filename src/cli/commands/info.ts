@@ -184,7 +184,7 @@ export function renderInfo(p: CheckedProgram): string {
   if (p.data.length) {
     for (const d of p.data) {
       out.push(
-        `data ${d.name}: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}% (${s.kind}, ${s.format})`).join(", ")}; ${d.imagesPerSequence} images per sequence; tokenizer ${d.tokenizer.kind}`,
+        `data ${d.name}: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}% (${s.kind}, ${s.format})`).join(", ")}; ${d.imagesPerSequence} image${d.imagesPerSequence === 1 ? "" : "s"} per sequence; tokenizer ${d.tokenizer.kind}`,
       );
     }
     out.push("");
