@@ -2,9 +2,12 @@
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
 import { posix } from "node:path";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { pathProblem } from "../resolve/path-problem.js";
 import type { Module } from "../resolve/program.js";
 import type { BlockDecl, Field, Value } from "../syntax/ast.js";
 import { pathText } from "../syntax/ast.js";
+import { LIMITS } from "../components/limits.js";
+import { specPath } from "./paths.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
 import { describeSym } from "./describe-sym.js";
@@ -65,6 +68,9 @@ function mergedFields(
     return undefined;
   }
   const baseDecl = sym.decl;
+  // A chain of variants is walked again for each variant: refuse one past the limit (MM2019).
+  const self = module.declared.get(decl.name.text);
+  if (self && !ctx.chain(self, sym, decl.base.span)) return undefined;
   const base = ctx.guard(sym, decl.base.span, () => mergedFields(ctx, baseModule, baseDecl));
   if (!base) return undefined;
   const out = [...base];
@@ -145,18 +151,29 @@ export function checkData(
     const key = pathText(m.path);
     const v = m.value;
     if (key === "images_per_sequence") {
-      if (v.kind === "number" && Number.isInteger(v.value) && v.value >= 0 && v.unit === "none")
+      // At most the largest context: every image takes at least one token of the sequence.
+      if (
+        v.kind === "number" &&
+        Number.isInteger(v.value) &&
+        v.value >= 0 &&
+        v.value <= LIMITS.context.max &&
+        v.unit === "none"
+      )
         imagesPerSequence = v.value;
-      else wrongSetting(ctx, key, v, "a whole number of at least 0, e.g. `images_per_sequence: 4`");
+      else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          "a whole number from 0 to 16,777,216 (each image takes a token of the context), e.g. `images_per_sequence: 4`",
+        );
     } else if (key === "tokenizer") {
       tokenizerSpan = v.span;
       if (v.kind === "name" && v.name.text === "bytes") tokenizer = { kind: "bytes" };
-      else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string")
-        tokenizer = {
-          kind: "bpe",
-          path: posix.join(posix.dirname(home.path), v.args[0].value.value),
-        };
-      else
+      else if (v.kind === "call" && v.callee.text === "bpe" && v.args[0]?.value.kind === "string") {
+        const path = specPath(ctx, v.args[0].value, home.path, "the `bpe` tokenizer's path");
+        if (path !== undefined) tokenizer = { kind: "bpe", path };
+      } else
         wrongSetting(
           ctx,
           key,
@@ -185,7 +202,7 @@ export function checkData(
           'a caption source such as `webdataset("data/heldout-{0000..0001}.tar")`',
         );
     } else if (key === "synthesize") {
-      if (v.kind === "string") synthesize = posix.join(posix.dirname(home.path), v.value);
+      if (v.kind === "string") synthesize = specPath(ctx, v, home.path, "`synthesize`");
       else
         wrongSetting(
           ctx,
@@ -289,12 +306,23 @@ function checkRoots(ctx: CheckContext, home: Module, v: Value): CheckedData["roo
   }
   const out: { path: string; absolute: boolean }[] = [];
   for (const item of v.items) {
-    if (item.kind !== "string" || item.value === "" || item.value.includes("\u0000")) {
+    if (item.kind !== "string" || item.value === "") {
       ctx.report({
         code: "MM2009",
-        message: `each of \`roots\` must be a folder path, not ${item.kind === "string" ? (item.value === "" ? "an empty string" : "a string with a NUL character") : describeValue(item)}`,
+        message: `each of \`roots\` must be a folder path, not ${item.kind === "string" ? "an empty string" : describeValue(item)}`,
         span: item.span,
         help: `write each folder as a string, e.g. ${ROOTS_EXAMPLE}`,
+      });
+      return undefined;
+    }
+    const control = pathProblem(item, "a folder of `roots`");
+    if (control) {
+      ctx.report({
+        code: control.code,
+        message: control.message,
+        span: item.span,
+        ...(control.labels[0]?.message ? { label: control.labels[0].message } : {}),
+        ...(control.help ? { help: control.help } : {}),
       });
       return undefined;
     }
@@ -422,11 +450,13 @@ function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined
     });
     return undefined;
   }
+  const joined = specPath(ctx, pathArg.value, r.module.path, `the path of source \`${r.name}\``);
+  if (joined === undefined) return undefined;
   return {
     name: r.name,
     kind,
     format: fmt.runtimeFormat,
-    path: posix.join(posix.dirname(r.module.path), path),
+    path: joined,
     ...(kind === "text" && fmt.runtimeFormat === "jsonl" ? { field: field ?? "text" } : {}),
     weight: 0,
   };

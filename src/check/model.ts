@@ -1,5 +1,6 @@
 // Checking `model` declarations: the image type, the three parts, variants with dotted
 // overrides, then the components' composition rules, mapped back onto source spans.
+import { LIMITS, limitText } from "../components/limits.js";
 import { composeModel, type ModelInput, type ModelSummary } from "../components/model.js";
 import type { Problem } from "../components/types.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -75,7 +76,10 @@ export function modelDraft(ctx: CheckContext, sym: Sym): ModelDraft | undefined 
   const decl = sym.decl;
   const module = ctx.moduleOf(sym);
   if (!decl || decl.kind !== "model" || !module) return undefined;
-  const draft = ctx.guard(sym, decl.name.span, () => buildDraft(ctx, module, decl)) ?? null;
+  let draft = ctx.guard(sym, decl.name.span, () => buildDraft(ctx, module, decl)) ?? null;
+  const base = decl.base ? ctx.lookup(module, decl.base) : undefined;
+  if (draft && !ctx.chain(sym, base?.kind === "model" ? base : undefined, decl.name.span))
+    draft = null;
   drafts.set(sym, draft);
   return draft ?? undefined;
 }
@@ -226,7 +230,22 @@ function imageValue(ctx: CheckContext, v: Value): [number, number, number] | und
     });
     return undefined;
   }
-  return dims.map((d) => (d.kind === "number" ? d.value : 0)) as [number, number, number];
+  const value = dims.map((d) => (d.kind === "number" ? d.value : 0)) as [number, number, number];
+  const names = ["channels", "height", "width"] as const;
+  for (let i = 0; i < 3; i++) {
+    const limit = i === 0 ? LIMITS.imageChannels : LIMITS.imageSide;
+    const d = dims[i]!;
+    if (value[i]! > limit.max) {
+      ctx.report({
+        code: "MM2010",
+        message: `the image ${names[i]} ${value[i]} is more than ${limitText(limit.max)}, the most mmc accepts (${limit.why})`,
+        span: d.span,
+        help: "write `image: Image[3, 224, 224]` or another real image size",
+      });
+      return undefined;
+    }
+  }
+  return value;
 }
 
 /** Span of a model path (`vision.patch`, `image`, `llm`) in a draft, for placing diagnostics. */

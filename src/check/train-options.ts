@@ -1,6 +1,7 @@
 // Readers for the values inside a `train` block: bounded numbers, `{ ... }` records with known
 // fields, the optimizer and the learning-rate schedule. Each reports what is wrong and returns
 // undefined, so the train checker can go on and report everything in one pass.
+import { LIMITS, WHOLE_LIMIT, limitText, type Limit } from "../components/limits.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { pathText, type Body, type Field, type Value } from "../syntax/ast.js";
 import type { CheckContext } from "./context.js";
@@ -12,6 +13,8 @@ export type Num = {
   max?: number;
   int?: boolean;
   percent?: boolean;
+  /** A documented upper bound (replaces `max`): over it, the message says why it is there. */
+  limit?: Limit;
 };
 
 export function num(ctx: CheckContext, where: string, v: Value, r: Num): number | undefined {
@@ -31,6 +34,17 @@ export function num(ctx: CheckContext, where: string, v: Value, r: Num): number 
     return undefined;
   }
   const x = v.value;
+  // Whole numbers stop at 2^53 - 1 (past it they are not exact), or at a tighter limit.
+  const limit = r.limit ?? (r.int && r.max === undefined ? WHOLE_LIMIT : undefined);
+  if (limit !== undefined && x > limit.max) {
+    ctx.report({
+      code: "MM2010",
+      message: `\`${where}\` ${v.text} is more than ${limitText(limit.max)}, the most mmc accepts (${limit.why})`,
+      span: v.span,
+      help: `write \`${where.split(".").pop() ?? where}: ${limitText(limit.max).replace(/,/g, "_")}\` or less`,
+    });
+    return undefined;
+  }
   const bad =
     (r.int && !Number.isInteger(x)) ||
     (r.min !== undefined && x < r.min) ||
@@ -193,7 +207,9 @@ export function schedule(
       ? record(ctx, v.callee.text, v.body, kind === "constant" ? ["warmup"] : ["warmup", "final"])
       : new Map<string, Field>();
   const w = f.get("warmup");
-  const warmup = w ? num(ctx, "schedule.warmup", w.value, { int: true, min: 0 }) : 0;
+  const warmup = w
+    ? num(ctx, "schedule.warmup", w.value, { int: true, min: 0, limit: LIMITS.steps })
+    : 0;
   const fin = f.get("final");
   const final = fin
     ? num(ctx, "schedule.final", fin.value, { min: 0, max: 1, percent: true })

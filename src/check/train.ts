@@ -3,6 +3,7 @@
 import { posix } from "node:path";
 import { decoder } from "../components/decoder.js";
 import { fixedDefault } from "../components/fields.js";
+import { LIMITS } from "../components/limits.js";
 import type { Precision } from "../components/model.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -20,6 +21,7 @@ import type { CheckContext } from "./context.js";
 import { checkData } from "./data.js";
 import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
+import { specPath } from "./paths.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
 import {
   checkEvalFits,
@@ -144,14 +146,20 @@ export function checkTrain(
   const modelRef = ref(ctx, module, f.get("model")?.value, "model", decl.name);
   const dataRef = ref(ctx, module, f.get("data")?.value, "data", decl.name);
   const steps = f.get("steps")
-    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1 })
+    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1, limit: LIMITS.steps })
     : 1000;
   const batch = f.get("batch")
-    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1 })
+    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1, limit: LIMITS.batch })
     : 8;
-  const seed = f.get("seed") ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0 }) : 0;
+  const seed = f.get("seed")
+    ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0, limit: LIMITS.seed })
+    : 0;
   const logEvery = f.get("log_every")
-    ? num(ctx, "log_every", f.get("log_every")!.value, { int: true, min: 1 })
+    ? num(ctx, "log_every", f.get("log_every")!.value, {
+        int: true,
+        min: 1,
+        limit: LIMITS.steps,
+      })
     : 10;
   const opt = optimizer(ctx, f.get("optimizer")?.value);
   const sched = schedule(ctx, f.get("schedule")?.value, steps);
@@ -175,6 +183,7 @@ export function checkTrain(
       });
   }
   let checkpoint: (NonNullable<CheckedTrain["checkpoint"]> & { everySpan?: Span }) | undefined;
+  let badPath = false;
   const cv = f.get("checkpoint")?.value;
   if (cv) {
     if (cv.kind !== "record")
@@ -187,10 +196,17 @@ export function checkTrain(
     else {
       const c = record(ctx, "checkpoint", cv.body, ["every", "dir", "keep"]);
       const every = c.get("every")
-        ? num(ctx, "checkpoint.every", c.get("every")!.value, { int: true, min: 1 })
+        ? num(ctx, "checkpoint.every", c.get("every")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.steps,
+          })
         : 100;
       const dv = c.get("dir")?.value;
       const dir = dv?.kind === "string" ? dv.value : `runs/${decl.name.text}`;
+      // The folder stays as written (relative to the spec); only its form is checked here.
+      if (dv?.kind === "string" && specPath(ctx, dv, module.path, "`checkpoint.dir`") === undefined)
+        badPath = true;
       if (dv && dv.kind !== "string")
         ctx.report({
           code: "MM2009",
@@ -225,10 +241,18 @@ export function checkTrain(
       evalFields = e;
       const tasks = checkEvalTasks(ctx, e, posix.dirname(module.path));
       const every = e.get("every")
-        ? num(ctx, "eval.every", e.get("every")!.value, { int: true, min: 1 })
+        ? num(ctx, "eval.every", e.get("every")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.steps,
+          })
         : 100;
       const batches = e.get("batches")
-        ? num(ctx, "eval.batches", e.get("batches")!.value, { int: true, min: 1 })
+        ? num(ctx, "eval.batches", e.get("batches")!.value, {
+            int: true,
+            min: 1,
+            limit: LIMITS.evalBatches,
+          })
         : 4;
       if (every !== undefined && batches !== undefined && tasks !== undefined)
         evalCfg = { every, batches, ...(tasks.length > 0 ? { tasks } : {}) };
@@ -250,7 +274,7 @@ export function checkTrain(
   // Unwritten, the llm's `context` is its kind's default (the Decoder's schema holds it).
   const llmContext = draft?.parts.llm?.config["context"] ?? fixedDefault(decoder.fields, "context");
   const sequence = sequenceField
-    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1 })
+    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1, limit: LIMITS.context })
     : typeof llmContext === "number"
       ? llmContext
       : undefined;
@@ -263,7 +287,8 @@ export function checkTrain(
     seed === undefined ||
     !opt ||
     !sched ||
-    logEvery === undefined
+    logEvery === undefined ||
+    badPath
   )
     return undefined;
 
@@ -454,6 +479,8 @@ function checkTrainVariant(
     return undefined;
   }
   const baseDecl = sym.decl;
+  const self = module.declared.get(decl.name.text);
+  if (self && !ctx.chain(self, sym, decl.base!.span)) return undefined;
   const own = decl.body.members;
   const later = extra.members ?? [];
   const merged = [

@@ -1,6 +1,19 @@
 // The file-system side of module loading: reads `.mm` files as strict UTF-8 and maps
-// `std/...` modules to the package's stdlib/ folder under the display prefix `<std>/`.
-import { existsSync, readFileSync, statSync } from "node:fs";
+// `std/...` modules to the package's stdlib/ folder under the display prefix `<std>/`. Only
+// regular files of a bounded size are read: a device, pipe or socket (or a link to one) is
+// named for what it is instead of being read, which could hang or fill memory.
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModuleHost, ReadResult } from "../resolve/program.js";
@@ -47,19 +60,112 @@ export function invalidUtf8Offset(bytes: Uint8Array): number {
   }
 }
 
-export function readModule(path: string): ReadResult {
-  const real = realPath(path);
-  let bytes: Buffer;
-  try {
-    if (statSync(real).isDirectory()) return { ok: false, reason: "directory" };
-    bytes = readFileSync(real);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+/** The largest file read as a spec; the largest real spec is a few hundred KiB. */
+export const MAX_SPEC_BYTES = 32 * 2 ** 20;
+
+/** "a character device", "a FIFO (named pipe)", ... for a file that is not regular. */
+function fileKind(s: Stats): string {
+  if (s.isDirectory()) return "a directory";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  if (s.isFIFO()) return "a FIFO (named pipe)";
+  if (s.isSocket()) return "a socket";
+  return "a special file";
+}
+
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "too many levels of symbolic links",
+  ENAMETOOLONG: "the path is too long",
+  EIO: "an input/output error",
+};
+
+/** Where a path stands before reading it: a regular file's size, or why it cannot be read. */
+function inspect(real: string): { size: number } | Exclude<ReadResult, { ok: true }> {
+  if (real.includes("\0")) {
     return {
       ok: false,
-      reason: code === "ENOENT" || code === "ENOTDIR" ? "missing" : "unreadable",
+      reason: "unreadable",
+      what: "cannot be read: its path holds a NUL byte",
     };
   }
+  let link: string | undefined;
+  try {
+    if (lstatSync(real).isSymbolicLink()) link = readlinkSync(real);
+  } catch {
+    // Reported by statSync below.
+  }
+  const via = link === undefined ? "" : `is a link to \`${link}\`, which `;
+  let s: Stats;
+  try {
+    s = statSync(real);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT" || code === "ENOTDIR")
+      return { ok: false, reason: "missing", ...(via ? { what: `${via}does not exist` } : {}) };
+    return {
+      ok: false,
+      reason: "unreadable",
+      what: `${via}cannot be read (${ERRNO_WORDS[code] ?? code})`,
+    };
+  }
+  if (s.isDirectory()) {
+    return {
+      ok: false,
+      reason: "directory",
+      ...(via ? { what: `${via}is a directory, not a file` } : {}),
+    };
+  }
+  if (!s.isFile())
+    return { ok: false, reason: "not-a-file", what: `${via}is ${fileKind(s)}, not a \`.mm\` file` };
+  if (s.size > MAX_SPEC_BYTES) {
+    return {
+      ok: false,
+      reason: "unreadable",
+      what: `${via}is ${(s.size / 2 ** 20).toFixed(0)} MiB, more than the ${MAX_SPEC_BYTES / 2 ** 20} MiB mmc reads as a spec`,
+    };
+  }
+  return { size: s.size };
+}
+
+export function readModule(path: string): ReadResult {
+  const real = realPath(path);
+  const where = inspect(real);
+  if ("ok" in where) return where;
+  // Opened without blocking and checked again on the open file: a path swapped for a pipe
+  // between the two looks is still not read.
+  let bytes: Buffer;
+  let fd: number | undefined;
+  try {
+    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const s = fstatSync(fd);
+    if (!s.isFile())
+      return { ok: false, reason: "not-a-file", what: `is ${fileKind(s)}, not a \`.mm\` file` };
+    if (s.size > MAX_SPEC_BYTES)
+      return {
+        ok: false,
+        reason: "unreadable",
+        what: `is more than ${MAX_SPEC_BYTES / 2 ** 20} MiB`,
+      };
+    bytes = readFileSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, reason: "missing" };
+    return {
+      ok: false,
+      reason: "unreadable",
+      what: `cannot be read (${ERRNO_WORDS[code] ?? code})`,
+    };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (bytes.length > MAX_SPEC_BYTES)
+    return {
+      ok: false,
+      reason: "unreadable",
+      what: `is more than ${MAX_SPEC_BYTES / 2 ** 20} MiB`,
+    };
   const bad = invalidUtf8Offset(bytes);
   if (bad !== -1) {
     const text = bytes.toString("utf8");

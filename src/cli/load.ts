@@ -1,5 +1,6 @@
 // Checking the spec named on the command line: a file that cannot be read is bad usage (exit 2),
-// not a diagnostic, since there is no source to point into.
+// not a diagnostic, since there is no source to point into. Its name is shown escaped.
+import { safeMessage } from "../diagnostics/terminal-text.js";
 import { checkFile, type CheckResult } from "../pipeline.js";
 import { MissingEntryError } from "../resolve/program.js";
 import { UsageError } from "./args.js";
@@ -9,7 +10,8 @@ export function checkSpec(file: string): CheckResult {
   try {
     return checkFile(file, fileHost);
   } catch (e) {
-    if (e instanceof MissingEntryError) throw new UsageError(`\`${e.path}\` ${e.what}`);
+    if (e instanceof MissingEntryError)
+      throw new UsageError(safeMessage(`\`${e.path}\` ${e.what}`));
     throw e;
   }
 }

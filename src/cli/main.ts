@@ -8,6 +8,12 @@ import { PACKAGE_ROOT } from "./host.js";
 import { useColor, type Io } from "./output.js";
 import { COMMANDS, commandUsage, suggestCommand } from "./commands.js";
 import { fsErrorLine } from "../runtime/run/errors.js";
+import { escapeControls } from "../diagnostics/terminal-text.js";
+
+/** A message for the terminal: its lines kept, every other unsafe character escaped. */
+function safeLines(text: string): string {
+  return text.split("\n").map(escapeControls).join("\n");
+}
 
 export const EXIT = { ok: 0, inputErrors: 1, usage: 2, internal: 70 } as const;
 
@@ -77,23 +83,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${e.message}\n`);
+      io.stderr(
+        `${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${safeLines(e.message)}\n`,
+      );
       return EXIT.usage;
     }
     // The file system refused (a file in the way, no space, no permission): the machine's
     // problem or the user's, never mmc's bug.
     const fsLine = fsErrorLine(e);
     if (fsLine !== undefined) {
-      io.stderr(`${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${fsLine}\n`);
+      io.stderr(`${io.colorStderr ? "\x1b[1;31merror\x1b[0m" : "error"}: ${safeLines(fsLine)}\n`);
       return EXIT.inputErrors;
     }
     const message = e instanceof Error ? e.message : String(e);
     io.stderr(
-      `internal error: ${message.split("\n")[0]}\n` +
+      `internal error: ${escapeControls(message.split("\n")[0] ?? "")}\n` +
         "this is a bug in mmc, not in your spec; please report it with the command you ran" +
         (trace ? "\n" : " (add --trace for details)\n"),
     );
-    if (trace && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
+    if (trace && e instanceof Error && e.stack) io.stderr(`${safeLines(e.stack)}\n`);
     return EXIT.internal;
   }
 }

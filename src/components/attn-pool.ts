@@ -1,6 +1,14 @@
 // AttnPool: MM1's attention-pooling connector: `tokens` learned queries cross-attend to the patch
 // tokens (multi-head, at the encoder width), then a linear layer maps them into the LLM width.
-import { attentionTensors, linear, linearFlops, matrix, type AttentionShape } from "./blocks.js";
+import {
+  attentionParams,
+  attentionTensors,
+  linear,
+  linearFlops,
+  linearParams,
+  matrix,
+  type AttentionShape,
+} from "./blocks.js";
 import {
   IN_FIELD,
   OUT_FIELD,
@@ -9,12 +17,13 @@ import {
   resolveConnectorIo,
   type ConnectorIoConfig,
 } from "./connector-io.js";
-import { POS_INT, dflt, getInt, readFields } from "./fields.js";
+import { HEADS, dflt, getInt, readFields } from "./fields.js";
 import { headsProblem } from "./problem.js";
 import type {
   ComponentKind,
   Config,
   FieldSpec,
+  ParamCount,
   ResolveContext,
   ResolveResult,
   WeightTensor,
@@ -23,7 +32,7 @@ import { ATTN_POOL } from "./weight-names.js";
 
 const FIELDS: readonly FieldSpec[] = [
   TOKENS_FIELD,
-  { name: "heads", doc: "attention heads; must divide `in`", type: POS_INT, default: dflt(8) },
+  { name: "heads", doc: "attention heads; must divide `in`", type: HEADS, default: dflt(8) },
   IN_FIELD,
   OUT_FIELD,
 ];
@@ -93,6 +102,12 @@ function manifest(c: Config): WeightTensor[] {
   ];
 }
 
+function params(c: Config): ParamCount {
+  const p = attnPoolConfig(c);
+  const total = p.tokens * p.in + attentionParams(p.attention) + linearParams(p.in, p.out, true);
+  return { total, active: total };
+}
+
 /** Per image: keys/values of every patch token, the queries' attention over them, the projection. */
 function flops(c: Config): number {
   const w = getInt(c, "in");
@@ -118,6 +133,7 @@ export const attnPool: ComponentKind = {
   fields: FIELDS,
   resolve,
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

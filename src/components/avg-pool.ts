@@ -1,6 +1,6 @@
 // AvgPool: MM1's average-pooling connector: adaptive average pooling of the square patch grid to
 // sqrt(tokens) x sqrt(tokens), then one linear layer from the encoder width to the LLM width.
-import { linear, linearFlops } from "./blocks.js";
+import { linear, linearFlops, linearParams } from "./blocks.js";
 import {
   IN_FIELD,
   OUT_FIELD,
@@ -15,6 +15,7 @@ import type {
   ComponentKind,
   Config,
   FieldSpec,
+  ParamCount,
   ResolveContext,
   ResolveResult,
   WeightTensor,
@@ -56,6 +57,11 @@ function manifest(c: Config): WeightTensor[] {
   return linear(AVG_POOL.proj, a.in, a.out, true);
 }
 
+function params(c: Config): ParamCount {
+  const total = linearParams(getInt(c, "in"), getInt(c, "out"), true);
+  return { total, active: total };
+}
+
 /** Per image: the projection of each output token (pooling's additions are not counted). */
 function flops(c: Config): number {
   return getInt(c, "tokens") * linearFlops(getInt(c, "in"), getInt(c, "out"));
@@ -73,6 +79,7 @@ export const avgPool: ComponentKind = {
   fields: FIELDS,
   resolve,
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

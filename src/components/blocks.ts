@@ -1,5 +1,6 @@
 // Building blocks shared by the kinds: the weight tensors of a linear layer, a norm, an attention
-// block and an MLP, with their forward FLOPs. Matrix shapes are [in, out] (the tfjs convention).
+// block and an MLP, their parameter counts (arithmetic, no tensors), and their forward FLOPs.
+// Matrix shapes are [in, out] (the tfjs convention).
 import type { MlpValue, WeightTensor } from "./types.js";
 import { ATTENTION, MLP, PARAM, dot } from "./weight-names.js";
 
@@ -54,6 +55,37 @@ export function norm(name: string, width: number, kind: NormKind): WeightTensor[
     decay: false,
   };
   return kind === "layer" ? [w, zeros(dot(name, PARAM.bias), [width])] : [w];
+}
+
+/** Parameters of `linear(name, inW, outW, bias)`. */
+export function linearParams(inW: number, outW: number, bias: boolean): number {
+  return inW * outW + (bias ? outW : 0);
+}
+
+/** Parameters of `norm(name, width, kind)`. */
+export function normParams(width: number, kind: NormKind): number {
+  return kind === "layer" ? 2 * width : width;
+}
+
+/** Parameters of `mlpTensors(name, width, mlp, bias)`. */
+export function mlpParams(width: number, mlp: MlpValue, bias: boolean): number {
+  const up = linearParams(width, mlp.hidden, bias);
+  const down = linearParams(mlp.hidden, width, bias);
+  return (mlp.fn === "swiglu" ? 2 * up : up) + down;
+}
+
+/** Parameters of `attentionTensors(name, a)`. */
+export function attentionParams(a: AttentionShape): number {
+  const qW = a.heads * a.headDim;
+  const kvW = a.kvHeads * a.headDim;
+  const src = a.kvWidth ?? a.width;
+  const proj =
+    linearParams(a.width, qW, a.qkvBias) +
+    2 * linearParams(src, kvW, a.qkvBias) +
+    linearParams(qW, a.width, a.outBias);
+  if (a.qkNorm === "full") return proj + normParams(qW, a.normKind) + normParams(kvW, a.normKind);
+  if (a.qkNorm === "head") return proj + 2 * normParams(a.headDim, a.normKind);
+  return proj;
 }
 
 /** Forward FLOPs of a dense layer for one token (multiply-add = 2). */

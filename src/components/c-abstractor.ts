@@ -1,7 +1,7 @@
 // CAbstractor: Honeybee's convolutional connector (MM1's choice): a learned positional embedding on
 // the patch grid, a stage of `depth` RegNet bottleneck blocks, adaptive average pooling to
 // sqrt(tokens) x sqrt(tokens), a second stage, then an `mlp_depth`-layer MLP into the LLM width.
-import { linear, linearFlops, matrix, norm, under, zeros } from "./blocks.js";
+import { linear, linearFlops, linearParams, matrix, norm, under, zeros } from "./blocks.js";
 import {
   IN_FIELD,
   OUT_FIELD,
@@ -11,11 +11,13 @@ import {
   resolveConnectorIo,
   type ConnectorIoConfig,
 } from "./connector-io.js";
-import { POS_INT, dflt, getBool, getInt, inferred, readFields } from "./fields.js";
+import { DEPTH, WIDTH, dflt, getBool, getInt, inferred, readFields, sized } from "./fields.js";
+import { LIMITS } from "./limits.js";
 import type {
   ComponentKind,
   Config,
   FieldSpec,
+  ParamCount,
   ResolveContext,
   ResolveResult,
   WeightTensor,
@@ -37,19 +39,19 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "depth",
     doc: "bottleneck blocks in each of the two stages (0: average pooling plus the MLP)",
-    type: { kind: "int", min: 0 },
+    type: sized(LIMITS.depth, 0),
     default: dflt(3),
   },
   {
     name: "hidden",
     doc: "width of the conv blocks (Honeybee: 1024 with the 1024-wide CLIP ViT-L)",
-    type: POS_INT,
+    type: WIDTH,
     default: inferred("`in`"),
   },
   {
     name: "mlp_depth",
     doc: "linear layers in the final MLP (SiLU between them)",
-    type: POS_INT,
+    type: DEPTH,
     default: dflt(2),
   },
   {
@@ -145,6 +147,12 @@ function block(cin: number, c: number): WeightTensor[] {
   return out;
 }
 
+/** Parameters of `block(cin, c)`: the sum in the comment on `SE_RATIO`. */
+function blockParams(cin: number, c: number): number {
+  const se = roundHalfEven(cin * SE_RATIO);
+  return cin * c + 9 * c + 2 * c * se + se + c + c * c + 6 * c + (cin !== c ? cin * c + 2 * c : 0);
+}
+
 function stage(name: string, depth: number, cin: number, c: number): WeightTensor[] {
   const out: WeightTensor[] = [];
   for (let i = 0; i < depth; i++)
@@ -161,14 +169,31 @@ function manifest(c: Config): WeightTensor[] {
   const a = cAbstractorConfig(c);
   const out: WeightTensor[] = [];
   if (a.posEmbed) out.push({ ...matrix(C_ABSTRACTOR.posEmbed, [a.inTokens, a.in]), decay: false });
-  out.push(
-    ...stage(C_ABSTRACTOR.stage1, a.depth, a.in, a.hidden),
-    ...stage(C_ABSTRACTOR.stage2, a.depth, a.hidden, a.hidden),
+  // Concatenated, not spread into push(): 4096 blocks a stage would overflow the stack.
+  const stages = stage(C_ABSTRACTOR.stage1, a.depth, a.in, a.hidden).concat(
+    stage(C_ABSTRACTOR.stage2, a.depth, a.hidden, a.hidden),
   );
+  for (const t of stages) out.push(t);
   const readIn = a.depth > 0 ? a.hidden : a.in;
   for (let j = 0; j < a.mlpDepth; j++)
     out.push(...linear(C_ABSTRACTOR.readout(j), j === 0 ? readIn : a.out, a.out, true));
   return out;
+}
+
+/** The parameters of `manifest(c)`: the first block of a stage may differ, the rest are alike. */
+function params(c: Config): ParamCount {
+  const inW = getInt(c, "in");
+  const hidden = getInt(c, "hidden");
+  const depth = getInt(c, "depth");
+  const outW = getInt(c, "out");
+  const stages = stagesCost(c, (_, cin, cout) => blockParams(cin, cout));
+  const readIn = depth > 0 ? hidden : inW;
+  const total =
+    (getBool(c, "pos_embed") ? getInt(c, "in_tokens") * inW : 0) +
+    stages +
+    linearParams(readIn, outW, true) +
+    (getInt(c, "mlp_depth") - 1) * linearParams(outW, outW, true);
+  return { total, active: total };
 }
 
 function blockFlops(positions: number, cin: number, c: number): number {
@@ -184,12 +209,15 @@ function stagesCost(
 ): number {
   const depth = getInt(c, "depth");
   const hidden = getInt(c, "hidden");
+  if (depth === 0) return 0;
   const before = getInt(c, "grid_h") * getInt(c, "grid_w");
   const after = getInt(c, "tokens");
-  let total = 0;
-  for (let i = 0; i < depth; i++) total += each(before, i === 0 ? getInt(c, "in") : hidden, hidden);
-  for (let i = 0; i < depth; i++) total += each(after, hidden, hidden);
-  return total;
+  // Stage 1's first block reads `in`; every other block of both stages is hidden -> hidden.
+  return (
+    each(before, getInt(c, "in"), hidden) +
+    (depth - 1) * each(before, hidden, hidden) +
+    depth * each(after, hidden, hidden)
+  );
 }
 
 /** Per image: both conv stages at their grid sizes, then the MLP on each output token. */
@@ -216,6 +244,7 @@ export const cAbstractor: ComponentKind = {
   fields: FIELDS,
   resolve,
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

@@ -1,7 +1,8 @@
 // What every connector shares: its input width `in` comes from the encoder and its output width
 // `out` from the language model unless written (then they must agree), and the pooling grid rules.
 import type { FieldRecord } from "./fields.js";
-import { POS_INT, getInt, inferred } from "./fields.js";
+import { WIDTH, getInt, inferred, sized } from "./fields.js";
+import { LIMITS } from "./limits.js";
 import { problem } from "./problem.js";
 import type { Config, FieldSpec, Problem, ResolveContext, TokenShape } from "./types.js";
 
@@ -13,21 +14,21 @@ export const STAND_IN_LLM_WIDTH = 2048;
 export const IN_FIELD: FieldSpec = {
   name: "in",
   doc: "input width; must equal the encoder's `width`",
-  type: POS_INT,
+  type: WIDTH,
   default: inferred("`vision.width`"),
 };
 
 export const OUT_FIELD: FieldSpec = {
   name: "out",
   doc: "output width; must equal the language model's `width`",
-  type: POS_INT,
+  type: WIDTH,
   default: inferred("`llm.width`"),
 };
 
 export const TOKENS_FIELD: FieldSpec = {
   name: "tokens",
   doc: "image tokens per image after the connector (a square number for pooling: 144 = 12x12)",
-  type: POS_INT,
+  type: sized(LIMITS.tokens),
   default: { kind: "value", value: 144 },
 };
 

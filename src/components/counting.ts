@@ -1,7 +1,9 @@
-// Counting over manifests: total and active parameters, and one component inspected on its own
-// (`componentSummary`), with neighbours replaced by the kinds' documented stand-ins.
+// Counting: active parameters over a manifest (for the runtime's tensors), the exactness guard on
+// counts, and one component inspected on its own (`componentSummary`), with neighbours replaced
+// by the kinds' documented stand-ins. Counts come from the kinds' closed forms, not manifests.
 import { countParams, numel } from "./blocks.js";
 import { isConfig } from "./fields.js";
+import { problem } from "./problem.js";
 import { componentKind } from "./registry.js";
 import type {
   ComponentKind,
@@ -40,6 +42,25 @@ export function moeRouting(config: Config): { experts: number; topK: number } | 
   return typeof experts === "number" && typeof topK === "number" ? { experts, topK } : undefined;
 }
 
+/**
+ * MM2018 when a parameter count is past 2^53 - 1, where doubles stop being exact (every field is
+ * bounded, but their product is not): the count would be wrong, so it is refused.
+ */
+export function tooManyParams(params: number, what: string, fields: readonly string[]): Problem[] {
+  if (Number.isSafeInteger(params)) return [];
+  return [
+    problem(
+      "MM2018",
+      `${what} has about ${params.toPrecision(3)} parameters, more than 9,007,199,254,740,991 (2^53 - 1), the most mmc counts exactly`,
+      fields,
+      {
+        notes: ["the largest published models have a few trillion (about 10^12) parameters"],
+        help: "make it smaller: fewer layers, a smaller width, or fewer experts",
+      },
+    ),
+  ];
+}
+
 export interface ComponentSummary {
   readonly ok: true;
   readonly kind: string;
@@ -54,6 +75,7 @@ export interface ComponentSummary {
   readonly flopsUnit: "image" | "token";
   /** Activation elements per unit in training. */
   readonly activations: number;
+  /** Built on first read. */
   readonly manifest: readonly WeightTensor[];
   readonly inferred: Readonly<Record<string, string>>;
   /** Stand-ins used for missing neighbours, e.g. "image 3x224x224 (no model image given)". */
@@ -75,22 +97,25 @@ export function componentSummary(
   if (kind === undefined) throw new Error(`internal: no component kind \`${String(kindOrName)}\``);
   const r = kind.resolve(config, context);
   if (!r.ok) return r;
-  const manifest = kind.manifest(r.config);
-  const routing =
-    kind.role === "moe"
-      ? { experts: r.config["experts"] as number, topK: r.config["top_k"] as number }
-      : moeRouting(r.config);
+  const counts = kind.params(r.config);
+  const tooMany = tooManyParams(counts.total, `this \`${kind.name}\``, []);
+  if (tooMany.length > 0) return { ok: false, problems: tooMany };
+  const resolved = r.config;
+  let manifest: readonly WeightTensor[] | undefined;
   return {
     ok: true,
     kind: kind.name,
-    config: r.config,
+    config: resolved,
     output: r.output,
-    params: countParams(manifest),
-    activeParams: activeParams(manifest, routing),
-    flops: kind.flops(r.config),
+    params: counts.total,
+    activeParams: counts.active,
+    flops: kind.flops(resolved),
     flopsUnit: kind.costUnit,
-    activations: kind.activations(r.config),
-    manifest,
+    activations: kind.activations(resolved),
+    // Built on first read: counting does not need it.
+    get manifest() {
+      return (manifest ??= kind.manifest(resolved));
+    },
     inferred: r.inferred,
     assumed: kind.role === "moe" ? [...r.assumed, "counts are for one MoE layer"] : r.assumed,
     warnings: r.warnings,

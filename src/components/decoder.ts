@@ -4,15 +4,17 @@
 import {
   attentionActivations,
   attentionFlops,
+  attentionParams,
   attentionTensors,
-  countParams,
   linear,
   linearFlops,
   matrix,
   mlpActivations,
   mlpFlops,
+  mlpParams,
   mlpTensors,
   norm,
+  normParams,
   under,
   type AttentionShape,
   type NormKind,
@@ -20,8 +22,10 @@ import {
 } from "./blocks.js";
 import {
   ABSENT,
+  DEPTH,
+  HEADS,
   MLP_FNS,
-  POS_INT,
+  WIDTH,
   dflt,
   getBool,
   getConfig,
@@ -31,7 +35,9 @@ import {
   getWord,
   inferred,
   readFields,
+  sized,
 } from "./fields.js";
+import { LIMITS } from "./limits.js";
 import { moe, moeConfig, type MoeConfig } from "./moe.js";
 import { divisorsNear, headsProblem, problem } from "./problem.js";
 import type {
@@ -40,6 +46,7 @@ import type {
   CostOptions,
   FieldSpec,
   MlpValue,
+  ParamCount,
   Problem,
   ResolveResult,
   WeightTensor,
@@ -129,28 +136,28 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "vocab",
     doc: "vocabulary size (rows of the token embedding)",
-    type: POS_INT,
+    type: sized(LIMITS.vocab),
     default: dflt(32000),
   },
-  { name: "width", doc: "width of the residual stream", type: POS_INT, default: dflt(768) },
-  { name: "depth", doc: "number of transformer blocks", type: POS_INT, default: dflt(12) },
-  { name: "heads", doc: "query heads per block", type: POS_INT, default: dflt(12) },
+  { name: "width", doc: "width of the residual stream", type: WIDTH, default: dflt(768) },
+  { name: "depth", doc: "number of transformer blocks", type: DEPTH, default: dflt(12) },
+  { name: "heads", doc: "query heads per block", type: HEADS, default: dflt(12) },
   {
     name: "kv_heads",
     doc: "key/value heads (grouped-query attention); must divide `heads`",
-    type: POS_INT,
+    type: HEADS,
     default: inferred("`heads`"),
   },
   {
     name: "head_dim",
     doc: "width of one head; the query width is then `heads * head_dim`",
-    type: POS_INT,
+    type: sized(LIMITS.headDim),
     default: inferred("`width / heads`"),
   },
   {
     name: "mlp",
     doc: "MLP of each block: `gelu(N)`, `swiglu(N)` or `relu(N)` with hidden width N",
-    type: { kind: "mlp", fns: MLP_FNS, plain: "gelu" },
+    type: { kind: "mlp", fns: MLP_FNS, plain: "gelu", ...LIMITS.hidden },
     default: inferred("`gelu(4 * width)`"),
   },
   {
@@ -183,7 +190,12 @@ const FIELDS: readonly FieldSpec[] = [
     type: { kind: "number", exclusiveMin: 0 },
     default: dflt(10000),
   },
-  { name: "context", doc: "longest sequence, in tokens", type: POS_INT, default: dflt(2048) },
+  {
+    name: "context",
+    doc: "longest sequence, in tokens",
+    type: sized(LIMITS.context),
+    default: dflt(2048),
+  },
   {
     name: "tied",
     doc: "the output head reuses the token embedding",
@@ -363,10 +375,33 @@ function moeConfigRecord(c: Config): Config {
   return m;
 }
 
+/** How many layers run the MoE FFN (the rest run the dense MLP). */
+function moeLayerTotal(d: DecoderConfig): number {
+  return d.moe === undefined ? 0 : d.moeLayers.size;
+}
+
+/** A per-layer quantity summed over the layers: dense layers times one, MoE layers times the other. */
 function perLayer(d: DecoderConfig, each: (ffnDense: boolean) => number): number {
-  let total = 0;
-  for (let i = 0; i < d.depth; i++) total += each(!d.moeLayers.has(i));
-  return total;
+  const moeCount = moeLayerTotal(d);
+  const dense = d.depth - moeCount;
+  return (dense > 0 ? dense * each(true) : 0) + (moeCount > 0 ? moeCount * each(false) : 0);
+}
+
+/** The parameters of `manifest(c)`, per layer pattern: no tensor is built. */
+function params(c: Config): ParamCount {
+  const d = decoderConfig(c);
+  const block = 2 * normParams(d.width, d.norm) + attentionParams(d.attention);
+  const dense = block + mlpParams(d.width, d.mlp, d.mlpBias);
+  const moeCount = d.moe === undefined ? { total: 0, active: 0 } : moe.params(moeConfigRecord(c));
+  const moeLayers = moeLayerTotal(d);
+  const total =
+    d.vocab * d.width +
+    (d.position === "learned" ? d.context * d.width : 0) +
+    (d.depth - moeLayers) * dense +
+    moeLayers * (block + moeCount.total) +
+    (d.finalNorm ? normParams(d.width, d.norm) : 0) +
+    (d.tied ? 0 : d.width * d.vocab);
+  return { total, active: total - moeLayers * (moeCount.total - moeCount.active) };
 }
 
 /** Forward FLOPs for one token attending over `sequence` positions (default: full `context`). */
@@ -404,6 +439,7 @@ export const decoder: ComponentKind = {
   fields: FIELDS,
   resolve: (config) => resolve(config),
   manifest,
+  params,
   costUnit: "token",
   flops,
   activations,
@@ -411,5 +447,5 @@ export const decoder: ComponentKind = {
 
 /** Parameters of a resolved Decoder config (convenience for tests and summaries). */
 export function decoderParams(c: Config): number {
-  return countParams(manifest(c));
+  return params(c).total;
 }

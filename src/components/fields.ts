@@ -1,5 +1,6 @@
 // Reading a config against a kind's field schema: apply fixed defaults, check value kinds and
 // ranges, normalise `mlp` ints; plus typed accessors the kinds use on resolved configs.
+import { LIMITS, WHOLE_LIMIT, overLimitMessage, type Limit } from "./limits.js";
 import type {
   Config,
   ConfigValue,
@@ -78,12 +79,16 @@ export function checkFieldValue(
       fields: [path],
     },
   });
-  const outOfRange = (n: number, min?: number, max?: number, exMin?: number) => ({
+  const outOfRange = (n: number, min?: number, max?: number, exMin?: number, why?: string) => ({
     value,
     problem: {
       code: "MM2010",
       severity: "error" as const,
-      message: `\`${path}\` is ${n}, but it must be ${rangeText(min, max, exMin)}`,
+      // Over a documented limit, the message says why the limit is there.
+      message:
+        max !== undefined && why !== undefined && n > max
+          ? overLimitMessage(path, n, { max, why })
+          : `\`${path}\` is ${n}, but it must be ${rangeText(min, max, exMin)}`,
       fields: [path],
     },
   });
@@ -102,8 +107,10 @@ export function checkFieldValue(
           },
         };
       }
-      if ((t.min !== undefined && value < t.min) || (t.max !== undefined && value > t.max))
-        return outOfRange(value, t.min, t.max);
+      const max = t.max ?? WHOLE_LIMIT.max;
+      const why = t.max === undefined ? WHOLE_LIMIT.why : t.why;
+      if ((t.min !== undefined && value < t.min) || value > max)
+        return outOfRange(value, t.min, max, undefined, why);
       return { value };
     }
     case "number": {
@@ -113,7 +120,7 @@ export function checkFieldValue(
         (t.max !== undefined && value > t.max) ||
         (t.exclusiveMin !== undefined && value <= t.exclusiveMin)
       )
-        return outOfRange(value, t.min, t.max, t.exclusiveMin);
+        return outOfRange(value, t.min, t.max, t.exclusiveMin, t.why);
       return { value };
     }
     case "bool":
@@ -124,13 +131,16 @@ export function checkFieldValue(
       if (t.kind === "enum" && !t.words.includes(value)) return wrong();
       return { value };
     case "mlp": {
+      const max = t.max ?? WHOLE_LIMIT.max;
+      const why = t.max === undefined ? WHOLE_LIMIT.why : t.why;
+      const badHidden = (n: number) => !Number.isInteger(n) || n < 1 || n > max;
       if (typeof value === "number" && t.plain !== undefined) {
-        if (!Number.isInteger(value) || value < 1) return outOfRange(value, 1);
+        if (badHidden(value)) return outOfRange(value, 1, max, undefined, why);
         const normal: MlpValue = { fn: t.plain, hidden: value };
         return { value: normal };
       }
       if (!isMlpValue(value) || !t.fns.includes(value.fn)) return wrong();
-      if (!Number.isInteger(value.hidden) || value.hidden < 1) return outOfRange(value.hidden, 1);
+      if (badHidden(value.hidden)) return outOfRange(value.hidden, 1, max, undefined, why);
       return { value };
     }
     case "component":
@@ -242,5 +252,16 @@ export function inferred(from: string): FieldSpec["default"] {
 
 export const ABSENT: FieldSpec["default"] = { kind: "absent" };
 
-/** A positive integer field type. */
+/** A positive integer field type (at most 2^53 - 1). */
 export const POS_INT: FieldType = { kind: "int", min: 1 };
+
+/** An integer from `min` up to a documented limit. */
+export function sized(limit: Limit, min = 1): FieldType & { kind: "int" } {
+  return { kind: "int", min, max: limit.max, why: limit.why };
+}
+
+/** Field types for the sizes every kind shares. */
+export const WIDTH = sized(LIMITS.width);
+export const DEPTH = sized(LIMITS.depth);
+export const HEADS = sized(LIMITS.heads);
+export const HIDDEN = sized(LIMITS.hidden);

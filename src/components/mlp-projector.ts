@@ -1,6 +1,6 @@
 // MLPProjector: LLaVA-1.5's connector: two linear layers with a GELU between them, applied to
 // every patch token, so the token count stays the encoder's.
-import { linear, linearFlops } from "./blocks.js";
+import { linear, linearFlops, linearParams } from "./blocks.js";
 import {
   IN_FIELD,
   OUT_FIELD,
@@ -8,11 +8,12 @@ import {
   resolveConnectorIo,
   type ConnectorIoConfig,
 } from "./connector-io.js";
-import { POS_INT, getInt, inferred, readFields } from "./fields.js";
+import { HIDDEN, getInt, inferred, readFields } from "./fields.js";
 import type {
   ComponentKind,
   Config,
   FieldSpec,
+  ParamCount,
   ResolveContext,
   ResolveResult,
   WeightTensor,
@@ -25,7 +26,7 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "hidden",
     doc: "width between the two layers",
-    type: POS_INT,
+    type: HIDDEN,
     default: inferred("`out`"),
   },
 ];
@@ -73,6 +74,13 @@ function manifest(c: Config): WeightTensor[] {
   ];
 }
 
+function params(c: Config): ParamCount {
+  const hidden = getInt(c, "hidden");
+  const total =
+    linearParams(getInt(c, "in"), hidden, true) + linearParams(hidden, getInt(c, "out"), true);
+  return { total, active: total };
+}
+
 function flops(c: Config): number {
   const hidden = getInt(c, "hidden");
   return (
@@ -93,6 +101,7 @@ export const mlpProjector: ComponentKind = {
   fields: FIELDS,
   resolve,
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

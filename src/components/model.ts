@@ -1,9 +1,9 @@
 // A whole model composed from its parts: image -> vision encoder -> connector -> language model.
 // Resolves each part with its neighbours, checks the composition rules, and gives the numbers
 // `mmc info` and budgets use: shapes, parameters (total, active, per part), FLOPs, training memory.
-import { countParams, under } from "./blocks.js";
+import { under } from "./blocks.js";
 import { configKey, Memo } from "./config-memo.js";
-import { activeParams, moeRouting } from "./counting.js";
+import { tooManyParams } from "./counting.js";
 import { problem } from "./problem.js";
 import { componentKind } from "./registry.js";
 import type {
@@ -46,7 +46,7 @@ export interface PartSummary {
   readonly flops: number;
   readonly flopsUnit: "image" | "token";
   readonly inferred: Readonly<Record<string, string>>;
-  /** Tensors with names prefixed by the part (`llm.layers.0.attn.q.weight`). */
+  /** Tensors with names prefixed by the part (`llm.layers.0.attn.q.weight`); built on first read. */
   readonly manifest: readonly WeightTensor[];
 }
 
@@ -87,6 +87,7 @@ export interface ModelSummary {
   readonly flopsPerToken: number;
   /** Forward FLOPs to turn one image into image tokens (vision + connector). */
   readonly flopsPerImage: number;
+  /** Every part's tensors, in part order; built on first read (the runtime needs it, checking does not). */
   readonly manifest: readonly WeightTensor[];
   readonly warnings: readonly Problem[];
   trainMemory(options: TrainMemoryOptions): TrainMemory;
@@ -153,12 +154,16 @@ const counted = new Memo<Pick<PartSummary, "params" | "activeParams" | "flops" |
 
 function summarise(part: PartName, kind: ComponentKind, r: ResolveOk): PartSummary {
   const costs = counted.get(`${part}\0${kind.name}\0${configKey(r.config)}`, () => {
-    const manifest = kind.manifest(r.config);
+    const counts = kind.params(r.config);
+    let manifest: readonly WeightTensor[] | undefined;
     return {
-      params: countParams(manifest),
-      activeParams: activeParams(manifest, moeRouting(r.config)),
+      params: counts.total,
+      activeParams: counts.active,
       flops: kind.flops(r.config),
-      manifest: under(part, manifest),
+      // Built on first read: checking never reads it, the runtime does.
+      get manifest() {
+        return (manifest ??= under(part, kind.manifest(r.config)));
+      },
     };
   });
   return {
@@ -171,7 +176,9 @@ function summarise(part: PartName, kind: ComponentKind, r: ResolveOk): PartSumma
     flops: costs.flops,
     flopsUnit: kind.costUnit,
     inferred: r.inferred,
-    manifest: costs.manifest,
+    get manifest() {
+      return costs.manifest;
+    },
   };
 }
 
@@ -281,6 +288,11 @@ export function composeModel(input: ModelInput): ModelResult {
   if (problems.length > 0 || llm === undefined) return { ok: false, problems };
   if (multimodal && (vision === undefined || connector === undefined))
     return { ok: false, problems };
+  const parts = [vision, connector, llm].filter((p): p is PartSummary => p !== undefined);
+  const largest = parts.reduce((a, p) => (p.params > a.params ? p : a));
+  const total = parts.reduce((a, p) => a + p.params, 0);
+  const tooMany = tooManyParams(total, "the model", [largest.part]);
+  if (tooMany.length > 0) return { ok: false, problems: tooMany };
   return buildSummary(input, { vision, connector, llm }, imageTokens, imagesPerSequence, warnings);
 }
 
@@ -297,6 +309,7 @@ function buildSummary(
   const params = list.reduce((a, p) => a + p.params, 0);
   const active = list.reduce((a, p) => a + p.activeParams, 0);
   const flopsPerImage = (parts.vision?.flops ?? 0) + (parts.connector?.flops ?? 0);
+  let manifest: readonly WeightTensor[] | undefined;
   return {
     ok: true,
     parts,
@@ -306,7 +319,9 @@ function buildSummary(
     imagesPerSequence,
     flopsPerToken: parts.llm.flops,
     flopsPerImage,
-    manifest: list.flatMap((p) => p.manifest),
+    get manifest() {
+      return (manifest ??= list.flatMap((p) => p.manifest));
+    },
     warnings,
     trainMemory: (options) => trainMemory(input, parts, params, imagesPerSequence, options),
   };

@@ -5,14 +5,16 @@ import {
   asExpert,
   linear,
   linearFlops,
+  linearParams,
   mlpActivations,
   mlpFlops,
+  mlpParams,
   mlpTensors,
   under,
 } from "./blocks.js";
 import {
+  HIDDEN,
   MLP_FNS,
-  POS_INT,
   dflt,
   getBool,
   getInt,
@@ -20,7 +22,9 @@ import {
   getWord,
   inferred,
   readFields,
+  sized,
 } from "./fields.js";
+import { LIMITS } from "./limits.js";
 import { problem } from "./problem.js";
 import type {
   ComponentKind,
@@ -28,6 +32,7 @@ import type {
   DecoderContext,
   FieldSpec,
   MlpValue,
+  ParamCount,
   Problem,
   ResolveResult,
   WeightTensor,
@@ -43,30 +48,40 @@ export const STAND_IN_DECODER: DecoderContext = {
 };
 
 const FIELDS: readonly FieldSpec[] = [
-  { name: "experts", doc: "number of routed experts", type: POS_INT, default: dflt(8) },
-  { name: "top_k", doc: "routed experts each token is sent to", type: POS_INT, default: dflt(2) },
+  {
+    name: "experts",
+    doc: "number of routed experts",
+    type: sized(LIMITS.experts),
+    default: dflt(8),
+  },
+  {
+    name: "top_k",
+    doc: "routed experts each token is sent to",
+    type: sized(LIMITS.experts),
+    default: dflt(2),
+  },
   {
     name: "hidden",
     doc: "hidden width of each expert's MLP (same activation as the Decoder's `mlp`)",
-    type: POS_INT,
+    type: HIDDEN,
     default: inferred("the Decoder's `mlp` hidden width"),
   },
   {
     name: "every",
     doc: "put an MoE FFN in every N-th layer (layers N, 2N, ... counting from 1), or `all`",
-    type: { kind: "int", min: 1, words: ["all"] },
+    type: { kind: "int", min: 1, ...LIMITS.depth, words: ["all"] },
     default: dflt(1),
   },
   {
     name: "shared",
     doc: "shared experts every token uses",
-    type: { kind: "int", min: 0 },
+    type: sized(LIMITS.experts, 0),
     default: dflt(0),
   },
   {
     name: "shared_hidden",
     doc: "hidden width of each shared expert",
-    type: POS_INT,
+    type: HIDDEN,
     default: inferred("`hidden`"),
   },
   {
@@ -78,7 +93,7 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "capacity",
     doc: "capacity factor: each expert takes at most capacity x tokens x top_k / experts tokens",
-    type: { kind: "number", exclusiveMin: 0 },
+    type: { kind: "number", exclusiveMin: 0, ...LIMITS.capacity },
     default: dflt(1.25),
   },
   {
@@ -94,6 +109,11 @@ const FIELDS: readonly FieldSpec[] = [
     default: dflt(0.001),
   },
 ];
+
+/** How many of `depth` layers hold an MoE FFN: floor(depth / every) (see `moeLayers`). */
+export function moeLayerCount(depth: number, every: number): number {
+  return Math.floor(depth / every);
+}
 
 /** Zero-based indices of the layers that hold an MoE FFN: (i + 1) % every == 0. */
 export function moeLayers(depth: number, every: number): number[] {
@@ -238,6 +258,21 @@ function manifest(c: Config): WeightTensor[] {
   return out;
 }
 
+/**
+ * Parameters of ONE MoE layer: the router, `experts` routed experts, the shared experts and the
+ * gate; a token uses `top_k` of the routed experts.
+ */
+function params(c: Config): ParamCount {
+  const s = moeConfig(c);
+  const expert = mlpParams(s.width, s.expert, s.bias);
+  const total =
+    linearParams(s.width, s.experts, false) +
+    s.experts * expert +
+    s.shared * mlpParams(s.width, s.sharedMlp, s.bias) +
+    (s.sharedGate && s.shared > 0 ? linearParams(s.width, 1, false) : 0);
+  return { total, active: total - (s.experts - s.topK) * expert };
+}
+
 /** Forward FLOPs of one MoE layer for one token: router, `top_k` experts, shared experts, gate. */
 function flops(c: Config): number {
   const s = moeConfig(c);
@@ -266,6 +301,7 @@ export const moe: ComponentKind = {
   fields: FIELDS,
   resolve: (config, context) => resolve(config, context),
   manifest,
+  params,
   costUnit: "token",
   flops,
   activations,

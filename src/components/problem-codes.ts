@@ -28,6 +28,12 @@ export const PROBLEM_CODES: readonly ProblemCode[] = [
       "A component needs a value that was neither written nor can be inferred. A vision encoder needs the model's `image`, for example.",
   },
   {
+    code: "MM2018",
+    title: "too many parameters to count exactly",
+    explanation:
+      "Parameter counts are exact whole numbers, and a double holds whole numbers exactly only up to 2^53 - 1 (9,007,199,254,740,991). Every size has its own limit, but their product can still pass it (a huge width times a huge depth); such a model is far past any real one, so mmc refuses it rather than print a wrong count.",
+  },
+  {
     code: "MM2201",
     title: "image side not divisible by the patch size",
     explanation:

@@ -30,15 +30,18 @@ export type FieldType =
   | {
       readonly kind: "int";
       readonly min?: number;
+      /** At most 2^53 - 1 when absent; `why` says why a real run never needs more. */
       readonly max?: number;
+      readonly why?: string;
       readonly words?: readonly string[];
     }
-  /** A real number; `exclusiveMin` means strictly greater than (capacity factor > 0). */
+  /** A real number, always finite; `exclusiveMin` means strictly greater than (capacity > 0). */
   | {
       readonly kind: "number";
       readonly min?: number;
       readonly exclusiveMin?: number;
       readonly max?: number;
+      readonly why?: string;
     }
   | { readonly kind: "bool" }
   /** One of a fixed list of bare words (`norm: rms`). */
@@ -48,7 +51,14 @@ export type FieldType =
    * An `mlp` call value. `plain`, when set, means a bare integer is also accepted and read as
    * `{ fn: plain, hidden: n }` (ViT's `mlp: 4096` is `gelu(4096)`).
    */
-  | { readonly kind: "mlp"; readonly fns: readonly MlpFn[]; readonly plain?: MlpFn }
+  | {
+      readonly kind: "mlp";
+      readonly fns: readonly MlpFn[];
+      readonly plain?: MlpFn;
+      /** The largest hidden width, with the reason. */
+      readonly max?: number;
+      readonly why?: string;
+    }
   /** A nested component of the named kind (Decoder's `moe: MoE {...}`). */
   | { readonly kind: "component"; readonly component: string }
   | { readonly kind: "list"; readonly of: "number" | "int"; readonly length?: number };
@@ -179,6 +189,14 @@ export interface WeightTensor {
   readonly tiedTo?: string;
 }
 
+/** Parameters counted from a resolved config, without building its tensors. */
+export interface ParamCount {
+  /** Unique trainable parameters (tied tensors once): the manifest's `countParams`. */
+  readonly total: number;
+  /** Parameters one token uses: all but the routed experts it is not sent to. */
+  readonly active: number;
+}
+
 /** Which unit a kind's FLOPs and activation counts are per. */
 export type CostUnit = "image" | "token";
 
@@ -195,8 +213,14 @@ export interface ComponentKind {
   readonly fields: readonly FieldSpec[];
   /** Fill defaults and inferred fields and apply every shape rule of the kind. */
   resolve(config: Config, context: ResolveContext): ResolveResult;
-  /** Every weight tensor, in a stable order. Takes a config returned by `resolve` (`ok: true`). */
+  /**
+   * Every weight tensor, in a stable order. Takes a config returned by `resolve` (`ok: true`).
+   * Built only where tensors are needed (the runtime, `mmc info --tensors`-like views); counting
+   * uses `params`, which must equal the sums over this list exactly (a property test checks it).
+   */
   manifest(config: Config): WeightTensor[];
+  /** The parameter counts of `manifest(config)`, computed per layer pattern, in constant time. */
+  params(config: Config): ParamCount;
   /** `image` for encoders and connectors, `token` for the Decoder (and MoE inside it). */
   readonly costUnit: CostUnit;
   /**

@@ -4,14 +4,18 @@
 import {
   attentionActivations,
   attentionFlops,
+  attentionParams,
   attentionTensors,
   linear,
   linearFlops,
+  linearParams,
   matrix,
   mlpActivations,
   mlpFlops,
+  mlpParams,
   mlpTensors,
   norm,
+  normParams,
   under,
   zeros,
   type AttentionShape,
@@ -19,7 +23,9 @@ import {
 } from "./blocks.js";
 import {
   ABSENT,
-  POS_INT,
+  DEPTH,
+  HEADS,
+  WIDTH,
   dflt,
   getBool,
   getInt,
@@ -28,13 +34,16 @@ import {
   getWord,
   inferred,
   readFields,
+  sized,
 } from "./fields.js";
+import { LIMITS } from "./limits.js";
 import { headsProblem, problem } from "./problem.js";
 import type {
   ComponentKind,
   Config,
   FieldSpec,
   MlpValue,
+  ParamCount,
   Problem,
   ResolveResult,
   WeightTensor,
@@ -47,14 +56,19 @@ export const STAND_IN_IMAGE: readonly [number, number, number] = [3, 224, 224];
 const NORMS: readonly NormKind[] = ["layer", "rms"];
 
 const FIELDS: readonly FieldSpec[] = [
-  { name: "patch", doc: "side of the square patches, in pixels", type: POS_INT, default: dflt(16) },
-  { name: "width", doc: "width of the patch tokens", type: POS_INT, default: dflt(768) },
-  { name: "depth", doc: "number of transformer blocks", type: POS_INT, default: dflt(12) },
-  { name: "heads", doc: "attention heads per block", type: POS_INT, default: dflt(12) },
+  {
+    name: "patch",
+    doc: "side of the square patches, in pixels",
+    type: sized(LIMITS.patch),
+    default: dflt(16),
+  },
+  { name: "width", doc: "width of the patch tokens", type: WIDTH, default: dflt(768) },
+  { name: "depth", doc: "number of transformer blocks", type: DEPTH, default: dflt(12) },
+  { name: "heads", doc: "attention heads per block", type: HEADS, default: dflt(12) },
   {
     name: "mlp",
     doc: "MLP of each block: a plain integer is `gelu(N)`",
-    type: { kind: "mlp", fns: ["gelu", "relu", "swiglu"], plain: "gelu" },
+    type: { kind: "mlp", fns: ["gelu", "relu", "swiglu"], plain: "gelu", ...LIMITS.hidden },
     default: inferred("`gelu(4 * width)`"),
   },
   {
@@ -84,7 +98,7 @@ const FIELDS: readonly FieldSpec[] = [
   {
     name: "classes",
     doc: "a classification head with this many classes on the class token (absent: no head)",
-    type: POS_INT,
+    type: sized(LIMITS.classes),
     default: ABSENT,
   },
   {
@@ -295,6 +309,24 @@ function manifest(c: Config): WeightTensor[] {
   return out;
 }
 
+/** The parameters of `manifest(c)`, arithmetically: every block is the same. */
+function params(c: Config): ParamCount {
+  const s = vitConfig(c);
+  const nk = s.norm;
+  const block =
+    2 * normParams(s.width, nk) + attentionParams(s.attention) + mlpParams(s.width, s.mlp, s.bias);
+  const total =
+    s.patch * s.patch * s.channels * s.width +
+    (s.patchBias ? s.width : 0) +
+    (s.classToken ? s.width : 0) +
+    s.seq * s.width +
+    (s.preNorm ? normParams(s.width, nk) : 0) +
+    s.depth * block +
+    (s.finalNorm ? normParams(s.width, nk) : 0) +
+    (s.classes === undefined ? 0 : linearParams(s.width, s.classes, s.bias));
+  return { total, active: total };
+}
+
 /** Forward FLOPs for one image: patch embedding, every block over all tokens, the head once. */
 function flops(c: Config): number {
   const s = vitConfig(c);
@@ -322,6 +354,7 @@ export const vit: ComponentKind = {
   fields: FIELDS,
   resolve: (config, context) => resolve(config, context),
   manifest,
+  params,
   costUnit: "image",
   flops,
   activations,

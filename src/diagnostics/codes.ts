@@ -17,6 +17,8 @@ const FRONT_END_CODES: readonly CodeInfo[] = [
   { code: "MM1004", title: "unknown escape in a string" },
   { code: "MM1005", title: "malformed number or unknown unit" },
   { code: "MM1006", title: "file is not valid UTF-8" },
+  { code: "MM1007", title: "unicode codepoint changing visible direction of text" },
+  { code: "MM1008", title: "a word in a string mixes scripts" },
   { code: "MM1101", title: "unexpected token" },
   { code: "MM1102", title: "unclosed delimiter" },
   { code: "MM1103", title: "expected a declaration" },
@@ -35,6 +37,9 @@ const FRONT_END_CODES: readonly CodeInfo[] = [
   { code: "MM2012", title: "name refers to the wrong kind of declaration" },
   { code: "MM2013", title: "unused import" },
   { code: "MM2015", title: "declaration refers to itself" },
+  { code: "MM2016", title: "absolute path in a spec" },
+  { code: "MM2017", title: "control character in a path" },
+  { code: "MM2019", title: "declarations or imports nested too deep" },
 ];
 
 const CHECKER_CODES: readonly CodeInfo[] = [

@@ -31,11 +31,12 @@ export function escapeMarkdown(text: string): string {
 
 /**
  * Text made safe to print on a terminal: control characters (escape sequences, carriage
- * returns, C1 controls) are shown as `\u001b`-style escapes instead of acting.
+ * returns, C1 controls), direction overrides and isolates, zero-width characters and lone
+ * surrogates (the set diagnostics escape) are shown as `\u001b`-style escapes instead of acting.
  */
 export function terminalSafe(text: string): string {
   return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }

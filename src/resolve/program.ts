@@ -9,10 +9,16 @@ import type { Declaration, SourceAst, StringValue } from "../syntax/ast.js";
 import { parseSource, type ParseResult } from "../syntax/parse.js";
 import { STD_MODULES } from "../components/registry.js";
 import { checkReferences } from "./references.js";
+import { pathProblem } from "./path-problem.js";
 
 export type ReadResult =
   | { ok: true; text: string }
-  | { ok: false; reason: "missing" | "unreadable" | "directory" }
+  /** `what` words the reason when it says more than the default (`is a character device, ...`). */
+  | {
+      ok: false;
+      reason: "missing" | "unreadable" | "directory" | "not-a-file";
+      what?: string;
+    }
   /** `text` is decoded with replacement characters, for showing where the bad byte is. */
   | { ok: false; reason: "not-utf8"; offset: number; text: string; charOffset: number };
 
@@ -85,7 +91,8 @@ class Resolver {
     const source = new SourceFile(path, read.text);
     this.sources.set(path, source);
     const parsed = this.host.parse ? this.host.parse(source) : parseSource(source);
-    this.diagnostics.push(...parsed.diagnostics);
+    // A loop, not push(...list): a spread of a huge list overflows the stack.
+    for (const d of parsed.diagnostics) this.diagnostics.push(d);
     const module: Module = {
       path,
       name,
@@ -123,11 +130,14 @@ class Resolver {
       return;
     }
     const what =
-      read.reason === "directory"
+      read.what ??
+      (read.reason === "directory"
         ? "is a directory, not a file"
         : read.reason === "missing"
           ? "does not exist"
-          : "cannot be read";
+          : read.reason === "not-a-file"
+            ? "is not a regular file"
+            : "cannot be read");
     if (!at) throw new MissingEntryError(path, what);
     this.diagnostics.push(
       diagnostic({
@@ -135,7 +145,12 @@ class Resolver {
         message: `imported file \`${at.value}\` ${what}`,
         span: at.span,
         label: `resolves to \`${path}\``,
-        help: "check the path: relative imports start with `./` or `../` and are relative to the importing file",
+        help:
+          read.reason === "missing"
+            ? at.value.startsWith("/")
+              ? "check the path: an absolute import names the file from the root folder"
+              : "check the path: relative imports start with `./` or `../` and are relative to the importing file"
+            : "import a `.mm` file",
       }),
     );
   }
@@ -260,13 +275,38 @@ class Resolver {
       );
       return undefined;
     }
-    let target = posix.normalize(posix.join(posix.dirname(importer.path), spec.value));
+    const bad = pathProblem(spec, "the import path");
+    if (bad) {
+      this.diagnostics.push(bad);
+      return undefined;
+    }
+    // An absolute import names the file itself; a relative one is relative to the importer.
+    let target = posix.normalize(
+      spec.value.startsWith("/")
+        ? spec.value
+        : posix.join(posix.dirname(importer.path), spec.value),
+    );
     if (!target.endsWith(".mm")) target += ".mm";
     const m = this.loadChecked(target, target, spec);
     return m ? m.declared : undefined;
   }
 
   private loadChecked(path: string, name: string, spec: StringValue): Module | undefined {
+    // Each import is loaded inside the one that names it: a chain of thousands of files would
+    // run out of stack (exit 70). Real specs import a few files deep.
+    if (this.loading.length >= MAX_IMPORT_DEPTH) {
+      this.diagnostics.push(
+        diagnostic({
+          code: "MM2019",
+          message: `imports are nested more than ${MAX_IMPORT_DEPTH} files deep`,
+          span: spec.span,
+          label: `file ${MAX_IMPORT_DEPTH + 1} of the chain`,
+          notes: [`the chain starts at \`${this.loading[0] ?? ""}\``],
+          help: "import the declarations from a file nearer the start of the chain",
+        }),
+      );
+      return undefined;
+    }
     const cycleStart = this.loading.indexOf(path);
     if (cycleStart !== -1) {
       const cycle = [...this.loading.slice(cycleStart), path].map((p) => `\`${p}\``).join(" -> ");
@@ -284,6 +324,9 @@ class Resolver {
     return this.load(path, name, spec);
   }
 }
+
+/** How deep imports may nest (a file importing a file importing ...). */
+export const MAX_IMPORT_DEPTH = 200;
 
 /** Standard-library modules that exist only as `.mm` files (no built-in kinds). */
 const STD_FILE_MODULES = ["std/mm1", "std/data"];
@@ -310,7 +353,7 @@ export function resolveProgram(entryPath: string, host: ModuleHost): ResolveResu
   const r = new Resolver(host);
   const entry = r.load(entryPath, entryPath);
   if (!entry) return { diagnostics: r.diagnostics, sources: r.sources };
-  for (const m of r.modules.values()) r.diagnostics.push(...checkReferences(m));
+  for (const m of r.modules.values()) for (const d of checkReferences(m)) r.diagnostics.push(d);
   return {
     program: { entry, modules: r.modules, sources: r.sources },
     diagnostics: r.diagnostics,

@@ -7,9 +7,23 @@ import { COMPONENT_KINDS, ENUM_WORDS, componentKind, stdModuleOf } from "../comp
 import { BUILTIN_CALLEES, BUILTIN_WORDS, isKnownWord } from "./builtins.js";
 import type { Module } from "./program.js";
 
+/**
+ * "Did you mean" is worked out for this many unknown names per file: each compares the name with
+ * every name in scope, and a file with more unknown names than this is not a file of typos (only
+ * 50 diagnostics are printed anyway).
+ */
+export const MAX_SUGGESTIONS = 50;
+
 export function checkReferences(module: Module): Diagnostic[] {
   const out: Diagnostic[] = [];
   const used = new Set<string>();
+  let suggestions = 0;
+  // The candidate lists, built once per file rather than once per unknown name.
+  const candidates: { callee?: string[]; word?: string[] } = {};
+  const candidatesFor = (asCallee: boolean): string[] =>
+    asCallee
+      ? (candidates.callee ??= [...module.scope.keys(), ...BUILTIN_CALLEES])
+      : (candidates.word ??= [...module.scope.keys(), ...ENUM_WORDS, ...BUILTIN_WORDS]);
 
   const known = (n: Name): boolean => {
     if (module.scope.has(n.text)) {
@@ -21,12 +35,9 @@ export function checkReferences(module: Module): Diagnostic[] {
 
   const unknown = (n: Name, asCallee: boolean): void => {
     const std = componentKind(n.text) ? stdModuleOf(n.text) : undefined;
-    const candidates = [
-      ...module.scope.keys(),
-      ...(asCallee ? BUILTIN_CALLEES : [...ENUM_WORDS, ...BUILTIN_WORDS]),
-    ];
-    let hint = didYouMean(n.text, candidates);
-    if (!hint && asCallee) {
+    const hinted = !std && suggestions++ < MAX_SUGGESTIONS;
+    let hint = hinted ? didYouMean(n.text, candidatesFor(asCallee)) : undefined;
+    if (!hint && hinted && asCallee) {
       // A misspelled kind that is not imported: suggest the kind and its import together.
       const kind = suggest(n.text, Object.keys(COMPONENT_KINDS));
       if (kind)

@@ -77,6 +77,15 @@ export function decodeNumber(text: string): LiteralResult<DecodedNumber> {
       help: "numbers must be below about 1.8e308",
     };
   }
+  // A whole number past 2^53 - 1 is not exact in a double: `steps: 9999...` would silently
+  // become another number. Reals (`.` or an exponent) are approximate by nature.
+  if (!/[.eE]/.test(digits) && value > Number.MAX_SAFE_INTEGER) {
+    return {
+      ok: false,
+      message: `\`${text}\` is larger than 9,007,199,254,740,991 (2^53 - 1), the largest whole number mmc reads exactly`,
+      help: "write a smaller number; no size or count in a spec comes near this",
+    };
+  }
   // `3.2B` is 3200000000 exactly, not 3200000000.0000005.
   const exact = unit === "scale" || unit === "bytes" ? Math.round(value * 1e6) / 1e6 : value;
   return { ok: true, value: { value: exact, unit } };

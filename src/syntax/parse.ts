@@ -8,6 +8,13 @@ import { parseTokens } from "./parser.js";
 import { describeToken } from "./messages.js";
 import { ALL_TOKENS } from "./tokens.js";
 import { AstBuilder } from "./to-ast.js";
+import {
+  BIDI_NAMES,
+  BIDI_PATTERN,
+  codePointName,
+  describeLookAlike,
+  lookAlikeOf,
+} from "./unicode.js";
 
 export interface ParseResult {
   readonly source: SourceFile;
@@ -20,6 +27,12 @@ let lexer: Lexer | undefined;
 /** Deeper nesting than this is reported rather than risking the parser's stack. */
 export const MAX_NESTING = 64;
 
+/**
+ * Syntax diagnostics kept per file. Past this a file is not a spec with mistakes but something
+ * else (a binary, a generated flood); the rest are counted in a note, so memory stays bounded.
+ */
+export const MAX_SYNTAX_DIAGNOSTICS = 100;
+
 const OPENERS: Record<string, string> = {
   LCurly: "RCurly",
   LBracket: "RBracket",
@@ -28,21 +41,21 @@ const OPENERS: Record<string, string> = {
 const CLOSER_TEXT: Record<string, string> = { RCurly: "}", RBracket: "]", RParen: ")" };
 
 export function parseSource(source: SourceFile): ParseResult {
-  lexer ??= new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: false });
+  // Definition checks are skipped to start faster; a test runs them (`validateGrammar`).
+  lexer ??= new Lexer(ALL_TOKENS, {
+    positionTracking: "full",
+    ensureOptimizations: false,
+    skipValidations: true,
+  });
   const lexed = lexer.tokenize(source.text);
   const diagnostics: Diagnostic[] = [];
 
   for (const e of lexed.errors) {
     const ch = source.text.slice(e.offset, e.offset + e.length);
-    diagnostics.push(
-      diagnostic({
-        code: "MM1001",
-        message: `unexpected character${e.length > 1 ? "s" : ""} \`${printable(ch)}\``,
-        span: source.span(e.offset, e.offset + Math.max(1, Math.min(e.length, 40))),
-        label: "not part of the language",
-        help: "remove it; comments start with `//` and strings are written in double quotes",
-      }),
-    );
+    // Direction characters alone are MM1007's, reported below with what they are.
+    if (ch.replace(BIDI_PATTERN, "") === "") continue;
+    diagnostics.push(unexpectedCharacters(source, e.offset, e.length, ch));
+    if (diagnostics.length > MAX_SYNTAX_DIAGNOSTICS) break;
   }
   for (const t of (lexed.groups["errors"] ?? []) as IToken[]) {
     diagnostics.push(
@@ -55,6 +68,11 @@ export function parseSource(source: SourceFile): ParseResult {
       }),
     );
   }
+  const comments = [
+    ...((lexed.groups["comments"] ?? []) as IToken[]),
+    ...((lexed.groups["docs"] ?? []) as IToken[]),
+  ].sort((a, b) => a.startOffset - b.startOffset);
+  appendAll(diagnostics, bidiDiagnostics(source, lexed.tokens, comments));
 
   const depthProblem = checkNesting(lexed.tokens, source);
   if (depthProblem) {
@@ -62,19 +80,155 @@ export function parseSource(source: SourceFile): ParseResult {
     return {
       source,
       ast: { path: source.path, declarations: [], span: source.span(0, source.text.length) },
-      diagnostics,
+      diagnostics: bounded(diagnostics),
     };
   }
 
   const { cst, errors } = parseTokens(lexed.tokens);
-  diagnostics.push(...syntaxDiagnostics(errors, lexed.tokens, source));
+  appendAll(diagnostics, syntaxDiagnostics(errors, lexed.tokens, source));
 
   const builder = new AstBuilder(source, (lexed.groups["docs"] ?? []) as IToken[]);
   const ast = builder.file(cst);
-  diagnostics.push(...builder.diagnostics);
+  appendAll(diagnostics, builder.diagnostics);
   const strays = (cst.children["Stray"] ?? []).filter((t): t is IToken => "image" in t);
-  diagnostics.push(...strayDiagnostics(strays, ast, errors, source));
-  return { source, ast, diagnostics };
+  appendAll(diagnostics, strayDiagnostics(strays, ast, errors, source));
+  return { source, ast, diagnostics: bounded(diagnostics) };
+}
+
+/** `push(...items)` passes every item as an argument and overflows the stack on large lists. */
+function appendAll<T>(to: T[], items: readonly T[]): void {
+  for (const x of items) to.push(x);
+}
+
+/**
+ * The first `MAX_SYNTAX_DIAGNOSTICS` by position. The first one (always printed) says that the
+ * list stops there.
+ */
+function bounded(ds: Diagnostic[]): Diagnostic[] {
+  if (ds.length <= MAX_SYNTAX_DIAGNOSTICS) return ds;
+  const start = (d: Diagnostic) => d.labels[0]?.span.start ?? 0;
+  const kept = [...ds].sort((a, b) => start(a) - start(b)).slice(0, MAX_SYNTAX_DIAGNOSTICS);
+  const first = kept[0]!;
+  kept[0] = {
+    ...first,
+    notes: [
+      ...first.notes,
+      `mmc stopped after ${MAX_SYNTAX_DIAGNOSTICS} syntax errors in this file; more follow (is it a \`.mm\` spec?)`,
+    ],
+  };
+  return kept;
+}
+
+/** MM1001 for characters outside the language, naming a Cyrillic or Greek letter that looks Latin. */
+function unexpectedCharacters(
+  source: SourceFile,
+  offset: number,
+  length: number,
+  ch: string,
+): Diagnostic {
+  const code = ch.codePointAt(0) ?? 0;
+  const lookAlike = describeLookAlike(code);
+  const nonAscii = code > 0x7f;
+  return diagnostic({
+    code: "MM1001",
+    message: `unexpected character${length > 1 ? "s" : ""} \`${printable(ch)}\``,
+    span: source.span(offset, offset + Math.max(1, Math.min(length, 40))),
+    label:
+      lookAlike ??
+      (nonAscii
+        ? `${codePointName(code)} is not part of the language`
+        : "not part of the language"),
+    ...(lookAlike || (nonAscii && /\p{L}/u.test(ch))
+      ? { notes: ["names are written in ASCII letters, digits and `_`"] }
+      : {}),
+    help: lookAlike
+      ? `retype it as the Latin \`${lookAlikeOf(code)?.latin ?? ""}\``
+      : "remove it; comments start with `//` and strings are written in double quotes",
+  });
+}
+
+/**
+ * MM1007: a character that changes the visible direction of text, anywhere in the file (a
+ * comment or string that displays differently from what mmc reads), one diagnostic per line.
+ */
+function bidiDiagnostics(
+  source: SourceFile,
+  tokens: readonly IToken[],
+  comments: readonly IToken[],
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!BIDI_PATTERN.test(source.text)) return out;
+  BIDI_PATTERN.lastIndex = 0;
+  let line = -1;
+  let spans: { offset: number; code: number }[] = [];
+  const flush = (): void => {
+    const [first, ...rest] = spans;
+    if (!first) return;
+    const where =
+      tokenAt(first.offset, comments) !== undefined
+        ? "a comment"
+        : /String/.test(tokenAt(first.offset, tokens)?.tokenType.name ?? "")
+          ? "a string"
+          : "the code";
+    const name = (c: number) => `${codePointName(c)} ${BIDI_NAMES.get(c) ?? ""}`.trimEnd();
+    out.push(
+      diagnostic({
+        code: "MM1007",
+        message: `unicode codepoint changing visible direction of text present in ${where}`,
+        span: source.span(first.offset, first.offset + 1),
+        label: `this is ${name(first.code)}`,
+        secondary: rest.map((r) => ({
+          span: source.span(r.offset, r.offset + 1),
+          message: name(r.code),
+        })),
+        notes: [
+          "these invisible characters make the line show in a different order from how mmc reads it",
+        ],
+        help:
+          where === "a string"
+            ? `remove it, or write it as an escape, \`\\u{${first.code.toString(16)}}\`, if the string needs it`
+            : "remove it",
+      }),
+    );
+    spans = [];
+  };
+  for (const m of source.text.matchAll(BIDI_PATTERN)) {
+    const offset = m.index ?? 0;
+    const l = source.position(offset).line;
+    if (l !== line) {
+      flush();
+      if (out.length >= MAX_SYNTAX_DIAGNOSTICS) break;
+      line = l;
+    }
+    if (spans.length < 8) spans.push({ offset, code: m[0].codePointAt(0) ?? 0 });
+  }
+  flush();
+  return out;
+}
+
+/** The index of the first element of ascending `xs` greater than `x` (xs.length if none). */
+function firstAbove(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] ?? 0) > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The token (of a list sorted by offset) that holds `offset`, if any. */
+function tokenAt(offset: number, tokens: readonly IToken[]): IToken | undefined {
+  let lo = 0;
+  let hi = tokens.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((tokens[mid]?.startOffset ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const t = tokens[lo];
+  return t && t.startOffset <= offset && offset < t.startOffset + t.image.length ? t : undefined;
 }
 
 /**
@@ -88,22 +242,23 @@ function strayDiagnostics(
   source: SourceFile,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // Sorted offsets and binary searches: a file of 100,000 declarations with a stray token after
+  // each must not cost 100,000 x 100,000 steps.
   const declStarts = ast.declarations.map((d) => d.span.start).sort((a, b) => a - b);
-  const errorOffsets = errors.map((e) =>
-    Number.isNaN(e.token.startOffset) ? source.text.length : e.token.startOffset,
-  );
+  const declEnds = ast.declarations.map((d) => d.span.end).sort((a, b) => a - b);
+  const errorOffsets = errors
+    .map((e) => (Number.isNaN(e.token.startOffset) ? source.text.length : e.token.startOffset))
+    .sort((a, b) => a - b);
   let i = 0;
   while (i < strays.length) {
     const first = strays[i]!;
     let last = first;
-    const nextDecl = declStarts.find((d) => d > first.startOffset) ?? Infinity;
+    const nextDecl = declStarts[firstAbove(declStarts, first.startOffset)] ?? Infinity;
     while (i + 1 < strays.length && strays[i + 1]!.startOffset < nextDecl) last = strays[++i]!;
     i++;
-    const prevDeclEnd = Math.max(
-      0,
-      ...ast.declarations.filter((d) => d.span.end <= first.startOffset).map((d) => d.span.end),
-    );
-    if (errorOffsets.some((o) => o >= prevDeclEnd && o <= first.startOffset)) continue;
+    const prevDeclEnd = declEnds[firstAbove(declEnds, first.startOffset) - 1] ?? 0;
+    const error = errorOffsets[firstAbove(errorOffsets, prevDeclEnd - 1)];
+    if (error !== undefined && error <= first.startOffset) continue;
     out.push(
       diagnostic({
         code: "MM1103",

@@ -1,17 +1,25 @@
 // The grammar of `.mm`, and nothing else: a chevrotain CST parser with error recovery.
 // The syntax tree is turned into the typed AST by to-ast.ts; messages are worded in messages.ts.
-import { CstParser, type CstNode, type IRecognitionException, type TokenType } from "chevrotain";
+import {
+  CstParser,
+  Lexer,
+  type CstNode,
+  type IRecognitionException,
+  type TokenType,
+} from "chevrotain";
 import * as T from "./tokens.js";
 import { messageProvider } from "./messages.js";
 
 class MmParser extends CstParser {
-  constructor() {
+  /** `validate`: run chevrotain's grammar checks (slow to start; `validateGrammar` does it). */
+  constructor(validate = false) {
     super(T.ALL_TOKENS, {
       recoveryEnabled: true,
       // Each CST node records its offsets, so the AST step gets spans without walking subtrees.
       nodeLocationTracking: "onlyOffset",
       maxLookahead: 3,
       errorMessageProvider: messageProvider,
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }
@@ -243,6 +251,18 @@ function startsDeclaration(first: TokenType, second: TokenType): boolean {
 }
 
 let shared: MmParser | undefined;
+
+/**
+ * Builds the lexer and the parser with chevrotain's definition checks on, which throw on an
+ * ambiguous grammar or a broken token pattern. `mmc` itself skips them (they took about half of
+ * starting up); a test runs them instead, so a grammar change cannot skip them.
+ */
+export function validateGrammar(): void {
+  const lexer = new Lexer(T.ALL_TOKENS, { positionTracking: "full" });
+  if (lexer.lexerDefinitionErrors.length > 0)
+    throw new Error(lexer.lexerDefinitionErrors.map((e) => e.message).join("\n"));
+  new MmParser(true);
+}
 
 /** One parser instance is reused: building it runs chevrotain's grammar analysis (~ms). */
 export function getParser(): MmParser {

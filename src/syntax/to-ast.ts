@@ -6,6 +6,7 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type * as A from "./ast.js";
 import { decodeNumber, decodeRatio, decodeString } from "./literals.js";
 import type { PresetKeyword } from "./tokens.js";
+import { codePointName, findMixedScript, lookAlikeOf } from "./unicode.js";
 
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
@@ -289,7 +290,33 @@ export class AstBuilder {
       const start = t.startOffset + p.offset;
       this.report("MM1004", p.message, this.source.span(start, start + p.length), p.help);
     }
+    this.checkMixedScript(t);
     return { kind: "string", value, span };
+  }
+
+  /**
+   * MM1008: a word in a string that mixes Latin letters with a Cyrillic or Greek look-alike
+   * (`"data/sуnth"`) names something other than what it shows. Names are ASCII (the lexer
+   * allows nothing else), so strings are where look-alikes can hide. Escapes are visible, so
+   * only the text as written is checked.
+   */
+  private checkMixedScript(t: IToken): void {
+    const mixed = findMixedScript(t.image);
+    if (!mixed) return;
+    const l = lookAlikeOf(mixed.code);
+    if (!l) return;
+    const start = t.startOffset + mixed.offset;
+    const what = `${codePointName(mixed.code)} ${l.name}`;
+    this.diagnostics.push(
+      diagnostic({
+        code: "MM1008",
+        severity: "warning",
+        message: `a word in this string mixes scripts: ${what} looks like \`${l.latin}\``,
+        span: this.source.span(start, start + String.fromCodePoint(mixed.code).length),
+        label: `${what}, not the Latin \`${l.latin}\``,
+        help: `retype it as the Latin \`${l.latin}\` (or write \`\\u{${mixed.code.toString(16)}}\` if the other letter is meant)`,
+      }),
+    );
   }
 
   private name(t: IToken): A.Name {

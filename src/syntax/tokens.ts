@@ -60,15 +60,17 @@ export const DocComment = createToken({
   pattern: /\/\/\/[^\n\r]*/,
   group: "docs",
 });
+// Comments go to their own group (not skipped) so the syntax stage can tell that a character
+// it reports, such as a direction override, is inside one.
 export const LineComment = createToken({
   name: "LineComment",
   pattern: /\/\/[^\n\r]*/,
-  group: Lexer.SKIPPED,
+  group: "comments",
 });
 export const BlockComment = createToken({
   name: "BlockComment",
   pattern: /\/\*[\s\S]*?\*\//,
-  group: Lexer.SKIPPED,
+  group: "comments",
   line_breaks: true,
 });
 export const WhiteSpace = createToken({

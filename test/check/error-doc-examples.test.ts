@@ -44,8 +44,12 @@ const CONTEXT: Readonly<Record<string, string>> = {
   Text: 'data Text {\n  text: jsonl("data/text.jsonl", field: "text")\n}',
 };
 
-/** Codes whose example is not one UTF-8 file: bytes that are not UTF-8, and a cycle of two files. */
-const NOT_REPRODUCIBLE = new Set(["MM1006", "MM2003"]);
+/**
+ * Codes whose example is not one UTF-8 file (bytes that are not UTF-8, a cycle of two files) or
+ * cannot be shown whole on the page (an invisible direction override, a chain of 201 presets).
+ * Their golden cases cover them.
+ */
+const NOT_REPRODUCIBLE = new Set(["MM1006", "MM1007", "MM2003", "MM2019"]);
 
 function exampleOf(code: string): string | undefined {
   const page = readFileSync(join(ROOT, "docs", "errors", `${code}.md`), "utf8");

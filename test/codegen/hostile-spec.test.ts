@@ -258,17 +258,25 @@ const clean: Texts = {
   name: "x",
 };
 
-/** A file or folder name: no `/`, NUL or lone surrogate (the OS cannot hold them), 120 bytes. */
+/** C0 and C1 controls: a path in a spec may not hold them (MM2017, its own golden cases). */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** Direction controls: raw in a comment they are an error (MM1007, its own golden cases). */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A file or folder name: no `/`, NUL or lone surrogate (the OS cannot hold them), 120 bytes, and
+ * no control character (the imported file's path holds the names).
+ */
 const fileName = hostile.map((s) => {
-  let n = s.replace(/[/\0]|\p{Cs}/gu, "");
+  let n = s.replace(/[/\0]|\p{Cs}/gu, "").replace(CONTROLS, "");
   while (Buffer.byteLength(n) > 120) n = [...n].slice(0, -1).join("");
   return n;
 });
 /** A path tail: as hostile, but no `.` (so no `..` climbs out of the spec's folder). */
-const pathTail = hostile.map((s) => s.replace(/\./g, ""));
+const pathTail = hostile.map((s) => s.replace(/\./g, "").replace(CONTROLS, ""));
 
 /** A doc comment: raw text of a UTF-8 file, so a lone surrogate is U+FFFD (strings escape it). */
-const docText = hostile.map((s) => s.replace(/\p{Cs}/gu, "\ufffd"));
+const docText = hostile.map((s) => s.replace(/\p{Cs}/gu, "\ufffd").replace(BIDI, ""));
 
 const texts: fc.Arbitrary<Texts> = fc.record({
   docs: fc.record(Object.fromEntries(DOCS.map((k) => [k, docText]))),
@@ -280,13 +288,15 @@ const texts: fc.Arbitrary<Texts> = fc.record({
     synthesize: pathTail,
     tokenizer: pathTail,
     checkpoint: pathTail,
-    // `roots` refuses a NUL (MM2009).
-    root: pathTail.map((s) => s.replace(/\0/g, "")),
+    root: pathTail,
   }),
   name: fileName,
 });
 
-/** Cases found before (a name ending in white space then a line break) and the issue's attack. */
+/**
+ * Cases found before (a name ending in white space then a line break, now white space then a
+ * line separator: a line break in a path is MM2017) and the issue's attack.
+ */
 const known: Texts = {
   docs: Object.fromEntries(
     DOCS.map((k) => [
@@ -301,10 +311,10 @@ const known: Texts = {
     heldout: "\u2028",
     synthesize: "%2e%2e",
     tokenizer: "*/",
-    checkpoint: "\0" + "1",
+    checkpoint: "1\u2066",
     root: "#?",
   },
-  name: " \n",
+  name: " \u2028",
 };
 
 let reference: Compiled;

@@ -1,4 +1,5 @@
-// Published parameter counts of well-known models, matched exactly from the manifests.
+// Published parameter counts of well-known models, matched exactly by the manifests and by the
+// closed-form counts the checker uses.
 import { describe, expect, it } from "vitest";
 import { countParams } from "../../src/components/blocks.js";
 import { decoder } from "../../src/components/decoder.js";
@@ -10,7 +11,10 @@ import { mlpProjector } from "../../src/components/mlp-projector.js";
 function params(kind: ComponentKind, config: Config, context: ResolveContext = {}): number {
   const r = kind.resolve(config, context);
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return countParams(kind.manifest(r.config));
+  // The checker's closed form and the runtime's manifest must both give the published count.
+  const fromManifest = countParams(kind.manifest(r.config));
+  expect(kind.params(r.config).total).toBe(fromManifest);
+  return fromManifest;
 }
 
 const GPT2 = {

@@ -181,7 +181,7 @@ describe("mmc fmt --check", () => {
     const r = mmc(["fmt", "--check", file]);
     expect(r.status).toBe(1);
     expect(r.stdout).not.toContain("\u001b");
-    expect(r.stdout).toContain("evil\\u{1b}[31m.mm: not formatted");
+    expect(r.stdout).toContain("evil\\x1b[31m.mm: not formatted");
   });
 });
 

@@ -32,14 +32,16 @@ const corpus = [
   ...mmFiles("test/golden"),
   ...mmFiles("test/grammar/fixtures"),
 ].filter((f) => !f.includes(`${join("examples", "data")}`));
-const parses = corpus.filter(
-  (f) => parseText(readFileSync(join(ROOT, f), "utf8")).diagnostics.length === 0,
+// A file with only warnings from the parser (MM1008, a mixed-script string) is formatted too.
+const parses = corpus.filter((f) =>
+  parseText(readFileSync(join(ROOT, f), "utf8")).diagnostics.every((d) => d.severity !== "error"),
 );
 
 /** The AST without positions, compared here independently of the formatter's own check. */
 function meaning(text: string): string {
   const r = parseText(text);
-  expect(r.diagnostics).toEqual([]);
+  // Warnings (MM1008, a mixed-script string) are allowed: the file still parses.
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return JSON.stringify(r.ast.declarations, (k, v: unknown) =>
     k.endsWith("pan") ? undefined : k === "doc" ? String(v).replace(/[ \t]+$/gm, "") : v,
   );

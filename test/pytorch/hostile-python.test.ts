@@ -118,9 +118,12 @@ async function compile(t: Texts): Promise<Compiled> {
   }
 }
 
-/** A file or folder name: no `/`, NUL or lone surrogate (the OS cannot hold them), 120 bytes. */
+/**
+ * A file or folder name: no `/`, NUL or lone surrogate (the OS cannot hold them), 120 bytes, and
+ * no C0/C1 control character (the import path holds the name, and a path may not: MM2017).
+ */
 const fileName = hostile.map((s) => {
-  let n = s.replace(/[/\0]|\p{Cs}/gu, "");
+  let n = s.replace(/[/\0]|\p{Cs}/gu, "").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
   while (Buffer.byteLength(n) > 120) n = [...n].slice(0, -1).join("");
   return n;
 });
@@ -128,7 +131,13 @@ const fileName = hostile.map((s) => {
  * A doc comment: raw text of a UTF-8 file, so a lone surrogate is U+FFFD; never empty (an empty
  * doc is no doc, and the entry has no `doc` key).
  */
-const docText = hostile.map((s) => s.replace(/\p{Cs}/gu, "\ufffd") || "x");
+// Direction controls raw in a comment are an error (MM1007, its own golden cases).
+const docText = hostile.map(
+  (s) =>
+    s
+      .replace(/\p{Cs}/gu, "\ufffd")
+      .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "") || "x",
+);
 const texts: fc.Arbitrary<Texts> = fc.record({
   docs: fc.record(
     Object.fromEntries(DOCS.map((k) => [k, docText])) as Record<
@@ -149,7 +158,7 @@ const known: Texts = {
   docs: Object.fromEntries(
     DOCS.map((k) => [k, '"""\nimport os; os.system("touch pwned") #\\" \' \u2028 \r\n x'] as const),
   ) as Texts["docs"],
-  name: ' \n"; import os #',
+  name: ' \u2028"; import os #',
 };
 
 const python = anyPython();

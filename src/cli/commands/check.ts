@@ -3,6 +3,7 @@ import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import { printDiagnostics, type Io } from "../output.js";
+import { escapeControls } from "../../diagnostics/terminal-text.js";
 import type { Command } from "../commands.js";
 
 export const COMMON_FLAGS = { values: ["format"], switches: ["no-color", "trace"] } as const;
@@ -26,13 +27,13 @@ With --format json, stdout is a JSON array with one object per diagnostic.`,
     const sources = new Map();
     for (const file of args.positionals) {
       const result = checkSpec(file);
-      all.push(...result.diagnostics);
+      for (const d of result.diagnostics) all.push(d); // not push(...): a huge list overflows
       for (const [k, v] of result.sources) sources.set(k, v);
     }
     printDiagnostics(io, all, sources, format);
     if (format !== "json" && !hasErrors(all)) {
       io.stdout(
-        `${args.positionals.join(", ")}: ok${all.length ? ` (${all.length} warning${all.length === 1 ? "" : "s"})` : ""}\n`,
+        `${escapeControls(args.positionals.join(", "))}: ok${all.length ? ` (${all.length} warning${all.length === 1 ? "" : "s"})` : ""}\n`,
       );
     }
     return hasErrors(all) ? 1 : 0;

@@ -2,9 +2,16 @@
 // TypeScript (models, data wiring, one entry point per train) or the PyTorch package. Also the
 // shared steps of `mmc run`.
 import { checkSpec } from "../load.js";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import { join, posix, relative, resolve, sep } from "node:path";
+import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { CheckedProgram } from "../../check/ir.js";
@@ -16,6 +23,7 @@ import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
+import { escapeControls } from "../../diagnostics/terminal-text.js";
 import { readPythonSources } from "../python-sources.js";
 
 export function packageVersion(): string {
@@ -87,31 +95,105 @@ export async function generatePytorch(
   return emitPytorch(checked, emitOptions(sources, file, outDir), readPythonSources());
 }
 
-/**
- * Makes `mmc/runtime` importable from `outDir`. Where `mmc` is not resolvable from there, a
- * small `node_modules/mmc` package is written whose `runtime` re-exports this installation's
- * runtime (a stub, not a link back to the package: walking the folder never loops).
- */
-export function linkRuntime(outDir: string): void {
+/** Marks the `node_modules/mmc` package `linkRuntime` writes, so that it is known for a stub. */
+const STUB_MARK = "runtime re-export written by mmc compile";
+/** How the stub's `runtime.js` begins (also in stubs written before the mark existed). */
+const STUB_COMMENT = "// Re-exports the mmc runtime installed at ";
+
+/** The folder of the `mmc` package that `import "mmc/..."` finds from `dir`, if any. */
+function resolvedMmc(dir: string): string | undefined {
   try {
-    createRequire(join(resolve(outDir), "index.js")).resolve("mmc/package.json");
-    return;
+    return dirname(createRequire(join(resolve(dir), "index.js")).resolve("mmc/package.json"));
   } catch {
-    // not resolvable: write the stub below
+    return undefined;
   }
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether `dir` is a stub written by `linkRuntime` (by this or another installation). */
+function isStub(dir: string): boolean {
+  try {
+    if (!lstatSync(dir).isDirectory()) return false;
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    if (pkg["name"] !== "mmc" || pkg["private"] !== true || "version" in pkg) return false;
+    if (pkg["mmcStub"] === STUB_MARK) return true;
+    return readFileSync(join(dir, "runtime.js"), "utf8").startsWith(STUB_COMMENT);
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `path` unless it already holds exactly `text` (a re-run leaves the stub untouched). */
+function writeIfChanged(path: string, text: string): void {
+  try {
+    if (readFileSync(path, "utf8") === text) return;
+  } catch {
+    // missing or unreadable: write it
+  }
+  writeFileSync(path, text);
+}
+
+/**
+ * Makes `mmc/runtime` importable from `outDir` as this installation's runtime. Where `mmc`
+ * resolves from there to this installation, nothing is written. Otherwise a small
+ * `node_modules/mmc` package is written whose `runtime` re-exports this installation's runtime
+ * (a stub, not a link back to the package: walking the folder never loops). A stub left by
+ * another installation is rewritten: loading its runtime beside this one's gave a run two
+ * TensorFlow.js runtimes. A real package there that is not this installation is never
+ * overwritten. Returns why the runtime cannot be linked, or undefined when it is.
+ */
+export function linkRuntime(outDir: string): string | undefined {
+  const self = realOrSelf(PACKAGE_ROOT);
+  const found = resolvedMmc(outDir);
+  if (found !== undefined && realOrSelf(found) === self) return undefined;
   const dir = join(outDir, "node_modules", "mmc");
+  if (existsSync(dir) || isSymlink(dir)) {
+    if (!isStub(dir))
+      return `\`${escapeControls(dir)}\` holds an mmc package that is not this installation's (${escapeControls(self)}), so generated code there would load another runtime beside this one; remove it, or choose another output folder`;
+  }
   mkdirSync(dir, { recursive: true });
   const runtime = pathToFileURL(join(PACKAGE_ROOT, "dist", "runtime", "index.js")).href;
   const types = join(PACKAGE_ROOT, "dist", "runtime", "index.js").split("\\").join("/");
-  writeFileSync(
-    join(dir, "package.json"),
-    `${JSON.stringify({ name: "mmc", private: true, type: "module", exports: { "./runtime": { types: "./runtime.d.ts", default: "./runtime.js" }, "./package.json": "./package.json" } }, null, 2)}\n`,
-  );
-  writeFileSync(
+  const pkg = {
+    name: "mmc",
+    private: true,
+    mmcStub: STUB_MARK,
+    type: "module",
+    exports: {
+      "./runtime": { types: "./runtime.d.ts", default: "./runtime.js" },
+      "./package.json": "./package.json",
+    },
+  };
+  writeIfChanged(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
+  writeIfChanged(
     join(dir, "runtime.js"),
-    `${tsLineComment(`Re-exports the mmc runtime installed at ${PACKAGE_ROOT}.`)}\nexport * from ${tsString(runtime)};\n`,
+    `${tsLineComment(`${STUB_COMMENT.slice(3)}${PACKAGE_ROOT}.`)}\nexport * from ${tsString(runtime)};\n`,
   );
-  writeFileSync(join(dir, "runtime.d.ts"), `export * from ${tsString(types)};\n`);
+  writeIfChanged(join(dir, "runtime.d.ts"), `export * from ${tsString(types)};\n`);
+  // A package the output folder lies in, named `mmc`, is found before any node_modules (Node
+  // resolves a package's own name first): then the stub is not what generated code loads.
+  const now = resolvedMmc(outDir);
+  if (now === undefined || realOrSelf(now) !== realOrSelf(dir))
+    return `generated code in \`${escapeControls(outDir)}\` would load the mmc package at \`${escapeControls(now ?? "(none)")}\`, not this installation's runtime; choose an output folder outside that package`;
+  return undefined;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 export function writeFiles(outDir: string, files: readonly GeneratedFile[]): void {
@@ -168,7 +250,11 @@ A spec feature the target cannot run is an error. The output is deterministic.`,
         ? await generatePytorch(checked.checked, checked.sources, file, out)
         : await generate(checked.checked, checked.sources, file, out);
     writeFiles(out, files);
-    if (target === "typescript") linkRuntime(out);
+    const linkProblem = target === "typescript" ? linkRuntime(out) : undefined;
+    if (linkProblem !== undefined) {
+      io.stderr(`error: ${linkProblem}\n`);
+      return 1;
+    }
     io.stdout(
       `wrote ${files.map((f) => posix.join(relative(".", out).split("\\").join("/") || ".", f.name)).join(", ")}\n`,
     );

@@ -6,7 +6,7 @@ import { formatCount, humanBytes, humanCount } from "../../check/budget.js";
 import type { CheckedProgram } from "../../check/ir.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { suggest } from "../../diagnostics/suggest.js";
-import { terminalSafe } from "../../report/escape.js";
+import { escapeControls, escapeJsonText } from "../../diagnostics/terminal-text.js";
 import { parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { checkSpec } from "../load.js";
@@ -87,13 +87,10 @@ resolved config field that differs, as dotted paths. --json prints
 
 /**
  * JSON text whose strings cannot drive a terminal: JSON.stringify escapes C0 controls, and
- * DEL and the C1 controls (a spec's string may hold them) get `\u` escapes too.
+ * `escapeJsonText` the rest (DEL, C1 controls, direction overrides: a spec's string may hold them).
  */
 function jsonForTerminal(value: unknown, replacer: null, indent: number): string {
-  return JSON.stringify(value, replacer, indent).replace(
-    /[\u007f-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return escapeJsonText(JSON.stringify(value, replacer, indent));
 }
 
 interface Ref {
@@ -117,7 +114,7 @@ function lookup(p: CheckedProgram, ref: Ref): Subject {
   const names = [...p.models.map((m) => m.name), ...p.trains.map((t) => t.name)];
   const hint = suggest(ref.name, names);
   throw new UsageError(
-    `\`${terminalSafe(ref.file)}\` has no model or train \`${terminalSafe(ref.name)}\`` +
+    `\`${escapeControls(ref.file)}\` has no model or train \`${escapeControls(ref.name)}\`` +
       (hint
         ? `; did you mean \`${hint}\`?`
         : names.length > 0
@@ -170,10 +167,10 @@ function renderDiff(
 ): string {
   const label = (r: Ref): string =>
     r.file === a.file && r.file === b.file ? r.name : `${r.file}:${r.name}`;
-  const la = terminalSafe(label(a));
-  const lb = terminalSafe(label(b));
+  const la = escapeControls(label(a));
+  const lb = escapeControls(label(b));
   const out = [
-    `${kind} ${la} vs ${lb}${a.file === b.file ? ` (${terminalSafe(a.file)})` : ""}`,
+    `${kind} ${la} vs ${lb}${a.file === b.file ? ` (${escapeControls(a.file)})` : ""}`,
     "",
   ];
   out.push(
@@ -190,8 +187,8 @@ function renderDiff(
         ["field", la, lb, "change"],
         ...fields.map((r) => [
           r.path,
-          terminalSafe(show(r.a, "plain")),
-          terminalSafe(show(r.b, "plain")),
+          escapeControls(show(r.a, "plain")),
+          escapeControls(show(r.b, "plain")),
           change(r, "plain"),
         ]),
       ]),

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { escapeControls } from "../../diagnostics/terminal-text.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { formatSource } from "../../format/format.js";
 import { diffHunks } from "../../format/diff.js";
@@ -124,7 +125,7 @@ function formatOne(
   }
   if (result.text === raw) return 0;
   if (check) {
-    io.stdout(`${printable(path)}: not formatted\n${firstChange(raw, result.text)}`);
+    io.stdout(`${escapeControls(path)}: not formatted\n${firstChange(raw, result.text)}`);
     return CHANGED;
   }
   try {
@@ -132,10 +133,12 @@ function formatOne(
   } catch (e) {
     const reason =
       (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    io.stderr(`error: cannot write \`${printable(path)}\` (${reason}); it is left as it was\n`);
+    io.stderr(
+      `error: cannot write \`${escapeControls(path)}\` (${reason}); it is left as it was\n`,
+    );
     return 1;
   }
-  io.stdout(`${printable(path)}: formatted\n`);
+  io.stdout(`${escapeControls(path)}: formatted\n`);
   return 0;
 }
 
@@ -164,7 +167,7 @@ function firstChange(before: string, after: string): string {
   const hunks = diffHunks(before, after);
   const first = hunks[0];
   if (!first) return "  (only line endings or a byte-order mark differ)\n";
-  const shown = first.lines.slice(0, SHOWN_LINES).map((l) => `  ${printable(l)}\n`);
+  const shown = first.lines.slice(0, SHOWN_LINES).map((l) => `  ${escapeControls(l)}\n`);
   const more = first.lines.length - SHOWN_LINES;
   return (
     `  @@ -${first.oldStart},${first.oldLines} +${first.newStart},${first.newLines} @@\n` +
@@ -207,20 +210,20 @@ function statOf(path: string): Stats {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const what = code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : "cannot be read";
-    throw new UsageError(`\`${printable(path)}\` ${what}`);
+    throw new UsageError(`\`${escapeControls(path)}\` ${what}`);
   }
   if (!stats.isFile() && !stats.isDirectory())
-    throw new UsageError(`\`${printable(path)}\` is not a file or a folder`);
+    throw new UsageError(`\`${escapeControls(path)}\` is not a file or a folder`);
   return stats;
 }
 
 function readSpec(path: string): Buffer {
   if (statOf(path).size > MAX_BYTES)
-    throw new UsageError(`\`${printable(path)}\` is larger than 16 MiB, too big for a spec`);
+    throw new UsageError(`\`${escapeControls(path)}\` is larger than 16 MiB, too big for a spec`);
   try {
     return readFileSync(path);
   } catch {
-    throw new UsageError(`\`${printable(path)}\` cannot be read`);
+    throw new UsageError(`\`${escapeControls(path)}\` cannot be read`);
   }
 }
 
@@ -254,7 +257,7 @@ function mmFilesUnder(dir: string): string[] {
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {
-      throw new UsageError(`the folder \`${printable(d)}\` cannot be read`);
+      throw new UsageError(`the folder \`${escapeControls(d)}\` cannot be read`);
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = join(d, e.name);
@@ -266,12 +269,4 @@ function mmFilesUnder(dir: string): string[] {
   };
   walk(dir);
   return out;
-}
-
-/** User text for the terminal: control and bidirectional-override characters are escaped. */
-function printable(s: string): string {
-  return s.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
-    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
-  );
 }

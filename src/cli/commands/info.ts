@@ -13,6 +13,7 @@ import { choiceFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { printDiagnostics } from "../output.js";
 import { renderSweepInfo, sweepInfoJson } from "../../sweep/listing.js";
+import { escapeControls, escapeJsonText } from "../../diagnostics/terminal-text.js";
 
 export const infoCommand: Command = {
   name: "info",
@@ -34,7 +35,7 @@ listed point by point (its axis values and derived numbers).`,
     if (errors || !result.checked) return 1;
     io.stdout(
       args.switches.has("json")
-        ? `${JSON.stringify(infoJson(result.checked), null, 2)}\n`
+        ? `${escapeJsonText(JSON.stringify(infoJson(result.checked), null, 2))}\n`
         : renderInfo(result.checked),
     );
     return 0;
@@ -129,7 +130,8 @@ export function renderInfo(p: CheckedProgram): string {
   for (const m of p.models) {
     const s = m.summary;
     out.push(`model ${m.name}${m.base ? ` = ${m.base} { ... }` : ""}`);
-    if (m.doc) out.push(...m.doc.split("\n").map((l) => `  ${l}`));
+    // Doc comments are the one free text of a spec shown here: escaped like diagnostics.
+    if (m.doc) for (const l of m.doc.split("\n")) out.push(`  ${escapeControls(l)}`);
     const rows: string[][] = [["  part", "kind", "output", "params", "active", "FLOPs"]];
     if (m.image) rows.push(["  image", "Image", `[${m.image.join(", ")}]`, "", "", ""]);
     for (const part of [s.parts.vision, s.parts.connector, s.parts.llm]) {
@@ -185,7 +187,7 @@ export function renderInfo(p: CheckedProgram): string {
   if (p.data.length) {
     for (const d of p.data) {
       out.push(
-        `data ${d.name}: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}% (${s.kind}, ${s.format})`).join(", ")}; ${d.imagesPerSequence} images per sequence; tokenizer ${d.tokenizer.kind}`,
+        `data ${d.name}: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}% (${s.kind}, ${s.format})`).join(", ")}; ${d.imagesPerSequence} image${d.imagesPerSequence === 1 ? "" : "s"} per sequence; tokenizer ${d.tokenizer.kind}`,
       );
     }
     out.push("");

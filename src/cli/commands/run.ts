@@ -87,7 +87,11 @@ python3): one process, or --nproc N processes through torchrun (one per GPU; glo
     const outDir = join(dirname(file), ".mmc", basename(file).replace(/\.mm$/, ""));
     const files = await generate(checked.checked, checked.sources, file, outDir);
     writeFiles(outDir, files);
-    linkRuntime(outDir);
+    const linkProblem = linkRuntime(outDir);
+    if (linkProblem !== undefined) {
+      io.stderr(`error: ${linkProblem}\n`);
+      return 1;
+    }
     await writeJavaScript(outDir, files);
     const entry = join(outDir, trainFile(train).replace(/\.ts$/, ".js"));
     const runtime = (await import(

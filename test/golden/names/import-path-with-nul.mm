@@ -1,0 +1,1 @@
+import { Base } from "./base\0.mm"

@@ -1,0 +1,7 @@
+import { Small, Synthetic } from "./_model.mm"
+
+train tiny {
+  model: Small
+  data: Synthetic
+  checkpoint: { every: 100, dir: "runs/\0tiny" }
+}
