@@ -7,7 +7,6 @@ import type { CheckedProgram, CheckedTrain } from "../../check/ir.js";
 import type { SourceFile } from "../../source/source-file.js";
 import type { Io } from "../output.js";
 import { RunError } from "../../runtime/run/errors.js";
-import { ensureSyntheticData } from "../../runtime/run/main.js";
 import { generatePytorch, writeFiles } from "./compile.js";
 
 /** What the probe learns of a Python: torch's version, and whether its torchrun needs help. */
@@ -81,6 +80,9 @@ export async function runPytorch(
   }
   try {
     // As the TypeScript target's run does: the synthetic corpus first, where the spec asks.
+    // Loaded on demand: the runtime's run module pulls in TensorFlow.js and the image decoders,
+    // which `mmc check` and the other light commands must not load (test/cli/cli.test.ts).
+    const { ensureSyntheticData } = await import("../../runtime/run/main.js");
     const synth = run.train.data.synthesize;
     await ensureSyntheticData(synth === undefined ? {} : { synthesize: synth }, (line) =>
       io.stdout(`${line}\n`),
