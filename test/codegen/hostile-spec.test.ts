@@ -13,6 +13,7 @@ import { generate } from "../../src/cli/commands/compile.js";
 import { checkSpec } from "../../src/cli/load.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { decodeComment, hostile, UNSAFE_RAW } from "./hostile-strings.js";
+import { mmDoc, mmString, readDoc } from "./mm-text.js";
 
 interface Texts {
   /** Doc comments, one per declaration (only models' reach generated code today). */
@@ -40,29 +41,6 @@ const DOCS = [
   "libLlm",
   "libModel",
 ];
-
-/** A `.mm` string literal for any text: printable ASCII as is, the rest as `\u{...}`. */
-function mmString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (/^[\x20-\x7e]$/.test(ch)) out += ch;
-    else out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
-  }
-  return `${out}"`;
-}
-
-/** `///` lines for a doc; the doc the front end reads back is the lines joined by `\n`. */
-function mmDoc(doc: string): string {
-  return doc
-    .split(/\r\n|\r|\n/)
-    .map((l) => `/// ${l}\n`)
-    .join("");
-}
-
-function readDoc(doc: string): string {
-  return doc.split(/\r\n|\r|\n/).join("\n");
-}
 
 function specText(t: Texts): { main: string; lib: string } {
   const d = (k: string): string => mmDoc(t.docs[k] ?? "");

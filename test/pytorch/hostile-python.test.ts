@@ -13,6 +13,7 @@ import { checkSpec } from "../../src/cli/load.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { decodeComment, hostile, UNSAFE_RAW } from "../codegen/hostile-strings.js";
 import { anyPython, runPython } from "./python.js";
+import { mmDoc, mmString, readDoc } from "../codegen/mm-text.js";
 
 const DOCS = ["enc", "conn", "llm", "experts", "model", "variant", "libLlm", "libModel"] as const;
 /** The docs model.py holds: the entry file's presets and models (imported ones are not emitted). */
@@ -22,29 +23,6 @@ interface Texts {
   docs: Record<(typeof DOCS)[number], string>;
   /** The spec's folder, file and imported file are named `d<name>`, `f<name>.mm`, `l<name>.mm`. */
   name: string;
-}
-
-/** A `.mm` string literal for any text: printable ASCII as is, the rest as `\u{...}`. */
-function mmString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (/^[\x20-\x7e]$/.test(ch)) out += ch;
-    else out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
-  }
-  return `${out}"`;
-}
-
-function mmDoc(doc: string): string {
-  return doc
-    .split(/\r\n|\r|\n/)
-    .map((l) => `/// ${l}\n`)
-    .join("");
-}
-
-/** The doc the front end reads back: the `///` lines joined by line feeds. */
-function readDoc(doc: string): string {
-  return doc.split(/\r\n|\r|\n/).join("\n");
 }
 
 function specText(t: Texts): { main: string; lib: string } {
