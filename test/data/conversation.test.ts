@@ -278,14 +278,12 @@ const mangled = fc.oneof(
       { requiredKeys: [] },
     )
     .map((r) => JSON.stringify(r)),
-  fc
-    .tuple(fc.string(), fc.nat(40))
-    .map(([s, cut]) =>
-      JSON.stringify({
-        image: "red.png",
-        conversations: [turn("human", s), turn("gpt", s + "!")],
-      }).slice(0, cut + 10),
-    ),
+  fc.tuple(fc.string(), fc.nat(40)).map(([s, cut]) =>
+    JSON.stringify({
+      image: "red.png",
+      conversations: [turn("human", s), turn("gpt", s + "!")],
+    }).slice(0, cut + 10),
+  ),
 );
 
 describe("mangled conversation files", () => {

@@ -51,6 +51,7 @@ export type { SkipSummary, SourceSkips } from "./skip-summary.js";
 export { preprocessImage } from "./image-preprocess.js";
 export { synthesize, synthSpec } from "./synthesize.js";
 export type { SynthOptions, SynthResult } from "./synthesize.js";
+export { addMissingInstructSplit, INSTRUCT_FILE } from "./synth-instruct.js";
 export { describeScene, renderScene, randomScene } from "./synth-scene.js";
 export type { Scene } from "./synth-scene.js";
 export { inspect, renderInspect, renderSequence } from "./inspect.js";
