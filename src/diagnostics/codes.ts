@@ -72,7 +72,6 @@ const CHECKER_CODES: readonly CodeInfo[] = [
 /** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */
 export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
-  { code: "MM6025", title: "conversation data the target cannot read" },
 ];
 
 const registry = new Map<string, CodeInfo>();

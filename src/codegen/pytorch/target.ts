@@ -35,22 +35,6 @@ export function checkTarget(p: CheckedProgram, target: Target): Diagnostic[] {
         }),
       );
     }
-    const chat = d.sources.filter((s) => s.kind === "conversation");
-    if (chat.length > 0 && d.span !== undefined) {
-      const names = chat.map((s) => `\`${s.name}\``).join(", ");
-      out.push(
-        diagnostic({
-          code: "MM6025",
-          message: `the \`pytorch\` target cannot read the conversation source${chat.length === 1 ? "" : "s"} ${names} of \`data ${d.name}\``,
-          span: d.span,
-          label: "a mixture with conversation data",
-          notes: [
-            "the PyTorch data pipeline (`data.py`) has no reader for conversation JSONL and no prompt masking yet",
-          ],
-          help: "train this mixture with `--target typescript`, or leave the conversation sources out of it",
-        }),
-      );
-    }
   }
   return out;
 }
