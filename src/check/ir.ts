@@ -125,6 +125,8 @@ export interface TrainFreeze {
   /** Unique parameters that train (tied tensors once) and those frozen; they add up to `params`. */
   readonly trainable: number;
   readonly frozen: number;
+  /** Where `freeze` was written (for target checks). */
+  readonly span?: Span;
 }
 
 export interface TrainInit {
@@ -133,6 +135,8 @@ export interface TrainInit {
   readonly dir: string;
   /** Decoder layers whose MoE experts start from the earlier stage's dense MLP. */
   readonly upcycledLayers: readonly number[];
+  /** Where `init` was written (for target checks). */
+  readonly span?: Span;
 }
 
 export interface SweepAxis {

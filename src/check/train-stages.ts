@@ -85,7 +85,7 @@ export function checkFreeze(
     });
     return undefined;
   }
-  return { paths, trainable: summary.params - frozen, frozen };
+  return { paths, trainable: summary.params - frozen, frozen, span: value.span };
 }
 
 /** Checks one `freeze` path against the model's parts and manifest; reports and returns false. */
@@ -283,7 +283,12 @@ export function checkInit(
     });
     return undefined;
   }
-  return { train: earlier.name, dir: earlier.checkpoint.dir, upcycledLayers: plan.upcycledLayers };
+  return {
+    train: earlier.name,
+    dir: earlier.checkpoint.dir,
+    upcycledLayers: plan.upcycledLayers,
+    span: value.span,
+  };
 }
 
 function normalDir(dir: string): string {
