@@ -49,10 +49,12 @@ train pretrain {
   log_every: 50
 }
 
-/// Fine-tuning at a lower learning rate, on sequences long enough for a whole conversation (about
-/// 150 positions with its image).
+/// Fine-tuning from pretrain's final weights (not its optimizer state) at a lower learning rate, on
+/// sequences long enough for a whole conversation (about 150 positions with its image); the
+/// encoder stays as pre-trained, as LLaVA does.
 train finetune {
-  // init: pretrain   <- to add once `init: <train>` exists: start from pretrain's final weights
+  init: pretrain
+  freeze: [vision]
   model: Tiny
   data: Instruct
   steps: 200, batch: 4, sequence: 256, seed: 2

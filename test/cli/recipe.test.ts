@@ -18,10 +18,18 @@ beforeAll(async () => {
 });
 
 describe("examples/recipe.mm", () => {
-  test("the finetune train runs 3 steps on the conversation data", () => {
+  test("the finetune train starts from pretrain's checkpoint and runs 3 steps on the conversations", () => {
+    // before pretrain has run, finetune says which command to run first
+    const first = mmc(["run", spec, "--train", "finetune", "--steps", "3", "--backend", "wasm"]);
+    expect(first.status).toBe(1);
+    expect(first.stderr).toContain("--train pretrain");
+    const pre = mmc(["run", spec, "--train", "pretrain", "--steps", "2", "--backend", "wasm"]);
+    expect(pre.stderr).toBe("");
+    expect(pre.status).toBe(0);
     const r = mmc(["run", spec, "--train", "finetune", "--steps", "3", "--backend", "wasm"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+    expect(r.stdout).toContain("recipe-pretrain");
     expect(r.stdout).toMatch(/finished at step 3\/3/);
     const lines = readFileSync(join(dir, "runs", "recipe-finetune", "metrics.jsonl"), "utf8")
       .trim()
