@@ -34,7 +34,11 @@ export function emitModels(named: readonly NamedModel[], o: EmitOptions): FilePl
       true,
     ),
   ];
-  for (const n of named) statements.push(...emitModel(n, o));
+  named.forEach((n, i) => {
+    // a blank line between one model's last statement and the next model's documentation
+    if (i > 0) statements.push((w) => w.blankLine());
+    statements.push(...emitModel(n, o));
+  });
   return { name: "models.ts", what: "the models", statements };
 }
 

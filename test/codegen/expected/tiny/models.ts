@@ -101,6 +101,7 @@ export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
 
 /** `model Tiny`'s forward pass as the runtime takes it (training, evaluation, generation). */
 export const TinyCode: ModelCode = { embed: TinyEmbed, forward: TinyForward, loss: TinyLoss };
+
 /**
  * `model TinyText`, declared at examples/tiny.mm:28.
  *
@@ -171,6 +172,7 @@ export const TinyTextCode: ModelCode = {
   forward: TinyTextForward,
   loss: TinyTextLoss,
 };
+
 /**
  * `model TinyMoE` (a variant of `Tiny`), declared at examples/tiny.mm:31.
  *
@@ -258,6 +260,7 @@ export const TinyMoECode: ModelCode = {
   forward: TinyMoEForward,
   loss: TinyMoELoss,
 };
+
 /**
  * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:36.
  *
