@@ -45,6 +45,11 @@ function emitModel(
       `  ${tsLineComment(`Image[${m.image.join(", ")}]  (${where(o, m.spans.image)})`)}`,
       `  image: [${m.image.join(", ")}],`,
     );
+  if (m.tiles)
+    lines.push(
+      `  ${tsLineComment(`tiles: up to ${s.encoderPasses - (m.tiles.overview ? 1 : 0)} crops${m.tiles.overview ? " and an overview" : ""} of ${s.tokensPerCrop} tokens per image  (${where(o, m.spans.tiles)})`)}`,
+      `  tiles: { grids: [${m.tiles.grids.map((g) => `{ cols: ${g.cols}, rows: ${g.rows} }`).join(", ")}], overview: ${m.tiles.overview} },`,
+    );
   for (const part of ["vision", "connector", "llm"] as const) {
     const input = m.parts[part];
     const sum = s.parts[part];
