@@ -1,10 +1,13 @@
 // A source document as token ids and images, measured in sequence positions: BOS, each text run,
-// `imageTokens` slots per image, EOS. Adjacent text parts are joined by a newline first.
+// `imageTokens` slots per image (per encoder pass of a tiled image: `imageTokens` x its
+// overview and crops), EOS. Adjacent text parts are joined by a newline first.
 import type { SourceDocument } from "./document.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 export type TokenPart =
-  { type: "text"; ids: Int32Array } | { type: "image"; pixels: Float32Array; ref: string };
+  | { type: "text"; ids: Int32Array }
+  /** `passes`: encoder inputs in `pixels` ([passes, 3, S, S]; a tiled image's overview and crops). */
+  | { type: "image"; pixels: Float32Array; ref: string; passes?: number };
 
 export interface TokenizedDocument {
   source: string;
@@ -19,6 +22,8 @@ export function tokenizeDocument(
   doc: SourceDocument,
   tokenizer: Tokenizer,
   imageTokens: number,
+  /** Values of one encoder input (3 x S x S) when images are tiled: each part then holds several. */
+  passValues?: number,
 ): TokenizedDocument {
   const parts: TokenPart[] = [];
   let length = 2;
@@ -38,8 +43,14 @@ export function tokenizeDocument(
       continue;
     }
     flushText();
-    parts.push(part);
-    length += imageTokens;
+    if (passValues === undefined) {
+      parts.push(part);
+      length += imageTokens;
+    } else {
+      const passes = Math.max(1, Math.round(part.pixels.length / passValues));
+      parts.push({ ...part, passes });
+      length += imageTokens * passes;
+    }
     images++;
   }
   flushText();
