@@ -16,7 +16,7 @@ import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
 
 const TILES_FIELDS = ["grids", "overview"] as const;
-const EXAMPLE = '`tiles: { grids: ["1x1", "2x2", "1x2", "2x1"], overview: true }`';
+const EXAMPLE = '`tiles: { grids: ["1x1", "2x2"], overview: true }`';
 
 /** The checked `tiles` value, or undefined once its problems are reported. */
 export function tilesValue(ctx: CheckContext, v: Value): TilesConfig | undefined {

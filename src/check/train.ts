@@ -351,7 +351,14 @@ export function checkTrain(
           ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
           : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
       span: sequenceField?.value.span ?? own.name.span,
-      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
+      ...(composed.encoderPasses > 1
+        ? {
+            notes: [
+              `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
+            ],
+          }
+        : {}),
+      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
     });
     return undefined;
   }

@@ -294,13 +294,17 @@ export function composeModel(input: ModelInput): ModelResult {
             labels: {
               [tokensPath]: `${tokensPerCrop} tokens per ${input.tiles ? "crop" : "image"}`,
               "llm.context": `a context of ${context} tokens`,
-              ...(input.tiles ? { tiles: `up to ${passes} crops per image` } : {}),
+              ...(input.tiles
+                ? {
+                    tiles: `up to ${maxCrops(input.tiles)} crops${input.tiles.overview ? " and an overview" : ""} per image`,
+                  }
+                : {}),
             },
             notes: tiled,
             help:
               Math.floor((context - 1) / imageTokens) >= 1
                 ? `use at most ${Math.floor((context - 1) / imageTokens)} images per sequence, fewer \`tokens\`${input.tiles ? ", smaller grids" : ""}, or a longer \`context\``
-                : `use fewer connector \`tokens\`${input.tiles ? " or smaller grids" : ""} (below ${context} per image), or a \`context\` longer than ${imageTokens}`,
+                : `use fewer connector \`tokens\`${input.tiles ? " or smaller grids" : ""} (below ${context}${input.tiles ? " per image" : ""}), or a \`context\` longer than ${imageTokens}`,
           },
         ),
       );
