@@ -56,6 +56,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM4008", title: "`mix` does not match the sources" },
   { code: "MM4020", title: "malformed `tiles`" },
   { code: "MM4021", title: "bad or repeated tile grid" },
+  { code: "MM4024", title: "benchmark tasks on a tiled model" },
   { code: "MM5001", title: "sequence longer than the context" },
   { code: "MM5002", title: "images leave no room for text" },
   { code: "MM5003", title: "warm-up not shorter than the run" },
