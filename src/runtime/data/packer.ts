@@ -2,7 +2,8 @@
 //
 // Layout of a document: BOS, its parts in order (text ids; `imageTokens` IMAGE ids per image),
 // EOS. A tiled image (its part has `passes`: an overview and crops) takes `imageTokens` per pass,
-// as one slot per pass in its order, back to back; it counts once in `imagesPerSequence`. `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
+// as one slot per pass in its order, back to back; it counts once in `imagesPerSequence`.
+// `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
 // tokens and EOS only, never BOS, PAD or image slots, and never position 0, which has no context.
 //
 // The packer holds a window of the next `window` drawn documents (default 8) and fills each
