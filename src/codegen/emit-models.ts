@@ -130,7 +130,9 @@ function emitForward(name: string, m: NamedModel["model"]): StatementStructures[
     vision && connector && m.image
       ? [
           ...text,
-          tsLineComment(`[N, ${m.image.join(", ")}]: the batch's N images (none: text only)`),
+          tsLineComment(
+            `[N, ${m.image.join(", ")}]: the batch's N images${m.tiles ? " (a tiled image's overview and crops each count)" : ""} (none: text only)`,
+          ),
           "const images = model.batchImages(batch);",
           "if (images === undefined) return text;",
           tsLineComment(
@@ -142,7 +144,9 @@ function emitForward(name: string, m: NamedModel["model"]): StatementStructures[
           ),
           "const imageTokens = model.connect(patches);",
           tsLineComment(
-            `[B*T, ${width}]: each image's ${s.imageTokens} tokens written over its slot in the text`,
+            m.tiles
+              ? `[B*T, ${width}]: each overview's and crop's ${s.tokensPerCrop} tokens written over its slot in the text (up to ${s.imageTokens} per image)`
+              : `[B*T, ${width}]: each image's ${s.imageTokens} tokens written over its slot in the text`,
           ),
           "return placeImageTokens(text, imageTokens, batch);",
         ]
