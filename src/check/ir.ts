@@ -3,6 +3,7 @@
 // back-references into the `.mm` source.
 import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
+import type { TilesConfig } from "../components/tiles.js";
 import type { Span } from "../source/source-file.js";
 import type { CheckedEvalTask } from "./eval-tasks.js";
 
@@ -13,6 +14,8 @@ export interface CheckedModel {
   /** `model B = A { ... }`: the base model's name. */
   readonly base?: string;
   readonly image?: readonly [number, number, number];
+  /** High-resolution sub-images: crops of `image` plus an overview (src/components/tiles.ts). */
+  readonly tiles?: TilesConfig;
   readonly parts: {
     readonly vision?: PartInput;
     readonly connector?: PartInput;
@@ -22,6 +25,7 @@ export interface CheckedModel {
   /** Where each part was written (for back-references in generated code). */
   readonly spans: {
     readonly image?: Span;
+    readonly tiles?: Span;
     readonly vision?: Span;
     readonly connector?: Span;
     readonly llm?: Span;

@@ -53,6 +53,11 @@ function emitModel(
       `  ${tsLineComment(`Image[${m.image.join(", ")}]  (${where(o, m.spans.image)})`)}`,
       `  image: [${m.image.join(", ")}],`,
     );
+  if (m.tiles)
+    lines.push(
+      `  ${tsLineComment(`tiles: up to ${s.encoderPasses - (m.tiles.overview ? 1 : 0)} crops${m.tiles.overview ? " and an overview" : ""} of ${s.tokensPerCrop} tokens per image  (${where(o, m.spans.tiles)})`)}`,
+      `  tiles: { grids: [${m.tiles.grids.map((g) => `{ cols: ${g.cols}, rows: ${g.rows} }`).join(", ")}], overview: ${m.tiles.overview} },`,
+    );
   for (const part of ["vision", "connector", "llm"] as const) {
     const input = m.parts[part];
     const sum = s.parts[part];
@@ -129,7 +134,9 @@ function emitForward(name: string, m: NamedModel["model"]): StatementStructures[
     vision && connector && m.image
       ? [
           ...text,
-          tsLineComment(`[N, ${m.image.join(", ")}]: the batch's N images (none: text only)`),
+          tsLineComment(
+            `[N, ${m.image.join(", ")}]: the batch's N images${m.tiles ? " (a tiled image's overview and crops each count)" : ""} (none: text only)`,
+          ),
           "const images = model.batchImages(batch);",
           "if (images === undefined) return text;",
           tsLineComment(
@@ -141,7 +148,9 @@ function emitForward(name: string, m: NamedModel["model"]): StatementStructures[
           ),
           "const imageTokens = model.connect(patches);",
           tsLineComment(
-            `[B*T, ${width}]: each image's ${s.imageTokens} tokens written over its slot in the text`,
+            m.tiles
+              ? `[B*T, ${width}]: each overview's and crop's ${s.tokensPerCrop} tokens written over its slot in the text (up to ${s.imageTokens} per image)`
+              : `[B*T, ${width}]: each image's ${s.imageTokens} tokens written over its slot in the text`,
           ),
           "return placeImageTokens(text, imageTokens, batch);",
         ]

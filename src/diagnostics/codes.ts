@@ -54,6 +54,9 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM4006", title: "data source kind unknown" },
   { code: "MM4007", title: "data mixture without sources" },
   { code: "MM4008", title: "`mix` does not match the sources" },
+  { code: "MM4020", title: "malformed `tiles`" },
+  { code: "MM4021", title: "bad or repeated tile grid" },
+  { code: "MM4024", title: "benchmark tasks on a tiled model" },
   { code: "MM5001", title: "sequence longer than the context" },
   { code: "MM5002", title: "images leave no room for text" },
   { code: "MM5003", title: "warm-up not shorter than the run" },
@@ -82,6 +85,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
 /** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */
 export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
+  { code: "MM6010", title: "tiled images the target cannot run" },
   { code: "MM6020", title: "`init: <train>` the target cannot run" },
   { code: "MM6021", title: "`freeze` the target cannot run" },
 ];

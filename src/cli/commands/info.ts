@@ -3,6 +3,7 @@
 import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { formatCount, humanBytes, humanCount } from "../../check/budget.js";
+import { gridText } from "../../components/tiles.js";
 import type {
   CheckedComponent,
   CheckedModel,
@@ -55,6 +56,14 @@ export function infoJson(p: CheckedProgram): unknown {
   };
 }
 
+/** `, at most: 4 crops + an overview, 4 tokens each (grids 1x1, 2x2)` for a tiled model. */
+function tilesText(m: CheckedModel): string {
+  if (!m.tiles) return "";
+  const s = m.summary;
+  const crops = s.encoderPasses - (m.tiles.overview ? 1 : 0);
+  return ` at most: ${crops} crops${m.tiles.overview ? " + an overview" : ""}, ${s.tokensPerCrop} tokens each (grids ${m.tiles.grids.map(gridText).join(", ")})`;
+}
+
 function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
   const s = m.summary;
   const parts = [s.parts.vision, s.parts.connector, s.parts.llm].filter((x) => x !== undefined);
@@ -70,6 +79,16 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       llm: s.parts.llm.params,
     },
     image_tokens: s.imageTokens,
+    ...(m.tiles
+      ? {
+          tiles: {
+            grids: m.tiles.grids.map(gridText),
+            overview: m.tiles.overview,
+            tokens_per_crop: s.tokensPerCrop,
+            max_passes: s.encoderPasses,
+          },
+        }
+      : {}),
     flops_per_token: s.flopsPerToken,
     flops_per_image: s.flopsPerImage,
     parts: parts.map((x) => ({
@@ -159,7 +178,7 @@ export function renderInfo(p: CheckedProgram): string {
     out.push(
       `  parameters: ${humanCount(s.params)} total, ${humanCount(s.activeParams)} active per token`,
     );
-    if (s.parts.connector) out.push(`  image tokens: ${s.imageTokens} per image`);
+    if (s.parts.connector) out.push(`  image tokens: ${s.imageTokens} per image${tilesText(m)}`);
     out.push(
       `  forward FLOPs: ${humanCount(s.flopsPerToken)} per text token at full context${s.parts.vision ? `, ${humanCount(s.flopsPerImage)} per image` : ""} (multiply-add = 2)`,
     );

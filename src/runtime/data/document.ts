@@ -3,6 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import { AllowedFolders, openRegular, readContained } from "./contained-file.js";
 import { checkImageHeader, decodeImage } from "./image-decode.js";
 import { preprocessImage } from "./image-preprocess.js";
+import { tileImage } from "./image-tiles.js";
 import type { DataIssueCode, IssueSink } from "./issues.js";
 import { resolveLimits, type DataLimits } from "./limits.js";
 import { showText } from "./show-text.js";
@@ -132,7 +133,10 @@ export async function loadImageBytes(
     budget.left -= pixels;
   }
   const decoded = checked.ok ? await decodeImage(bytes, megapixels) : checked;
-  if (decoded.ok) return preprocessImage(decoded.image, ctx.image);
+  if (decoded.ok)
+    return ctx.image.tiles
+      ? tileImage(decoded.image, ctx.image.tiles, ctx.image).pixels
+      : preprocessImage(decoded.image, ctx.image);
   if (decoded.reason === "too-large")
     return report("image-too-large", decoded.message, "resize the image before training");
   if (decoded.reason === "unsupported")

@@ -17,7 +17,7 @@ export type {
   PackerState,
   PackOptions,
 } from "./packer.js";
-export { SequencePacker } from "./packer.js";
+export { SequencePacker, imagesIn } from "./packer.js";
 export type { SamplerState, SourceCursor, SamplerOptions } from "./mixture-sampler.js";
 export { MixtureSampler } from "./mixture-sampler.js";
 export type { TokenizedDocument, TokenPart } from "./tokenize-document.js";
@@ -48,7 +48,9 @@ export type { DataLimits } from "./limits.js";
 export { escapeControls, showText } from "./show-text.js";
 export { renderSkipSummary, reportSkipped, skipRecord, skipSummary } from "./skip-summary.js";
 export type { SkipSummary, SourceSkips } from "./skip-summary.js";
-export { preprocessImage } from "./image-preprocess.js";
+export { preprocessImage, resizeRegion } from "./image-preprocess.js";
+export { tileImage } from "./image-tiles.js";
+export type { TiledImage } from "./image-tiles.js";
 export { synthesize, synthSpec } from "./synthesize.js";
 export type { SynthOptions, SynthResult } from "./synthesize.js";
 export { addMissingInstructSplit, INSTRUCT_FILE } from "./synth-instruct.js";

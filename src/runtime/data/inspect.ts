@@ -3,7 +3,7 @@
 import { IssueSink, type DataIssue, type IssueOptions } from "./issues.js";
 import { MixtureSampler } from "./mixture-sampler.js";
 import { loadTokenizer, openDataStream } from "./data-stream.js";
-import type { PackedSequence } from "./packer.js";
+import { imagesIn, type PackedSequence } from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
 import { escapeControls } from "./show-text.js";
 import { renderSkipSummary, skipSummary, type SkipSummary } from "./skip-summary.js";
@@ -115,7 +115,7 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
       sequence: options.sequence,
       imageTokens: options.imageTokens,
       rendered: renderSequence(seq, tokenizer),
-      images: seq.images.length,
+      images: imagesIn(seq),
       textTokens: stats.textTokens,
       targets: seq.lossMask.reduce((n, m) => n + m, 0),
       padTokens: stats.padTokens,

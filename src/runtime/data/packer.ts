@@ -1,7 +1,9 @@
 // Packs sampled documents into fixed-length training sequences with image slots and a loss mask.
 //
 // Layout of a document: BOS, its parts in order (text ids; `imageTokens` IMAGE ids per image),
-// EOS. `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
+// EOS. A tiled image (its part has `passes`: an overview and crops) takes `imageTokens` per pass,
+// as one slot per pass in its order, back to back; it counts once in `imagesPerSequence`.
+// `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
 // tokens and EOS only, never BOS, PAD or image slots, and never position 0, which has no context.
 // A conversation's prompt text (a text part with `target: false`: role tags, user turns) is not a
 // target either, so fine-tuning learns the assistant's turns only.
@@ -31,7 +33,7 @@ import type { SpecialTokens } from "./tokenizer.js";
 export interface PackOptions {
   /** Sequence length L. */
   sequence: number;
-  /** Positions each image takes (the connector's output token count). */
+  /** Positions each image takes (the connector's output token count; per pass of a tiled image). */
   imageTokens: number;
   imagesPerSequence: number;
   /** Documents held for first-fit packing; 1 packs strictly in draw order. Default 8. */
@@ -43,6 +45,15 @@ export interface ImageSlot {
   length: number;
   /** Index into `PackedSequence.images`. */
   image: number;
+  /** A tiled image's pass: 0 the overview (or first crop), then the crops; absent untiled. */
+  pass?: number;
+}
+
+/** Source images in a sequence: a tiled image's passes count once. */
+export function imagesIn(seq: PackedSequence): number {
+  let n = 0;
+  for (const s of seq.imageSlots) if ((s.pass ?? 0) === 0) n++;
+  return n;
 }
 
 export interface PackedDocument {
@@ -63,7 +74,7 @@ export interface PackedSequence {
   tokens: Int32Array;
   lossMask: Uint8Array;
   imageSlots: ImageSlot[];
-  /** One [3, S, S] channel-first normalised image per slot. */
+  /** One [3, S, S] channel-first normalised image (or pass of a tiled image) per slot. */
   images: Float32Array[];
   documents: PackedDocument[];
 }
@@ -215,8 +226,7 @@ export class SequencePacker<S = SamplerState> {
       const candidates = pos === 0 ? this.window.slice(0, 1) : this.window;
       const fit = candidates.find(
         (e) =>
-          e.doc.length <= space &&
-          seq.images.length + e.doc.images <= this.options.imagesPerSequence,
+          e.doc.length <= space && imagesIn(seq) + e.doc.images <= this.options.imagesPerSequence,
       );
       if (fit) {
         pos = this.writeParts(seq, fit.doc, pos, false);
@@ -267,14 +277,29 @@ export class SequencePacker<S = SamplerState> {
         }
         continue;
       }
-      const k = this.options.imageTokens;
-      if (pos + k > L || seq.images.length >= this.options.imagesPerSequence) {
+      const per = this.options.imageTokens;
+      const passes = part.passes ?? 1;
+      const k = per * passes;
+      if (pos + k > L || imagesIn(seq) >= this.options.imagesPerSequence) {
         this.stats.droppedImages++;
         dropped = true;
         continue;
       }
-      seq.imageSlots.push({ start: pos, length: k, image: seq.images.length });
-      seq.images.push(part.pixels);
+      if (part.passes === undefined) {
+        seq.imageSlots.push({ start: pos, length: k, image: seq.images.length });
+        seq.images.push(part.pixels);
+      } else {
+        const values = part.pixels.length / passes;
+        for (let j = 0; j < passes; j++) {
+          seq.imageSlots.push({
+            start: pos + j * per,
+            length: per,
+            image: seq.images.length,
+            pass: j,
+          });
+          seq.images.push(part.pixels.subarray(j * values, (j + 1) * values));
+        }
+      }
       seq.tokens.fill(this.special.image, pos, pos + k);
       this.stats.imageTokens += k;
       pos += k;

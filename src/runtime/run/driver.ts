@@ -4,6 +4,7 @@
 // captions, checkpoints, resumes exactly, and stops cleanly on a signal or a bad loss.
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { maxPasses } from "../../components/tiles.js";
 import type { BackendName } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import {
@@ -104,10 +105,12 @@ async function openData(
   warn: (line: string) => void,
 ): Promise<{ stream: DataStream; heldout: HeldoutEval; benchmarks: BenchmarkEval | undefined }> {
   const imageSize = config.model.image?.[1];
+  const tiles = config.model.tiles;
   const streamOptions = {
     sequence: config.sequence,
-    imageTokens: config.imageTokens,
-    ...(imageSize ? { image: { size: imageSize } } : {}),
+    // a tiled image takes this many positions per encoder pass (its overview and each crop)
+    imageTokens: tiles ? config.imageTokens / maxPasses(tiles) : config.imageTokens,
+    ...(imageSize ? { image: { size: imageSize, ...(tiles ? { tiles } : {}) } } : {}),
     ...(options.strict ? { strict: true } : {}),
     // A text-only model trains on the text of the same documents (captions without their images).
     ...(config.model.image ? {} : { dropImages: true }),
