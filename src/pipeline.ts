@@ -27,7 +27,7 @@ export function checkFile(path: string, host: ModuleHost): CheckResult {
       sources,
     };
   }
-  const { checked, diagnostics } = checkProgram(program);
+  const { checked, diagnostics } = checkProgram(program, host);
   return {
     program,
     checked,

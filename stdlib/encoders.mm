@@ -1,5 +1,6 @@
 // std/encoders — image encoder presets. The `ViT` kind itself is defined in
-// src/components/vit.ts; the image size comes from the model's `image: Image[C, H, W]`.
+// src/components/vit.ts; the image size comes from the model's `image: Image[C, H, W]`, or, for
+// a preset measured alone (`mmc info`), from its own `image` (3x224x224 when it has none).
 import { ViT } from "std/encoders"
 
 /// ViT-B/16 as in "An Image is Worth 16x16 Words" (timm `vit_base_patch16_224`): a 1000-class
@@ -11,6 +12,10 @@ encoder CLIP_B16 = ViT { patch: 16, width: 768, depth: 12, heads: 12, mlp: 3072,
 
 /// CLIP ViT-L/14, the encoder of MM1's ablations (at 224 or 336 px).
 encoder ViT_L14 = ViT { patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096, patch_bias: false, pre_norm: true }
+
+/// CLIP ViT-L/14 at 336 px (OpenAI's `clip-vit-large-patch14-336` vision tower): a 24x24 + 1
+/// position table, 303,507,456 parameters. A model using it must have `image: Image[3, 336, 336]`.
+encoder ViT_L14_336 = ViT_L14 { image: Image[3, 336, 336] }
 
 /// CLIP ViT-H/14, MM1's final encoder (at 378 px: 27x27 = 729 patch tokens).
 encoder ViT_H14 = ViT { patch: 14, width: 1280, depth: 32, heads: 16, mlp: 5120, patch_bias: false, pre_norm: true }

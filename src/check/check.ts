@@ -3,7 +3,7 @@
 import { componentSummary } from "../components/counting.js";
 import type { Problem } from "../components/types.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { Program } from "../resolve/program.js";
+import type { ModuleHost, Program } from "../resolve/program.js";
 import { checkBounds } from "./budget.js";
 import { evalComponent } from "./component-value.js";
 import { CheckContext } from "./context.js";
@@ -24,11 +24,14 @@ function aboutNeighbours(p: Problem): boolean {
   return (p.related ?? []).some((r) => /^(image|input|vision|connector|llm)(\.|$)/.test(r));
 }
 
-export function checkProgram(program: Program): {
+export function checkProgram(
+  program: Program,
+  files: Pick<ModuleHost, "tokenizerIds"> = {},
+): {
   checked: CheckedProgram;
   diagnostics: Diagnostic[];
 } {
-  const ctx = new CheckContext(program);
+  const ctx = new CheckContext(program, files);
   const module = program.entry;
   const models: CheckedModel[] = [];
   const components: CheckedComponent[] = [];

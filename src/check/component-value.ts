@@ -2,7 +2,7 @@
 // a kind plus its written fields, with the source span of every field for later diagnostics.
 import { checkFieldValue, isConfig } from "../components/fields.js";
 import { componentKind } from "../components/registry.js";
-import type { ComponentKind, ConfigValue, FieldSpec } from "../components/types.js";
+import type { ComponentKind, Config, ConfigValue, FieldSpec } from "../components/types.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module, Sym } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -44,10 +44,26 @@ export interface Want {
   readonly slot: string;
 }
 
+/**
+ * A deep copy of a config (plain numbers, strings, booleans, arrays and records): what
+ * `structuredClone` gave, at a fraction of its cost, which was a tenth of a check.
+ */
+export function cloneConfig(c: Config): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
+  for (const k of Object.keys(c)) out[k] = cloneValue(c[k] as ConfigValue);
+  return out;
+}
+
+function cloneValue(v: ConfigValue): ConfigValue {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map((x: ConfigValue) => cloneValue(x));
+  return cloneConfig(v as Config);
+}
+
 export function cloneInstance(i: ComponentInstance, span?: Span): ComponentInstance {
   return {
     kind: i.kind,
-    config: structuredClone(i.config) as Record<string, ConfigValue>,
+    config: cloneConfig(i.config),
     origins: new Map(i.origins),
     span: span ?? i.span,
     ...(i.preset ? { preset: i.preset } : {}),
@@ -214,9 +230,7 @@ export function setField(
       const existing = target.config[spec.name];
       nested = {
         kind: nestedKind,
-        config: isConfig(existing)
-          ? (structuredClone(existing) as Record<string, ConfigValue>)
-          : {},
+        config: isConfig(existing) ? cloneConfig(existing) : {},
         origins: new Map(),
         span: field.span,
       };

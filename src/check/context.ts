@@ -1,7 +1,7 @@
 // The checker's shared state: the resolved program, the diagnostics sink, and name lookup
 // that follows imports to the declaring module.
 import { diagnostic, type Diagnostic, type DiagnosticInit } from "../diagnostics/diagnostic.js";
-import type { Module, Program, Sym } from "../resolve/program.js";
+import type { ModuleHost, Module, Program, Sym } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
 import type { Name } from "../syntax/ast.js";
 
@@ -16,7 +16,11 @@ export class CheckContext {
   /** Declarations being evaluated, to catch presets and variants that refer to themselves. */
   private readonly active: string[] = [];
 
-  constructor(readonly program: Program) {}
+  constructor(
+    readonly program: Program,
+    /** The files the checker may look at beyond the spec (a tokenizer's ids), through the host. */
+    readonly files: Pick<ModuleHost, "tokenizerIds"> = {},
+  ) {}
 
   private readonly memos = new Map<string, Map<Sym, unknown>>();
   private readonly depths = new Map<Sym, number>();

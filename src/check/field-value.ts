@@ -58,6 +58,8 @@ function example(t: FieldType): string {
       return `${t.component} { }`;
     case "list":
       return "[1, 2]";
+    case "image":
+      return "Image[3, 224, 224]";
   }
 }
 
@@ -148,6 +150,18 @@ export function primitiveValue(
         items.push(item.value);
       }
       return items;
+    }
+    case "image": {
+      // Whole positive numbers here; the size limits are `checkFieldValue`'s, as for every field.
+      const dims = v.kind === "apply" && v.callee.text === "Image" ? v.args : undefined;
+      if (!dims || dims.length !== 3) return wrong();
+      const out: number[] = [];
+      for (const d of dims) {
+        if (d.kind !== "number" || !Number.isInteger(d.value) || d.value < 1 || d.unit !== "none")
+          return wrong();
+        out.push(d.value);
+      }
+      return out;
     }
     case "component":
       throw new Error("internal: component fields are evaluated by component-value.ts");

@@ -394,6 +394,29 @@ export function checkTrain(
     });
     return undefined;
   }
+  // A tokenizer.json's ids, special tokens mmc appends included (the run would index past the
+  // embedding otherwise, an internal error then). Read through the host; unreadable: the run says.
+  const bpe =
+    data.tokenizer.kind === "bpe" ? ctx.files.tokenizerIds?.(data.tokenizer.path) : undefined;
+  if (bpe && typeof vocab === "number" && vocab < bpe.ids) {
+    const appended = bpe.appended.length;
+    const file = data.tokenizer.kind === "bpe" ? data.tokenizer.path : "";
+    ctx.report({
+      code: "MM5005",
+      message: `the language model's \`vocab\` ${vocab} is smaller than the tokenizer's ${bpe.ids} ids`,
+      span: spanPair(draft, "llm.vocab")[0]?.span ?? f.get("data")?.value.span ?? own.name.span,
+      secondary: data.spans?.tokenizer
+        ? [{ span: data.spans.tokenizer, message: `this tokenizer gives ids up to ${bpe.ids - 1}` }]
+        : [],
+      notes: [
+        appended === 0
+          ? `\`${file}\` holds ${bpe.inFile} ids`
+          : `\`${file}\` holds ${bpe.inFile} ids, and mmc appends ${appended === 1 ? "the special token" : `${appended} special tokens`} it lacks (${bpe.appended.join(", ")})`,
+      ],
+      help: `write \`vocab: ${bpe.ids}\` or more`,
+    });
+    return undefined;
+  }
   if (evalCfg.tasks && evalFields && draft.tiles) {
     // generation lays out one encoder input per image; tiling it there is not written yet
     const task = evalCfg.tasks[0]!;

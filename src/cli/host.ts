@@ -16,7 +16,10 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ModuleHost, ReadResult } from "../resolve/program.js";
+import type { ModuleHost, ReadResult, TokenizerIdsInfo } from "../resolve/program.js";
+import { readRegularFileSync } from "../runtime/data/contained-file.js";
+import { MAX_TOKENIZER_BYTES } from "../runtime/data/limits.js";
+import { countTokenizerIds } from "../runtime/data/tokenizer-ids.js";
 
 /** The mmc package folder: the nearest folder above this file with stdlib/ and package.json. */
 function findPackageRoot(): string {
@@ -181,7 +184,26 @@ export function readModule(path: string): ReadResult {
   return { ok: true, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
 }
 
+/**
+ * The ids of the tokenizer.json at `path` (and its tokenizer_config.json, read as the run reads
+ * it), or undefined when either cannot be read or parsed: the run reports that in its words.
+ */
+export function tokenizerIds(path: string): TokenizerIdsInfo | undefined {
+  if (path.startsWith(STD_PREFIX) || path.includes("\0")) return undefined;
+  try {
+    if (!existsSync(path)) return undefined;
+    const configPath = join(dirname(path), "tokenizer_config.json");
+    const config: unknown = existsSync(configPath)
+      ? JSON.parse(readRegularFileSync(configPath, MAX_TOKENIZER_BYTES).toString("utf8"))
+      : {};
+    return countTokenizerIds(readRegularFileSync(path, MAX_TOKENIZER_BYTES), config);
+  } catch {
+    return undefined;
+  }
+}
+
 export const fileHost: ModuleHost = {
   read: readModule,
+  tokenizerIds,
   stdlibFile: (module) => `${STD_PREFIX}${module.slice("std/".length)}.mm`,
 };

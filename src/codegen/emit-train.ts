@@ -21,10 +21,11 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
   const opt = t.optimizer;
   const sched = t.schedule;
   const m = t.memory;
-  // `checkpoint.dir` is relative to the entry spec's folder.
+  // `checkpoint.dir` is relative to the entry spec's folder; without one, the run folder is
+  // `runs/<name>` there (the same default as a `checkpoint` block without `dir`).
   const checkpoint = t.checkpoint
     ? `checkpoint: { every: ${t.checkpoint.every}, dir: join(SPEC_DIR, ${tsString(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.checkpoint.dir)))}), keep: ${t.checkpoint.keep} },`
-    : "";
+    : `runDir: join(SPEC_DIR, ${tsString(`runs/${t.name}`)}),`;
   const config = `{
     name: ${tsString(t.name)},
     source: ${tsString(o.locate(t.span))},

@@ -49,6 +49,8 @@ export function describeType(t: FieldType): string {
       return `a \`${t.component} { ... }\` component`;
     case "list":
       return `a list of ${t.of === "int" ? "integers" : "numbers"}${t.length ? ` with ${t.length} items` : ""}`;
+    case "image":
+      return "an image size `Image[channels, height, width]`";
   }
 }
 
@@ -152,6 +154,14 @@ export function checkFieldValue(
         (x) => typeof x !== "number" || (t.of === "int" && !Number.isInteger(x)),
       );
       if (bad || (t.length !== undefined && items.length !== t.length)) return wrong();
+      return { value };
+    }
+    case "image": {
+      if (!isImageValue(value)) return wrong();
+      for (const [i, n] of value.entries()) {
+        const limit = i === 0 ? LIMITS.imageChannels : LIMITS.imageSide;
+        if (n < 1 || n > limit.max) return outOfRange(n, 1, limit.max, undefined, limit.why);
+      }
       return { value };
     }
   }
@@ -265,3 +275,21 @@ export const WIDTH = sized(LIMITS.width);
 export const DEPTH = sized(LIMITS.depth);
 export const HEADS = sized(LIMITS.heads);
 export const HIDDEN = sized(LIMITS.hidden);
+
+/** A `[channels, height, width]` of whole numbers, as an `image` field holds it. */
+export function isImageValue(v: ConfigValue | undefined): v is readonly [number, number, number] {
+  return (
+    Array.isArray(v) &&
+    v.length === 3 &&
+    v.every((x) => typeof x === "number" && Number.isInteger(x))
+  );
+}
+
+export function getOptImage(
+  c: Config,
+  name: string,
+): readonly [number, number, number] | undefined {
+  const v = c[name];
+  if (v === undefined) return undefined;
+  return isImageValue(v) ? v : broken(name, "an image size");
+}

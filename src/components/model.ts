@@ -4,6 +4,7 @@
 import { under } from "./blocks.js";
 import { configKey, Memo } from "./config-memo.js";
 import { tooManyParams } from "./counting.js";
+import { isImageValue } from "./fields.js";
 import { problem } from "./problem.js";
 import { componentKind } from "./registry.js";
 import { LIMITS, limitText } from "./limits.js";
@@ -202,11 +203,34 @@ function checkVisionPath(input: ModelInput, problems: Problem[]): void {
     connector: input.connector !== undefined,
   };
   if (!has.vision && !has.connector && !has.image) return;
+  const own = input.vision?.config["image"];
+  const ownImage = isImageValue(own) ? own : undefined;
   if (has.vision && !has.image) {
     problems.push(
       problem("MM2011", "the model has a `vision` encoder but no `image`", ["vision"], {
-        help: "add `image: Image[3, 224, 224]` (channels, height, width)",
+        help: `add \`image: Image[${(ownImage ?? [3, 224, 224]).join(", ")}]\` (channels, height, width)${ownImage ? ", the encoder's own size" : ""}`,
       }),
+    );
+  }
+  if (ownImage && input.image && ownImage.some((n, i) => n !== input.image?.[i])) {
+    const text = (d: readonly number[]) => `Image[${d.join(", ")}]`;
+    problems.push(
+      problem(
+        "MM2020",
+        `the vision encoder is built for \`${text(ownImage)}\`, but the model's \`image\` is \`${text(input.image)}\``,
+        ["vision.image"],
+        {
+          related: ["image"],
+          labels: {
+            "vision.image": `the encoder's own size`,
+            image: `the model's images`,
+          },
+          notes: [
+            "an encoder's `image` is the size it is built for (its position table); inside a model it reads the model's images, so the two must agree",
+          ],
+          help: `write \`image: ${text(ownImage)}\` in the model, or give the encoder the model's size (\`image: ${text(input.image)}\`)`,
+        },
+      ),
     );
   }
   if (has.vision && !has.connector) {
@@ -258,7 +282,11 @@ export function composeModel(input: ModelInput): ModelResult {
   const llm = resolvePart("llm", input.llm, {});
   let vision: PartSummary | undefined;
   let connector: PartSummary | undefined;
-  if (input.vision !== undefined && input.image !== undefined) {
+  if (
+    input.vision !== undefined &&
+    input.image !== undefined &&
+    !problems.some((p) => p.code === "MM2020")
+  ) {
     vision = resolvePart("vision", input.vision, { image: input.image });
   }
   if (input.connector !== undefined && vision !== undefined) {

@@ -34,6 +34,12 @@ export const PROBLEM_CODES: readonly ProblemCode[] = [
       "Parameter counts are exact whole numbers, and a double holds whole numbers exactly only up to 2^53 - 1 (9,007,199,254,740,991). Every size has its own limit, but their product can still pass it (a huge width times a huge depth); such a model is far past any real one, so mmc refuses it rather than print a wrong count.",
   },
   {
+    code: "MM2020",
+    title: "encoder image differs from the model's image",
+    explanation:
+      "A vision encoder may carry the image size it is built for (`ViT { ..., image: Image[3, 336, 336] }`, as the `ViT_L14_336` preset does): alone, `mmc info` measures it at that size (its position table has one row per patch of it). Inside a model the encoder reads the model's images, so a size written in the encoder must equal the model's `image`. Write the same size in both, or give the encoder the model's size.",
+  },
+  {
     code: "MM2201",
     title: "image side not divisible by the patch size",
     explanation:

@@ -61,7 +61,9 @@ export type FieldType =
     }
   /** A nested component of the named kind (Decoder's `moe: MoE {...}`). */
   | { readonly kind: "component"; readonly component: string }
-  | { readonly kind: "list"; readonly of: "number" | "int"; readonly length?: number };
+  | { readonly kind: "list"; readonly of: "number" | "int"; readonly length?: number }
+  /** An image size, written `Image[channels, height, width]`; held as `[C, H, W]`. */
+  | { readonly kind: "image" };
 
 /**
  * Where an absent field's value comes from:

@@ -30,6 +30,7 @@ import {
   getBool,
   getInt,
   getMlp,
+  getOptImage,
   getOptInt,
   getWord,
   inferred,
@@ -50,7 +51,7 @@ import type {
 } from "./types.js";
 import { BLOCK, PARAM, VIT, dot } from "./weight-names.js";
 
-/** The image a ViT preset is measured at when no model gives one (`componentSummary`). */
+/** The image a ViT preset is measured at when neither a model nor its own `image` gives one. */
 export const STAND_IN_IMAGE: readonly [number, number, number] = [3, 224, 224];
 
 const NORMS: readonly NormKind[] = ["layer", "rms"];
@@ -118,6 +119,12 @@ const FIELDS: readonly FieldSpec[] = [
     doc: "biases in the attention output, the MLP and the head",
     type: { kind: "bool" },
     default: dflt(true),
+  },
+  {
+    name: "image",
+    doc: "the image the encoder is built for, `Image[channels, height, width]`: a preset is measured at it; inside a model it must equal the model's `image` (absent: the model's, or 3x224x224 alone)",
+    type: { kind: "image" },
+    default: ABSENT,
   },
 ];
 
@@ -204,7 +211,7 @@ function resolve(
   const { fields, problems } = readFields(FIELDS, config);
   if (problems.length > 0) return { ok: false, problems };
   const assumed: string[] = [];
-  let image = context.image;
+  let image = context.image ?? getOptImage(fields, "image");
   if (image === undefined) {
     image = STAND_IN_IMAGE;
     assumed.push(`image ${image.join("x")} (no model image given)`);

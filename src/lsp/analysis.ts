@@ -49,7 +49,7 @@ export function analyze(path: string, host: ModuleHost, now: () => number): Anal
   let checkDiagnostics: readonly Diagnostic[] = [];
   let internalError: string | undefined;
   try {
-    const r = checkProgram(program);
+    const r = checkProgram(program, host);
     checked = r.checked;
     checkDiagnostics = r.diagnostics.filter((d) => !insideBroken(d, broken));
   } catch (e) {

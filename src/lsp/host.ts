@@ -2,7 +2,7 @@
 // shows, saved or not), everything else from the disk host the command line passes in. Files of
 // the installed standard library do not change while the server runs, so they are read once;
 // parses are kept while a file's text stays the same, so a keystroke re-parses one file.
-import type { ModuleHost, ReadResult } from "../resolve/program.js";
+import type { ModuleHost, ReadResult, TokenizerIdsInfo } from "../resolve/program.js";
 import type { SourceFile } from "../source/source-file.js";
 import { parseSource, type ParseResult } from "../syntax/parse.js";
 import { isStdPath } from "./paths.js";
@@ -54,6 +54,10 @@ export class OverlayHost implements ModuleHost {
 
   stdlibFile(module: string): string {
     return this.disk.stdlibFile(module);
+  }
+
+  tokenizerIds(path: string): TokenizerIdsInfo | undefined {
+    return isStdPath(path) ? undefined : this.disk.tokenizerIds?.(this.toDisk(path));
   }
 
   /** Text of a module as the resolver would read it, or undefined when it cannot be read. */

@@ -32,6 +32,22 @@ export interface ModuleHost {
    * parses of files that did not change between checks (imports, the standard library).
    */
   parse?(source: SourceFile): ParseResult;
+  /**
+   * The ids a `bpe("...")` tokenizer file gives, for the checker to compare with `llm.vocab`;
+   * undefined when the file cannot be read or is not a tokenizer.json (the run reports why).
+   * Absent (a host without files), the check is skipped.
+   */
+  tokenizerIds?(path: string): TokenizerIdsInfo | undefined;
+}
+
+/** What the checker needs of a tokenizer.json (the runtime's `countTokenizerIds`). */
+export interface TokenizerIdsInfo {
+  /** Ids the tokenizer produces, special tokens mmc appends included. */
+  readonly ids: number;
+  /** The file's own ids (its largest plus one). */
+  readonly inFile: number;
+  /** The special tokens the file lacks (`bos`, `eos`, `pad`, `image`), appended after them. */
+  readonly appended: readonly string[];
 }
 
 /** `unresolved`: an import that failed (already reported); uses of it are not reported again. */

@@ -88,6 +88,14 @@ describe("published parameter counts", () => {
     expect(params(vit, CLIP_L14, { image: [3, 336, 336] })).toBe(303_507_456);
   });
 
+  it("CLIP ViT-L/14 carrying its own `image: Image[3, 336, 336]` is 303,507,456 alone", () => {
+    // No model gives an image: the encoder's own size sets the 24x24 + 1 position table.
+    expect(params(vit, { ...CLIP_L14, image: [3, 336, 336] })).toBe(303_507_456);
+    const r = vit.resolve({ ...CLIP_L14, image: [3, 336, 336] }, {});
+    expect(r.ok && r.assumed).toEqual([]);
+    expect(r.ok && r.output.grid).toEqual([24, 24]);
+  });
+
   it("the LLaVA-1.5-7B MLP projector is 20,979,712", () => {
     const input = { tokens: 576, width: 1024, grid: [24, 24] as const };
     expect(params(mlpProjector, {}, { input, llmWidth: 4096 })).toBe(20_979_712);

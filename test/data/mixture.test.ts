@@ -120,6 +120,32 @@ describe("mixture sampler", () => {
     expect(a!.samples).toBeGreaterThan(3 * b!.samples);
   });
 
+  it("weights by tokens from the first document, not after a first block drawn by samples", async () => {
+    // Source a's documents are about 9 tokens, b's about 48: by samples the first 100 draws
+    // would give a about 16% of the tokens; measured from each source's first document, half.
+    const m = sampler(spec([0.5, 0.5], 3, "tokens"));
+    const tokens = { s0: 0, s1: 0 };
+    for (let i = 0; i < 100; i++) {
+      const d = await m.next();
+      tokens[d.source as "s0" | "s1"] += d.length;
+    }
+    await m.close();
+    expect(Math.abs(tokens.s0 / (tokens.s0 + tokens.s1) - 0.5)).toBeLessThan(0.2);
+  });
+
+  it("continues exactly from a saved state when weighting by tokens", async () => {
+    const s = spec([0.3, 0.3, 0.2, 0.2], 9, "tokens");
+    const whole = await draw(sampler(s), 300);
+    for (const cut of [0, 1, 2, 5, 99, 150]) {
+      const first = sampler(s);
+      const head = await draw(first, cut);
+      const saved = JSON.parse(JSON.stringify(first.getState())) as SamplerState;
+      await first.close();
+      const tail = await draw(sampler(s, saved), 300 - cut);
+      expect([...head, ...tail], `cut at ${cut}`).toEqual(whole);
+    }
+  });
+
   it("gives the same stream for the same seed and a different one for another", async () => {
     const one = await draw(sampler(spec([0.3, 0.3, 0.2, 0.2], 5)), 300);
     const two = await draw(sampler(spec([0.3, 0.3, 0.2, 0.2], 5)), 300);

@@ -1,5 +1,6 @@
 // BPE (and the other Hugging Face tokenizer models) from a tokenizer.json, through the pure-JS
-// @huggingface/tokenizers. Special tokens come from the file; missing ones are appended as new ids.
+// @huggingface/tokenizers. Special tokens come from the file; missing ones are appended as new ids
+// (`tokenizer-ids.ts` counts the same ids without building the tokenizer, for the checker).
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
@@ -8,13 +9,7 @@ import { DataError } from "./issues.js";
 import { MAX_TOKENIZER_BYTES } from "./limits.js";
 import { showText } from "./show-text.js";
 import type { SpecialTokens, Tokenizer } from "./tokenizer.js";
-
-const CANDIDATES: Record<keyof SpecialTokens, readonly string[]> = {
-  bos: ["<|begin_of_text|>", "<s>", "<bos>", "<|startoftext|>", "<|im_start|>"],
-  eos: ["<|end_of_text|>", "</s>", "<eos>", "<|endoftext|>", "<|im_end|>"],
-  pad: ["<pad>", "<|pad|>", "[PAD]", "<|finetune_right_pad_id|>"],
-  image: ["<image>", "<|image|>", "<|image_pad|>"],
-};
+import { SPECIAL_CANDIDATES as CANDIDATES, tokenName } from "./tokenizer-ids.js";
 
 export class BpeTokenizer implements Tokenizer {
   readonly kind = "bpe";
@@ -71,13 +66,4 @@ export class BpeTokenizer implements Tokenizer {
     const known = Array.from(ids).filter((id) => !this.addedNames.has(id));
     return this.hf.decode(known, { skip_special_tokens: false });
   }
-}
-
-function tokenName(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (value && typeof value === "object" && "content" in value) {
-    const content = (value as { content: unknown }).content;
-    return typeof content === "string" ? content : undefined;
-  }
-  return undefined;
 }

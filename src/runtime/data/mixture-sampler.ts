@@ -2,14 +2,16 @@
 // gives every source a quota (weight x block size, with the fractions carried to the next block)
 // and the order inside the block is a seeded shuffle, so realised shares stay within about
 // 1/blockSize of the declared ones at every point while the stream stays random. With
-// `weighting: "tokens"` the quotas divide each weight by the source's mean document length so far.
+// `weighting: "tokens"` the quotas divide each weight by the source's mean document length so far;
+// before a block, a source with no document drawn yet has its next one read ahead (and handed out
+// when the source is next drawn), so even the first block is drawn by tokens.
 import { resolve } from "node:path";
 import { AllowedFolders } from "./contained-file.js";
 import type { ReadContext } from "./document.js";
 import { DataError, type IssueSink } from "./issues.js";
 import type { DataLimits } from "./limits.js";
 import { Prng, type PrngState } from "./prng.js";
-import { SourceStream } from "./source-stream.js";
+import { SourceStream, type SourceStreamState } from "./source-stream.js";
 import type { DataSpec, ImageOptions } from "./spec.js";
 import type { Tokenizer } from "./tokenizer.js";
 import { tokenizeDocument, type TokenizedDocument } from "./tokenize-document.js";
@@ -59,6 +61,11 @@ export class MixtureSampler {
   private readonly quota: number[];
   private readonly carry: number[];
   private readonly cursors: SourceCursor[];
+  /**
+   * Documents read ahead to measure a source's length, with the stream's state after them. The
+   * cursor stays before them, so a saved state reads them again (and measures them the same).
+   */
+  private readonly ahead: ({ doc: TokenizedDocument; after: SourceStreamState } | undefined)[];
   readonly blockSize: number;
   readonly seed: number;
 
@@ -105,6 +112,7 @@ export class MixtureSampler {
         ? { ...state.sources[i] }
         : { name: s.name, epoch: 0, record: 0, samples: 0, tokens: 0, dead: s.weight === 0 },
     );
+    this.ahead = new Array(n).fill(undefined);
     const reported = new Set<string>();
     const allowed = new AllowedFolders((spec.roots ?? []).map((r) => resolve(spec.baseDir, r)));
     this.streams = spec.sources.map((source, i) => {
@@ -150,30 +158,61 @@ export class MixtureSampler {
 
   async next(): Promise<TokenizedDocument> {
     for (;;) {
+      if (this.spec.weighting === "tokens" && this.quota.every((q) => q === 0))
+        await this.readAhead();
       const i = this.pick();
-      const stream = this.streams[i] as SourceStream;
       const cursor = this.cursors[i] as SourceCursor;
-      const doc = await stream.next();
-      Object.assign(cursor, stream.getState());
-      if (!doc) {
+      const ahead = this.ahead[i];
+      this.ahead[i] = undefined;
+      const drawn = ahead ?? (await this.draw(i));
+      if (!drawn) {
         cursor.dead = true;
         this.quota[i] = 0;
         this.carry[i] = 0;
         continue;
       }
-      const kept = this.options.dropImages
-        ? { ...doc, parts: doc.parts.filter((p) => p.type === "text") }
-        : doc;
-      const { image } = this.options;
-      const tokenized = tokenizeDocument(
-        kept,
-        this.options.tokenizer,
-        this.options.imageTokens,
-        image.tiles ? 3 * image.size * image.size : undefined,
-      );
+      Object.assign(cursor, drawn.after);
       cursor.samples++;
-      cursor.tokens += tokenized.length;
-      return tokenized;
+      cursor.tokens += drawn.doc.length;
+      return drawn.doc;
+    }
+  }
+
+  /** The next document of source `i`, tokenized, and the stream's state after it (cursor kept). */
+  private async draw(
+    i: number,
+  ): Promise<{ doc: TokenizedDocument; after: SourceStreamState } | undefined> {
+    const stream = this.streams[i] as SourceStream;
+    const doc = await stream.next();
+    const after = stream.getState();
+    if (!doc) {
+      Object.assign(this.cursors[i] as SourceCursor, after);
+      return undefined;
+    }
+    const kept = this.options.dropImages
+      ? { ...doc, parts: doc.parts.filter((p) => p.type === "text") }
+      : doc;
+    const { image } = this.options;
+    const tokenized = tokenizeDocument(
+      kept,
+      this.options.tokenizer,
+      this.options.imageTokens,
+      image.tiles ? 3 * image.size * image.size : undefined,
+    );
+    return { doc: tokenized, after };
+  }
+
+  /** Reads one document ahead from each live source with none drawn yet, to know its length. */
+  private async readAhead(): Promise<void> {
+    for (let i = 0; i < this.cursors.length; i++) {
+      const c = this.cursors[i] as SourceCursor;
+      if (c.dead || c.samples > 0 || this.ahead[i] || !((this.weights[i] ?? 0) > 0)) continue;
+      const drawn = await this.draw(i);
+      if (drawn) this.ahead[i] = drawn;
+      else {
+        c.dead = true;
+        this.carry[i] = 0;
+      }
     }
   }
 
@@ -216,7 +255,11 @@ export class MixtureSampler {
 
   /** Weight / mean document length, so that token shares (not document shares) match the weights. */
   private perTokenWeights(w: number[]): number[] {
-    const means = this.cursors.map((c) => (c.samples > 0 ? c.tokens / c.samples : 0));
+    const means = this.cursors.map((c, i) => {
+      const ahead = this.ahead[i];
+      const samples = c.samples + (ahead ? 1 : 0);
+      return samples > 0 ? (c.tokens + (ahead?.doc.length ?? 0)) / samples : 0;
+    });
     const known = means.filter((m) => m > 0);
     const fallback = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
     return w.map((x, i) => x / ((means[i] ?? 0) > 0 ? (means[i] as number) : fallback));

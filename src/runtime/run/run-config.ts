@@ -48,6 +48,12 @@ export interface RunConfig {
   readonly seed: number;
   readonly optimizer: AdamWConfig;
   readonly schedule: ScheduleConfig;
+  /**
+   * The run folder of a train without `checkpoint` (its `metrics.jsonl` and final weights):
+   * generated entries give `runs/<name>` in the spec's folder, as the PyTorch target's train.py
+   * does. Absent (a config made by hand), `runs/<name>` in the working folder.
+   */
+  readonly runDir?: string;
   /** Every `every` steps into `dir`, keeping the newest `keep` (default DEFAULT_KEEP). */
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
   readonly eval: {

@@ -1,5 +1,6 @@
 // Everything about a run that is decided before anything loads, reading only: its steps, its
-// folder (`--resume DIR`, the train's checkpoint folder, or `runs/<name>`), whether that folder
+// folder (`--resume DIR`, the train's checkpoint folder, or `runs/<name>` in the spec's folder),
+// whether that folder
 // may take the run, and the checkpoint it resumes from.
 import { join } from "node:path";
 import { DEFAULT_KEEP } from "../checkpoint/store.js";
@@ -16,7 +17,11 @@ export interface RunPlace {
   readonly dir: string;
 }
 
-/** The run folder: `--resume DIR`, else the train's checkpoint folder, else `runs/<name>`. */
+/**
+ * The run folder: `--resume DIR`, else the train's checkpoint folder, else its `runDir`
+ * (`runs/<name>` in the spec's folder, never the working folder's: a run started elsewhere must
+ * write where the spec's own runs are).
+ */
 function runPlace(config: RunConfig, options: RunOptions): RunPlace {
   const keep = config.checkpoint?.keep ?? DEFAULT_KEEP;
   const dir = typeof options.resume === "string" ? options.resume : config.checkpoint?.dir;
@@ -25,7 +30,7 @@ function runPlace(config: RunConfig, options: RunOptions): RunPlace {
     : dir !== undefined
       ? { every: config.steps, dir, keep }
       : undefined;
-  return { checkpoint, dir: checkpoint?.dir ?? join("runs", config.name) };
+  return { checkpoint, dir: checkpoint?.dir ?? config.runDir ?? join("runs", config.name) };
 }
 
 /** "run folder: runs/tiny (metrics.jsonl; a checkpoint every 250 steps, the newest 3 kept)". */

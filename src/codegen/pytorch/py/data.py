@@ -308,7 +308,9 @@ def tokenize_document(doc: dict, image_tokens: int) -> dict:
 class MixtureSampler:
     """Draws in blocks: each source gets a quota (weight x block size, fractions carried to the
     next block) and the order inside a block is a seeded shuffle, so realised shares stay within
-    about 1/block of the declared ones. With weighting "tokens", weights divide by mean length."""
+    about 1/block of the declared ones. With weighting "tokens", weights divide by mean length;
+    a source with no document drawn yet has its next one read ahead before a block (kept for its
+    next draw; the cursor stays before it, so a saved state reads it again)."""
 
     def __init__(self, spec: dict, issues: IssueSink, state: dict | None, **options):
         sources, name = spec["sources"], spec["name"]
@@ -343,6 +345,7 @@ class MixtureSampler:
             if state
             else [{"name": s["name"], **start, "dead": s["weight"] == 0} for s in sources]
         )
+        self.ahead: list[tuple[dict, int, int] | None] = [None] * n  # (doc, epoch, record)
         base, roots = spec["baseDir"], spec.get("roots") or []
         allowed = files.AllowedFolders([files.resolve_path(base, r) for r in roots])
         reported: set[str] = set()  # files reported broken, once across sources and passes
@@ -376,21 +379,42 @@ class MixtureSampler:
 
     def next(self) -> dict:
         while True:
+            if self.spec["weighting"] == "tokens" and all(q == 0 for q in self.quota):
+                self._read_ahead()
             i = self._pick()
-            stream, cursor = self.streams[i], self.cursors[i]
-            doc = stream.next()
-            cursor["epoch"], cursor["record"] = stream.epoch, stream.record
-            if doc is None:
+            cursor = self.cursors[i]
+            drawn = self.ahead[i] or self._draw(i)
+            self.ahead[i] = None
+            if drawn is None:
                 cursor["dead"] = True
                 self.quota[i] = self.carry[i] = 0
                 continue
-            if self.options["drop_images"]:  # a text-only model on a multimodal mixture
-                keep = (str, read.ChatText)
-                doc = {**doc, "parts": [p for p in doc["parts"] if isinstance(p, keep)]}
-            tokenized = tokenize_document(doc, self.options["image_tokens"])
+            tokenized, cursor["epoch"], cursor["record"] = drawn
             cursor["samples"] += 1
             cursor["tokens"] += tokenized["length"]
             return tokenized
+
+    def _draw(self, i: int) -> tuple[dict, int, int] | None:
+        """Source i's next document, tokenized, and the stream's place after it (cursor kept)."""
+        stream = self.streams[i]
+        doc = stream.next()
+        if doc is None:
+            self.cursors[i]["epoch"], self.cursors[i]["record"] = stream.epoch, stream.record
+            return None
+        if self.options["drop_images"]:  # a text-only model on a multimodal mixture
+            keep = (str, read.ChatText)
+            doc = {**doc, "parts": [p for p in doc["parts"] if isinstance(p, keep)]}
+        return tokenize_document(doc, self.options["image_tokens"]), stream.epoch, stream.record
+
+    def _read_ahead(self) -> None:
+        """One document ahead from each live source with none drawn yet, to know its length."""
+        for i, c in enumerate(self.cursors):
+            if c["dead"] or c["samples"] > 0 or self.ahead[i] or not self.weights[i] > 0:
+                continue
+            self.ahead[i] = self._draw(i)
+            if self.ahead[i] is None:
+                c["dead"] = True
+                self.carry[i] = 0
 
     def _pick(self) -> int:
         while sum(self.quota) == 0:
@@ -412,7 +436,11 @@ class MixtureSampler:
             )
         w = [x if alive[i] else 0 for i, x in enumerate(self.weights)]
         if self.spec["weighting"] == "tokens":
-            means = [c["tokens"] / c["samples"] if c["samples"] > 0 else 0 for c in self.cursors]
+            means = []
+            for c, ahead in zip(self.cursors, self.ahead):
+                samples = c["samples"] + (1 if ahead else 0)
+                tokens = c["tokens"] + (ahead[0]["length"] if ahead else 0)
+                means.append(tokens / samples if samples > 0 else 0)
             known = [m for m in means if m > 0]
             fallback = fold_sum(known) / len(known) if known else 1
             w = [x / (means[i] if means[i] > 0 else fallback) for i, x in enumerate(w)]
