@@ -3,55 +3,12 @@
 // over many tensors in one dispatch, the clip scale computed inside from the norm tensor (so no
 // readback is needed before the update). Each is a JS loop over the backend's own memory.
 import * as tf from "@tensorflow/tfjs-core";
+import { float32Inputs, hostMemory, type HostArray } from "./host-memory.js";
 
 export const GLOBAL_NORM_KERNEL = "MmcGlobalNorm";
 export const ADAMW_KERNEL = "MmcAdamW";
 /** The backends these kernels are registered for. */
 export const FUSED_BACKENDS = ["wasm", "cpu"] as const;
-
-type HostArray = Float32Array | Int32Array | Uint8Array;
-
-/** Reading inputs and making outputs in a synchronous backend's memory. */
-interface HostMemory {
-  /** Allocates an output; every view taken before it may be stale (the wasm heap can grow). */
-  alloc(shape: readonly number[]): tf.TensorInfo;
-  view(t: tf.TensorInfo): HostArray;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): HostArray;
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: tf.DataId): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function hostMemory(backendName: string, backend: unknown): HostMemory {
-  if (backendName === "wasm") {
-    const b = backend as WasmBackendLike;
-    return {
-      alloc: (shape) => b.makeOutput([...shape], "float32"),
-      view: (t) => b.typedArrayFromHeap(t),
-    };
-  }
-  const b = backend as CpuBackendLike;
-  return {
-    alloc: (shape) =>
-      b.makeTensorInfo([...shape], "float32", new Float32Array(shape.reduce((a, d) => a * d, 1))),
-    view: (t) => b.data.get(t.dataId).values as HostArray,
-  };
-}
-
-function float32Inputs(inputs: tf.NamedTensorInfoMap, keys: readonly string[]): tf.TensorInfo[] {
-  return keys.map((k) => {
-    const t = inputs[k];
-    if (t === undefined) throw new Error(`${ADAMW_KERNEL}: input \`${k}\` is missing`);
-    if (t.dtype !== "float32") throw new Error(`${ADAMW_KERNEL}: input \`${k}\` is ${t.dtype}`);
-    return t;
-  });
-}
 
 /** sqrt(sum of squares) of inputs g0..g(n-1), accumulated in double precision. */
 function globalNormKernel(backendName: string): tf.KernelFunc {
@@ -59,6 +16,7 @@ function globalNormKernel(backendName: string): tf.KernelFunc {
     const n = (attrs as { n: number }).n;
     const mem = hostMemory(backendName, backend);
     const gs = float32Inputs(
+      GLOBAL_NORM_KERNEL,
       inputs,
       Array.from({ length: n }, (_, i) => `g${i}`),
     );
@@ -102,10 +60,10 @@ function adamWKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as AdamWAttrs;
     const mem = hostMemory(backendName, backend);
-    const [normT] = float32Inputs(inputs, ["norm"]);
+    const [normT] = float32Inputs(ADAMW_KERNEL, inputs, ["norm"]);
     const ins: tf.TensorInfo[][] = [];
     for (let i = 0; i < a.n; i++)
-      ins.push(float32Inputs(inputs, [`p${i}`, `m${i}`, `v${i}`, `g${i}`]));
+      ins.push(float32Inputs(ADAMW_KERNEL, inputs, [`p${i}`, `m${i}`, `v${i}`, `g${i}`]));
     const outs = ins.map((group) => group.slice(0, 3).map((t) => mem.alloc(t.shape)));
     // Views only after every allocation: growing the wasm heap detaches older views.
     const norm = mem.view(normT as tf.TensorInfo)[0] as number;
