@@ -3,11 +3,14 @@
 // step. It counts calls into tfjs's engine (`runKernel`), outermost only: a kernel that runs
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
-//      [--sequence N] [--batch N] [--steps N] [--unfused] [--json FILE]
+//      [--sequence N] [--batch N] [--steps N] [--unfused] [--time N] [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
-// passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path.
+// passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path. --time N
+// then times N more steps (the counting wrapper removed) and prints their median and range, with
+// the 1-minute load average: run it from two builds in turn to compare them.
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, MultimodalModel, selectBackend, trainStep } from "../dist/runtime/index.js";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
@@ -23,7 +26,9 @@ if (base === undefined) {
   console.error(`--config takes ${Object.keys(CONFIGS).join(", ")}, not ${which}`);
   process.exit(2);
 }
-const backend = await selectBackend(option("backend", "wasm"), { threads: 1 });
+const backend = await selectBackend(option("backend", "wasm"), {
+  threads: Number(option("threads", "1")),
+});
 const passes =
   backend === "wasm" || backend === "cpu" ? base.batch / (base.micro ?? base.batch) : 1;
 const sequence = Number(option("sequence", String(base.sequence)));
@@ -120,6 +125,28 @@ console.log(
   `tensors / data buffers: ${before.tensors} / ${before.buffers} before the first step, then ` +
     afterSteps.map((m) => `${m.tensors} / ${m.buffers}`).join(", "),
 );
+const timed = Number(option("time", "0"));
+if (timed > 0) {
+  engine.runKernel = original;
+  const ms = [];
+  for (let i = 0; i < timed; i++) {
+    const t0 = performance.now();
+    await step();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  result.stepMs = {
+    median: ms[Math.floor(ms.length / 2)],
+    min: ms[0],
+    max: ms.at(-1),
+    steps: timed,
+  };
+  result.load = loadavg()[0];
+  console.log(
+    `step time over ${timed} steps: median ${result.stepMs.median.toFixed(1)} ms ` +
+      `(${result.stepMs.min.toFixed(1)} - ${result.stepMs.max.toFixed(1)} ms), load ${result.load.toFixed(2)}`,
+  );
+}
 const json = option("json", undefined);
 if (json !== undefined) writeFileSync(json, JSON.stringify(result, null, 2) + "\n");
 opt.dispose();
