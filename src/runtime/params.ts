@@ -33,7 +33,11 @@ export class Params implements ParamScope {
       if (this.vars.has(t.name)) throw new Error(`weight manifest names \`${t.name}\` twice`);
       const size = t.shape.reduce((a, b) => a * b, 1);
       const values = initValues(t.init, size, seed, t.name);
-      this.vars.set(t.name, tf.variable(tf.tensor(values, [...t.shape], "float32"), true));
+      // The variable shares the initial tensor's data: releasing the tensor leaves it to the
+      // variable, so the first update frees it (kept, it stayed allocated for the whole run).
+      const initial = tf.tensor(values, [...t.shape], "float32");
+      this.vars.set(t.name, tf.variable(initial, true));
+      initial.dispose();
       owned.push(t);
     }
     for (const [name, target] of this.tied) {

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NormKind } from "../../components/blocks.js";
 import { PARAM } from "../../components/weight-names.js";
+import { fusedRmsNorm, hasFusedRmsNorm } from "../ops/fused-norm.js";
 import type { ParamScope } from "../params.js";
 
 export type { NormKind };
@@ -23,7 +24,13 @@ export function layerNorm(
   return tf.add(tf.mul(normed, weight), bias);
 }
 
+/** RMSNorm: fused kernels where the backend has them (ops/fused-norm.ts), else `rmsNormOps`. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps = NORM_EPS): tf.Tensor {
+  return hasFusedRmsNorm(x, weight) ? fusedRmsNorm(x, weight, eps) : rmsNormOps(x, weight, eps);
+}
+
+/** RMSNorm op by op (any backend). */
+export function rmsNormOps(x: tf.Tensor, weight: tf.Tensor, eps = NORM_EPS): tf.Tensor {
   const ms = tf.mean(tf.square(x), x.rank - 1, true);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
 }

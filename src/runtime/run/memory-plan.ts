@@ -16,7 +16,12 @@ export const WASM_HEAP_BUDGET = 3.25 * 2 ** 30;
  * to 1 rows of 256 tokens, where the heap's growth steps weigh more), tfjs-backend-wasm 4.22.
  */
 export const TAPE_FACTOR = 10;
-/** Bytes held per parameter through a step: weights, gradients, AdamW's two moments, a temporary. */
+/**
+ * Bytes held per parameter through a step: weights, gradients, AdamW's two moments, a temporary.
+ * Nothing else stays: the initial weights and zero moments are released once they are variables
+ * (params.ts, adamw.ts; before, they doubled this), and the fused update's new weights and
+ * moments exist for one chunk of at most 2^23 elements at a time (96 MiB).
+ */
 export const BYTES_PER_PARAM = 20;
 
 export type WasmPlan =

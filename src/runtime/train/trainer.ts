@@ -216,10 +216,19 @@ export async function trainStep(
       }
     }
   }
-  const normT = AdamW.globalNorm(sums);
-  const gradNorm = (await normT.data())[0] as number;
+  const normT = AdamW.globalNorm(sums, opt.fused);
+  let gradNorm: number;
+  if (opt.fused) {
+    // The kernel takes the clip scale from the norm tensor and skips a norm that is not
+    // finite itself, so the norm is read once, after the update, for the metrics.
+    if (Number.isFinite(lossValue)) opt.apply(sums, lr, normT);
+    gradNorm = (await normT.data())[0] as number;
+    if (Number.isFinite(lossValue) && !Number.isFinite(gradNorm)) opt.unstep();
+  } else {
+    gradNorm = (await normT.data())[0] as number;
+    if (Number.isFinite(lossValue) && Number.isFinite(gradNorm)) opt.apply(sums, lr, gradNorm);
+  }
   normT.dispose();
-  if (Number.isFinite(lossValue) && Number.isFinite(gradNorm)) opt.apply(sums, lr, gradNorm);
   tf.dispose([...sums.values()]);
   return { loss: lossValue, crossEntropy: ceValue, gradNorm, load, dropped };
 }
