@@ -36,7 +36,7 @@ export interface CheckedComponent {
   readonly summary: ComponentSummary;
 }
 
-export type SourceKind = "caption" | "interleaved" | "text";
+export type SourceKind = "caption" | "interleaved" | "text" | "conversation";
 
 /** One data source; the same shape as the runtime's `SourceSpec`. */
 export interface CheckedSource {

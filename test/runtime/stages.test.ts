@@ -18,7 +18,7 @@ import {
 import { RunError } from "../../src/runtime/run/errors.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { train } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
+import { patternBatch, tinyCode, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
 
 async function values(model: MultimodalModel): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
@@ -38,6 +38,7 @@ describe("freeze", () => {
   it("leaves frozen tensors bit-identical over training and gives them no AdamW state", async () => {
     await useBackend("cpu");
     const model = tinyModel();
+    const { loss } = await tinyCode();
     const config = { freeze: ["llm.embed", "llm.layers.0"] } as unknown as RunConfig;
     const frozen = frozenTensors(config, model.params, quiet);
     const names = model.params.specs.map((s) => s.name);
@@ -48,6 +49,7 @@ describe("freeze", () => {
     const dir = mkdtempSync(join(tmpdir(), "mmc-freeze-"));
     const r = await train({
       model,
+      loss,
       batches: () => patternBatch(),
       steps: 4,
       optimizer: { lr: 1e-2, weightDecay: 0.1, clip: 1 },
@@ -72,6 +74,7 @@ describe("freeze", () => {
     const again = tinyModel({}, 9);
     const resumed = await train({
       model: again,
+      loss,
       batches: () => patternBatch(),
       steps: 6,
       optimizer: { lr: 1e-2, weightDecay: 0.1, clip: 1 },

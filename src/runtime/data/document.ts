@@ -8,8 +8,13 @@ import { resolveLimits, type DataLimits } from "./limits.js";
 import { showText } from "./show-text.js";
 import type { ImageOptions, SourceSpec } from "./spec.js";
 
+/**
+ * A text part with `target` set comes from a conversation: it is tokenized on its own, and only
+ * `target: true` text is trained on (see conversation.ts); without it, all text is a target.
+ */
 export type DocPart =
-  { type: "text"; text: string } | { type: "image"; pixels: Float32Array; ref: string };
+  | { type: "text"; text: string; target?: boolean }
+  | { type: "image"; pixels: Float32Array; ref: string };
 
 /** One training document, in reading order: a caption pair is [image, text]. */
 export interface SourceDocument {

@@ -47,6 +47,8 @@ export interface InspectResult {
     rendered: string;
     images: number;
     textTokens: number;
+    /** Positions that are training targets (the loss mask): fewer than the text for conversations. */
+    targets: number;
     padTokens: number;
     documents: { source: string; where: string }[];
   };
@@ -115,6 +117,7 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
       rendered: renderSequence(seq, tokenizer),
       images: seq.images.length,
       textTokens: stats.textTokens,
+      targets: seq.lossMask.reduce((n, m) => n + m, 0),
       padTokens: stats.padTokens,
       documents: seq.documents.map((d) => ({ source: d.source, where: d.where })),
     },
@@ -197,7 +200,7 @@ export function renderInspect(result: InspectResult): string {
   const ex = result.example;
   lines.push("");
   lines.push(
-    `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`,
+    `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.targets} training targets, ${ex.padTokens} padding`,
   );
   lines.push(escapeControls(ex.rendered, true)); // the data's own text: no terminal controls
   if (result.warnings.length) {

@@ -3,7 +3,7 @@
 
 export interface SourceSpec {
   name: string;
-  kind: "caption" | "interleaved" | "text";
+  kind: "caption" | "interleaved" | "text" | "conversation";
   format: "webdataset" | "jsonl" | "text";
   /** May contain brace ranges like `caption-{0000..0003}.tar`; relative to `DataSpec.baseDir`. */
   path: string;
