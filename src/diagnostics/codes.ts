@@ -87,7 +87,6 @@ export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
   { code: "MM6010", title: "tiled images the target cannot run" },
   { code: "MM6020", title: "`init: <train>` the target cannot run" },
-  { code: "MM6021", title: "`freeze` the target cannot run" },
 ];
 
 const registry = new Map<string, CodeInfo>();

@@ -100,6 +100,8 @@ function trainEntry(t: CheckedTrain, o: EmitOptions): PyEntry {
       { key: "params", value: num(t.model.summary.params) },
       { key: "image_tokens", value: num(t.model.summary.imageTokens) },
       { key: "no_decay", value: list(noDecayPatterns(t).map(str)) },
+      // `freeze`: mmc tensor paths; train.py sets requires_grad False and gives them no AdamW state
+      ...(t.freeze ? [{ key: "freeze", value: list(t.freeze.paths.map(str)) }] : []),
       { key: "data", value: dataNode(o, t.data) },
       { key: "steps", value: num(t.steps) },
       { key: "batch", value: num(t.batch) },

@@ -63,17 +63,6 @@ export function checkTarget(p: CheckedProgram, target: Target): Diagnostic[] {
           help: "compile with `--target typescript`, whose runtime runs the stages, or remove `init` to train from scratch",
         }),
       );
-    if (t.freeze)
-      out.push(
-        diagnostic({
-          code: "MM6021",
-          message: `the \`pytorch\` target cannot freeze parts of \`train ${t.name}\``,
-          span: t.freeze.span ?? t.span,
-          label: "`freeze`",
-          notes: ["its train.py trains every parameter; it would not leave these as they are"],
-          help: "compile with `--target typescript`, whose runtime freezes them, or remove `freeze`",
-        }),
-      );
   }
   // model.py and data.py do not cut images into crops yet (issue 15): refused, never ignored
   for (const m of tiledModels(p)) {

@@ -1,5 +1,5 @@
-// The PyTorch target does not run training stages yet: `init: <train>` and `freeze` are
-// compile-time errors for it, never silently ignored.
+// The PyTorch target does not start a train from another's checkpoint yet: `init: <train>` is a
+// compile-time error for it, never silently ignored (its `freeze` it runs).
 import { ViT } from "std/encoders"
 import { AvgPool } from "std/connectors"
 import { Decoder } from "std/llm"
@@ -24,4 +24,5 @@ train finetune {
   model: Small, data: Synthetic, steps: 10, sequence: 64
   init: pretrain
   freeze: [vision]
+  checkpoint: { every: 5, dir: "runs/finetune" }
 }

@@ -32,14 +32,14 @@ try:  # as part of a generated package, or run from its folder
     from . import model as mm
     from .data import DataError, DataStream
     from .train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
-        learning_rate, list_checkpoints, mmc_names, decays, newest_verified, to_mmc_layout,
-        write_atomic, write_checkpoint)
+        learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
+        to_mmc_layout, write_atomic, write_checkpoint)
 except ImportError:
     import model as mm
     from data import DataError, DataStream
     from train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
-        learning_rate, list_checkpoints, mmc_names, decays, newest_verified, to_mmc_layout,
-        write_atomic, write_checkpoint)
+        learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
+        to_mmc_layout, write_atomic, write_checkpoint)
 # fmt: on
 
 METRICS_FILE = "metrics.jsonl"
@@ -170,6 +170,12 @@ class Trainer:
                 f"{self.train['params']}"
             )
         self.names = mmc_names(model)
+        # `freeze` (mmc paths): no gradient and no AdamW state; set before DDP or FSDP2 wraps it
+        paths = self.train.get("freeze", [])
+        self.frozen = {n for n, (mmc, _) in self.names.items() if is_frozen(mmc, paths)}
+        for pname, p in model.named_parameters():
+            if pname in self.frozen:
+                p.requires_grad_(False)
         model.to(self.device)
         self.model = model
         shard = fully_shard_api() if self.distributed else None
@@ -193,7 +199,8 @@ class Trainer:
         no_decay = set(self.train["no_decay"])
         groups = {True: [], False: []}
         for pname, p in model.named_parameters():
-            groups[decays(self.names[pname][0], no_decay)].append(p)
+            if pname not in self.frozen:
+                groups[decays(self.names[pname][0], no_decay)].append(p)
         self.optimizer = torch.optim.AdamW(
             [
                 {"params": groups[True], "weight_decay": opt["weight_decay"]},
@@ -215,6 +222,8 @@ class Trainer:
         for pname, p in params.items():
             mmc, layout = self.names[pname]
             out[f"param.{mmc}"] = to_mmc_layout(self.full(p), layout)
+            if pname in self.frozen:
+                continue  # no moments, as the TypeScript runtime writes them
             s = self.optimizer.state.get(p, {})
             zeros = torch.zeros_like(self.full(p))
             for key, file in (("exp_avg", "adam_m"), ("exp_avg_sq", "adam_v")):
@@ -228,7 +237,8 @@ class Trainer:
             for pname, p in self.model.named_parameters():
                 mmc, layout = self.names[pname]
                 got = {}
-                for file in ("param", "adam_m", "adam_v"):
+                frozen = pname in self.frozen
+                for file in ("param",) if frozen else ("param", "adam_m", "adam_v"):
                     t = tensors.get(f"{file}.{mmc}")
                     want = tuple(to_mmc_layout(torch.empty(p.shape, device="meta"), layout).shape)
                     if t is None or tuple(t.shape) != want:
@@ -240,6 +250,8 @@ class Trainer:
                         )
                     got[file] = mm.to_torch_layout(t, layout).contiguous().to(self.device)
                 self._assign(p, got["param"])
+                if frozen:
+                    continue
                 self.optimizer.state[p] = {
                     "step": torch.tensor(float(step)),
                     "exp_avg": self._like(p, got["adam_m"]),

@@ -155,6 +155,11 @@ def mmc_names(model):
     return out
 
 
+def is_frozen(mmc_name, paths):
+    """Whether a train's `freeze` paths name this tensor (the path, or under it: stages.ts)."""
+    return any(mmc_name == p or mmc_name.startswith(p + ".") for p in paths)
+
+
 def decays(mmc_name, patterns):
     """Whether AdamW's weight decay applies (the manifest's `decay`, as `no_decay` patterns)."""
     generic = re.sub(r"\.\d+(?=\.)", ".{i}", mmc_name)
