@@ -113,6 +113,30 @@ export interface CheckedTrain {
   };
   readonly logEvery: number;
   readonly memory: TrainMemory;
+  /** `freeze: [vision, "llm.embed"]`: the paths frozen, and the parameters left to train. */
+  readonly freeze?: TrainFreeze;
+  /** `init: pretrain`: the train whose newest checkpoint gives this one its first weights. */
+  readonly init?: TrainInit;
+}
+
+export interface TrainFreeze {
+  /** As written: part names (`vision`) or tensor paths (`llm.embed`), each once. */
+  readonly paths: readonly string[];
+  /** Unique parameters that train (tied tensors once) and those frozen; they add up to `params`. */
+  readonly trainable: number;
+  readonly frozen: number;
+  /** Where `freeze` was written (for target checks). */
+  readonly span?: Span;
+}
+
+export interface TrainInit {
+  readonly train: string;
+  /** The earlier train's checkpoint folder, relative to the spec (like `checkpoint.dir`). */
+  readonly dir: string;
+  /** Decoder layers whose MoE experts start from the earlier stage's dense MLP. */
+  readonly upcycledLayers: readonly number[];
+  /** Where `init` was written (for target checks). */
+  readonly span?: Span;
 }
 
 export interface SweepAxis {

@@ -23,6 +23,7 @@ import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import { specPath } from "./paths.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
+import { checkFreeze, checkInit } from "./train-stages.js";
 import {
   checkEvalFits,
   checkEvalTasks,
@@ -59,6 +60,8 @@ export const TRAIN_FIELDS = [
   "checkpoint",
   "eval",
   "log_every",
+  "freeze",
+  "init",
 ] as const;
 
 function ref(
@@ -386,7 +389,29 @@ export function checkTrain(
   }
   if (evalCfg.tasks && evalFields && typeof context === "number")
     checkEvalFits(ctx, evalCfg.tasks, evalFields, composed.imageTokens, context);
-  const memory = composed.trainMemory({ batch, sequence, precision });
+  const trainName = extra.name ?? decl.name.text;
+  const fv = f.get("freeze")?.value;
+  const freeze = fv ? checkFreeze(ctx, fv, composed, draft.name, trainName) : undefined;
+  const iv = f.get("init")?.value;
+  const init = iv
+    ? checkInit(
+        ctx,
+        module,
+        iv,
+        { name: own.name, trainName, dir: checkpoint?.dir ?? `runs/${trainName}` },
+        composed,
+        draft.name,
+        (sym, earlier) =>
+          ctx.once("stage", sym, () => checkTrain(ctx, ctx.moduleOf(sym) ?? module, earlier)),
+      )
+    : undefined;
+  if ((fv && !freeze) || (iv && !init)) return undefined;
+  const memory = composed.trainMemory({
+    batch,
+    sequence,
+    precision,
+    ...(freeze ? { trainable: freeze.trainable } : {}),
+  });
   const model: CheckedModel = toChecked(draft, composed);
   checkBounds(ctx, draft.bounds, {
     modelName: draft.name,
@@ -412,6 +437,8 @@ export function checkTrain(
     eval: evalCfg,
     logEvery,
     memory,
+    ...(freeze && freeze.paths.length > 0 ? { freeze } : {}),
+    ...(init ? { init } : {}),
   };
 }
 

@@ -57,6 +57,8 @@ export interface TrainMemoryOptions {
   readonly sequence: number;
   /** Default `fp32`. */
   readonly precision?: Precision;
+  /** Parameters that train (a train's `freeze` leaves the rest out); default all of them. */
+  readonly trainable?: number;
 }
 
 export interface TrainMemory {
@@ -340,11 +342,12 @@ export const PRECISION_BYTES: Readonly<
 /**
  * Training memory of one step, in bytes:
  *   weights    = params x bytes(weights)
- *   gradients  = params x bytes(gradients)
- *   optimizer  = params x bytes(AdamW m and v, plus fp32 master weights in `mixed`)
+ *   gradients  = trainable params x bytes(gradients)
+ *   optimizer  = trainable params x bytes(AdamW m and v, plus fp32 master weights in `mixed`)
  *   activations = batch x (sequence x llm activations per token at that sequence length
  *                 + images_per_sequence x (vision + connector activations per image)) x bytes(activation)
- * Every parameter trains (nothing frozen, as in MM1), routed experts included. Activations assume
+ * Every parameter trains unless the train freezes it (`freeze`), routed experts included. Activations
+ * are counted for the whole model either way (frozen parts still run forward). They assume
  * no recomputation and stored attention probabilities (see `ComponentKind.activations`).
  */
 function trainMemory(
@@ -364,8 +367,10 @@ function trainMemory(
   const elements =
     options.batch * (options.sequence * llmActs + (input.image ? imagesPerSequence : 0) * perImage);
   const weights = params * bytes.weights;
-  const gradients = params * bytes.gradients;
-  const optimizer = params * bytes.optimizer;
+  // Frozen tensors get no gradient and no AdamW state (nor, in `mixed`, a master copy).
+  const trainable = options.trainable ?? params;
+  const gradients = trainable * bytes.gradients;
+  const optimizer = trainable * bytes.optimizer;
   const activations = elements * bytes.activation;
   return {
     precision,

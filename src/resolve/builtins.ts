@@ -21,6 +21,10 @@ export const BUILTIN_CALLEES: ReadonlySet<string> = new Set([
 
 /** Bare words accepted by data, train and sweep fields (`tokenizer: bytes`, `weighting: tokens`). */
 export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
+  // a model's parts, for a train's `freeze`
+  "vision",
+  "connector",
+  "llm",
   "bytes",
   "samples",
   "tokens",

@@ -91,6 +91,13 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       optimizer: t.memory.optimizer,
       activations: t.memory.activations,
       total: t.memory.total,
+      // `freeze`: gradients and AdamW state above count only the parameters that train
+      trainable: t.freeze?.trainable ?? s.params,
+      frozen: t.freeze?.frozen ?? 0,
+      freeze: t.freeze?.paths ?? [],
+      ...(t.init
+        ? { init: { train: t.init.train, dir: t.init.dir, upcycled_layers: t.init.upcycledLayers } }
+        : {}),
     })),
   };
 }
@@ -162,6 +169,17 @@ export function renderInfo(p: CheckedProgram): string {
         `  training memory for \`train ${t.name}\` (batch ${t.batch}, sequence ${t.sequence}, ${mem.precision}): ` +
           `${humanBytes(mem.total)} = weights ${humanBytes(mem.weights)} + gradients ${humanBytes(mem.gradients)} + AdamW ${humanBytes(mem.optimizer)} + activations ${humanBytes(mem.activations)}`,
       );
+      if (t.freeze)
+        out.push(
+          `    trainable: ${formatCount(t.freeze.trainable)} of ${formatCount(s.params)} parameters; frozen: ${formatCount(t.freeze.frozen)} (${t.freeze.paths.map((x) => `\`${escapeControls(x)}\``).join(", ")})`,
+        );
+      if (t.init)
+        out.push(
+          `    starts from the newest checkpoint of \`train ${t.init.train}\` (${escapeControls(t.init.dir)})` +
+            (t.init.upcycledLayers.length > 0
+              ? `; the MoE experts of layer${t.init.upcycledLayers.length === 1 ? "" : "s"} ${t.init.upcycledLayers.join(", ")} from its dense MLPs`
+              : ""),
+        );
     }
     out.push("");
   }

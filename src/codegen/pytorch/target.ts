@@ -36,5 +36,31 @@ export function checkTarget(p: CheckedProgram, target: Target): Diagnostic[] {
       );
     }
   }
+  for (const t of p.trains) {
+    if (t.init)
+      out.push(
+        diagnostic({
+          code: "MM6020",
+          message: `the \`pytorch\` target cannot start \`train ${t.name}\` from \`train ${t.init.train}\`'s checkpoint`,
+          span: t.init.span ?? t.span,
+          label: "`init: <train>`",
+          notes: [
+            "its train.py does not yet load another train's weights, nor upcycle MoE experts; it would start from random weights",
+          ],
+          help: "compile with `--target typescript`, whose runtime runs the stages, or remove `init` to train from scratch",
+        }),
+      );
+    if (t.freeze)
+      out.push(
+        diagnostic({
+          code: "MM6021",
+          message: `the \`pytorch\` target cannot freeze parts of \`train ${t.name}\``,
+          span: t.freeze.span ?? t.span,
+          label: "`freeze`",
+          notes: ["its train.py trains every parameter; it would not leave these as they are"],
+          help: "compile with `--target typescript`, whose runtime freezes them, or remove `freeze`",
+        }),
+      );
+  }
   return out;
 }

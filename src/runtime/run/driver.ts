@@ -36,6 +36,7 @@ import { checkpointRunError } from "./resume.js";
 import { claimRunFolder, METRICS_FILE } from "./run-folder.js";
 import type { RunConfig, RunOptions, RunSummary } from "./run-config.js";
 import { describePlace, planRun, type RunPlan } from "./run-plan.js";
+import { applyStageStart, frozenTensors, stageRecord } from "./stage-start.js";
 
 export { RunError } from "./errors.js";
 export type { RunConfig, RunOptions, RunSummary } from "./run-config.js";
@@ -206,9 +207,13 @@ export async function runTraining(
   announce(config, plan, chosen, say);
 
   const model = buildModel(config);
+  const frozen = frozenTensors(config, model.params, say);
   let microBatch: number | undefined;
   let data: Awaited<ReturnType<typeof openData>>;
+  let stageLine: Record<string, unknown> | undefined;
   try {
+    if (plan.stage !== undefined)
+      stageLine = stageRecord(plan.stage, applyStageStart(plan.stage, model.params), say);
     microBatch = planMicroBatch(config, backend, progress);
     data = await openData(
       config,
@@ -229,6 +234,7 @@ export async function runTraining(
     // The run's first write: only now, with everything loaded, is a previous run moved aside.
     unlock = await claimRunFolder(plan.folder, say);
     if (resumeFrom !== undefined) await log.trimTo(resumeFrom.meta.step);
+    if (stageLine !== undefined) log.push(stageLine);
     const result = await train({
       model,
       loss: config.code.loss,
@@ -236,6 +242,7 @@ export async function runTraining(
       ...(microBatch !== undefined ? { microBatch } : {}),
       optimizer: config.optimizer,
       schedule: config.schedule,
+      ...(frozen.size > 0 ? { frozen } : {}),
       ...(place.checkpoint ? { checkpoint: place.checkpoint } : {}),
       ...(resumeFrom ? { resume: resumeFrom } : {}),
       signal: interrupts.signal,

@@ -57,6 +57,13 @@ export interface RunConfig {
     readonly tasks?: readonly EvalTaskConfig[];
   };
   readonly logEvery: number;
+  /** `freeze`: tensors under these paths (`vision`, `llm.embed`) take no gradient nor AdamW state. */
+  readonly freeze?: readonly string[];
+  /**
+   * `init: <train>`: a fresh run starts from the weights of the newest verified checkpoint in
+   * `dir`, written by `train` (`spec` is the spec's file, for the command that runs it first).
+   */
+  readonly init?: { readonly train: string; readonly dir: string; readonly spec: string };
 }
 
 export interface RunOptions {

@@ -51,6 +51,8 @@ export interface TrainOptions {
    * is one); a LoadedCheckpoint (from newestVerified) is loaded as it is.
    */
   readonly resume?: boolean | LoadedCheckpoint;
+  /** Tensors that do not train (`freeze`): no gradient, no AdamW state, left as they are. */
+  readonly frozen?: ReadonlySet<string>;
   /** Stop when the loss explodes (see divergence.ts); default on. */
   readonly stopOnDivergence?: boolean;
   /** Where a note about a damaged checkpoint passed over on resume goes. */
@@ -147,6 +149,8 @@ export interface StepOptions {
   readonly microBatch?: number;
   /** The forward pass and loss (the generated `<Model>Loss`). */
   readonly loss: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** Tensors that take no gradient (so clipping's global norm is over the trainable ones). */
+  readonly frozen?: ReadonlySet<string>;
 }
 
 export interface StepOutcome {
@@ -173,6 +177,7 @@ export async function trainStep(
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.entries()) {
+    if (options.frozen?.has(name) === true) continue;
     names.set(v.name, name);
     vars.push(v);
   }
@@ -244,11 +249,12 @@ export async function forwardCrossEntropy(
 /** Trains `options.model` for `options.steps` steps (see TrainOptions). */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, steps, checkpoint } = options;
-  const opt = new AdamW(model.params, options.optimizer);
+  const opt = new AdamW(model.params, options.optimizer, options.frozen);
   const next = batchReader(options.batches);
   const stepOptions: StepOptions = {
     ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
     loss: options.loss,
+    ...(options.frozen === undefined ? {} : { frozen: options.frozen }),
   };
   let loaded: LoadedCheckpoint | undefined;
   try {
