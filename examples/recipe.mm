@@ -50,10 +50,10 @@ train pretrain {
   log_every: 50
 }
 
-/// Fine-tuning at a lower learning rate, on sequences long enough for a whole conversation (about
+/// Fine-tuning from the pre-trained weights at a lower learning rate, on sequences long enough for a whole conversation (about
 /// 150 positions with its image).
 train finetune {
-  // init: pretrain   <- to add once `init: <train>` exists: start from pretrain's final weights
+  init: pretrain   // the weights of pretrain's newest checkpoint
   model: Tiny
   data: Instruct
   steps: 200, batch: 4, sequence: 256, seed: 2
