@@ -2,7 +2,8 @@
 // and text, then fine-tune on instruction conversations with the loss on the answers only.
 //   mmc run examples/recipe.mm --train pretrain    (writes data/synth first if it is missing)
 //   mmc run examples/recipe.mm --train finetune
-// A few minutes each on 2 cores with the wasm backend.
+// pretrain is half of tiny.mm's 1000 steps (4 min 44 s on an idle 2-core machine) and finetune
+// 200 steps of the same tokens per step; the whole recipe has not been timed yet.
 import { ViT } from "std/encoders"
 import { AvgPool } from "std/connectors"
 import { Decoder } from "std/llm"

@@ -13,7 +13,9 @@ import {
 import {
   BYTE_SPECIAL,
   ByteTokenizer,
+  renderSkipSummary,
   SequencePacker,
+  skipSummary,
   tokenizeDocument,
   type SourceDocument,
   type TokenizedDocument,
@@ -243,6 +245,26 @@ describe("prompt masking", () => {
       "url-image": 1,
       "outside-data-folder": 1,
     });
+  });
+});
+
+describe("the skip summary", () => {
+  it("names the conversation reasons in words", async () => {
+    writeJsonl(join(dir, "reasons.jsonl"), [
+      { conversations: [turn("gpt", "a"), turn("human", "b")] },
+      { conversations: [turn("human", "<image>"), turn("gpt", "b")] },
+      { conversations: [turn("human", "q"), turn("gpt", "fine")] },
+    ]);
+    const { docs, sink } = await readOnePass(dir, {
+      kind: "conversation",
+      format: "jsonl",
+      path: "reasons.jsonl",
+    });
+    expect(docs).toHaveLength(1);
+    // the stream has started its second pass by the time the first one is seen to end
+    expect(renderSkipSummary(skipSummary(sink))).toMatch(
+      /^skipped \d+ samples: src \d+ \(bad conversation turns \d+, image markers do not match the images \d+\)$/,
+    );
   });
 });
 
