@@ -15,6 +15,7 @@ import type {
   CheckedSweep,
   CheckedTrain,
 } from "./ir.js";
+import { checkInits, type WeightsReader } from "./init.js";
 import { checkModelDecl } from "./model.js";
 import { checkSweep } from "./sweep.js";
 import { checkTrain, dataFor } from "./train.js";
@@ -24,7 +25,14 @@ function aboutNeighbours(p: Problem): boolean {
   return (p.related ?? []).some((r) => /^(image|input|vision|connector|llm)(\.|$)/.test(r));
 }
 
-export function checkProgram(program: Program): {
+/**
+ * `weights` reads the headers of `init` files (the CLI's; the stage itself does no I/O). Without
+ * one the `init`s are checked as written, not against their files.
+ */
+export function checkProgram(
+  program: Program,
+  weights?: WeightsReader,
+): {
   checked: CheckedProgram;
   diagnostics: Diagnostic[];
 } {
@@ -93,6 +101,15 @@ export function checkProgram(program: Program): {
     }
   }
   warnUncheckedMemoryBounds(ctx, module, modelUsedByTrain);
+  if (weights) {
+    const reader = cachedReader(weights);
+    const all = [
+      ...models,
+      ...trains.map((t) => t.model),
+      ...sweeps.flatMap((s) => s.points.map((p) => p.train.model)),
+    ];
+    for (const m of all) if (m.init) checkInits(ctx, m, reader);
+  }
   return {
     checked: { file: module.path, models, components, data, trains, sweeps },
     diagnostics: ctx.diagnostics,
@@ -138,4 +155,24 @@ function warnUncheckedMemoryBounds(
       }
     }
   }
+}
+
+/** Each file's header read once per check (a model, its trains and sweep points share them). */
+function cachedReader(r: WeightsReader): WeightsReader {
+  const headers = new Map<string, ReturnType<WeightsReader["header"]>>();
+  const maps = new Map<string, ReturnType<WeightsReader["nameMap"]>>();
+  return {
+    header(path, root) {
+      const key = `${root}\0${path}`;
+      let h = headers.get(key);
+      if (!h) headers.set(key, (h = r.header(path, root)));
+      return h;
+    },
+    nameMap(path, root) {
+      const key = `${root}\0${path}`;
+      let m = maps.get(key);
+      if (!m) maps.set(key, (m = r.nameMap(path, root)));
+      return m;
+    },
+  };
 }

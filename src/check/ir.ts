@@ -5,6 +5,7 @@ import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
 import type { Span } from "../source/source-file.js";
 import type { CheckedEvalTask } from "./eval-tasks.js";
+import type { CheckedInit } from "./init.js";
 
 export interface CheckedModel {
   readonly name: string;
@@ -19,6 +20,8 @@ export interface CheckedModel {
     readonly llm: PartInput;
   };
   readonly summary: ModelSummary;
+  /** Pretrained weights (`init`): the model's own and each part's, in that order. */
+  readonly init?: readonly CheckedInit[];
   /** Where each part was written (for back-references in generated code). */
   readonly spans: {
     readonly image?: Span;

@@ -17,6 +17,8 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModuleHost, ReadResult } from "../resolve/program.js";
+import type { WeightsReader } from "../check/init.js";
+import { weightsReader } from "../runtime/checkpoint/weights-files.js";
 
 /** The mmc package folder: the nearest folder above this file with stdlib/ and package.json. */
 function findPackageRoot(): string {
@@ -181,7 +183,9 @@ export function readModule(path: string): ReadResult {
   return { ok: true, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
 }
 
-export const fileHost: ModuleHost = {
+export const fileHost: ModuleHost & { readonly weights: WeightsReader } = {
   read: readModule,
+  // `init` weights: their headers, read for the checker (no weights are loaded).
+  weights: weightsReader,
   stdlibFile: (module) => `${STD_PREFIX}${module.slice("std/".length)}.mm`,
 };

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
+import { loadInitWeights } from "../checkpoint/load-init.js";
+import { WeightsFileError } from "../checkpoint/weights-files.js";
 import {
   DataError,
   openDataStream,
@@ -209,6 +211,15 @@ export async function runTraining(
   let microBatch: number | undefined;
   let data: Awaited<ReturnType<typeof openData>>;
   try {
+    // Pretrained weights go in before step 0; a resumed run reads its own checkpoint instead.
+    if (config.init && config.init.length > 0 && resumeFrom === undefined) {
+      try {
+        for (const line of loadInitWeights(model.params, config.model, config.init)) say(line);
+      } catch (e) {
+        if (e instanceof WeightsFileError) throw new RunError(`\`${config.name}\`: ${e.message}`);
+        throw e;
+      }
+    }
     microBatch = planMicroBatch(config, backend, progress);
     data = await openData(
       config,

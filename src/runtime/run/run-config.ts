@@ -2,6 +2,7 @@
 // run (RunOptions, from its command line) and what the run reports back (RunSummary).
 import type { ModelInput } from "../../components/model.js";
 import type { BackendChoice } from "../backend.js";
+import type { InitConfig } from "../checkpoint/load-init.js";
 import type { DataSpec } from "../data/index.js";
 import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
 import type { AdamWConfig } from "../train/adamw.js";
@@ -35,6 +36,8 @@ export interface RunConfig {
   readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
   /** The compiler's parameter count; the built model must have exactly this many. */
   readonly params: number;
+  /** Pretrained weights loaded after initialisation, before step 0 (never on resume). */
+  readonly init?: readonly InitConfig[];
   /** Image tokens per image after the connector (0 for a text-only model). */
   readonly imageTokens: number;
   readonly data: DataSpec;
