@@ -149,8 +149,9 @@ export function safetensorsBytes(
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
-  const next = rng(seed);
   for (const { t, d, n, start } of sized) {
+    // Seeded per tensor, so the same tensor has the same values in one file or in a shard.
+    const next = rng(seed * 1_000_003 + nameHash(t.name));
     for (let i = 0; i < n; i++) {
       const u = next() * 2 - 1;
       const x = t.kind === "norm" ? 1 + 0.2 * u : 0.2 * u;
@@ -160,6 +161,12 @@ export function safetensorsBytes(
   return out;
 }
 
+function nameHash(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 export function writeFixture(path: string, bytes: Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
@@ -167,7 +174,7 @@ export function writeFixture(path: string, bytes: Uint8Array): void {
 
 /**
  * A sharded folder: the tensors split over `shards` files with Hugging Face's file names and
- * `model.safetensors.index.json`.
+ * `model.safetensors.index.json`; each tensor's values are those `safetensorsBytes` gives it.
  */
 export function writeSharded(
   dir: string,
@@ -181,7 +188,7 @@ export function writeSharded(
     const file = `model-${String(s + 1).padStart(5, "0")}-of-${String(shards).padStart(5, "0")}.safetensors`;
     const part = tensors.slice(s * per, (s + 1) * per);
     for (const t of part) weightMap[t.name] = file;
-    writeFixture(`${dir}/${file}`, safetensorsBytes(part, seed + s));
+    writeFixture(`${dir}/${file}`, safetensorsBytes(part, seed));
   }
   writeFixture(
     `${dir}/model.safetensors.index.json`,
