@@ -254,7 +254,9 @@ def read_weights(path, root):
         got, _ = read_safetensors(_inside(os.path.join(real, shard), real))
         for name in got:
             if weight_map.get(name) != shard:
-                raise InitError(f"the shard `{shard}` holds {name!r}, which the index does not place there")
+                raise InitError(
+                    f"the shard `{shard}` holds {name!r}, which the index does not place there"
+                )
         tensors.update(got)
     for name, shard in weight_map.items():
         if name not in tensors:
@@ -325,20 +327,25 @@ def load_init(model, spec_dir):
                 found[f"{part}.{hf}"] = t if layout == "hf" else to_torch_layout(t, move)
         missing = [n for n in targets if n not in found]
         if missing:
-            raise InitError(f"`{path}` lacks {len(missing)} tensors of the model, e.g. {missing[0]!r}")
+            raise InitError(
+                f"`{path}` lacks {len(missing)} tensors of the model, e.g. {missing[0]!r}"
+            )
         widened = {}
         with torch.no_grad():
             for sd_name, p in targets.items():
                 t = found[sd_name]
                 if list(t.shape) != list(p.shape):
                     raise InitError(
-                        f"{sd_name!r} is {list(t.shape)} in `{path}`; the model's is {list(p.shape)}"
+                        f"{sd_name!r} is {list(t.shape)} in `{path}`; "
+                        f"the model's is {list(p.shape)}"
                     )
                 if t.dtype in (torch.bfloat16, torch.float16):
                     key = "BF16" if t.dtype == torch.bfloat16 else "F16"
                     widened[key] = widened.get(key, 0) + 1
                 elif t.dtype != torch.float32:
-                    raise InitError(f"{sd_name!r} in `{path}` is {t.dtype}; mmc reads F32, BF16, F16")
+                    raise InitError(
+                        f"{sd_name!r} in `{path}` is {t.dtype}; mmc reads F32, BF16 and F16"
+                    )
                 p.copy_(t.to(torch.float32))
         conv = ", ".join(f"{n} {d} widened to fp32" for d, n in widened.items())
         what = ", ".join(parts)
