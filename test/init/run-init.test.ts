@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { decodeSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import { mmc } from "../cli/run-mmc.js";
+import { torchPython } from "../pytorch/python.js";
 import { llamaTensors, safetensorsBytes, writeFixture } from "./hf-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-run-init-"));
@@ -38,6 +39,10 @@ train pre {
 `,
 );
 
+const python = torchPython("the PyTorch half of the `mmc run` init test");
+/** The first step's loss as the TypeScript run printed it. */
+let tsLoss: string | undefined;
+
 function checkpoint(step: number): Map<string, Float32Array> {
   const file = join(dir, "runs", "pre", `step-${String(step).padStart(8, "0")}.safetensors`);
   const st = decodeSafetensors(readFileSync(file));
@@ -56,6 +61,8 @@ describe("mmc run with init", () => {
     expect(r.stdout).toMatch(
       /init: llm from `.*w\/llama\.safetensors` \(hf layout, 12 tensors; 12 BF16 widened to fp32\)/,
     );
+    tsLoss = /step 1\/1 +loss (\S+)/.exec(r.stdout)?.[1];
+    expect(tsLoss).toBeDefined();
     const params = checkpoint(1);
     // the embedding is [vocab, width] in both layouts: compare it value for value
     const bytes = readFileSync(join(dir, "w", "llama.safetensors"));
@@ -82,4 +89,22 @@ describe("mmc run with init", () => {
     expect(r.stdout).toContain("resuming from step 1");
     expect(r.stdout).not.toContain("init: llm");
   }, 180_000);
+
+  test.skipIf(python === undefined)(
+    "train.py loads the same weights: the same first loss; not on resume",
+    () => {
+      const env = { MMC_PYTHON: python! };
+      const r = mmc(["run", spec, "--target", "pytorch", "--fresh"], { env });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(
+        "init: llm from `w/llama.safetensors` (hf layout, 12 tensors; 12 BF16 widened to fp32)",
+      );
+      expect(/step 1\/1 +loss (\S+)/.exec(r.stdout)?.[1]).toBe(tsLoss);
+      const again = mmc(["run", spec, "--target", "pytorch", "--resume", "--steps", "2"], { env });
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain("resuming from step 1");
+      expect(again.stdout).not.toContain("init: llm");
+    },
+    300_000,
+  );
 });
