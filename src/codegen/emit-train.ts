@@ -29,7 +29,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     name: ${tsString(t.name)},
     source: ${tsString(o.locate(t.span))},
     model: ${model},
-    loss: ${model}Loss,
+    code: ${model}Code,
     params: ${model}Params,${initConfig(t, o)}
     imageTokens: ${t.model.summary.imageTokens},
     data: ${data},
@@ -54,7 +54,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
       importDecl("node:url", ["pathToFileURL"]),
       importDecl(runtimeModule(o), ["runMain"]),
       importDecl(runtimeModule(o), ["RunConfig"], true),
-      importDecl("./models.js", [model, `${model}Loss`, `${model}Params`]),
+      importDecl("./models.js", [model, `${model}Code`, `${model}Params`]),
       importDecl("./data.js", ["SPEC_DIR", data, ...(t.data.heldout ? [`${data}Heldout`] : [])]),
       exportConst(
         "config",

@@ -15,6 +15,7 @@ import { encodeSafetensors, type StTensor } from "../../src/runtime/checkpoint/s
 import { uniformStream } from "../../src/runtime/init.js";
 import { MultimodalModel } from "../../src/runtime/model.js";
 import { runPython, torchPython } from "../pytorch/python.js";
+import { checkedModelCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
 import { clipVisionTensors, llamaTensors, safetensorsBytes, writeFixture } from "./hf-fixtures.js";
 
@@ -117,7 +118,8 @@ model M {
       imageSize: 16,
       imageSlots: slots,
     };
-    const logits = tf.tidy(() => model.logits(batch));
+    const code = await checkedModelCode(m);
+    const logits = tf.tidy(() => code.forward(model, batch).logits);
     const tensors = new Map<string, StTensor>([
       ["tokens", { dtype: "I32", shape: [b, t], data: tokens }],
       ["images", f32(images, [2, 3, 16, 16])],

@@ -69,6 +69,7 @@ export async function openGenerator(
   const loaded = await loadTrainedModel(config, o.checkpoint, (l) => note(`warning: ${l}`));
   return {
     model: loaded.model,
+    code: config.code,
     tokenizer,
     imageTokens: config.model.image === undefined ? 0 : config.imageTokens,
     imageSize: config.model.image?.[1] ?? 0,

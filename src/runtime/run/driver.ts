@@ -242,7 +242,7 @@ export async function runTraining(
     if (resumeFrom !== undefined) await log.trimTo(resumeFrom.meta.step);
     const result = await train({
       model,
-      ...(config.loss ? { loss: config.loss } : {}),
+      loss: config.code.loss,
       steps,
       ...(microBatch !== undefined ? { microBatch } : {}),
       optimizer: config.optimizer,
@@ -265,7 +265,7 @@ export async function runTraining(
           secondsPerStep: m.stepSeconds,
         });
         if (config.eval.every > 0 && m.step % config.eval.every === 0) {
-          await heldout.run(model, m.step, microBatch, log, say);
+          await heldout.run(model, config.code, m.step, microBatch, log, say);
           await benchmarks?.run(model, m.step, log, say);
         }
       },
@@ -274,7 +274,7 @@ export async function runTraining(
       extraState: () => ({ train: config.name, source: config.source }),
     });
     if (result.stopped === "finished" && !evaluatedAt(config, heldout, result))
-      await heldout.run(model, result.stepsDone, microBatch, log, say);
+      await heldout.run(model, config.code, result.stepsDone, microBatch, log, say);
     // the tasks ran at the last step already when it was an `eval.every` step
     if (result.stopped === "finished" && result.stepsDone % config.eval.every !== 0)
       await benchmarks?.run(model, result.stepsDone, log, say);

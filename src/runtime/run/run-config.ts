@@ -4,7 +4,7 @@ import type { ModelInput } from "../../components/model.js";
 import type { BackendChoice } from "../backend.js";
 import type { InitConfig } from "../checkpoint/load-init.js";
 import type { DataSpec } from "../data/index.js";
-import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
+import type { ModelCode } from "../model.js";
 import type { AdamWConfig } from "../train/adamw.js";
 import type { ScheduleConfig } from "../train/schedule.js";
 import type { EvalResult } from "./evaluate.js";
@@ -32,8 +32,8 @@ export interface RunConfig {
   readonly name: string;
   readonly source: string;
   readonly model: ModelInput;
-  /** The generated forward pass and loss; the model's own when absent. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The model's forward pass and loss (generated, models.ts): training and evaluation run it. */
+  readonly code: ModelCode;
   /** The compiler's parameter count; the built model must have exactly this many. */
   readonly params: number;
   /** Pretrained weights loaded after initialisation, before step 0 (never on resume). */

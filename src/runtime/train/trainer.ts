@@ -44,8 +44,8 @@ export interface TrainOptions {
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
   /** Rows per forward/backward pass; gradients are accumulated over the batch (default: all rows). */
   readonly microBatch?: number;
-  /** The forward pass and loss (generated code may supply its own); default `model.loss`. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The forward pass and loss (the generated `<Model>Loss`). */
+  readonly loss: (model: MultimodalModel, batch: ModelBatch) => LossParts;
   /**
    * Continue from a checkpoint: `true` loads the newest in `checkpoint.dir` that verifies (if there
    * is one); a LoadedCheckpoint (from newestVerified) is loaded as it is.
@@ -145,8 +145,8 @@ function batchReader(source: BatchSource): () => Promise<ModelBatch> {
 export interface StepOptions {
   /** Rows per forward/backward pass; gradients are accumulated over the batch (default: all rows). */
   readonly microBatch?: number;
-  /** The forward pass and loss (generated code may supply its own); default `model.loss`. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The forward pass and loss (the generated `<Model>Loss`). */
+  readonly loss: (model: MultimodalModel, batch: ModelBatch) => LossParts;
 }
 
 export interface StepOutcome {
@@ -167,9 +167,9 @@ export async function trainStep(
   opt: AdamW,
   batch: ModelBatch,
   lr: number,
-  options: StepOptions = {},
+  options: StepOptions,
 ): Promise<StepOutcome> {
-  const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
+  const lossOf = options.loss;
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.entries()) {
@@ -226,9 +226,9 @@ export async function trainStep(
 export async function forwardCrossEntropy(
   model: MultimodalModel,
   batch: ModelBatch,
-  options: StepOptions = {},
+  options: StepOptions,
 ): Promise<number> {
-  const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
+  const lossOf = options.loss;
   const parts = microBatches(batch, options.microBatch);
   const targets = targetCount(batch);
   let ce = 0;
@@ -248,7 +248,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const next = batchReader(options.batches);
   const stepOptions: StepOptions = {
     ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
-    ...(options.loss === undefined ? {} : { loss: options.loss }),
+    loss: options.loss,
   };
   let loaded: LoadedCheckpoint | undefined;
   try {
