@@ -92,15 +92,19 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       activations: t.memory.activations,
       total: t.memory.total,
     })),
-    init: (m.init ?? []).map((i) => ({
-      scope: i.scope,
-      path: i.source.path,
-      layout: i.source.layout,
-      ...(i.source.map !== undefined ? { map: i.source.map } : {}),
-      ...(i.facts
-        ? { files: i.facts.files, tensors: i.facts.tensors, widened: i.facts.converted }
-        : {}),
-    })),
+    ...(m.init && m.init.length > 0
+      ? {
+          init: m.init.map((i) => ({
+            scope: i.scope,
+            path: i.source.path,
+            layout: i.source.layout,
+            ...(i.source.map !== undefined ? { map: i.source.map } : {}),
+            ...(i.facts
+              ? { files: i.facts.files, tensors: i.facts.tensors, widened: i.facts.converted }
+              : {}),
+          })),
+        }
+      : {}),
   };
 }
 
