@@ -6,6 +6,7 @@ import type { SourceFile } from "./source/source-file.js";
 import { resolveProgram, type ModuleHost, type Program } from "./resolve/program.js";
 import { checkProgram } from "./check/check.js";
 import type { CheckedProgram } from "./check/ir.js";
+import type { WeightsReader } from "./check/init.js";
 
 export interface CheckResult {
   readonly program?: Program;
@@ -16,7 +17,10 @@ export interface CheckResult {
 }
 
 /** Parse, resolve and check a file and its imports: what `mmc check` and `mmc info` run. */
-export function checkFile(path: string, host: ModuleHost): CheckResult {
+export function checkFile(
+  path: string,
+  host: ModuleHost & { readonly weights?: WeightsReader },
+): CheckResult {
   const resolved = resolveProgram(path, host);
   const program = resolved.program;
   const sources = resolved.sources;

@@ -15,6 +15,7 @@ import type {
   CheckedSweep,
   CheckedTrain,
 } from "./ir.js";
+import { checkInits, type WeightsReader } from "./init.js";
 import { checkModelDecl } from "./model.js";
 import { checkSweep } from "./sweep.js";
 import { checkTrain, dataFor } from "./train.js";
@@ -24,9 +25,14 @@ function aboutNeighbours(p: Problem): boolean {
   return (p.related ?? []).some((r) => /^(image|input|vision|connector|llm)(\.|$)/.test(r));
 }
 
+/**
+ * `files` gives what the checker reads through the host (the stage itself does no I/O): a BPE
+ * tokenizer's ids, and `weights`, the headers of `init` files. Without a reader the `init`s are
+ * checked as written, not against their files.
+ */
 export function checkProgram(
   program: Program,
-  files: Pick<ModuleHost, "tokenizerIds"> = {},
+  files: Pick<ModuleHost, "tokenizerIds"> & { readonly weights?: WeightsReader } = {},
 ): {
   checked: CheckedProgram;
   diagnostics: Diagnostic[];
@@ -96,6 +102,16 @@ export function checkProgram(
     }
   }
   warnUncheckedMemoryBounds(ctx, module, modelUsedByTrain);
+  const weights = files.weights;
+  if (weights) {
+    const reader = cachedReader(weights);
+    const all = [
+      ...models,
+      ...trains.map((t) => t.model),
+      ...sweeps.flatMap((s) => s.points.map((p) => p.train.model)),
+    ];
+    for (const m of all) if (m.init) checkInits(ctx, m, reader);
+  }
   return {
     checked: { file: module.path, models, components, data, trains, sweeps },
     diagnostics: ctx.diagnostics,
@@ -141,4 +157,24 @@ function warnUncheckedMemoryBounds(
       }
     }
   }
+}
+
+/** Each file's header read once per check (a model, its trains and sweep points share them). */
+function cachedReader(r: WeightsReader): WeightsReader {
+  const headers = new Map<string, ReturnType<WeightsReader["header"]>>();
+  const maps = new Map<string, ReturnType<WeightsReader["nameMap"]>>();
+  return {
+    header(path, root) {
+      const key = `${root}\0${path}`;
+      let h = headers.get(key);
+      if (!h) headers.set(key, (h = r.header(path, root)));
+      return h;
+    },
+    nameMap(path, root) {
+      const key = `${root}\0${path}`;
+      let m = maps.get(key);
+      if (!m) maps.set(key, (m = r.nameMap(path, root)));
+      return m;
+    },
+  };
 }

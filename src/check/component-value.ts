@@ -9,6 +9,7 @@ import type { Span } from "../source/source-file.js";
 import { pathText, type Body, type Field, type Name, type Value } from "../syntax/ast.js";
 import type { CheckContext } from "./context.js";
 import { describeValue, primitiveValue } from "./field-value.js";
+import { readInit, type InitSource } from "./init.js";
 
 export type Role = ComponentKind["role"];
 
@@ -22,6 +23,8 @@ export interface ComponentInstance {
   readonly span: Span;
   /** The preset it was built from, if any (for messages and `mmc info`). */
   readonly preset?: string;
+  /** `init: safetensors(...)`: pretrained weights for this component (init.ts). */
+  init?: InitSource;
 }
 
 const ROLE_WORDS: Record<Role, string> = {
@@ -67,6 +70,7 @@ export function cloneInstance(i: ComponentInstance, span?: Span): ComponentInsta
     origins: new Map(i.origins),
     span: span ?? i.span,
     ...(i.preset ? { preset: i.preset } : {}),
+    ...(i.init ? { init: i.init } : {}),
   };
 }
 
@@ -208,6 +212,11 @@ export function setField(
 ): void {
   const [head, ...rest] = path;
   if (!head) return;
+  if (head.text === "init" && rest.length === 0) {
+    const init = readInit(ctx, field.value, module.path);
+    if (init) target.init = init;
+    return;
+  }
   const spec = target.kind.fields.find((f) => f.name === head.text);
   if (!spec) {
     unknownField(ctx, target.kind, head, prefix);
@@ -235,6 +244,18 @@ export function setField(
         span: field.span,
       };
       setField(ctx, module, nested, rest, field, `${fieldPath}.`);
+    }
+    if (nested.init) {
+      ctx.report({
+        code: "MM9012",
+        message: `\`${fieldPath}\` cannot have its own \`init\`: weights load into a model's parts`,
+        span: nested.init.span,
+        notes: [
+          `\`${fieldPath}\`'s weights are part of \`${target.kind.name}\`'s: they come with its \`init\``,
+        ],
+        help: `move \`init\` to the part that holds \`${fieldPath}\` (e.g. \`llm: ... { init: ... }\`)`,
+      });
+      delete nested.init;
     }
     target.config[spec.name] = nested.config;
     target.origins.set(spec.name, field.value.span);
@@ -292,7 +313,7 @@ function rangeHelp(spec: FieldSpec, fieldPath: string): string {
 
 function unknownField(ctx: CheckContext, kind: ComponentKind, name: Name, prefix: string): void {
   const names = kind.fields.map((f) => f.name);
-  const hint = didYouMean(name.text, names);
+  const hint = didYouMean(name.text, [...names, "init"]);
   // The path prefix (`llm.` in an override `llm.sliding_window`) says where, not what: a label.
   const at = prefix.replace(/\.$/, "");
   ctx.report({

@@ -6,6 +6,7 @@ import type { ModelSummary, PartInput, Precision, TrainMemory } from "../compone
 import type { TilesConfig } from "../components/tiles.js";
 import type { Span } from "../source/source-file.js";
 import type { CheckedEvalTask } from "./eval-tasks.js";
+import type { CheckedInit } from "./init.js";
 
 export interface CheckedModel {
   readonly name: string;
@@ -22,6 +23,8 @@ export interface CheckedModel {
     readonly llm: PartInput;
   };
   readonly summary: ModelSummary;
+  /** Pretrained weights (`init`): the model's own and each part's, in that order. */
+  readonly init?: readonly CheckedInit[];
   /** Where each part was written (for back-references in generated code). */
   readonly spans: {
     readonly image?: Span;

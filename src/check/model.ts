@@ -23,6 +23,7 @@ import {
 } from "./component-value.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
+import { readInit, type CheckedInit, type InitSource } from "./init.js";
 import type { CheckedModel } from "./ir.js";
 import { tilesValue } from "./tiles.js";
 import type { TilesConfig } from "../components/tiles.js";
@@ -33,7 +34,7 @@ const PART_ROLES: Record<PartName, Role> = {
   connector: "connector",
   llm: "llm",
 };
-const MODEL_FIELDS = ["image", "tiles", "vision", "connector", "llm"] as const;
+const MODEL_FIELDS = ["image", "tiles", "vision", "connector", "llm", "init"] as const;
 
 /** A model before composition: what was written, with spans. */
 export interface ModelDraft {
@@ -44,6 +45,8 @@ export interface ModelDraft {
   /** High-resolution sub-images (check/tiles.ts). */
   tiles?: { value: TilesConfig; span: Span };
   parts: Partial<Record<PartName, ComponentInstance>>;
+  /** `init: safetensors(...)` on the model: weights for the parts without an `init` of their own. */
+  init?: InitSource;
   /**
    * Budget bounds with the model that wrote them. A variant keeps its base's bounds, except
    * those on a quantity the variant bounds itself.
@@ -202,6 +205,11 @@ export function setModelField(
     else draft.broken = true;
     return;
   }
+  if (name === "init" && rest.length === 0) {
+    const init = readInit(ctx, value, module.path);
+    if (init) draft.init = init;
+    return;
+  }
   if (name !== "vision" && name !== "connector" && name !== "llm") {
     const hint = didYouMean(name, MODEL_FIELDS);
     ctx.report({
@@ -209,7 +217,7 @@ export function setModelField(
       message: `a model has no field \`${name}\``,
       span: head.span,
       notes: [
-        "a model has `image`, `tiles`, `vision`, `connector`, `llm` and a `budget { ... }` block",
+        "a model has `image`, `tiles`, `vision`, `connector`, `llm`, `init` and a `budget { ... }` block",
       ],
       help: hint ?? "remove it",
     });
@@ -397,6 +405,12 @@ export function toChecked(draft: ModelDraft, summary: ModelSummary): CheckedMode
     i ? { kind: i.kind.name, config: i.config } : undefined;
   const vision = part(draft.parts.vision);
   const connector = part(draft.parts.connector);
+  const init: CheckedInit[] = [];
+  if (draft.init) init.push({ scope: "model", source: draft.init });
+  for (const p of ["vision", "connector", "llm"] as const) {
+    const source = draft.parts[p]?.init;
+    if (source) init.push({ scope: p, source });
+  }
   return {
     name: draft.name,
     ...(draft.decl.doc ? { doc: draft.decl.doc } : {}),
@@ -410,6 +424,7 @@ export function toChecked(draft: ModelDraft, summary: ModelSummary): CheckedMode
       llm: part(draft.parts.llm)!,
     },
     summary,
+    ...(init.length > 0 ? { init } : {}),
     spans: {
       ...(draft.image ? { image: draft.image.span } : {}),
       ...(draft.tiles ? { tiles: draft.tiles.span } : {}),

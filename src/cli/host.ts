@@ -20,6 +20,8 @@ import type { ModuleHost, ReadResult, TokenizerIdsInfo } from "../resolve/progra
 import { readRegularFileSync } from "../runtime/data/contained-file.js";
 import { MAX_TOKENIZER_BYTES } from "../runtime/data/limits.js";
 import { countTokenizerIds } from "../runtime/data/tokenizer-ids.js";
+import type { WeightsReader } from "../check/init.js";
+import { weightsReader } from "../runtime/checkpoint/weights-files.js";
 
 /** The mmc package folder: the nearest folder above this file with stdlib/ and package.json. */
 function findPackageRoot(): string {
@@ -202,8 +204,10 @@ export function tokenizerIds(path: string): TokenizerIdsInfo | undefined {
   }
 }
 
-export const fileHost: ModuleHost = {
+export const fileHost: ModuleHost & { readonly weights: WeightsReader } = {
   read: readModule,
   tokenizerIds,
+  // `init` weights: their headers, read for the checker (no weights are loaded).
+  weights: weightsReader,
   stdlibFile: (module) => `${STD_PREFIX}${module.slice("std/".length)}.mm`,
 };

@@ -31,7 +31,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     source: ${tsString(o.locate(t.span))},
     model: ${model},
     code: ${model}Code,
-    params: ${model}Params,
+    params: ${model}Params,${initConfig(t, o)}
     imageTokens: ${t.model.summary.imageTokens},
     data: ${data},
     ${t.data.heldout ? `heldout: ${data}Heldout,` : ""}
@@ -104,4 +104,18 @@ function evalTasks(t: CheckedTrain, o: EmitOptions): string {
       `samples: ${k.samples}, seed: ${k.seed}, maxTokens: ${k.maxTokens} }`,
   );
   return `, tasks: [${items.join(", ")}]`;
+}
+
+/** `pretrained: [...]`: the model's `init` weights files, paths from the spec's folder; or nothing. */
+function initConfig(t: CheckedTrain, o: EmitOptions): string {
+  const inits = t.model.init ?? [];
+  if (inits.length === 0) return "";
+  const path = (p: string) => `join(SPEC_DIR, ${tsString(fromSpec(o, p))})`;
+  const items = inits.map(
+    ({ scope, source: s }) =>
+      `{ scope: ${tsString(scope)}, path: ${path(s.path)}, root: ${path(s.root === "" ? "." : s.root)}, layout: ${tsString(s.layout)}` +
+      (s.map !== undefined ? `, map: ${path(s.map)}` : "") +
+      " }",
+  );
+  return ` pretrained: [${items.join(", ")}],`;
 }

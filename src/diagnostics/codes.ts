@@ -80,6 +80,20 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM7001", title: "sweep axis repeats a value" },
   { code: "MM8001", title: "bad evaluation task" },
   { code: "MM8002", title: "evaluation shots do not fit the context" },
+  { code: "MM9001", title: "bad `init` value" },
+  { code: "MM9002", title: "weights file missing" },
+  { code: "MM9003", title: "weights outside the spec's folder" },
+  { code: "MM9004", title: "malformed safetensors header" },
+  { code: "MM9005", title: "malformed sharded index" },
+  { code: "MM9006", title: "malformed name map" },
+  { code: "MM9007", title: "tensors missing from the weights" },
+  { code: "MM9008", title: "weights hold tensors the model does not have" },
+  { code: "MM9009", title: "weights of another shape" },
+  { code: "MM9010", title: "weights of a dtype mmc does not read" },
+  { code: "MM9011", title: "bf16 or fp16 weights widened to fp32" },
+  { code: "MM9012", title: "`init` on a nested component" },
+  { code: "MM9013", title: "name map names unknown tensors" },
+  { code: "MM9014", title: "name map misses parameters" },
 ];
 
 /** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */

@@ -17,6 +17,7 @@ export const BUILTIN_CALLEES: ReadonlySet<string> = new Set([
   "gelu",
   "swiglu",
   "relu",
+  "safetensors",
 ]);
 
 /** Bare words accepted by data, train and sweep fields (`tokenizer: bytes`, `weighting: tokens`). */
@@ -46,6 +47,9 @@ export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
   "flops_per_token",
   "train_memory",
   "tokens_per_second",
+  // `init: safetensors(..., layout: hf)`
+  "hf",
+  "mmc",
 ]);
 
 export function isKnownWord(word: string): boolean {

@@ -44,12 +44,26 @@ const CONTEXT: Readonly<Record<string, string>> = {
   Text: 'data Text {\n  text: jsonl("data/text.jsonl", field: "text")\n}',
 };
 
+/** Codes about the contents of a weights file or name map: their golden cases (test/golden/init/) hold the files. */
+const WEIGHT_FILE_CODES = [
+  "MM9004",
+  "MM9005",
+  "MM9006",
+  "MM9007",
+  "MM9008",
+  "MM9009",
+  "MM9010",
+  "MM9011",
+  "MM9013",
+  "MM9014",
+];
+
 /**
  * Codes whose example is not one UTF-8 file (bytes that are not UTF-8, a cycle of two files) or
  * cannot be shown whole on the page (an invisible direction override, a chain of 201 presets).
  * Their golden cases cover them.
  */
-const NOT_REPRODUCIBLE = new Set(["MM1006", "MM1007", "MM2003", "MM2019"]);
+const NOT_REPRODUCIBLE = new Set(["MM1006", "MM1007", "MM2003", "MM2019", ...WEIGHT_FILE_CODES]);
 
 function exampleOf(code: string): string | undefined {
   const page = readFileSync(join(ROOT, "docs", "errors", `${code}.md`), "utf8");
@@ -69,7 +83,8 @@ function buildFile(example: string): string {
 
 function codesOf(text: string, target: boolean): string[] {
   const path = "memory/example.mm";
-  const host: ModuleHost = {
+  const host: ModuleHost & { weights: typeof fileHost.weights } = {
+    weights: fileHost.weights,
     read: (p) =>
       p === path
         ? { ok: true, text }

@@ -118,7 +118,41 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
         ? { init: { train: t.init.train, dir: t.init.dir, upcycled_layers: t.init.upcycledLayers } }
         : {}),
     })),
+    ...(m.init && m.init.length > 0
+      ? {
+          init: m.init.map((i) => ({
+            scope: i.scope,
+            path: i.source.path,
+            layout: i.source.layout,
+            ...(i.source.map !== undefined ? { map: i.source.map } : {}),
+            ...(i.facts
+              ? { files: i.facts.files, tensors: i.facts.tensors, widened: i.facts.converted }
+              : {}),
+          })),
+        }
+      : {}),
   };
+}
+
+/** "initialised from ..." per `init`: which parts, from which file(s), what was widened. */
+export function initLines(m: CheckedModel): string[] {
+  const inits = m.init ?? [];
+  const own = new Set(inits.map((i) => i.scope));
+  const present = (["vision", "connector", "llm"] as const).filter((p) => m.parts[p]);
+  const lines = inits.map(({ scope, source, facts }) => {
+    const parts = scope === "model" ? present.filter((p) => !own.has(p)) : [scope];
+    const files = facts && facts.files.length > 1 ? ` (${facts.files.length} shards)` : "";
+    const names = source.map !== undefined ? `, names from \`${escapeControls(source.map)}\`` : "";
+    const widened = Object.entries(facts?.converted ?? {})
+      .map(([d, n]) => `; ${n} ${d} tensor${n === 1 ? "" : "s"} widened to fp32`)
+      .join("");
+    const count = facts ? `, ${facts.tensors} tensors` : "";
+    return `init: ${parts.join(", ")} from \`${escapeControls(source.path)}\`${files} (${source.layout} layout${names}${count}${widened})`;
+  });
+  const rest = present.filter((p) => !inits.some((i) => i.scope === p || i.scope === "model"));
+  if (inits.length > 0 && rest.length > 0)
+    lines.push(`init: ${rest.join(", ")} initialised as usual (seeded)`);
+  return lines;
 }
 
 function componentJson(c: CheckedComponent): unknown {
@@ -182,6 +216,7 @@ export function renderInfo(p: CheckedProgram): string {
     out.push(
       `  forward FLOPs: ${humanCount(s.flopsPerToken)} per text token at full context${s.parts.vision ? `, ${humanCount(s.flopsPerImage)} per image` : ""} (multiply-add = 2)`,
     );
+    for (const line of initLines(m)) out.push(`  ${line}`);
     for (const t of trainsOf(p, m.name)) {
       const mem = t.memory;
       out.push(

@@ -9,7 +9,7 @@ import type { PartSummary } from "../../components/model.js";
 import type { Config, ConfigValue } from "../../components/types.js";
 import { pyComment } from "../escape-python.js";
 import type { EmitOptions, GeneratedFile } from "../emit-shared.js";
-import { where } from "../emit-shared.js";
+import { fromSpec, where } from "../emit-shared.js";
 import { count } from "../literals.js";
 import {
   ALWAYS,
@@ -131,6 +131,22 @@ export function modelEntry(m: CheckedModel, o: EmitOptions): PyEntry {
       ]),
     });
   }
+  if (m.init && m.init.length > 0)
+    entries.push({
+      key: "init",
+      comments: ["Pretrained weights, paths from the spec's folder: weights.py's load_init."],
+      value: list(
+        m.init.map(({ scope, source: i }) =>
+          dict([
+            { key: "scope", value: str(scope) },
+            { key: "path", value: str(fromSpec(o, i.path)) },
+            { key: "root", value: str(fromSpec(o, i.root === "" ? "." : i.root)) },
+            { key: "layout", value: str(i.layout) },
+            ...(i.map !== undefined ? [{ key: "map", value: str(fromSpec(o, i.map)) }] : []),
+          ]),
+        ),
+      ),
+    });
   const image = s.imageTokens > 0 ? `; ${s.imageTokens} image tokens per image` : "";
   return {
     key: m.name,

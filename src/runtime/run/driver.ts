@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { maxPasses } from "../../components/tiles.js";
 import type { BackendName } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
+import { loadInitWeights } from "../checkpoint/load-init.js";
+import { WeightsFileError } from "../checkpoint/weights-files.js";
 import {
   DataError,
   openDataStream,
@@ -215,6 +217,15 @@ export async function runTraining(
   let data: Awaited<ReturnType<typeof openData>>;
   let stageLine: Record<string, unknown> | undefined;
   try {
+    // Pretrained weights go in before step 0; a resumed run reads its own checkpoint instead.
+    if (config.pretrained && config.pretrained.length > 0 && resumeFrom === undefined) {
+      try {
+        for (const line of loadInitWeights(model.params, config.model, config.pretrained)) say(line);
+      } catch (e) {
+        if (e instanceof WeightsFileError) throw new RunError(`\`${config.name}\`: ${e.message}`);
+        throw e;
+      }
+    }
     if (plan.stage !== undefined)
       stageLine = stageRecord(plan.stage, applyStageStart(plan.stage, model.params), say);
     microBatch = planMicroBatch(config, backend, progress);

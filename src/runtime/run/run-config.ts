@@ -2,6 +2,7 @@
 // run (RunOptions, from its command line) and what the run reports back (RunSummary).
 import type { ModelInput } from "../../components/model.js";
 import type { BackendChoice } from "../backend.js";
+import type { InitConfig } from "../checkpoint/load-init.js";
 import type { DataSpec } from "../data/index.js";
 import type { ModelCode } from "../model.js";
 import type { AdamWConfig } from "../train/adamw.js";
@@ -35,6 +36,8 @@ export interface RunConfig {
   readonly code: ModelCode;
   /** The compiler's parameter count; the built model must have exactly this many. */
   readonly params: number;
+  /** The model's `init` weights files, loaded after initialisation, before step 0 (never on resume). */
+  readonly pretrained?: readonly InitConfig[];
   /** Image tokens per image after the connector (0 for a text-only model). */
   readonly imageTokens: number;
   readonly data: DataSpec;

@@ -161,6 +161,13 @@ class Trainer:
         torch.manual_seed(self.train["seed"])
         model = mm.MultimodalModel(self.train["model"])
         mm.init_weights(model)
+        # Pretrained weights (`init`) before step 0; a resumed run reads its checkpoint instead.
+        self.init_lines = []
+        if self.args.resume is None:
+            try:
+                self.init_lines = mm.load_init(model, self.spec_dir)
+            except (mm.InitError, mm.SafetensorsError) as e:
+                raise RunError(str(e)) from None
         if self.args.init:
             mm.load_mmc_weights(model, self.args.init)
         count = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
@@ -278,7 +285,14 @@ class Trainer:
             where = f"with {self.engine} on {self.world} {dev} processes, {dist.get_backend()}"
         say(f"train {self.name} ({self.train['source']}) {where}{amp}")
         say(f"run folder {self.folder}")
+        for line in self.init_lines:
+            say(line)
         resumed = self.prepare_folder()
+        if resumed is None and self.args.resume is not None and self.train["model"].get("init"):
+            raise RunError(
+                f"--resume found no checkpoint in `{self.folder}`, and a fresh run loads the "
+                "model's `init` weights (fix: run without --resume)"
+            )
         data_state = watch_state = None
         start = 0
         if resumed is not None:

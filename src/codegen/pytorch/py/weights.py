@@ -183,3 +183,175 @@ def load_mmc_weights(model, path):
     parts = {p: model.spec[p] for p in ("vision", "connector", "llm") if p in model.spec}
     model.load_state_dict(hf_state_dict(params, parts), strict=True)
     return model
+
+
+# ---- pretrained weights (`init`), as src/runtime/checkpoint/load-init.ts loads them ----------
+
+INDEX_FILE = "model.safetensors.index.json"
+SINGLE_FILE = "model.safetensors"
+MAX_JSON_BYTES = 64 * 1024 * 1024
+# Llava's prefixes of the three parts in one Hugging Face file (components/init-names.ts).
+HF_MODEL_PREFIX = {
+    "vision": "vision_tower.",
+    "connector": "multi_modal_projector.",
+    "llm": "language_model.",
+}
+
+
+class InitError(ValueError):
+    """Pretrained weights that cannot be loaded; the message says which file and why."""
+
+
+def _inside(path, root):
+    """`path` with links resolved, which must exist and lie inside `root` (the spec's folder)."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    if os.path.commonpath([real, top]) != top:
+        raise InitError(f"`{path}` leads outside the spec's folder")
+    if not os.path.exists(real):
+        raise InitError(f"the weights `{path}` do not exist")
+    return real
+
+
+def _read_json(path, what):
+    if not os.path.isfile(path):
+        raise InitError(f"{what} `{path}` is not a file")
+    if os.path.getsize(path) > MAX_JSON_BYTES:
+        raise InitError(f"{what} `{path}` is larger than {MAX_JSON_BYTES} bytes")
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise InitError(f"{what} `{path}` is not valid JSON") from None
+
+
+def _string_map(x):
+    return isinstance(x, dict) and all(isinstance(v, str) for v in x.values())
+
+
+def read_weights(path, root):
+    """Every tensor of a safetensors file, or of a folder (sharded with its index, or holding
+    `model.safetensors`), by name; the index's shard names must be plain names beside it."""
+    real = _inside(path, root)
+    if os.path.isfile(real):
+        return read_safetensors(real)[0]
+    if not os.path.isdir(real):
+        raise InitError(f"the weights `{path}` are not a file or folder")
+    index = os.path.join(real, INDEX_FILE)
+    if not os.path.exists(index):
+        single = os.path.join(real, SINGLE_FILE)
+        if not os.path.exists(single):
+            raise InitError(f"the folder `{path}` has neither `{INDEX_FILE}` nor `{SINGLE_FILE}`")
+        return read_safetensors(_inside(single, real))[0]
+    parsed = _read_json(index, "the index")
+    weight_map = parsed.get("weight_map") if isinstance(parsed, dict) else None
+    if not _string_map(weight_map):
+        raise InitError(f"the index `{index}` has no `weight_map` of tensor names to shard files")
+    tensors = {}
+    for shard in sorted(set(weight_map.values())):
+        plain = shard not in ("", ".", "..") and not re.search(r"[/\\\x00-\x1f\x7f-\x9f]", shard)
+        if not plain:
+            raise InitError(f"the index `{index}` names the shard {shard!r}, not a file beside it")
+        got, _ = read_safetensors(_inside(os.path.join(real, shard), real))
+        for name in got:
+            if weight_map.get(name) != shard:
+                raise InitError(
+                    f"the shard `{shard}` holds {name!r}, which the index does not place there"
+                )
+        tensors.update(got)
+    for name, shard in weight_map.items():
+        if name not in tensors:
+            raise InitError(f"the index places {name!r} in `{shard}`, which does not hold it")
+    return tensors
+
+
+def _covered(scope, present, scopes):
+    return [p for p in present if p not in scopes] if scope == "model" else [scope]
+
+
+def _torch_targets(model, parts):
+    """{state-dict name: parameter} of the covered parts (a tied tensor once, under its owner)."""
+    return {n: p for n, p in model.named_parameters() if n.partition(".")[0] in parts}
+
+
+def load_init(model, spec_dir):
+    """Loads the model's `init` weights (its spec's `init` list) over its initial values.
+
+    The same table as the runtime's: Hugging Face names (`layout: hf`) are the modules' own
+    names; mmc's (checkpoint `param.*` names, or a name map's) go through HF_NAMES. Every
+    parameter an `init` covers must be in its file with its shape; BF16 and F16 are widened to
+    fp32 exactly. Returns a line per `init` saying what was loaded from where.
+    """
+    inits = model.spec.get("init", [])
+    present = [p for p in ("vision", "connector", "llm") if p in model.spec]
+    scopes = [i["scope"] for i in inits]
+    lines = []
+    for init in inits:
+        scope, layout = init["scope"], init["layout"]
+        parts = _covered(scope, present, scopes)
+        path = os.path.join(spec_dir, init["path"])
+        root = os.path.join(spec_dir, init["root"])
+        tensors = read_weights(path, root)
+        names = None
+        if "map" in init:
+            names = _read_json(_inside(os.path.join(spec_dir, init["map"]), root), "the name map")
+            if not _string_map(names):
+                raise InitError(f"the name map `{init['map']}` is not a JSON object of strings")
+        targets = _torch_targets(model, parts)
+        found = {}  # state-dict name -> tensor in PyTorch's layout
+        if names is None and layout == "hf":
+            for sd_name in targets:
+                part, _, rest = sd_name.partition(".")
+                file_name = (HF_MODEL_PREFIX[part] if scope == "model" else "") + rest
+                if file_name in tensors:
+                    found[sd_name] = tensors[file_name]
+        else:
+            # mmc names (relative to the scope in a map), the file's tensors under them
+            mmc = {}
+            if names is None:
+                for n, t in tensors.items():
+                    if n.startswith("param.") and n[len("param.") :].partition(".")[0] in parts:
+                        mmc[n[len("param.") :]] = t
+            else:
+                for key, file_name in names.items():
+                    full = key if scope == "model" else f"{scope}.{key}"
+                    if file_name not in tensors:
+                        raise InitError(f"`{path}` has no tensor {file_name!r} (for {full!r})")
+                    mmc[full] = tensors[file_name]
+            spec_parts = {p: model.spec[p] for p in parts}
+            for full, t in mmc.items():
+                part, _, rest = full.partition(".")
+                mapped = to_hf_name(spec_parts[part]["kind"], _part_mlp_fn(spec_parts[part]), rest)
+                if mapped is None:
+                    raise InitError(f"the model has no tensor {full!r}")
+                hf, move = mapped
+                found[f"{part}.{hf}"] = t if layout == "hf" else to_torch_layout(t, move)
+        missing = [n for n in targets if n not in found]
+        if missing:
+            raise InitError(
+                f"`{path}` lacks {len(missing)} tensors of the model, e.g. {missing[0]!r}"
+            )
+        widened = {}
+        with torch.no_grad():
+            for sd_name, p in targets.items():
+                t = found[sd_name]
+                if list(t.shape) != list(p.shape):
+                    raise InitError(
+                        f"{sd_name!r} is {list(t.shape)} in `{path}`; "
+                        f"the model's is {list(p.shape)}"
+                    )
+                if t.dtype in (torch.bfloat16, torch.float16):
+                    key = "BF16" if t.dtype == torch.bfloat16 else "F16"
+                    widened[key] = widened.get(key, 0) + 1
+                elif t.dtype != torch.float32:
+                    raise InitError(
+                        f"{sd_name!r} in `{path}` is {t.dtype}; mmc reads F32, BF16 and F16"
+                    )
+                p.copy_(t.to(torch.float32))
+        conv = ", ".join(f"{n} {d} widened to fp32" for d, n in widened.items())
+        what = ", ".join(parts)
+        via = f", names from `{init['map']}`" if "map" in init else ""
+        lines.append(
+            f"init: {what} from `{init['path']}` ({layout} layout{via}, {len(targets)} tensors"
+            + (f"; {conv})" if conv else ")")
+        )
+    return lines

@@ -1,0 +1,6 @@
+// One tensor of the file is I64, which mmc does not read as weights.
+import { Decoder } from "std/llm"
+
+model M {
+  llm: Decoder { vocab: 32, width: 16, depth: 2, heads: 2, kv_heads: 1, mlp: swiglu(24), norm: rms, position: rope, context: 64, init: safetensors("weights/llama-i64.safetensors", layout: hf) }
+}

@@ -1,0 +1,6 @@
+// A path that climbs out of the spec's folder is refused.
+import { Decoder } from "std/llm"
+
+model M {
+  llm: Decoder { vocab: 32, width: 16, depth: 2, heads: 2, kv_heads: 1, mlp: swiglu(24), norm: rms, position: rope, context: 64, init: safetensors("../../../secret.safetensors") }
+}
