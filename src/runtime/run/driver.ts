@@ -220,7 +220,8 @@ export async function runTraining(
     // Pretrained weights go in before step 0; a resumed run reads its own checkpoint instead.
     if (config.pretrained && config.pretrained.length > 0 && resumeFrom === undefined) {
       try {
-        for (const line of loadInitWeights(model.params, config.model, config.pretrained)) say(line);
+        for (const line of loadInitWeights(model.params, config.model, config.pretrained))
+          say(line);
       } catch (e) {
         if (e instanceof WeightsFileError) throw new RunError(`\`${config.name}\`: ${e.message}`);
         throw e;
