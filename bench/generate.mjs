@@ -13,6 +13,7 @@ import {
   selectBackend,
   tidyStep,
 } from "../dist/runtime/index.js";
+import { modelCode } from "./model-code.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -96,12 +97,18 @@ async function cached(model) {
   return { prompt: (t1 - t0) / 1000, perToken: (t2 - t1) / 1000 / tokens };
 }
 
-async function uncached(model) {
+async function uncached(model, code) {
   const t0 = performance.now();
   for (let i = 0; i < tokens; i++) {
     const n = promptLength + i + 1;
-    const logits = tf.tidy(() =>
-      model.logits({ batchSize: 1, sequence: n, tokens: ids(n), lossMask: new Uint8Array(n) }),
+    const logits = tf.tidy(
+      () =>
+        code.forward(model, {
+          batchSize: 1,
+          sequence: n,
+          tokens: ids(n),
+          lossMask: new Uint8Array(n),
+        }).logits,
     );
     await logits.data();
     logits.dispose();
@@ -111,10 +118,12 @@ async function uncached(model) {
 
 for (const [name, llm] of Object.entries(MODELS)) {
   if (only && only !== name) continue;
-  const model = MultimodalModel.fromInput({ llm: { kind: "Decoder", config: llm } }, 1);
+  const input = { llm: { kind: "Decoder", config: llm } };
+  const model = MultimodalModel.fromInput(input, 1);
+  const code = await modelCode(input);
   await cached(model); // warm-up: kernels compiled, memory grown
   const c = await cached(model);
-  const u = await uncached(model);
+  const u = await uncached(model, code);
   console.log(
     `${name.padEnd(5)} ${(model.params.count() / 1e6).toFixed(2)}M params: with the KV cache ${(1 / c.perToken).toFixed(1)} tokens/s ` +
       `(prompt pass ${(c.prompt * 1000).toFixed(0)} ms); without ${(1 / u.perToken).toFixed(1)} tokens/s; ` +

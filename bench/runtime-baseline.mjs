@@ -13,6 +13,7 @@ import {
   trainStep,
 } from "../dist/runtime/index.js";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
+import { modelCode } from "./model-code.mjs";
 
 function layerNorm(x, w, b) {
   const mean = tf.mean(x, -1, true);
@@ -114,6 +115,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       continue;
     }
     const model = MultimodalModel.fromInput(decoderInput(c), 1);
+    const { loss } = await modelCode(decoderInput(c));
     const opts = { lr: 1e-4, weightDecay: 0.1, clip: 1 };
     const ours = new AdamW(model.params, opts);
     const plain = new AdamW(model.params, opts);
@@ -125,7 +127,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       await f();
       return (performance.now() - t0) / 1000;
     };
-    const mmc = () => trainStep(model, ours, batch, 1e-4, { microBatch: c.micro });
+    const mmc = () => trainStep(model, ours, batch, 1e-4, { loss, microBatch: c.micro });
     const hand = () => plainStep(c, model, plain, batch, rows);
     await time(mmc);
     await time(hand);

@@ -31,6 +31,7 @@ import {
 } from "./step-configs.mjs";
 import { checkParity } from "./step-parity.mjs";
 import { ReferenceError, settingsLines, startReference } from "./torch-reference.mjs";
+import { modelCode } from "./model-code.mjs";
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -188,11 +189,15 @@ for (const name of only) {
     `  step FLOPs: ${(flops.total / 1e9).toFixed(2)} GFLOP (the checker's forward ${(flops.perToken / 1e6).toFixed(2)} MFLOP/token x 3 x ${c.batch * c.sequence} tokens)`,
   );
   const model = MultimodalModel.fromInput(decoderInput(c), 1);
+  const code = await modelCode(decoderInput(c));
   const opt = new AdamW(model.params, OPTIMIZER);
   const batch = batchFor(c);
   const mmcStep = async () => {
     const t0 = performance.now();
-    const r = await trainStep(model, opt, batch, OPTIMIZER.lr, { microBatch: c.micro });
+    const r = await trainStep(model, opt, batch, OPTIMIZER.lr, {
+      loss: code.loss,
+      microBatch: c.micro,
+    });
     return { ...r, seconds: (performance.now() - t0) / 1000 };
   };
   const dir = mkdtempSync(join(tmpdir(), "mmc-bench-"));
@@ -206,7 +211,7 @@ for (const name of only) {
       });
       if (init.params !== model.params.count())
         fail(`torch built ${init.params} parameters, mmc has ${model.params.count()}`);
-      const r = await checkParity(torch.child, model, batch, c.micro, dir, mmcStep, parity);
+      const r = await checkParity(torch.child, model, code, batch, c.micro, dir, mmcStep, parity);
       console.log(`  parity with PyTorch, same initial weights and batch:`);
       for (const line of r.lines) console.log(`    ${line}`);
       // timing two models that compute different things compares nothing: stop here

@@ -148,7 +148,7 @@ export function exportForTorch(dir, model, batch) {
  * The loss gradient of every weight on `batch` at the current weights (no update), summed over
  * the same passes as trainStep, written as safetensors to `file` for torch-step.py's `grads`.
  */
-export function exportGradients(file, model, batch, micro) {
+export function exportGradients(file, model, code, batch, micro) {
   const vars = model.params.entries().map(([, v]) => v);
   const names = new Map(model.params.entries().map(([n, v]) => [v.name, n]));
   const total = targetCount(batch);
@@ -156,7 +156,7 @@ export function exportGradients(file, model, batch, micro) {
   for (const part of microBatches(batch, micro)) {
     const weight = targetCount(part) / total;
     const { value, grads } = tf.variableGrads(
-      () => tf.mul(model.loss(part).crossEntropy, weight),
+      () => tf.mul(code.loss(model, part).crossEntropy, weight),
       vars,
     );
     value.dispose();

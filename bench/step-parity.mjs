@@ -30,11 +30,11 @@ function worstLine(what, tensors, limit) {
  * (mmc first; they are the warm-up too), then checks losses and weight changes. Returns
  * { ok, lines }.
  */
-export async function checkParity(child, model, batch, micro, dir, mmcStep, steps) {
+export async function checkParity(child, model, code, batch, micro, dir, mmcStep, steps) {
   const lines = [];
   let ok = true;
   const grads = join(dir, "grads.safetensors");
-  exportGradients(grads, model, batch, micro);
+  exportGradients(grads, model, code, batch, micro);
   const g = await child.request({ op: "grads", file: grads });
   const gl = worstLine("gradients at the initial weights", g.tensors, TOLERANCE.gradient);
   ok &&= gl.ok;

@@ -16,6 +16,7 @@ import {
   trainStep,
 } from "../dist/runtime/index.js";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
+import { modelCode } from "./model-code.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -53,9 +54,10 @@ const c = backend === "wasm" || backend === "cpu" ? base : { ...base, micro: und
 const synchronous = backend === "wasm" || backend === "cpu";
 
 const model = MultimodalModel.fromInput(decoderInput(c), 1);
+const { loss } = await modelCode(decoderInput(c));
 const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
 const batch = batchFor(c);
-const step = () => trainStep(model, opt, batch, 1e-4, { microBatch: c.micro });
+const step = () => trainStep(model, opt, batch, 1e-4, { loss, microBatch: c.micro });
 for (let i = 0; i < 2; i++) await step(); // compile, warm
 
 /** Kernel kind: products are told apart by operand rank (2-D ones reach XNNPACK on wasm). */

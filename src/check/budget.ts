@@ -197,6 +197,10 @@ function breakdown(q: Quantity, s: BudgetSubject): string[] {
       `by part: ${parts.map((x) => `${x.part} (\`${x.kind}\`) ${formatCount(x[field])}`).join(", ")}`,
     ];
   }
+  if (q === "image_tokens" && p.connector && s.summary.encoderPasses > 1)
+    return [
+      `a tiled image takes up to ${s.summary.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${s.summary.tokensPerCrop} tokens each from the connector \`${p.connector.kind}\``,
+    ];
   if (q === "image_tokens" && p.connector)
     return [
       `the connector \`${p.connector.kind}\` makes ${s.summary.imageTokens} tokens per image`,
@@ -214,6 +218,8 @@ function show(q: Quantity, n: number): string {
 /** What to change: the largest contributor to the quantity, or the bound itself. */
 function overHelp(q: Quantity, b: Bound, value: number, s: BudgetSubject, owner: string): string {
   const conn = s.summary.parts.connector;
+  if (q === "image_tokens" && conn && s.summary.encoderPasses > 1)
+    return "use fewer connector `tokens` per crop, smaller `tiles.grids` or no overview, or change the bound";
   if (q === "image_tokens" && conn && conn.kind !== "MLPProjector" && b.value.kind === "number")
     return `write \`connector.tokens: ${b.value.text}\`${b.op === "==" ? "" : " (or a count that meets the bound)"}, or change the bound`;
   if (b.op === "==")

@@ -23,14 +23,16 @@ interface FormatSpec {
 const FORMATS: Readonly<Record<string, FormatSpec>> = {
   webdataset: { kinds: ["caption"], options: {}, runtimeFormat: "webdataset" },
   jsonl: {
-    kinds: ["caption", "interleaved", "text"],
+    kinds: ["caption", "interleaved", "text", "conversation"],
     options: { field: "string", kind: "kind" },
     runtimeFormat: "jsonl",
   },
   textfiles: { kinds: ["text"], options: {}, runtimeFormat: "text" },
+  // LLaVA-style conversations, the same as `jsonl(..., kind: conversation)`
+  conversations: { kinds: ["conversation"], options: {}, runtimeFormat: "jsonl" },
 };
 
-const SOURCE_KINDS: readonly SourceKind[] = ["caption", "interleaved", "text"];
+const SOURCE_KINDS: readonly SourceKind[] = ["caption", "interleaved", "text", "conversation"];
 const SETTINGS = [
   "images_per_sequence",
   "tokenizer",
@@ -361,7 +363,7 @@ function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined
         : `unknown data format \`${r.call.callee.text}\``,
       span: r.call.callee.span,
       notes: [
-        "formats are `webdataset` (tar shards of image + caption), `jsonl` (captions, interleaved documents or text) and `textfiles` (plain text)",
+        "formats are `webdataset` (tar shards of image + caption), `jsonl` (captions, interleaved documents or text), `textfiles` (plain text) and `conversations` (LLaVA-style chat JSONL)",
       ],
       help: hint ?? "use one of the formats above",
     });
@@ -412,7 +414,7 @@ function checkSource(ctx: CheckContext, r: RawSource): CheckedSource | undefined
     else {
       ctx.report({
         code: "MM4004",
-        message: `option \`${optName}\` must be ${optType === "string" ? "a string" : "`caption`, `interleaved` or `text`"}, not ${describeValue(a.value)}`,
+        message: `option \`${optName}\` must be ${optType === "string" ? "a string" : "`caption`, `interleaved`, `text` or `conversation`"}, not ${describeValue(a.value)}`,
         span: a.value.span,
         help:
           optType === "string"

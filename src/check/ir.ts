@@ -3,6 +3,7 @@
 // back-references into the `.mm` source.
 import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
+import type { TilesConfig } from "../components/tiles.js";
 import type { Span } from "../source/source-file.js";
 import type { CheckedEvalTask } from "./eval-tasks.js";
 
@@ -13,6 +14,8 @@ export interface CheckedModel {
   /** `model B = A { ... }`: the base model's name. */
   readonly base?: string;
   readonly image?: readonly [number, number, number];
+  /** High-resolution sub-images: crops of `image` plus an overview (src/components/tiles.ts). */
+  readonly tiles?: TilesConfig;
   readonly parts: {
     readonly vision?: PartInput;
     readonly connector?: PartInput;
@@ -22,6 +25,7 @@ export interface CheckedModel {
   /** Where each part was written (for back-references in generated code). */
   readonly spans: {
     readonly image?: Span;
+    readonly tiles?: Span;
     readonly vision?: Span;
     readonly connector?: Span;
     readonly llm?: Span;
@@ -36,7 +40,7 @@ export interface CheckedComponent {
   readonly summary: ComponentSummary;
 }
 
-export type SourceKind = "caption" | "interleaved" | "text";
+export type SourceKind = "caption" | "interleaved" | "text" | "conversation";
 
 /** One data source; the same shape as the runtime's `SourceSpec`. */
 export interface CheckedSource {
@@ -113,6 +117,30 @@ export interface CheckedTrain {
   };
   readonly logEvery: number;
   readonly memory: TrainMemory;
+  /** `freeze: [vision, "llm.embed"]`: the paths frozen, and the parameters left to train. */
+  readonly freeze?: TrainFreeze;
+  /** `init: pretrain`: the train whose newest checkpoint gives this one its first weights. */
+  readonly init?: TrainInit;
+}
+
+export interface TrainFreeze {
+  /** As written: part names (`vision`) or tensor paths (`llm.embed`), each once. */
+  readonly paths: readonly string[];
+  /** Unique parameters that train (tied tensors once) and those frozen; they add up to `params`. */
+  readonly trainable: number;
+  readonly frozen: number;
+  /** Where `freeze` was written (for target checks). */
+  readonly span?: Span;
+}
+
+export interface TrainInit {
+  readonly train: string;
+  /** The earlier train's checkpoint folder, relative to the spec (like `checkpoint.dir`). */
+  readonly dir: string;
+  /** Decoder layers whose MoE experts start from the earlier stage's dense MLP. */
+  readonly upcycledLayers: readonly number[];
+  /** Where `init` was written (for target checks). */
+  readonly span?: Span;
 }
 
 export interface SweepAxis {

@@ -24,6 +24,8 @@ import {
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
 import type { CheckedModel } from "./ir.js";
+import { tilesValue } from "./tiles.js";
+import type { TilesConfig } from "../components/tiles.js";
 
 export type PartName = "vision" | "connector" | "llm";
 const PART_ROLES: Record<PartName, Role> = {
@@ -31,7 +33,7 @@ const PART_ROLES: Record<PartName, Role> = {
   connector: "connector",
   llm: "llm",
 };
-const MODEL_FIELDS = ["image", "vision", "connector", "llm"] as const;
+const MODEL_FIELDS = ["image", "tiles", "vision", "connector", "llm"] as const;
 
 /** A model before composition: what was written, with spans. */
 export interface ModelDraft {
@@ -39,6 +41,8 @@ export interface ModelDraft {
   readonly decl: ModelDecl;
   readonly module: Module;
   image?: { value: [number, number, number]; span: Span };
+  /** High-resolution sub-images (check/tiles.ts). */
+  tiles?: { value: TilesConfig; span: Span };
   parts: Partial<Record<PartName, ComponentInstance>>;
   /**
    * Budget bounds with the model that wrote them. A variant keeps its base's bounds, except
@@ -64,6 +68,7 @@ export function cloneDraft(d: ModelDraft): ModelDraft {
     parts,
     bounds: [...d.bounds],
     ...(d.image ? { image: { ...d.image, value: [...d.image.value] } } : {}),
+    ...(d.tiles ? { tiles: { ...d.tiles } } : {}),
   };
 }
 
@@ -182,13 +187,30 @@ export function setModelField(
     else draft.broken = true;
     return;
   }
+  if (name === "tiles") {
+    if (rest.length > 0) {
+      ctx.report({
+        code: "MM4020",
+        message: "`tiles` is set whole, not field by field",
+        span: rest[0]!.span,
+        help: 'write `tiles: { grids: ["1x1", "2x2"], overview: true }`',
+      });
+      return;
+    }
+    const tiles = tilesValue(ctx, value);
+    if (tiles) draft.tiles = { value: tiles, span: value.span };
+    else draft.broken = true;
+    return;
+  }
   if (name !== "vision" && name !== "connector" && name !== "llm") {
     const hint = didYouMean(name, MODEL_FIELDS);
     ctx.report({
       code: "MM2007",
       message: `a model has no field \`${name}\``,
       span: head.span,
-      notes: ["a model has `image`, `vision`, `connector`, `llm` and a `budget { ... }` block"],
+      notes: [
+        "a model has `image`, `tiles`, `vision`, `connector`, `llm` and a `budget { ... }` block",
+      ],
       help: hint ?? "remove it",
     });
     return;
@@ -251,6 +273,7 @@ function imageValue(ctx: CheckContext, v: Value): [number, number, number] | und
 /** Span of a model path (`vision.patch`, `image`, `llm`) in a draft, for placing diagnostics. */
 export function spanOfPath(draft: ModelDraft, path: string): Span | undefined {
   if (path === "image") return draft.image?.span;
+  if (path === "tiles") return draft.tiles?.span;
   const [part, ...rest] = path.split(".");
   const inst = draft.parts[part as PartName];
   if (!inst) return undefined;
@@ -266,6 +289,7 @@ export function composeDraft(
   if (!llm || draft.broken) return undefined;
   const input: ModelInput = {
     ...(draft.image ? { image: draft.image.value } : {}),
+    ...(draft.tiles ? { tiles: draft.tiles.value } : {}),
     ...(draft.parts.vision
       ? { vision: { kind: draft.parts.vision.kind.name, config: draft.parts.vision.config } }
       : {}),
@@ -379,6 +403,7 @@ export function toChecked(draft: ModelDraft, summary: ModelSummary): CheckedMode
     span: draft.decl.span,
     ...(draft.decl.base ? { base: draft.decl.base.text } : {}),
     ...(draft.image ? { image: draft.image.value } : {}),
+    ...(draft.tiles ? { tiles: draft.tiles.value } : {}),
     parts: {
       ...(vision ? { vision } : {}),
       ...(connector ? { connector } : {}),
@@ -387,6 +412,7 @@ export function toChecked(draft: ModelDraft, summary: ModelSummary): CheckedMode
     summary,
     spans: {
       ...(draft.image ? { image: draft.image.span } : {}),
+      ...(draft.tiles ? { tiles: draft.tiles.span } : {}),
       ...(draft.parts.vision ? { vision: draft.parts.vision.span } : {}),
       ...(draft.parts.connector ? { connector: draft.parts.connector.span } : {}),
       ...(draft.parts.llm ? { llm: draft.parts.llm.span } : {}),

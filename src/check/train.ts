@@ -23,6 +23,7 @@ import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import { specPath } from "./paths.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
+import { checkFreeze, checkInit } from "./train-stages.js";
 import {
   checkEvalFits,
   checkEvalTasks,
@@ -59,6 +60,8 @@ export const TRAIN_FIELDS = [
   "checkpoint",
   "eval",
   "log_every",
+  "freeze",
+  "init",
 ] as const;
 
 function ref(
@@ -351,7 +354,14 @@ export function checkTrain(
           ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
           : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
       span: sequenceField?.value.span ?? own.name.span,
-      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens`,
+      ...(composed.encoderPasses > 1
+        ? {
+            notes: [
+              `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
+            ],
+          }
+        : {}),
+      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
     });
     return undefined;
   }
@@ -384,9 +394,44 @@ export function checkTrain(
     });
     return undefined;
   }
-  if (evalCfg.tasks && evalFields && typeof context === "number")
+  if (evalCfg.tasks && evalFields && draft.tiles) {
+    // generation lays out one encoder input per image; tiling it there is not written yet
+    const task = evalCfg.tasks[0]!;
+    ctx.report({
+      code: "MM4024",
+      message: `benchmark tasks cannot score the tiled \`model ${draft.name}\` yet`,
+      span: evalFields.get(task.name)?.span ?? f.get("eval")!.value.span,
+      secondary: [{ span: draft.tiles.span, message: "the model cuts images into crops" }],
+      notes: [
+        "`mmc eval`, `mmc generate` and the tasks `mmc run` scores lay out one encoder input per image; only training and the held-out loss tile images",
+      ],
+      help: "remove the `captioning` and `vqa` tasks from `eval` (the held-out loss still runs), or `tiles` from the model",
+    });
+  } else if (evalCfg.tasks && evalFields && typeof context === "number")
     checkEvalFits(ctx, evalCfg.tasks, evalFields, composed.imageTokens, context);
-  const memory = composed.trainMemory({ batch, sequence, precision });
+  const trainName = extra.name ?? decl.name.text;
+  const fv = f.get("freeze")?.value;
+  const freeze = fv ? checkFreeze(ctx, fv, composed, draft.name, trainName) : undefined;
+  const iv = f.get("init")?.value;
+  const init = iv
+    ? checkInit(
+        ctx,
+        module,
+        iv,
+        { name: own.name, trainName, dir: checkpoint?.dir ?? `runs/${trainName}` },
+        composed,
+        draft.name,
+        (sym, earlier) =>
+          ctx.once("stage", sym, () => checkTrain(ctx, ctx.moduleOf(sym) ?? module, earlier)),
+      )
+    : undefined;
+  if ((fv && !freeze) || (iv && !init)) return undefined;
+  const memory = composed.trainMemory({
+    batch,
+    sequence,
+    precision,
+    ...(freeze ? { trainable: freeze.trainable } : {}),
+  });
   const model: CheckedModel = toChecked(draft, composed);
   checkBounds(ctx, draft.bounds, {
     modelName: draft.name,
@@ -412,6 +457,8 @@ export function checkTrain(
     eval: evalCfg,
     logEvery,
     memory,
+    ...(freeze && freeze.paths.length > 0 ? { freeze } : {}),
+    ...(init ? { init } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 // models.ts: one `ModelInput` per model (the part configs as written, a comment per part with its
-// shape, parameters, inferred fields and `.mm` line), its exact parameter count, and its loss.
+// shape, parameters, inferred fields and `.mm` line), its exact parameter count, and its forward
+// pass: embed (vision -> connector -> image slots), forward (decoder), loss. The runtime runs these
+// for training, evaluation and generation; it has no forward pass of its own.
 import { StructureKind, type StatementStructures } from "ts-morph";
 import type { Config, ConfigValue } from "../components/types.js";
 import { tsDocText, tsLineComment, tsString } from "./escape.js";
@@ -20,17 +22,23 @@ export function emitModels(named: readonly NamedModel[], o: EmitOptions): FilePl
       "tf",
       "crossEntropy",
       "decoderForward",
+      "embedTokens",
       "emptyMoeStats",
       "moeAuxLoss",
+      "placeImageTokens",
       "shiftTargets",
     ]),
     importDecl(
       runtimeModule(o),
-      ["LossParts", "ModelBatch", "ModelInput", "MultimodalModel"],
+      ["ForwardParts", "LossParts", "ModelBatch", "ModelCode", "ModelInput", "MultimodalModel"],
       true,
     ),
   ];
-  for (const n of named) statements.push(...emitModel(n, o));
+  named.forEach((n, i) => {
+    // a blank line between one model's last statement and the next model's documentation
+    if (i > 0) statements.push((w) => w.blankLine());
+    statements.push(...emitModel(n, o));
+  });
   return { name: "models.ts", what: "the models", statements };
 }
 
@@ -44,6 +52,11 @@ function emitModel(
     lines.push(
       `  ${tsLineComment(`Image[${m.image.join(", ")}]  (${where(o, m.spans.image)})`)}`,
       `  image: [${m.image.join(", ")}],`,
+    );
+  if (m.tiles)
+    lines.push(
+      `  ${tsLineComment(`tiles: up to ${s.encoderPasses - (m.tiles.overview ? 1 : 0)} crops${m.tiles.overview ? " and an overview" : ""} of ${s.tokensPerCrop} tokens per image  (${where(o, m.spans.tiles)})`)}`,
+      `  tiles: { grids: [${m.tiles.grids.map((g) => `{ cols: ${g.cols}, rows: ${g.rows} }`).join(", ")}], overview: ${m.tiles.overview} },`,
     );
   for (const part of ["vision", "connector", "llm"] as const) {
     const input = m.parts[part];
@@ -63,11 +76,6 @@ function emitModel(
     );
   }
   lines.push("}");
-  const llm = s.parts.llm;
-  const moe = llm.config["moe"];
-  const image = s.parts.connector
-    ? `, with the ${s.imageTokens} image tokens of each image at its slots (${s.parts.vision?.kind} -> ${s.parts.connector.kind})`
-    : "";
   return [
     exportConst(
       name,
@@ -87,37 +95,107 @@ function emitModel(
       numberLiteral(s.params),
       `The checker's exact parameter count of \`${m.name}\`; the runtime checks the built model against it.`,
     ),
-    {
-      kind: StructureKind.Function,
-      isExported: true,
-      name: `${name}Loss`,
-      parameters: [
-        { name: "model", type: "MultimodalModel" },
-        { name: "batch", type: "ModelBatch" },
-      ],
-      returnType: "LossParts",
-      docs: [
-        tsDocText(`The forward pass and loss of \`model ${m.name}\` for B sequences of T tokens.`),
-      ],
-      statements: [
-        "const stats = emptyMoeStats();",
-        tsLineComment(`[B*T, ${llm.config["width"]}]: token embeddings${image}`),
-        "const x = model.embed(batch);",
-        tsLineComment(
-          `[B*T, ${llm.output.width}]: logits over the vocabulary (${llm.kind}, ${llm.config["depth"]} blocks${typeof moe === "object" ? ", with experts" : ""})`,
-        ),
-        'const logits = decoderForward(model.params.scope("llm"), model.llm, x, batch.batchSize, batch.sequence, stats);',
+    ...emitForward(name, m),
+  ];
+}
+
+const MODEL_PARAMS = [
+  { name: "model", type: "MultimodalModel" },
+  { name: "batch", type: "ModelBatch" },
+];
+
+/** `<name>Embed`, `<name>Forward`, `<name>Loss` and `<name>Code`, a shape comment on each line. */
+function emitForward(name: string, m: NamedModel["model"]): StatementStructures[] {
+  const s = m.summary;
+  const llm = s.parts.llm;
+  const width = llm.config["width"];
+  const moe = typeof llm.config["moe"] === "object";
+  const vision = s.parts.vision;
+  const connector = s.parts.connector;
+  const fn = (
+    suffix: string,
+    returnType: string,
+    doc: string,
+    statements: string[],
+  ): StatementStructures => ({
+    kind: StructureKind.Function,
+    isExported: true,
+    name: `${name}${suffix}`,
+    parameters: MODEL_PARAMS,
+    returnType,
+    docs: [tsDocText(doc)],
+    statements,
+  });
+  const text = [
+    tsLineComment(`[B*T, ${width}]: the ${llm.kind}'s token embeddings of the B x T token ids`),
+    'const text = embedTokens(model.weights.scope("llm"), model.tokenIds(batch));',
+  ];
+  const embed =
+    vision && connector && m.image
+      ? [
+          ...text,
+          tsLineComment(
+            `[N, ${m.image.join(", ")}]: the batch's N images${m.tiles ? " (a tiled image's overview and crops each count)" : ""} (none: text only)`,
+          ),
+          "const images = model.batchImages(batch);",
+          "if (images === undefined) return text;",
+          tsLineComment(
+            `[N, ${vision.output.tokens}, ${vision.output.width}]: ${vision.kind} patch tokens`,
+          ),
+          "const patches = model.encode(images);",
+          tsLineComment(
+            `[N, ${connector.output.tokens}, ${connector.output.width}]: ${connector.kind} image tokens in the ${llm.kind}'s width`,
+          ),
+          "const imageTokens = model.connect(patches);",
+          tsLineComment(
+            m.tiles
+              ? `[B*T, ${width}]: each overview's and crop's ${s.tokensPerCrop} tokens written over its slot in the text (up to ${s.imageTokens} per image)`
+              : `[B*T, ${width}]: each image's ${s.imageTokens} tokens written over its slot in the text`,
+          ),
+          "return placeImageTokens(text, imageTokens, batch);",
+        ]
+      : [...text, "return text;"];
+  return [
+    fn(
+      "Embed",
+      "tf.Tensor2D",
+      `The input embeddings of \`model ${m.name}\` for B sequences of T tokens${vision ? ", images at their slots" : ""}.`,
+      embed,
+    ),
+    fn("Forward", "ForwardParts", `The forward pass of \`model ${m.name}\`: logits per position.`, [
+      "const moe = emptyMoeStats();",
+      tsLineComment(`[B*T, ${width}]: input embeddings`),
+      `const x = ${name}Embed(model, batch);`,
+      tsLineComment(
+        `[B*T, ${llm.output.width}]: logits over the vocabulary (${llm.kind}, ${llm.config["depth"]} blocks${moe ? ", with experts" : ""})`,
+      ),
+      'const logits = decoderForward(model.weights.scope("llm"), model.llm, x, batch.batchSize, batch.sequence, moe);',
+      "return { logits, moe };",
+    ]),
+    fn(
+      "Loss",
+      "LossParts",
+      `The loss of \`model ${m.name}\`: what training minimises and evaluation reports.`,
+      [
+        tsLineComment(`[B*T, ${llm.output.width}]: logits`),
+        `const { logits, moe } = ${name}Forward(model, batch);`,
         "// [B*T]: each position predicts the next token; only text targets count",
         "const { targets, mask } = shiftTargets(batch);",
         "// []: mean cross-entropy over the text targets",
         'const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));',
-        typeof moe === "object"
+        moe
           ? "// []: plus the weighted MoE load-balance and router z-losses"
           : "// []: no experts, so no auxiliary losses",
-        "const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;",
-        "return { total, crossEntropy: ce, moe: stats };",
+        "const total = tf.add(ce, moeAuxLoss(model.llm, moe)) as tf.Scalar;",
+        "return { total, crossEntropy: ce, logits, moe };",
       ],
-    },
+    ),
+    exportConst(
+      `${name}Code`,
+      "ModelCode",
+      `{ embed: ${name}Embed, forward: ${name}Forward, loss: ${name}Loss }`,
+      `\`model ${m.name}\`'s forward pass as the runtime takes it (training, evaluation, generation).`,
+    ),
   ];
 }
 

@@ -1,18 +1,20 @@
 // The identifiers generated code declares. A train entry imports from models.ts and data.ts
-// together, so every model and data constant (with its `Params`/`Loss`/`Heldout` companions) is
-// unique across all three and clear of the names the generated files import or declare.
+// together, so every model and data constant (with its `Params`, `Embed`, `Forward`, `Loss`,
+// `Code` and `Heldout` companions) is unique across all three and clear of the names the
+// generated files import or declare.
 import type { CheckedData, CheckedModel, CheckedProgram, CheckedTrain } from "../check/ir.js";
 import { tsIdentifier } from "./escape.js";
 import { pascal } from "./literals.js";
 
 /** Names the generated files import or declare themselves. */
 const FIXED = [
-  ...["tf", "crossEntropy", "decoderForward", "emptyMoeStats", "moeAuxLoss", "shiftTargets"],
-  ...["LossParts", "ModelBatch", "ModelInput", "MultimodalModel", "DataSpec", "RunConfig"],
+  ...["tf", "crossEntropy", "decoderForward", "embedTokens", "emptyMoeStats", "moeAuxLoss"],
+  ...["placeImageTokens", "shiftTargets", "ForwardParts", "LossParts", "ModelBatch", "ModelCode"],
+  ...["ModelInput", "MultimodalModel", "DataSpec", "RunConfig"],
   ...["fileURLToPath", "join", "pathToFileURL", "runMain", "SPEC_DIR", "config"],
 ];
 
-export const MODEL_COMPANIONS = ["", "Params", "Loss"] as const;
+export const MODEL_COMPANIONS = ["", "Params", "Embed", "Forward", "Loss", "Code"] as const;
 export const DATA_COMPANIONS = ["", "Heldout"] as const;
 
 export interface NamedModel {

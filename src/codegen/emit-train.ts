@@ -29,7 +29,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     name: ${tsString(t.name)},
     source: ${tsString(o.locate(t.span))},
     model: ${model},
-    loss: ${model}Loss,
+    code: ${model}Code,
     params: ${model}Params,
     imageTokens: ${t.model.summary.imageTokens},
     data: ${data},
@@ -44,6 +44,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
     ${checkpoint}
     eval: { every: ${t.eval.every}, batches: ${t.eval.batches}${evalTasks(t, o)} },
     logEvery: ${t.logEvery},
+    ${stages(t, o)}
   }`;
   const entry = trainFile(t).replace(/\.ts$/, ".js");
   return {
@@ -54,7 +55,7 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
       importDecl("node:url", ["pathToFileURL"]),
       importDecl(runtimeModule(o), ["runMain"]),
       importDecl(runtimeModule(o), ["RunConfig"], true),
-      importDecl("./models.js", [model, `${model}Loss`, `${model}Params`]),
+      importDecl("./models.js", [model, `${model}Code`, `${model}Params`]),
       importDecl("./data.js", ["SPEC_DIR", data, ...(t.data.heldout ? [`${data}Heldout`] : [])]),
       exportConst(
         "config",
@@ -74,6 +75,19 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
       "}",
     ],
   };
+}
+
+/** `freeze` and `init` (the earlier train's folder and the spec, from the spec's folder), or nothing. */
+function stages(t: CheckedTrain, o: EmitOptions): string {
+  const out: string[] = [];
+  if (t.freeze) out.push(`freeze: [${t.freeze.paths.map((p) => tsString(p)).join(", ")}],`);
+  if (t.init) {
+    const dir = fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.init.dir));
+    out.push(
+      `init: { train: ${tsString(t.init.train)}, dir: join(SPEC_DIR, ${tsString(dir)}), spec: join(SPEC_DIR, ${tsString(posix.basename(o.sourcePath))}) },`,
+    );
+  }
+  return out.join("\n");
 }
 
 /** `, tasks: [...]` for the train's benchmark tasks (paths from the spec's folder), or nothing. */

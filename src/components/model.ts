@@ -6,6 +6,8 @@ import { configKey, Memo } from "./config-memo.js";
 import { tooManyParams } from "./counting.js";
 import { problem } from "./problem.js";
 import { componentKind } from "./registry.js";
+import { LIMITS, limitText } from "./limits.js";
+import { gridText, maxCrops, maxPasses, type TilesConfig } from "./tiles.js";
 import type {
   ComponentKind,
   Config,
@@ -30,6 +32,8 @@ export interface ModelInput {
   readonly llm: PartInput;
   /** Images in one training sequence (from the data mixture); default 1 with an image, else 0. */
   readonly imagesPerSequence?: number;
+  /** High-resolution sub-images (tiles.ts): each image is crops of `image` plus an overview. */
+  readonly tiles?: TilesConfig;
 }
 
 export type PartName = "vision" | "connector" | "llm";
@@ -57,6 +61,8 @@ export interface TrainMemoryOptions {
   readonly sequence: number;
   /** Default `fp32`. */
   readonly precision?: Precision;
+  /** Parameters that train (a train's `freeze` leaves the rest out); default all of them. */
+  readonly trainable?: number;
 }
 
 export interface TrainMemory {
@@ -80,12 +86,19 @@ export interface ModelSummary {
   readonly params: number;
   /** Parameters one token uses: all but the routed experts it was not sent to. */
   readonly activeParams: number;
-  /** Tokens one image becomes after the connector (0 for text-only models). */
+  /**
+   * Tokens one image becomes after the connector (0 for text-only models). With `tiles`, the most
+   * an image can take: (the largest grid's crops + the overview) x `tokensPerCrop`.
+   */
   readonly imageTokens: number;
+  /** Tokens one encoder input (a crop, or the whole untiled image) becomes after the connector. */
+  readonly tokensPerCrop: number;
+  /** Encoder and connector passes one image takes at most: 1 untiled, crops + overview tiled, 0 text-only. */
+  readonly encoderPasses: number;
   readonly imagesPerSequence: number;
   /** Forward FLOPs for one text token at full context (the llm's; training is about 3x). */
   readonly flopsPerToken: number;
-  /** Forward FLOPs to turn one image into image tokens (vision + connector). */
+  /** Forward FLOPs to turn one image into image tokens (vision + connector, times `encoderPasses`). */
   readonly flopsPerImage: number;
   /** Every part's tensors, in part order; built on first read (the runtime needs it, checking does not). */
   readonly manifest: readonly WeightTensor[];
@@ -96,7 +109,7 @@ export interface ModelSummary {
 export type ModelResult =
   ModelSummary | { readonly ok: false; readonly problems: readonly Problem[] };
 
-const MODEL_PATH = /^(image|images_per_sequence|vision|connector|llm)(\.|$)/;
+const MODEL_PATH = /^(image|images_per_sequence|tiles|vision|connector|llm)(\.|$)/;
 
 /** Move a part's problem to model paths: fields get the part prefix; related paths already at model level stay. */
 function atModelLevel(part: PartName, p: Problem): Problem {
@@ -255,7 +268,10 @@ export function composeModel(input: ModelInput): ModelResult {
     });
   }
   const multimodal = input.image !== undefined;
-  const imageTokens = connector?.output.tokens ?? 0;
+  checkTiles(input, problems);
+  const tokensPerCrop = connector?.output.tokens ?? 0;
+  const passes = input.tiles !== undefined && multimodal ? maxPasses(input.tiles) : 1;
+  const imageTokens = tokensPerCrop * passes;
   const imagesPerSequence = input.imagesPerSequence ?? (multimodal ? 1 : 0);
   if (llm !== undefined && connector !== undefined && imagesPerSequence > 0) {
     const context = llm.config["context"] as number;
@@ -263,6 +279,11 @@ export function composeModel(input: ModelInput): ModelResult {
     // MLPProjector has no `tokens` field: its count comes from the encoder.
     const tokensPath = connector.kind === "MLPProjector" ? "connector" : "connector.tokens";
     if (used >= context) {
+      const tiled = input.tiles
+        ? [
+            `a tiled image takes up to ${maxCrops(input.tiles)} crops${input.tiles.overview ? " and an overview" : ""} of ${tokensPerCrop} tokens each`,
+          ]
+        : [];
       problems.push(
         problem(
           "MM2212",
@@ -271,15 +292,21 @@ export function composeModel(input: ModelInput): ModelResult {
             : `${imagesPerSequence} images of ${imageTokens} tokens (${used}) do not fit the context of ${context} with room for text`,
           ["images_per_sequence"],
           {
-            related: [tokensPath, "llm.context"],
+            related: [tokensPath, "llm.context", ...(input.tiles ? ["tiles"] : [])],
             labels: {
-              [tokensPath]: `${imageTokens} tokens per image`,
+              [tokensPath]: `${tokensPerCrop} tokens per ${input.tiles ? "crop" : "image"}`,
               "llm.context": `a context of ${context} tokens`,
+              ...(input.tiles
+                ? {
+                    tiles: `up to ${maxCrops(input.tiles)} crops${input.tiles.overview ? " and an overview" : ""} per image`,
+                  }
+                : {}),
             },
+            notes: tiled,
             help:
               Math.floor((context - 1) / imageTokens) >= 1
-                ? `use at most ${Math.floor((context - 1) / imageTokens)} images per sequence, fewer \`tokens\`, or a longer \`context\``
-                : `use fewer connector \`tokens\` (below ${context}), or a \`context\` longer than ${imageTokens}`,
+                ? `use at most ${Math.floor((context - 1) / imageTokens)} images per sequence, fewer \`tokens\`${input.tiles ? ", smaller grids" : ""}, or a longer \`context\``
+                : `use fewer connector \`tokens\`${input.tiles ? " or smaller grids" : ""} (below ${context}${input.tiles ? " per image" : ""}), or a \`context\` longer than ${imageTokens}`,
           },
         ),
       );
@@ -293,13 +320,58 @@ export function composeModel(input: ModelInput): ModelResult {
   const total = parts.reduce((a, p) => a + p.params, 0);
   const tooMany = tooManyParams(total, "the model", [largest.part]);
   if (tooMany.length > 0) return { ok: false, problems: tooMany };
-  return buildSummary(input, { vision, connector, llm }, imageTokens, imagesPerSequence, warnings);
+  return buildSummary(
+    input,
+    { vision, connector, llm },
+    { imageTokens, tokensPerCrop, passes: multimodal ? passes : 0 },
+    imagesPerSequence,
+    warnings,
+  );
+}
+
+/** `tiles` needs an image side to crop at: a multimodal model with a square `image`. */
+function checkTiles(input: ModelInput, problems: Problem[]): void {
+  if (input.tiles === undefined) return;
+  if (input.image === undefined) {
+    problems.push(
+      problem("MM4022", "`tiles` needs an `image` to cut crops of", ["tiles"], {
+        help: "add `image: Image[3, 336, 336]` (the crop size) with `vision` and `connector`, or remove `tiles`",
+      }),
+    );
+    return;
+  }
+  const [, h, w] = input.image;
+  for (const g of input.tiles.grids) {
+    const longest = Math.max(g.cols, g.rows) * h;
+    if (longest > LIMITS.imageSide.max)
+      problems.push(
+        problem(
+          "MM4023",
+          `the grid \`${gridText(g)}\` of ${h} px crops is ${limitText(longest)} px on its long side, more than ${limitText(LIMITS.imageSide.max)}, the most mmc accepts (${LIMITS.imageSide.why})`,
+          ["tiles"],
+          { related: ["image"], help: "use a smaller grid or a smaller `image` (the crop size)" },
+        ),
+      );
+  }
+  if (h !== w)
+    problems.push(
+      problem(
+        "MM4022",
+        `\`tiles\` needs a square \`image\` (the crop size), not ${h}x${w}`,
+        ["tiles"],
+        {
+          related: ["image"],
+          labels: { image: `${h} high, ${w} wide` },
+          help: `write \`image: Image[${input.image[0]}, ${Math.max(h, w)}, ${Math.max(h, w)}]\``,
+        },
+      ),
+    );
 }
 
 function buildSummary(
   input: ModelInput,
   parts: { vision?: PartSummary; connector?: PartSummary; llm: PartSummary },
-  imageTokens: number,
+  image: { imageTokens: number; tokensPerCrop: number; passes: number },
   imagesPerSequence: number,
   warnings: Problem[],
 ): ModelSummary {
@@ -308,14 +380,17 @@ function buildSummary(
   );
   const params = list.reduce((a, p) => a + p.params, 0);
   const active = list.reduce((a, p) => a + p.activeParams, 0);
-  const flopsPerImage = (parts.vision?.flops ?? 0) + (parts.connector?.flops ?? 0);
+  const flopsPerImage =
+    ((parts.vision?.flops ?? 0) + (parts.connector?.flops ?? 0)) * Math.max(1, image.passes);
   let manifest: readonly WeightTensor[] | undefined;
   return {
     ok: true,
     parts,
     params,
     activeParams: active,
-    imageTokens,
+    imageTokens: image.imageTokens,
+    tokensPerCrop: image.tokensPerCrop,
+    encoderPasses: image.passes,
     imagesPerSequence,
     flopsPerToken: parts.llm.flops,
     flopsPerImage,
@@ -323,7 +398,8 @@ function buildSummary(
       return (manifest ??= list.flatMap((p) => p.manifest));
     },
     warnings,
-    trainMemory: (options) => trainMemory(input, parts, params, imagesPerSequence, options),
+    trainMemory: (options) =>
+      trainMemory(input, parts, params, imagesPerSequence * Math.max(1, image.passes), options),
   };
 }
 
@@ -340,11 +416,13 @@ export const PRECISION_BYTES: Readonly<
 /**
  * Training memory of one step, in bytes:
  *   weights    = params x bytes(weights)
- *   gradients  = params x bytes(gradients)
- *   optimizer  = params x bytes(AdamW m and v, plus fp32 master weights in `mixed`)
+ *   gradients  = trainable params x bytes(gradients)
+ *   optimizer  = trainable params x bytes(AdamW m and v, plus fp32 master weights in `mixed`)
  *   activations = batch x (sequence x llm activations per token at that sequence length
- *                 + images_per_sequence x (vision + connector activations per image)) x bytes(activation)
- * Every parameter trains (nothing frozen, as in MM1), routed experts included. Activations assume
+ *                 + images_per_sequence x passes x (vision + connector activations per pass)) x bytes(activation)
+ * where passes is 1, or with `tiles` the largest grid's crops plus the overview.
+ * Every parameter trains unless the train freezes it (`freeze`), routed experts included. Activations
+ * are counted for the whole model either way (frozen parts still run forward). They assume
  * no recomputation and stored attention probabilities (see `ComponentKind.activations`).
  */
 function trainMemory(
@@ -364,8 +442,10 @@ function trainMemory(
   const elements =
     options.batch * (options.sequence * llmActs + (input.image ? imagesPerSequence : 0) * perImage);
   const weights = params * bytes.weights;
-  const gradients = params * bytes.gradients;
-  const optimizer = params * bytes.optimizer;
+  // Frozen tensors get no gradient and no AdamW state (nor, in `mixed`, a master copy).
+  const trainable = options.trainable ?? params;
+  const gradients = trainable * bytes.gradients;
+  const optimizer = trainable * bytes.optimizer;
   const activations = elements * bytes.activation;
   return {
     precision,

@@ -122,6 +122,18 @@ export const PROBLEM_CODES: readonly ProblemCode[] = [
     explanation:
       "`shared_gate: true` gates the output of the shared experts, so it only means something with `shared` of at least 1.",
   },
+  {
+    code: "MM4022",
+    title: "`tiles` without a square image",
+    explanation:
+      "A model's `tiles` cuts each input image into crops of the model's `image` size (what the encoder reads), so it needs an `image`, a `vision` encoder and a `connector`, and the `image` must be square. A text-only model has nothing to tile: remove `tiles`, or add the vision path.",
+  },
+  {
+    code: "MM4023",
+    title: "tile grid too large",
+    explanation:
+      "A grid of `tiles` may hold at most 64 crops (each crop runs the encoder once; MM1.5 and LLaVA-NeXT use at most about 10), `tiles.grids` may list at most 64 grids, and a grid's long side (crops x the `image` side) may be at most 65,536 px, the largest image side mmc accepts.",
+  },
 ];
 
 /** The entry for a code, or undefined. */

@@ -54,11 +54,24 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM4006", title: "data source kind unknown" },
   { code: "MM4007", title: "data mixture without sources" },
   { code: "MM4008", title: "`mix` does not match the sources" },
+  { code: "MM4020", title: "malformed `tiles`" },
+  { code: "MM4021", title: "bad or repeated tile grid" },
+  { code: "MM4024", title: "benchmark tasks on a tiled model" },
   { code: "MM5001", title: "sequence longer than the context" },
   { code: "MM5002", title: "images leave no room for text" },
   { code: "MM5003", title: "warm-up not shorter than the run" },
   { code: "MM5004", title: "checkpoint interval longer than the run" },
   { code: "MM5005", title: "vocabulary smaller than the tokenizer" },
+  { code: "MM5010", title: "`freeze` names no part of a model" },
+  { code: "MM5011", title: "`freeze` names a part the model lacks" },
+  { code: "MM5012", title: "`freeze` path matches no tensor" },
+  { code: "MM5013", title: "`freeze` freezes every parameter" },
+  { code: "MM5014", title: "`freeze` is not a list of parts" },
+  { code: "MM5015", title: "`init` does not name a train of this file" },
+  { code: "MM5016", title: "`init` chain comes back to a train" },
+  { code: "MM5017", title: "`init` names a train without checkpoints" },
+  { code: "MM5018", title: "earlier stage's weights do not fit the model" },
+  { code: "MM5019", title: "stage writes into the folder it starts from" },
   { code: "MM5101", title: "sweep cannot vary this path" },
   { code: "MM5102", title: "sweep axis without values" },
   { code: "MM5103", title: "unknown sweep metric" },
@@ -72,6 +85,9 @@ const CHECKER_CODES: readonly CodeInfo[] = [
 /** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */
 export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
+  { code: "MM6010", title: "tiled images the target cannot run" },
+  { code: "MM6020", title: "`init: <train>` the target cannot run" },
+  { code: "MM6021", title: "`freeze` the target cannot run" },
 ];
 
 const registry = new Map<string, CodeInfo>();

@@ -197,7 +197,7 @@ function valueItems(
       const info = blockFields("data").find((f) => f.name === key);
       if (info)
         return (info.words ?? []).map((w) => ({ label: w, kind: CompletionItemKind.EnumMember }));
-      return ["webdataset", "jsonl", "textfiles"].map((f) => ({
+      return ["webdataset", "jsonl", "textfiles", "conversations"].map((f) => ({
         label: f,
         kind: CompletionItemKind.Function,
         insertText: `${f}("$1")`,

@@ -158,6 +158,11 @@ const MODEL_DOCS: Readonly<Record<string, Doc>> = {
     "`Image[C, H, W]`",
     "none (a text-only model)",
   ],
+  tiles: [
+    "high-resolution sub-images: each image becomes an overview and a grid of `image`-sized crops",
+    '`{ grids: ["1x1", "2x2", "1x2", "2x1"], overview: true }`',
+    "none (one centred square crop per image)",
+  ],
   vision: ["the image encoder", "an `encoder`: `ViT { ... }` or a preset", "none"],
   connector: [
     "turns the encoder's patch tokens into image tokens of the language model's width",

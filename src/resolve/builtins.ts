@@ -13,6 +13,7 @@ export const BUILTIN_CALLEES: ReadonlySet<string> = new Set([
   "webdataset",
   "jsonl",
   "textfiles",
+  "conversations",
   "gelu",
   "swiglu",
   "relu",
@@ -20,12 +21,17 @@ export const BUILTIN_CALLEES: ReadonlySet<string> = new Set([
 
 /** Bare words accepted by data, train and sweep fields (`tokenizer: bytes`, `weighting: tokens`). */
 export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
+  // a model's parts, for a train's `freeze`
+  "vision",
+  "connector",
+  "llm",
   "bytes",
   "samples",
   "tokens",
   "caption",
   "interleaved",
   "text",
+  "conversation",
   "fp32",
   "bf16",
   "fp16",

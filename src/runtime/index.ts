@@ -17,8 +17,16 @@ export { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
 export { Params } from "./params.js";
 export type { ParamScope } from "./params.js";
 export { initValues, INIT_STD } from "./init.js";
-export { MultimodalModel, shiftTargets } from "./model.js";
-export type { ModelBatch, ModelPlan, ImageSlot, LossParts, BuiltPart } from "./model.js";
+export { MultimodalModel, placeImageTokens, shiftTargets } from "./model.js";
+export type {
+  ModelBatch,
+  ModelCode,
+  ModelPlan,
+  ImageSlot,
+  ForwardParts,
+  LossParts,
+  BuiltPart,
+} from "./model.js";
 export { linear, matmul2d, bmm } from "./ops/matmul.js";
 export { gatherRows, scatterAddRows } from "./ops/rows.js";
 export { layerNorm, rmsNorm, applyNorm } from "./layers/norm.js";

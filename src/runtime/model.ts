@@ -1,21 +1,14 @@
-// The trainable multimodal model: allocates exactly the composed weight manifest, runs images
-// through the encoder and connector, places the image tokens at their slots in the text
-// embedding sequence, runs the decoder, and scores next-token cross-entropy on text only.
+// The trainable multimodal model: allocates exactly the composed weight manifest and binds each
+// part to its config. The forward pass itself is generated code (models.ts, `ModelCode`), which
+// calls the pieces here: token ids, the batch's images, encoder, connector, image-slot placement.
 import * as tf from "@tensorflow/tfjs-core";
 import { composeModel, type ModelInput } from "../components/model.js";
 import type { Config, WeightTensor } from "../components/types.js";
 import type { DecoderConfig } from "../components/decoder.js";
 import { runtimeKind, type BoundConnector, type BoundEncoder } from "./kinds.js";
-import {
-  decoderForward,
-  embedTokens,
-  emptyMoeStats,
-  moeAuxLoss,
-  type MoeStats,
-} from "./layers/decoder.js";
+import type { MoeStats } from "./layers/decoder.js";
 import { gatherRows, scatterAddRows } from "./ops/rows.js";
 import { Params, WeightRecorder, type ParamScope } from "./params.js";
-import { crossEntropy } from "./train/loss.js";
 
 /** One part as composeModel reports it: kind name and resolved config. */
 export interface BuiltPart {
@@ -59,11 +52,30 @@ export interface ModelBatch {
   readonly imageSlots?: readonly ImageSlot[];
 }
 
-export interface LossParts {
+/** What a model's forward pass returns: logits [b * t, vocab] (position i predicts token i + 1). */
+export interface ForwardParts {
+  readonly logits: tf.Tensor2D;
+  readonly moe: MoeStats;
+}
+
+export interface LossParts extends ForwardParts {
   /** Cross-entropy plus the weighted MoE losses: what is minimised. */
   readonly total: tf.Scalar;
+  /** Mean cross-entropy over the text targets. */
   readonly crossEntropy: tf.Scalar;
-  readonly moe: MoeStats;
+}
+
+/**
+ * A model's forward pass, generated per model in models.ts (`<Model>Code`): training, held-out
+ * evaluation, benchmark tasks and generation all run it, so there is one forward pass, not two.
+ */
+export interface ModelCode {
+  /** Input embeddings [b * t, width]: token embeddings, image tokens written over their slots. */
+  embed(model: MultimodalModel, batch: ModelBatch): tf.Tensor2D;
+  /** Embeddings through the decoder: logits and the MoE statistics. */
+  forward(model: MultimodalModel, batch: ModelBatch): ForwardParts;
+  /** The forward pass scored: next-token loss on text targets plus the MoE auxiliary losses. */
+  loss(model: MultimodalModel, batch: ModelBatch): LossParts;
 }
 
 export class MultimodalModel {
@@ -73,13 +85,12 @@ export class MultimodalModel {
   readonly vision?: BoundEncoder;
   private readonly connector?: BoundConnector;
   private readonly plan: ModelPlan;
-  /** What the layers read weights through: the params, or a recorder over them. */
-  private weights: ParamScope;
+  private reader: ParamScope;
 
   constructor(plan: ModelPlan, seed: number) {
     this.plan = plan;
     this.params = Params.create(plan.manifest, seed);
-    this.weights = this.params;
+    this.reader = this.params;
     const { vision, connector, llm } = plan.parts;
     const llmKind = runtimeKind(llm.kind);
     if (llmKind?.role !== "llm") throw new Error(`internal: \`${llm.kind}\` is no language model`);
@@ -108,84 +119,83 @@ export class MultimodalModel {
   /** From now on every weight the forward pass reads is recorded (the differential test). */
   recordReads(): WeightRecorder {
     const recorder = new WeightRecorder(this.params);
-    this.weights = recorder;
+    this.reader = recorder;
     return recorder;
+  }
+
+  /** What the forward pass reads weights through: the params, or a recorder over them. */
+  get weights(): ParamScope {
+    return this.reader;
   }
 
   get manifest(): readonly WeightTensor[] {
     return this.plan.manifest;
   }
 
-  /** Image tokens [n * tokens, llmWidth] for images [n, c, s, s]. */
-  imageTokens(images: tf.Tensor4D): tf.Tensor2D {
-    if (this.vision === undefined || this.connector === undefined) {
-      throw new Error("this model has no vision encoder and connector, but the batch has images");
-    }
-    const patches = this.vision.forward(this.weights.scope("vision"), images);
-    const tokens = this.connector(this.weights.scope("connector"), patches);
-    return tf.reshape(tokens, [-1, this.llm.width]);
+  /** The batch's token ids [b, t]. */
+  tokenIds(batch: ModelBatch): tf.Tensor2D {
+    return tf.tensor2d(batch.tokens, [batch.batchSize, batch.sequence], "int32");
   }
 
-  /** Embeddings [b * t, width]: token embeddings, with image tokens written over their slots. */
-  embed(batch: ModelBatch): tf.Tensor2D {
-    const b = batch.batchSize;
-    const t = batch.sequence;
-    const tokens = tf.tensor2d(batch.tokens, [b, t], "int32");
-    const text = embedTokens(this.weights.scope("llm"), tokens);
-    const slots = batch.imageSlots ?? [];
-    if (slots.length === 0 || batch.images === undefined) return text;
+  /** The batch's images [n, channels, size, size], or undefined when it places none. */
+  batchImages(batch: ModelBatch): tf.Tensor4D | undefined {
+    if ((batch.imageSlots ?? []).length === 0 || batch.images === undefined) return undefined;
     const size = batch.imageSize ?? 0;
     const channels = this.vision?.channels ?? 3;
     const count = batch.images.length / (channels * size * size);
-    const images = tf.tensor4d(batch.images, [count, channels, size, size]);
-    const perImage = this.imageTokens(images); // [count * k, width], image-index order
-    const k = perImage.shape[0] / count;
-    const keep = new Float32Array(b * t).fill(1);
-    const src: number[] = [];
-    const dst: number[] = [];
-    for (const s of slots) {
-      const n = Math.min(s.length, k);
-      for (let j = 0; j < n; j++) {
-        const at = s.row * t + s.start + j;
-        keep[at] = 0;
-        src.push(s.image * k + j);
-        dst.push(at);
-      }
-    }
-    const placed = scatterAddRows(
-      gatherRows(perImage, tf.tensor1d(src, "int32")),
-      tf.tensor1d(dst, "int32"),
-      b * t,
-    );
-    return tf.add(tf.mul(text, tf.tensor2d(keep, [b * t, 1])), placed) as tf.Tensor2D;
+    return tf.tensor4d(batch.images, [count, channels, size, size]);
   }
 
-  /** Logits [b * t, vocab]; position i predicts token i + 1. */
-  logits(batch: ModelBatch, stats: MoeStats = emptyMoeStats()): tf.Tensor2D {
-    const h = this.embed(batch);
-    return decoderForward(
-      this.weights.scope("llm"),
-      this.llm,
-      h,
-      batch.batchSize,
-      batch.sequence,
-      stats,
-    );
+  /** The vision encoder: images [n, c, s, s] -> patch tokens [n, patches, vision width]. */
+  encode(images: tf.Tensor4D): tf.Tensor3D {
+    if (this.vision === undefined)
+      throw new Error("this model has no vision encoder, but the batch has images");
+    return this.vision.forward(this.weights.scope("vision"), images);
   }
 
-  /** Next-token loss on text targets (lossMask), plus the MoE auxiliary losses. */
-  loss(batch: ModelBatch): LossParts {
-    const stats = emptyMoeStats();
-    const logits = this.logits(batch, stats);
-    const { targets, mask } = shiftTargets(batch);
-    const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
-    const total = tf.add(ce, moeAuxLoss(this.llm, stats)) as tf.Scalar;
-    return { total, crossEntropy: ce, moe: stats };
+  /** The connector: patch tokens -> image tokens [n, tokens, llm width]. */
+  connect(patches: tf.Tensor3D): tf.Tensor3D {
+    if (this.connector === undefined)
+      throw new Error("this model has no connector, but the batch has images");
+    return this.connector(this.weights.scope("connector"), patches);
   }
 
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/**
+ * Text embeddings [b * t, width] with each image's tokens (`imageTokens` [n, k, width], in
+ * image-index order) written over its slot; a slot longer than k takes the first k positions.
+ */
+export function placeImageTokens(
+  text: tf.Tensor2D,
+  imageTokens: tf.Tensor3D,
+  batch: ModelBatch,
+): tf.Tensor2D {
+  const b = batch.batchSize;
+  const t = batch.sequence;
+  const [, k, width] = imageTokens.shape;
+  const perImage = tf.reshape(imageTokens, [-1, width]) as tf.Tensor2D; // image-index order
+  const keep = new Float32Array(b * t).fill(1);
+  const src: number[] = [];
+  const dst: number[] = [];
+  for (const s of batch.imageSlots ?? []) {
+    const n = Math.min(s.length, k);
+    for (let j = 0; j < n; j++) {
+      const at = s.row * t + s.start + j;
+      keep[at] = 0;
+      src.push(s.image * k + j);
+      dst.push(at);
+    }
+  }
+  const placed = scatterAddRows(
+    gatherRows(perImage, tf.tensor1d(src, "int32")),
+    tf.tensor1d(dst, "int32"),
+    b * t,
+  );
+  return tf.add(tf.mul(text, tf.tensor2d(keep, [b * t, 1])), placed) as tf.Tensor2D;
 }
 
 /** Targets are the tokens one to the left; the last position of each row has none. */

@@ -33,7 +33,12 @@ export function resolvedConfig(train: CheckedTrain, steps: number): unknown {
   const { name: _dataName, ...data } = train.data;
   return withoutSpans({
     fingerprint: 1,
-    model: { image: train.model.image, parts: train.model.parts },
+    // `tiles` only when set, so untiled points keep the fingerprints they had before it existed
+    model: {
+      image: train.model.image,
+      ...(train.model.tiles ? { tiles: train.model.tiles } : {}),
+      parts: train.model.parts,
+    },
     data,
     steps,
     batch: train.batch,

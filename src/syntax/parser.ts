@@ -178,6 +178,9 @@ class MmParser extends CstParser {
       { ALT: () => this.SUBRULE(this.list) },
       { ALT: () => this.SUBRULE(this.body) },
       { ALT: () => this.SUBRULE(this.reference) },
+      // The part words `connector` and `llm` as bare values (`freeze: [vision, connector]`).
+      { ALT: () => this.CONSUME(T.Connector) },
+      { ALT: () => this.CONSUME(T.Llm) },
     ]);
   });
 

@@ -203,6 +203,8 @@ export class AstBuilder {
     if (bodyNode) return { kind: "record", body: this.body(bodyNode), span };
     const refNode = node(cst, "reference");
     if (refNode) return this.reference(refNode);
+    const part = tok(cst, "Kw_connector") ?? tok(cst, "Kw_llm");
+    if (part) return { kind: "name", name: this.name(part), span };
     return { kind: "error", span };
   }
 

@@ -7,6 +7,7 @@ import { MultimodalModel } from "../../src/runtime/model.js";
 import { allowedIds, generate } from "../../src/runtime/generate/generate.js";
 import { layoutPrompt, promptParts } from "../../src/runtime/generate/prompt.js";
 import { pickToken } from "../../src/runtime/generate/sampling.js";
+import { generatedCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
 
 const tok = new ByteTokenizer();
@@ -116,6 +117,7 @@ describe("generate", () => {
   it("gives the same tokens with and without the KV cache, greedy and sampled", async () => {
     await useBackend("cpu");
     const model = MultimodalModel.fromInput(input, 5);
+    const code = await generatedCode(input);
     const images = new Float32Array(2 * 3 * 16 * 16).map((_, i) => Math.sin(i * 0.11));
     const prompt = layoutPrompt(
       [
@@ -127,8 +129,8 @@ describe("generate", () => {
     );
     for (const sampling of [{ temperature: 0 }, { temperature: 0.8, topK: 20, topP: 0.9 }]) {
       const o = { maxTokens: 12, sampling, seed: 11 };
-      const cached = await generate(model, tok, prompt, images, 16, o);
-      const full = await generate(model, tok, prompt, images, 16, { ...o, cache: false });
+      const cached = await generate(model, code, tok, prompt, images, 16, o);
+      const full = await generate(model, code, tok, prompt, images, 16, { ...o, cache: false });
       expect(cached.ids).toEqual(full.ids);
       expect(cached.ids.length).toBeGreaterThan(0);
       expect(cached.promptTokens).toBe(prompt.tokens.length);
@@ -136,6 +138,7 @@ describe("generate", () => {
     // the images reach the output: other pixels, other logits (greedy text may still agree)
     const other = await generate(
       model,
+      code,
       tok,
       prompt,
       images.map((x) => -x),
@@ -146,7 +149,7 @@ describe("generate", () => {
         seed: 11,
       },
     );
-    const same = await generate(model, tok, prompt, images, 16, {
+    const same = await generate(model, code, tok, prompt, images, 16, {
       maxTokens: 12,
       sampling: { temperature: 1 },
       seed: 11,
@@ -158,8 +161,9 @@ describe("generate", () => {
   it("stops at the context and at the token limit", async () => {
     await useBackend("cpu");
     const model = MultimodalModel.fromInput({ llm: input.llm }, 2);
+    const code = await generatedCode({ llm: input.llm });
     const prompt = layoutPrompt([{ parts: promptParts("x".repeat(60), 0), closed: false }], tok, 0);
-    const g = await generate(model, tok, prompt, undefined, 0, {
+    const g = await generate(model, code, tok, prompt, undefined, 0, {
       maxTokens: 50,
       sampling: { temperature: 1 },
       seed: 1,
@@ -169,6 +173,7 @@ describe("generate", () => {
     if (g.stop !== "end") expect(g.stop).toBe("context");
     const h = await generate(
       model,
+      code,
       tok,
       layoutPrompt([{ parts: [], closed: false }], tok, 0),
       undefined,

@@ -1,17 +1,21 @@
-// The incremental (KV-cached) decoder against the full forward pass: the same logits, to 1e-5,
-// whether the sequence is fed whole, one token at a time, or in uneven chunks, for dense, GQA,
-// rotary and learned positions, query/key norms, and MoE (with a capacity that drops nothing).
+// The incremental (KV-cached) decoder against the model's full forward pass (its generated code,
+// as training runs it): the same logits, to 1e-5, whether the sequence is fed whole, one token at
+// a time, or in uneven chunks, for dense, GQA, rotary and learned positions, query/key norms, and
+// MoE (with a capacity that drops nothing); and generation's multimodal prefill against it.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Config } from "../../src/components/types.js";
-import { decoderForward, embedTokens } from "../../src/runtime/layers/decoder.js";
+import type { ModelInput } from "../../src/components/model.js";
+import { embedTokens } from "../../src/runtime/layers/decoder.js";
+import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
 import {
   decoderForwardCached,
   disposeCache,
   tidyStep,
   type KvCache,
 } from "../../src/runtime/layers/decoder-cached.js";
-import { tinyModel, useBackend } from "../runtime/helpers.js";
+import { generatedCode } from "../runtime/generated-code.js";
+import { tinyCode, tinyModel, useBackend } from "../runtime/helpers.js";
 
 const B = 2;
 const T = 12;
@@ -50,14 +54,13 @@ function chunked(overrides: Config, chunks: readonly number[]): Float32Array {
   return Float32Array.from(out);
 }
 
-function full(overrides: Config): Float32Array {
+/** The generated full forward pass's logits [B, T, vocab]. */
+async function full(overrides: Config): Promise<Float32Array> {
   const model = tinyModel(overrides, 3);
-  const p = model.params.scope("llm");
+  const code = await tinyCode(overrides);
   const ids = tokens(model.llm.vocab);
-  const out = tf.tidy(() => {
-    const e = embedTokens(p, tf.tensor2d(ids, [B, T], "int32"));
-    return decoderForward(p, model.llm, e, B, T).dataSync() as Float32Array;
-  });
+  const batch = { batchSize: B, sequence: T, tokens: ids, lossMask: new Uint8Array(B * T) };
+  const out = tf.tidy(() => code.forward(model, batch).logits.dataSync() as Float32Array);
   model.dispose();
   return out;
 }
@@ -92,7 +95,7 @@ describe("KV-cached decoder = full forward", () => {
   for (const [name, overrides] of Object.entries(CASES)) {
     it(name, async () => {
       await useBackend("cpu");
-      const reference = full(overrides);
+      const reference = await full(overrides);
       const whole = chunked(overrides, [T]);
       const single = chunked(
         overrides,
@@ -106,6 +109,52 @@ describe("KV-cached decoder = full forward", () => {
       expect(maxDiff(reference.subarray(0, 40), reference.subarray(40, 80))).toBeGreaterThan(1e-3);
     });
   }
+
+  it("a multimodal prefill (generated embedding, then the cache) = the generated forward", async () => {
+    await useBackend("cpu");
+    const input: ModelInput = {
+      image: [3, 16, 16],
+      vision: { kind: "ViT", config: { patch: 4, width: 16, depth: 1, heads: 2 } },
+      connector: { kind: "AvgPool", config: { tokens: 4 } },
+      llm: {
+        kind: "Decoder",
+        config: { vocab: 40, width: 32, depth: 2, heads: 4, kv_heads: 2, context: 16 },
+      },
+    };
+    const model = MultimodalModel.fromInput(input, 4);
+    const code = await generatedCode(input);
+    const ids = tokens(40).subarray(0, T);
+    const batch: ModelBatch = {
+      batchSize: 1,
+      sequence: T,
+      tokens: ids,
+      lossMask: new Uint8Array(T),
+      images: new Float32Array(2 * 3 * 16 * 16).map((_, i) => Math.sin(i * 0.21)),
+      imageSize: 16,
+      imageSlots: [
+        { row: 0, start: 1, length: 4, image: 0 },
+        { row: 0, start: 6, length: 4, image: 1 },
+      ],
+    };
+    const reference = tf.tidy(() => code.forward(model, batch).logits.dataSync() as Float32Array);
+    const p = model.weights.scope("llm");
+    const prefill = tidyStep(() =>
+      decoderForwardCached(p, model.llm, code.embed(model, batch), 1, T, undefined),
+    );
+    const cached = prefill.logits.dataSync() as Float32Array;
+    prefill.logits.dispose();
+    disposeCache(prefill.cache);
+    expect(maxDiff(cached, reference)).toBeLessThan(1e-5);
+    // the images reach these logits: without them the text-only logits differ
+    const textOnly = tf.tidy(
+      () =>
+        code
+          .forward(model, { batchSize: 1, sequence: T, tokens: ids, lossMask: batch.lossMask })
+          .logits.dataSync() as Float32Array,
+    );
+    expect(maxDiff(textOnly, reference)).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
 
   it("refuses positions past the context", async () => {
     await useBackend("cpu");

@@ -229,6 +229,13 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
         shuffleBytes: 8000,
       },
     };
+    const chatOptions: Plain = {
+      imageTokens: 8,
+      image: { size: 32 },
+      shuffleBuffer: 4,
+      limits: { imagesPerRecord: 3 },
+      sequence: 128,
+    };
     const jpegOptions: Plain = {
       sequence: 64,
       imageTokens: 8,
@@ -334,6 +341,25 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
         batches: 12,
         saveAt: 5,
       },
+      // conversations: prompt masking, image markers, every skip of the format
+      {
+        name: "conversations",
+        spec: corpus.chat,
+        options: { ...chatOptions, sequence: 128 },
+        batch: 6,
+        batches: 5,
+        saveAt: 2,
+        worldSizes: [2, 3],
+      },
+      // the same text-only and in short sequences: conversations split with their masks
+      {
+        name: "conversations-text-only",
+        spec: { ...corpus.chat, imagesPerSequence: 0 },
+        options: { ...chatOptions, sequence: 48, dropImages: true },
+        batch: 4,
+        batches: 6,
+        saveAt: 3,
+      },
     ];
     for (const s of scenarios) ts.set(s.name, await runTs(s));
     strictTs = await firstStrictIssue(corpus.hostile, hostileOptions);
@@ -365,6 +391,32 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     // gzip: a whole pass, and each damaged file (junk, CRC, middle, cut, empty) reported once
     expect(ts.get("gzip")!.fileIssues).toEqual({ gz: { "corrupt-gzip": 5 } });
     expect((ts.get("gzip")!.sourceStats as { epochs: number }[])[0]!.epochs).toBeGreaterThan(1);
+  });
+
+  it("skips each bad conversation for its reason, and masks the prompts", () => {
+    // the hostile file is read over several passes: every reason, each counted at least once
+    const counts = (ts.get("conversations")!.issues as Record<string, Record<string, number>>)[
+      "hostile"
+    ]!;
+    expect(Object.keys(counts).sort()).toEqual([
+      "bad-record",
+      "bad-turns",
+      "corrupt-image",
+      "image-markers",
+      "malformed-json",
+      "missing-file",
+      "outside-data-folder",
+      "record-too-large",
+      "url-image",
+    ]);
+    expect(counts["bad-turns"]).toBeGreaterThanOrEqual(6);
+    for (const name of ["conversations", "conversations-text-only"]) {
+      const b = ts.get(name)!.batches;
+      const text = b.reduce((n, x) => n + x.tokens.filter((t) => t < 256).length, 0);
+      const targets = b.reduce((n, x) => n + x.lossMask.reduce((k, m) => k + m, 0), 0);
+      expect(targets, name).toBeGreaterThan(0);
+      expect(targets, name).toBeLessThan(text);
+    }
   });
 
   it("stops at the same first issue in strict mode", () => {
@@ -419,6 +471,8 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     "jpeg-subsampled",
     "png-16-bit-colour",
     "gzip",
+    "conversations",
+    "conversations-text-only",
   ];
 
   describe.each(names)("%s", (name) => {
@@ -445,7 +499,7 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
       expect(p.batches).toHaveLength(t.batches.length);
       t.batches.forEach((b, i) => expectSame(`batch-${i}`, b, p.batches[i]!));
       expect(t.batches.some((b) => b.images.length > 0)).toBe(
-        !["text-only", "gzip"].includes(name),
+        !["text-only", "gzip", "conversations-text-only"].includes(name),
       );
     });
 

@@ -202,6 +202,8 @@ export interface Corpus {
   jpegSubsampled: DataSpec;
   png16: DataSpec;
   gzip: DataSpec;
+  /** Conversations: the synthetic instruction split, and a file of good and bad records. */
+  chat: DataSpec;
   /** Pillow writes these JPEGs: the Python driver's `fixtures` job. */
   pillowJpegs: {
     path: string;
@@ -568,10 +570,58 @@ export async function writeCorpus(root: string): Promise<Corpus> {
     .map((n) => n.replace(".jsonl.gz", ""))
     .join(",")}}.jsonl.gz`;
 
+  // --- conversations: each rule of docs/data.md "Conversations", kept and broken
+  const cdir = join(root, "chat");
+  mkdirSync(cdir);
+  writeFileSync(join(cdir, "red.png"), encodePng(noisy(11, 40, 40)));
+  writeFileSync(join(cdir, "blue.png"), encodePng(noisy(12, 24, 36)));
+  writeFileSync(join(cdir, "broken.png"), good.subarray(0, 60));
+  const t = (from: string, value: string) => ({ from, value });
+  const qa = [t("human", "<image>\nWhat is it?"), t("gpt", "Noise.")];
+  writeFileSync(
+    join(cdir, "chat.jsonl"),
+    lines([
+      { id: 1, image: "red.png", conversations: qa },
+      { conversations: [t("human", "Say it."), t("gpt", "x".repeat(150)), t("human", "Again?"), t("gpt", "Yes.")] }, // prettier-ignore
+      { images: ["red.png", "blue.png"], conversations: [t("human", "Compare."), t("gpt", "Two.")] }, // prettier-ignore
+      { images: ["red.png", "blue.png"], messages: [{ role: "user", content: "<image> and <image>?" }, { role: "assistant", content: "Both." }] }, // prettier-ignore
+      { conversations: null, messages: [t("user", "é 😀 \ud800?"), t("assistant", "日本 \u2028.")] }, // prettier-ignore
+      { image: "gone.png", conversations: qa },
+      { image: "broken.png", conversations: qa },
+      { image: "https://example.com/a.png", conversations: qa },
+      { image: "../outside.png", conversations: qa },
+      "{not json",
+      { image: null, conversations: qa },
+      { images: ["red.png", 3], conversations: qa },
+      { image: "red.png" },
+      { conversations: [] },
+      { conversations: [t("gpt", "first"), t("human", "second")] },
+      { conversations: [t("system", "be brief"), t("gpt", "ok")] },
+      { conversations: [t("human", "q"), t("gpt", " \t ")] },
+      { conversations: [t("human", "q"), t("gpt", "a"), t("human", "dangling")] },
+      { image: "red.png", conversations: [t("human", "<image><image>"), t("gpt", "a")] },
+      { image: "red.png", conversations: [t("human", "q"), t("gpt", "<image>")] },
+      { conversations: [{ from: "human", value: 3 }, t("gpt", "a")] },
+      { images: ["red.png", "red.png", "red.png", "red.png"], conversations: qa }, // over 3
+    ]),
+  );
+  const chat = spec(
+    "chat",
+    root,
+    [
+      source("instruct", "conversation", "jsonl", "examples/data/synth/instruct.jsonl", 0.6),
+      source("hostile", "conversation", "jsonl", "chat/chat.jsonl", 0.3),
+      source("text", "text", "jsonl", "examples/data/synth/text.jsonl", 0.1, "text"),
+    ],
+    2,
+    9,
+  );
+
   return {
     root,
     examples,
     hostile,
+    chat,
     jpeg: jpegSpec("444.jsonl"),
     jpegSubsampled: jpegSpec("sub.jsonl"),
     png16: spec("png16", pdir, [source("png16", "caption", "jsonl", "captions.jsonl", 1)], 2, 4),

@@ -17,6 +17,7 @@ import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { encodeSafetensors, type StTensor } from "../../src/runtime/checkpoint/safetensors.js";
 import { MultimodalModel, type ImageSlot, type ModelBatch } from "../../src/runtime/model.js";
 import { initValues, uniformStream } from "../../src/runtime/init.js";
+import { checkedModelCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
 import { runPython, torchPython } from "./python.js";
 
@@ -124,6 +125,7 @@ function redraw(model: MultimodalModel): void {
 
 async function reference(m: CheckedModel, dir: string, scaled: boolean): Promise<Reference> {
   const model = new MultimodalModel(m.summary, 7);
+  const code = await checkedModelCode(m);
   if (scaled) redraw(model);
   const vocab = model.llm.vocab;
   const batch = batchFor(m, vocab, 11);
@@ -134,11 +136,11 @@ async function reference(m: CheckedModel, dir: string, scaled: boolean): Promise
   writeFileSync(join(dir, `${name}.weights.safetensors`), encodeSafetensors(weights));
   writeFileSync(join(dir, `${name}.batch.safetensors`), encodeSafetensors(batchTensors(batch)));
 
-  const logits = tf.tidy(() => model.logits(batch));
-  const parts = model.loss(batch);
+  const parts = code.loss(model, batch);
+  const logits = parts.logits;
   const names = gradNames(model);
   const vars = names.map((n) => model.params.get(n));
-  const { grads } = tf.variableGrads(() => model.loss(batch).total, vars);
+  const { grads } = tf.variableGrads(() => code.loss(model, batch).total, vars);
   const grad = new Map<string, StTensor>([
     ["logits", f32(logits.dataSync() as Float32Array, [...logits.shape])],
   ]);

@@ -20,6 +20,7 @@ import { AdamW } from "../../src/runtime/train/adamw.js";
 import { learningRate } from "../../src/runtime/train/schedule.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { MMC, ROOT } from "../cli/run-mmc.js";
+import { checkedModelCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
 import { anyPython, runPython, torchPython } from "./python.js";
 
@@ -230,6 +231,7 @@ describe.skipIf(python === undefined)("train.py", () => {
     await useBackend("cpu");
     const t = program.trains[0]!;
     const model = new MultimodalModel(t.model.summary, 5);
+    const { loss } = await checkedModelCode(t.model);
     const weights = new Map<string, StTensor>();
     for (const [n, v] of model.params.entries())
       weights.set(n, { dtype: "F32", shape: [...v.shape], data: v.dataSync() as Float32Array });
@@ -277,7 +279,7 @@ describe.skipIf(python === undefined)("train.py", () => {
           : {}),
       };
       const lr = learningRate(t.schedule, step, 3, t.optimizer.lr);
-      const r = await trainStep(model, opt, batch, lr);
+      const r = await trainStep(model, opt, batch, lr, { loss });
       ts.push({ loss: r.loss, gradNorm: r.gradNorm });
     }
     await stream.close();

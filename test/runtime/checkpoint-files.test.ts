@@ -24,7 +24,9 @@ import {
 import { checkpointPath, DEFAULT_KEEP, POINTER_FILE } from "../../src/runtime/checkpoint/store.js";
 import { DEFAULT_CHECKPOINT_KEEP } from "../../src/check/train.js";
 import { train } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyModel, useBackend } from "./helpers.js";
+import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+
+const { loss } = await tinyCode();
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -124,6 +126,7 @@ describe("the checkpoint folder", () => {
     const model = tinyModel({}, 2);
     await train({
       model,
+      loss,
       batches: () => patternBatch(),
       steps: 7,
       optimizer: { lr: 1e-2 },
@@ -204,6 +207,7 @@ describe("the checkpoint folder", () => {
     await useBackend("cpu");
     const dir = await tempDir();
     const base = {
+      loss,
       batches: () => patternBatch(),
       optimizer: { lr: 1e-2 },
       schedule: { warmup: 1, final: 0.1 },

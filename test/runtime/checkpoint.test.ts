@@ -13,7 +13,7 @@ import {
 import { newestVerified } from "../../src/runtime/checkpoint/resume.js";
 import { NonFiniteLossError, train, type TrainOptions } from "../../src/runtime/train/trainer.js";
 import type { ModelBatch } from "../../src/runtime/model.js";
-import { patternBatch, tinyModel, useBackend } from "./helpers.js";
+import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -68,7 +68,9 @@ function stream(start: number): { batches: () => ModelBatch; state: () => number
   };
 }
 
+const { loss } = await tinyCode();
 const base = {
+  loss,
   steps: 6,
   optimizer: { lr: 5e-3, betas: [0.9, 0.95] as const, weightDecay: 0.1, clip: 1 },
   schedule: { warmup: 2, final: 0.1 },

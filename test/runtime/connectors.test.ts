@@ -53,11 +53,11 @@ for (const backend of ["cpu", "wasm"] as const) {
           new Float32Array(2 * 3 * 16 * 16).map((_, i) => Math.cos(i)),
           [2, 3, 16, 16],
         );
-        const tokens = tf.tidy(() => model.imageTokens(images));
-        expect(tokens.shape).toEqual([2 * c.tokens, 32]);
+        const tokens = tf.tidy(() => model.connect(model.encode(images)));
+        expect(tokens.shape).toEqual([2, c.tokens, 32]);
         const patch = model.params.get("vision.patch_embed.weight");
         const { grads } = tf.variableGrads(
-          () => tf.sum(tf.square(model.imageTokens(images))) as tf.Scalar,
+          () => tf.sum(tf.square(model.connect(model.encode(images)))) as tf.Scalar,
           [patch],
         );
         expect(tf.norm(grads[patch.name]!).dataSync()[0]).toBeGreaterThan(0);

@@ -7,7 +7,8 @@ import { MultimodalModel } from "../../src/runtime/model.js";
 import { ADAMW_KERNEL, hasFusedOptimizer } from "../../src/runtime/ops/fused-adamw.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyModel, useBackend } from "./helpers.js";
+import { generatedCode } from "./generated-code.js";
+import { patternBatch, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
 
 /** max |a - b| over max |b|: the difference relative to the tensor's scale. */
 function relDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -71,6 +72,9 @@ const TINY_LM = {
 
 const tinyLm = (): MultimodalModel =>
   MultimodalModel.fromInput({ llm: { kind: "Decoder", config: TINY_LM } }, 11);
+// The forward passes as the compiler generates them (the runtime has none of its own).
+const tinyCode = await generatedCode({ llm: { kind: "Decoder", config: TINY_LM } });
+const helperCode = await generatedCode({ llm: { kind: "Decoder", config: tinyDecoder() } });
 const TRAIN_CONFIG = { lr: 3e-3, clip: 1, weightDecay: 0.1 };
 
 /** Copies `from`'s weights and moments into `to`. */
@@ -215,7 +219,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       for (let step = 0; step < 20; step++) {
         // One set of gradients for both (the states are equal before each step), and one norm:
         // what is compared is the update itself.
-        const { value, grads } = tf.variableGrads(() => ma.loss(batch).total, vars);
+        const { value, grads } = tf.variableGrads(() => tinyCode.loss(ma, batch).total, vars);
         const byName = new Map(Object.entries(grads).map(([k, g]) => [names.get(k) as string, g]));
         const normT = AdamW.globalNorm(byName, true);
         const norm = normT.dataSync()[0] as number;
@@ -245,8 +249,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       let worstLoss = 0;
       const losses: number[] = [];
       for (let step = 0; step < 20; step++) {
-        const a = await trainStep(ma, fused, batch, 3e-3);
-        const b = await trainStep(mb, plain, batch, 3e-3);
+        const a = await trainStep(ma, fused, batch, 3e-3, { loss: tinyCode.loss });
+        const b = await trainStep(mb, plain, batch, 3e-3, { loss: tinyCode.loss });
         worstLoss = Math.max(worstLoss, Math.abs(a.loss - b.loss) / Math.abs(b.loss));
         losses.push(b.loss);
       }
@@ -270,7 +274,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       expect(made.numDataBuffers - start.numDataBuffers).toBe(variables);
       for (const fusedPath of [true, false]) {
         opt.fused = fusedPath;
-        await trainStep(model, opt, patternBatch(), 1e-2);
+        await trainStep(model, opt, patternBatch(), 1e-2, { loss: helperCode.loss });
         const after = tf.memory();
         expect(after.numTensors - start.numTensors).toBe(variables);
         expect(after.numDataBuffers - start.numDataBuffers).toBe(variables);

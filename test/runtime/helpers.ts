@@ -2,7 +2,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Config } from "../../src/components/types.js";
 import { selectBackend, type BackendName } from "../../src/runtime/backend.js";
-import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
+import { MultimodalModel, type ModelBatch, type ModelCode } from "../../src/runtime/model.js";
+import { generatedCode } from "./generated-code.js";
 
 export async function useBackend(name: BackendName): Promise<void> {
   await selectBackend(name);
@@ -27,6 +28,11 @@ export function tinyModel(overrides: Config = {}, seed = 1): MultimodalModel {
     { llm: { kind: "Decoder", config: tinyDecoder(overrides) } },
     seed,
   );
+}
+
+/** The generated forward pass of `tinyModel(overrides)`. */
+export function tinyCode(overrides: Config = {}): Promise<ModelCode> {
+  return generatedCode({ llm: { kind: "Decoder", config: tinyDecoder(overrides) } });
 }
 
 /** A fixed batch of token rows (a repeating pattern a small model memorises quickly). */

@@ -6,7 +6,8 @@ import type { ModelInput } from "../../src/components/model.js";
 import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
+import { generatedCode } from "./generated-code.js";
+import { patternBatch, tinyCode, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
 
 const multimodal: ModelInput = {
   image: [3, 16, 16],
@@ -50,12 +51,13 @@ for (const backend of ["cpu", "wasm"] as const) {
     it("trains a step with images and MoE and leaks no tensors across steps", async () => {
       await useBackend(backend);
       const model = MultimodalModel.fromInput(multimodal, 2);
+      const { loss } = await generatedCode(multimodal);
       const opt = new AdamW(model.params, { lr: 1e-3, weightDecay: 0.1, clip: 1 });
       const batch = imageBatch();
-      await trainStep(model, opt, batch, 1e-3);
+      await trainStep(model, opt, batch, 1e-3, { loss });
       const before = tf.memory().numTensors;
-      const r = await trainStep(model, opt, batch, 1e-3);
-      await trainStep(model, opt, batch, 1e-3);
+      const r = await trainStep(model, opt, batch, 1e-3, { loss });
+      await trainStep(model, opt, batch, 1e-3, { loss });
       expect(tf.memory().numTensors).toBe(before);
       expect(Number.isFinite(r.loss)).toBe(true);
       expect(r.load.length).toBe(1);
@@ -66,9 +68,10 @@ for (const backend of ["cpu", "wasm"] as const) {
     it("scores text only and lets the image reach the text loss", async () => {
       await useBackend(backend);
       const model = MultimodalModel.fromInput(multimodal, 2);
+      const code = await generatedCode(multimodal);
       const batch = imageBatch();
       const loss = (bt: ModelBatch): number =>
-        tf.tidy(() => model.loss(bt).crossEntropy.dataSync()[0] as number);
+        tf.tidy(() => code.loss(model, bt).crossEntropy.dataSync()[0] as number);
       const base = loss(batch);
       // changing the placeholder ids in the slots changes nothing: they are replaced and not scored
       const tokens = Int32Array.from(batch.tokens);
@@ -92,6 +95,7 @@ describe("micro-batches", () => {
         llm: { kind: "Decoder", config: tinyDecoder({ kv_heads: 2 }) },
       };
       const model = MultimodalModel.fromInput(dense, 4);
+      const { loss } = await generatedCode(dense);
       const opt = new AdamW(model.params, { lr: 1e-2, clip: 0 });
       const batch = imageBatch();
       // uneven targets per row, so the weighting matters
@@ -102,7 +106,7 @@ describe("micro-batches", () => {
         opt,
         { ...batch, lossMask },
         1e-2,
-        micro === undefined ? {} : { microBatch: micro },
+        micro === undefined ? { loss } : { loss, microBatch: micro },
       );
       const out = new Map(
         model.params.entries().map(([n, v]) => [n, v.dataSync() as Float32Array]),
@@ -127,13 +131,15 @@ describe("micro-batches", () => {
 describe("gradients", () => {
   it("match central differences on the cpu backend", async () => {
     await useBackend("cpu");
-    const model = tinyModel({
+    const config = {
       kv_heads: 2,
       qk_norm: "full",
       norm: "layer",
       biases: "all",
       mlp: { fn: "gelu", hidden: 24 },
-    });
+    };
+    const model = tinyModel(config);
+    const code = await tinyCode(config);
     const batch = patternBatch(1, 8);
     const names = [
       "llm.layers.1.mlp.up.bias",
@@ -143,7 +149,7 @@ describe("gradients", () => {
       "llm.layers.0.attn.q_norm.weight",
     ];
     const vars = names.map((n) => model.params.get(n));
-    const { grads } = tf.variableGrads(() => model.loss(batch).total, vars);
+    const { grads } = tf.variableGrads(() => code.loss(model, batch).total, vars);
     for (const v of vars) {
       const g = grads[v.name]!.dataSync();
       const values = v.dataSync().slice();
@@ -154,7 +160,7 @@ describe("gradients", () => {
           const copy = values.slice();
           copy[i] = (copy[i] as number) + delta;
           v.assign(tf.tensor(copy, v.shape));
-          return tf.tidy(() => model.loss(batch).total.dataSync()[0] as number);
+          return tf.tidy(() => code.loss(model, batch).total.dataSync()[0] as number);
         };
         const numeric = (at(h) - at(-h)) / (2 * h);
         worst = Math.max(worst, Math.abs(numeric - (g[i] as number)) / (1e-2 + Math.abs(numeric)));

@@ -3,17 +3,19 @@ import { describe, expect, it } from "vitest";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { learningRate } from "../../src/runtime/train/schedule.js";
 import { train, trainStep } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyModel, useBackend } from "./helpers.js";
+import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`training on ${backend}`, () => {
     it("lowers the loss of a memorisable sequence over 20 steps", async () => {
       await useBackend(backend);
       const model = tinyModel();
+      const { loss } = await tinyCode();
       const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.0, clip: 1 });
       const batch = patternBatch();
       const losses: number[] = [];
-      for (let i = 0; i < 20; i++) losses.push((await trainStep(model, opt, batch, 1e-2)).loss);
+      for (let i = 0; i < 20; i++)
+        losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
       const first = losses[0] as number;
       expect(first).toBeGreaterThan(Math.log(40) - 0.5);
       expect(losses[19]).toBeLessThan(first * 0.5);
@@ -24,9 +26,10 @@ for (const backend of ["cpu", "wasm"] as const) {
 }
 
 describe("train()", () => {
-  it("uses a supplied forward pass and reports metrics per step", async () => {
+  it("runs the given forward pass and reports metrics per step", async () => {
     await useBackend("cpu");
     const model = tinyModel();
+    const code = await tinyCode();
     let calls = 0;
     const seen: number[] = [];
     const r = await train({
@@ -37,7 +40,7 @@ describe("train()", () => {
       schedule: { warmup: 1, final: 0.1 },
       loss: (m, b) => {
         calls++;
-        return m.loss(b);
+        return code.loss(m, b);
       },
       onLog: (m) => {
         seen.push(m.step);

@@ -12,7 +12,7 @@ import {
 } from "../../src/runtime/backend.js";
 import { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "../../src/runtime/threads.js";
 import { parseRunArgs, RunUsageError } from "../../src/runtime/run/main.js";
-import { patternBatch, tinyModel } from "./helpers.js";
+import { patternBatch, tinyCode, tinyModel } from "./helpers.js";
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -33,8 +33,10 @@ async function compute(): Promise<{ matmul: Float32Array; logits: Float32Array }
   const product = tf.matMul(a, b);
   const matmul = (await product.data()) as Float32Array;
   tf.dispose([a, b, product]);
-  const model = tinyModel({ width: 64, mlp: { fn: "swiglu", hidden: 192 } }, 3);
-  const out = model.logits(patternBatch(4, 16));
+  const config = { width: 64, mlp: { fn: "swiglu", hidden: 192 } };
+  const model = tinyModel(config, 3);
+  const code = await tinyCode(config);
+  const out = tf.tidy(() => code.forward(model, patternBatch(4, 16)).logits);
   const logits = (await out.data()) as Float32Array;
   out.dispose();
   model.dispose();

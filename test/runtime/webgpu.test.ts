@@ -13,7 +13,7 @@ import {
   probeAdapter,
   type WebgpuAdapter,
 } from "../../src/runtime/webgpu-node.js";
-import { patternBatch, tinyModel } from "./helpers.js";
+import { patternBatch, tinyCode, tinyModel } from "./helpers.js";
 
 let adapter: WebgpuAdapter | undefined;
 let missing = "";
@@ -29,10 +29,12 @@ beforeAll(async () => {
 /** Two training steps from the same seed: losses and every weight afterwards. */
 async function twoSteps(): Promise<{ losses: number[]; weights: Map<string, Float32Array> }> {
   const model = tinyModel({ kv_heads: 2 }, 3);
+  const { loss } = await tinyCode({ kv_heads: 2 });
   const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
   const batch = patternBatch();
   const losses: number[] = [];
-  for (let i = 0; i < 2; i++) losses.push((await trainStep(model, opt, batch, 1e-2)).loss);
+  for (let i = 0; i < 2; i++)
+    losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
   const weights = new Map<string, Float32Array>();
   for (const [name, v] of model.params.entries())
     weights.set(name, (await v.data()) as Float32Array);

@@ -1,14 +1,16 @@
-// Differential test between the checker's weight manifests (components/) and the runtime's
-// forward pass (runtime/layers/), two independent descriptions of the same model: for every
-// component kind and option, one forward and backward pass over a tiny batch must read every
-// manifest tensor by its name and shape, give each a non-zero gradient, and read nothing else.
+// Differential test between the checker's weight manifests (components/) and the forward pass
+// (the model's generated code over runtime/layers/), two independent descriptions of the same
+// model: for every component kind and option, one forward and backward pass over a tiny batch must
+// read every manifest tensor by its name and shape, give each a non-zero gradient, and read
+// nothing else.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { composeModel, type ModelInput } from "../../src/components/model.js";
 import type { Config } from "../../src/components/types.js";
 import { fileHost } from "../../src/cli/host.js";
 import { checkFile } from "../../src/pipeline.js";
-import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
+import { MultimodalModel, type ModelBatch, type ModelCode } from "../../src/runtime/model.js";
+import { generatedCode } from "./generated-code.js";
 import { patternBatch, tinyDecoder, useBackend } from "./helpers.js";
 
 interface Case {
@@ -174,14 +176,14 @@ interface PassResult {
   readonly loads: readonly number[][];
 }
 
-function forwardBackward(model: MultimodalModel, batch: ModelBatch): PassResult {
+function forwardBackward(model: MultimodalModel, code: ModelCode, batch: ModelBatch): PassResult {
   const recorder = model.recordReads();
   const vars = model.params.entries().map(([, v]) => v);
   const loads: number[][] = [];
   const grads = new Map<string, number>();
   tf.tidy(() => {
     const { grads: g } = tf.variableGrads(() => {
-      const parts = model.loss(batch);
+      const parts = code.loss(model, batch);
       loads.push(...parts.moe.load);
       return parts.total;
     }, vars);
@@ -203,9 +205,10 @@ async function checkReads(input: ModelInput, noGrad: Case["noGrad"] = []): Promi
   await useBackend("cpu");
   const summary = composeModel(input);
   if (!summary.ok) throw new Error(summary.problems.map((p) => p.message).join("; "));
+  const code = await generatedCode(input);
   const model = new MultimodalModel(summary, 3);
   try {
-    const r = forwardBackward(model, batchFor(input, summary.imageTokens));
+    const r = forwardBackward(model, code, batchFor(input, summary.imageTokens));
     // Every MoE expert got tokens, so each expert's tensors must get a gradient.
     for (const load of r.loads) for (const l of load) expect(l).toBeGreaterThan(0);
     expect(r.outside).toEqual([]);

@@ -15,8 +15,8 @@ const USAGE = `usage: mmc data synth --out DIR [--seed N] [--size small|medium]
 
 synth    writes a synthetic corpus in real formats: WebDataset caption shards of PNG images of
          coloured shapes, interleaved JSONL documents, text JSONL, and a held-out split (a caption
-         shard, and its images with COCO-style captions and VQAv2-style questions). Deterministic
-         per seed.
+         shard, and its images with COCO-style captions and VQAv2-style questions), and LLaVA-style
+         instruction conversations for fine-tuning. Deterministic per seed.
 inspect  draws K samples (default 10000) from a \`data\` block (--data, else the only one or the
          one the first \`train\` uses) and compares the realised mixture
          with the declared weights; shows tokens per source and one packed sequence.`;
@@ -57,7 +57,8 @@ async function synth(argv: readonly string[], io: Io): Promise<number> {
       `  ${c.interleavedDocs} interleaved documents with ${c.interleavedImages} images\n` +
       `  ${c.textLines} text lines\n` +
       `  ${c.heldoutPairs} held-out image-caption pairs for evaluation\n` +
-      `  the same ${c.heldoutImages} held-out images with ${c.heldoutCaptions} COCO-style reference captions and ${c.vqaQuestions} VQAv2-style questions\n`,
+      `  the same ${c.heldoutImages} held-out images with ${c.heldoutCaptions} COCO-style reference captions and ${c.vqaQuestions} VQAv2-style questions\n` +
+      `  ${c.instructConversations} LLaVA-style instruction conversations for fine-tuning\n`,
   );
   return 0;
 }
@@ -115,13 +116,18 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
   const loaded = loadData(file, args.values.get("data"), io);
   if (typeof loaded === "number") return loaded;
   const { data, train } = loaded;
-  const { inspect, renderInspect, DataError, synthesize } =
+  const { inspect, renderInspect, DataError, synthesize, addMissingInstructSplit } =
     await import("../../runtime/data/index.js");
   if (data.synthesize && !existsSync(join(data.synthesize, "synth.json"))) {
     io.stdout(
       `the synthetic corpus is missing: writing it to ${data.synthesize} (seed 0, size small)\n`,
     );
     await synthesize({ outDir: data.synthesize, seed: 0, size: "small" });
+  } else if (data.synthesize) {
+    // a corpus from before the instruction split gets the split; nothing else is rewritten
+    const added = await addMissingInstructSplit(data.synthesize);
+    if (added > 0)
+      io.stdout(`added the instruction split (${added} conversations) to ${data.synthesize}\n`);
   }
   try {
     const result = await inspect(

@@ -3,6 +3,7 @@
 import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { formatCount, humanBytes, humanCount } from "../../check/budget.js";
+import { gridText } from "../../components/tiles.js";
 import type {
   CheckedComponent,
   CheckedModel,
@@ -55,6 +56,14 @@ export function infoJson(p: CheckedProgram): unknown {
   };
 }
 
+/** `, at most: 4 crops + an overview, 4 tokens each (grids 1x1, 2x2)` for a tiled model. */
+function tilesText(m: CheckedModel): string {
+  if (!m.tiles) return "";
+  const s = m.summary;
+  const crops = s.encoderPasses - (m.tiles.overview ? 1 : 0);
+  return ` at most: ${crops} crops${m.tiles.overview ? " + an overview" : ""}, ${s.tokensPerCrop} tokens each (grids ${m.tiles.grids.map(gridText).join(", ")})`;
+}
+
 function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
   const s = m.summary;
   const parts = [s.parts.vision, s.parts.connector, s.parts.llm].filter((x) => x !== undefined);
@@ -70,6 +79,16 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       llm: s.parts.llm.params,
     },
     image_tokens: s.imageTokens,
+    ...(m.tiles
+      ? {
+          tiles: {
+            grids: m.tiles.grids.map(gridText),
+            overview: m.tiles.overview,
+            tokens_per_crop: s.tokensPerCrop,
+            max_passes: s.encoderPasses,
+          },
+        }
+      : {}),
     flops_per_token: s.flopsPerToken,
     flops_per_image: s.flopsPerImage,
     parts: parts.map((x) => ({
@@ -91,6 +110,13 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       optimizer: t.memory.optimizer,
       activations: t.memory.activations,
       total: t.memory.total,
+      // `freeze`: gradients and AdamW state above count only the parameters that train
+      trainable: t.freeze?.trainable ?? s.params,
+      frozen: t.freeze?.frozen ?? 0,
+      freeze: t.freeze?.paths ?? [],
+      ...(t.init
+        ? { init: { train: t.init.train, dir: t.init.dir, upcycled_layers: t.init.upcycledLayers } }
+        : {}),
     })),
   };
 }
@@ -152,7 +178,7 @@ export function renderInfo(p: CheckedProgram): string {
     out.push(
       `  parameters: ${humanCount(s.params)} total, ${humanCount(s.activeParams)} active per token`,
     );
-    if (s.parts.connector) out.push(`  image tokens: ${s.imageTokens} per image`);
+    if (s.parts.connector) out.push(`  image tokens: ${s.imageTokens} per image${tilesText(m)}`);
     out.push(
       `  forward FLOPs: ${humanCount(s.flopsPerToken)} per text token at full context${s.parts.vision ? `, ${humanCount(s.flopsPerImage)} per image` : ""} (multiply-add = 2)`,
     );
@@ -162,6 +188,17 @@ export function renderInfo(p: CheckedProgram): string {
         `  training memory for \`train ${t.name}\` (batch ${t.batch}, sequence ${t.sequence}, ${mem.precision}): ` +
           `${humanBytes(mem.total)} = weights ${humanBytes(mem.weights)} + gradients ${humanBytes(mem.gradients)} + AdamW ${humanBytes(mem.optimizer)} + activations ${humanBytes(mem.activations)}`,
       );
+      if (t.freeze)
+        out.push(
+          `    trainable: ${formatCount(t.freeze.trainable)} of ${formatCount(s.params)} parameters; frozen: ${formatCount(t.freeze.frozen)} (${t.freeze.paths.map((x) => `\`${escapeControls(x)}\``).join(", ")})`,
+        );
+      if (t.init)
+        out.push(
+          `    starts from the newest checkpoint of \`train ${t.init.train}\` (${escapeControls(t.init.dir)})` +
+            (t.init.upcycledLayers.length > 0
+              ? `; the MoE experts of layer${t.init.upcycledLayers.length === 1 ? "" : "s"} ${t.init.upcycledLayers.join(", ")} from its dense MLPs`
+              : ""),
+        );
     }
     out.push("");
   }

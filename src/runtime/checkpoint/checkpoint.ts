@@ -121,6 +121,8 @@ export async function saveCheckpoint(
 
 export interface LoadedCheckpoint {
   readonly meta: CheckpointMeta;
+  /** The SHA-256 of the metadata (which holds every tensor's): the checkpoint's identity. */
+  readonly sha256: string;
   readonly path: string;
   readonly tensors: ReadonlyMap<string, StTensor>;
 }
@@ -210,7 +212,7 @@ export function verifyCheckpointBytes(path: string, bytes: Uint8Array): LoadedCh
       `tensor \`${escapeControls(extra ?? "?")}\` is in the file but not in its metadata`,
     );
   }
-  return { meta, path, tensors: file.tensors };
+  return { meta, sha256: file.metadata["mmc_sha256"] as string, path, tensors: file.tensors };
 }
 
 /**

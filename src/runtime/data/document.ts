@@ -3,13 +3,19 @@ import type { FileHandle } from "node:fs/promises";
 import { AllowedFolders, openRegular, readContained } from "./contained-file.js";
 import { checkImageHeader, decodeImage } from "./image-decode.js";
 import { preprocessImage } from "./image-preprocess.js";
+import { tileImage } from "./image-tiles.js";
 import type { DataIssueCode, IssueSink } from "./issues.js";
 import { resolveLimits, type DataLimits } from "./limits.js";
 import { showText } from "./show-text.js";
 import type { ImageOptions, SourceSpec } from "./spec.js";
 
+/**
+ * A text part with `target` set comes from a conversation: it is tokenized on its own, and only
+ * `target: true` text is trained on (see conversation.ts); without it, all text is a target.
+ */
 export type DocPart =
-  { type: "text"; text: string } | { type: "image"; pixels: Float32Array; ref: string };
+  | { type: "text"; text: string; target?: boolean }
+  | { type: "image"; pixels: Float32Array; ref: string };
 
 /** One training document, in reading order: a caption pair is [image, text]. */
 export interface SourceDocument {
@@ -127,7 +133,10 @@ export async function loadImageBytes(
     budget.left -= pixels;
   }
   const decoded = checked.ok ? await decodeImage(bytes, megapixels) : checked;
-  if (decoded.ok) return preprocessImage(decoded.image, ctx.image);
+  if (decoded.ok)
+    return ctx.image.tiles
+      ? tileImage(decoded.image, ctx.image.tiles, ctx.image).pixels
+      : preprocessImage(decoded.image, ctx.image);
   if (decoded.reason === "too-large")
     return report("image-too-large", decoded.message, "resize the image before training");
   if (decoded.reason === "unsupported")

@@ -16,22 +16,47 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
   const side = Math.min(image.width, image.height);
   const x0 = (image.width - side) / 2;
   const y0 = (image.height - side) / 2;
-  const shrink = side > s;
-  const mode = options.resize === "auto" ? (shrink ? "area" : "bilinear") : options.resize;
-  const tx =
-    mode === "area" ? areaTaps(x0, side, s, image.width) : bilinearTaps(x0, side, s, image.width);
-  const ty =
-    mode === "area" ? areaTaps(y0, side, s, image.height) : bilinearTaps(y0, side, s, image.height);
+  return resizeRegion(image, { x0, y0, width: side, height: side }, s, s, options);
+}
+
+/** A source rectangle in pixels (fractional edges allowed). */
+export interface Region {
+  readonly x0: number;
+  readonly y0: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * `region` of `image` resized to `outW` x `outH` (each axis by area averaging when it shrinks,
+ * bilinear when it grows, unless `resize` forces one) and normalised: [3, outH, outW].
+ */
+export function resizeRegion(
+  image: RgbaImage,
+  region: Region,
+  outW: number,
+  outH: number,
+  options: ImageOptions,
+): Float32Array {
+  const { x0, y0 } = region;
+  const modeFor = (length: number, out: number) =>
+    options.resize === "auto" ? (length > out ? "area" : "bilinear") : options.resize;
+  const taps = (start: number, length: number, out: number, limit: number) =>
+    modeFor(length, out) === "area"
+      ? areaTaps(start, length, out, limit)
+      : bilinearTaps(start, length, out, limit);
+  const tx = taps(x0, region.width, outW, image.width);
+  const ty = taps(y0, region.height, outH, image.height);
 
   // Horizontal pass over every source row (rows outside the taps are skipped), then vertical.
   const rowUsed = new Uint8Array(image.height);
   for (let i = 0; i < ty.index.length; i++) if (ty.weight[i] !== 0) rowUsed[ty.index[i] ?? 0] = 1;
-  const tmp = new Float32Array(image.height * s * 3);
+  const tmp = new Float32Array(image.height * outW * 3);
   const src = image.data;
   for (let y = 0; y < image.height; y++) {
     if (!rowUsed[y]) continue;
     const rowBase = y * image.width * 4;
-    for (let ox = 0; ox < s; ox++) {
+    for (let ox = 0; ox < outW; ox++) {
       let r = 0;
       let g = 0;
       let b = 0;
@@ -43,15 +68,15 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
         g += w * (src[p + 1] ?? 0);
         b += w * (src[p + 2] ?? 0);
       }
-      const o = (y * s + ox) * 3;
+      const o = (y * outW + ox) * 3;
       tmp[o] = r;
       tmp[o + 1] = g;
       tmp[o + 2] = b;
     }
   }
 
-  const out = new Float32Array(3 * s * s);
-  const plane = s * s;
+  const out = new Float32Array(3 * outW * outH);
+  const plane = outW * outH;
   const scale = [
     1 / (255 * options.std[0]),
     1 / (255 * options.std[1]),
@@ -62,20 +87,20 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
     options.mean[1] / options.std[1],
     options.mean[2] / options.std[2],
   ];
-  for (let oy = 0; oy < s; oy++) {
-    for (let ox = 0; ox < s; ox++) {
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
       let r = 0;
       let g = 0;
       let b = 0;
       for (let k = 0; k < ty.width; k++) {
         const t = oy * ty.width + k;
         const w = ty.weight[t] ?? 0;
-        const o = ((ty.index[t] ?? 0) * s + ox) * 3;
+        const o = ((ty.index[t] ?? 0) * outW + ox) * 3;
         r += w * (tmp[o] ?? 0);
         g += w * (tmp[o + 1] ?? 0);
         b += w * (tmp[o + 2] ?? 0);
       }
-      const at = oy * s + ox;
+      const at = oy * outW + ox;
       out[at] = r * (scale[0] ?? 0) - (shift[0] ?? 0);
       out[plane + at] = g * (scale[1] ?? 0) - (shift[1] ?? 0);
       out[2 * plane + at] = b * (scale[2] ?? 0) - (shift[2] ?? 0);

@@ -17,10 +17,19 @@ export type {
   PackerState,
   PackOptions,
 } from "./packer.js";
-export { SequencePacker } from "./packer.js";
+export { SequencePacker, imagesIn } from "./packer.js";
 export type { SamplerState, SourceCursor, SamplerOptions } from "./mixture-sampler.js";
 export { MixtureSampler } from "./mixture-sampler.js";
 export type { TokenizedDocument, TokenPart } from "./tokenize-document.js";
+export { tokenizeDocument } from "./tokenize-document.js";
+export {
+  ASSISTANT_TAG,
+  IMAGE_MARKER,
+  parseConversation,
+  TURN_END,
+  USER_TAG,
+} from "./conversation.js";
+export type { Conversation, ConversationSegment } from "./conversation.js";
 export type { SourceDocument, DocPart } from "./document.js";
 export { SourceStream, sourceFiles } from "./source-stream.js";
 export type { SourceStreamState } from "./source-stream.js";
@@ -39,9 +48,12 @@ export type { DataLimits } from "./limits.js";
 export { escapeControls, showText } from "./show-text.js";
 export { renderSkipSummary, reportSkipped, skipRecord, skipSummary } from "./skip-summary.js";
 export type { SkipSummary, SourceSkips } from "./skip-summary.js";
-export { preprocessImage } from "./image-preprocess.js";
+export { preprocessImage, resizeRegion } from "./image-preprocess.js";
+export { tileImage } from "./image-tiles.js";
+export type { TiledImage } from "./image-tiles.js";
 export { synthesize, synthSpec } from "./synthesize.js";
 export type { SynthOptions, SynthResult } from "./synthesize.js";
+export { addMissingInstructSplit, INSTRUCT_FILE } from "./synth-instruct.js";
 export { describeScene, renderScene, randomScene } from "./synth-scene.js";
 export type { Scene } from "./synth-scene.js";
 export { inspect, renderInspect, renderSequence } from "./inspect.js";

@@ -3,7 +3,7 @@
 import { IssueSink, type DataIssue, type IssueOptions } from "./issues.js";
 import { MixtureSampler } from "./mixture-sampler.js";
 import { loadTokenizer, openDataStream } from "./data-stream.js";
-import type { PackedSequence } from "./packer.js";
+import { imagesIn, type PackedSequence } from "./packer.js";
 import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
 import { escapeControls } from "./show-text.js";
 import { renderSkipSummary, skipSummary, type SkipSummary } from "./skip-summary.js";
@@ -47,6 +47,8 @@ export interface InspectResult {
     rendered: string;
     images: number;
     textTokens: number;
+    /** Positions that are training targets (the loss mask): fewer than the text for conversations. */
+    targets: number;
     padTokens: number;
     documents: { source: string; where: string }[];
   };
@@ -113,8 +115,9 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
       sequence: options.sequence,
       imageTokens: options.imageTokens,
       rendered: renderSequence(seq, tokenizer),
-      images: seq.images.length,
+      images: imagesIn(seq),
       textTokens: stats.textTokens,
+      targets: seq.lossMask.reduce((n, m) => n + m, 0),
       padTokens: stats.padTokens,
       documents: seq.documents.map((d) => ({ source: d.source, where: d.where })),
     },
@@ -197,7 +200,7 @@ export function renderInspect(result: InspectResult): string {
   const ex = result.example;
   lines.push("");
   lines.push(
-    `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.padTokens} padding`,
+    `one packed sequence (length ${ex.sequence}, ${ex.imageTokens} positions per image): ${ex.images} images, ${ex.textTokens} text tokens, ${ex.targets} training targets, ${ex.padTokens} padding`,
   );
   lines.push(escapeControls(ex.rendered, true)); // the data's own text: no terminal controls
   if (result.warnings.length) {

@@ -8,6 +8,8 @@ export type DataIssueCode =
   | "corrupt-gzip"
   | "malformed-json"
   | "bad-record"
+  | "bad-turns"
+  | "image-markers"
   | "incomplete-sample"
   | "corrupt-image"
   | "unsupported-image"

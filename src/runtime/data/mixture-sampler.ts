@@ -164,7 +164,13 @@ export class MixtureSampler {
       const kept = this.options.dropImages
         ? { ...doc, parts: doc.parts.filter((p) => p.type === "text") }
         : doc;
-      const tokenized = tokenizeDocument(kept, this.options.tokenizer, this.options.imageTokens);
+      const { image } = this.options;
+      const tokenized = tokenizeDocument(
+        kept,
+        this.options.tokenizer,
+        this.options.imageTokens,
+        image.tiles ? 3 * image.size * image.size : undefined,
+      );
       cursor.samples++;
       cursor.tokens += tokenized.length;
       return tokenized;

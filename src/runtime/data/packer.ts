@@ -1,8 +1,12 @@
 // Packs sampled documents into fixed-length training sequences with image slots and a loss mask.
 //
 // Layout of a document: BOS, its parts in order (text ids; `imageTokens` IMAGE ids per image),
-// EOS. `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
+// EOS. A tiled image (its part has `passes`: an overview and crops) takes `imageTokens` per pass,
+// as one slot per pass in its order, back to back; it counts once in `imagesPerSequence`.
+// `lossMask[i] = 1` means tokens[i] is a training target (predicted from positions < i): text
 // tokens and EOS only, never BOS, PAD or image slots, and never position 0, which has no context.
+// A conversation's prompt text (a text part with `target: false`: role tags, user turns) is not a
+// target either, so fine-tuning learns the assistant's turns only.
 //
 // The packer holds a window of the next `window` drawn documents (default 8) and fills each
 // sequence first-fit from it, oldest first; the parts of a document always stay in order.
@@ -29,7 +33,7 @@ import type { SpecialTokens } from "./tokenizer.js";
 export interface PackOptions {
   /** Sequence length L. */
   sequence: number;
-  /** Positions each image takes (the connector's output token count). */
+  /** Positions each image takes (the connector's output token count; per pass of a tiled image). */
   imageTokens: number;
   imagesPerSequence: number;
   /** Documents held for first-fit packing; 1 packs strictly in draw order. Default 8. */
@@ -41,6 +45,15 @@ export interface ImageSlot {
   length: number;
   /** Index into `PackedSequence.images`. */
   image: number;
+  /** A tiled image's pass: 0 the overview (or first crop), then the crops; absent untiled. */
+  pass?: number;
+}
+
+/** Source images in a sequence: a tiled image's passes count once. */
+export function imagesIn(seq: PackedSequence): number {
+  let n = 0;
+  for (const s of seq.imageSlots) if ((s.pass ?? 0) === 0) n++;
+  return n;
 }
 
 export interface PackedDocument {
@@ -61,7 +74,7 @@ export interface PackedSequence {
   tokens: Int32Array;
   lossMask: Uint8Array;
   imageSlots: ImageSlot[];
-  /** One [3, S, S] channel-first normalised image per slot. */
+  /** One [3, S, S] channel-first normalised image (or pass of a tiled image) per slot. */
   images: Float32Array[];
   documents: PackedDocument[];
 }
@@ -213,8 +226,7 @@ export class SequencePacker<S = SamplerState> {
       const candidates = pos === 0 ? this.window.slice(0, 1) : this.window;
       const fit = candidates.find(
         (e) =>
-          e.doc.length <= space &&
-          seq.images.length + e.doc.images <= this.options.imagesPerSequence,
+          e.doc.length <= space && imagesIn(seq) + e.doc.images <= this.options.imagesPerSequence,
       );
       if (fit) {
         pos = this.writeParts(seq, fit.doc, pos, false);
@@ -257,7 +269,7 @@ export class SequencePacker<S = SamplerState> {
       }
       if (part.type === "text") {
         const n = Math.min(part.ids.length, L - pos);
-        this.writeText(seq, part.ids.subarray(0, n), pos);
+        this.writeText(seq, part.ids.subarray(0, n), pos, part.target !== false);
         pos += n;
         if (n < part.ids.length) {
           this.stats.droppedTokens += part.ids.length - n;
@@ -265,14 +277,29 @@ export class SequencePacker<S = SamplerState> {
         }
         continue;
       }
-      const k = this.options.imageTokens;
-      if (pos + k > L || seq.images.length >= this.options.imagesPerSequence) {
+      const per = this.options.imageTokens;
+      const passes = part.passes ?? 1;
+      const k = per * passes;
+      if (pos + k > L || imagesIn(seq) >= this.options.imagesPerSequence) {
         this.stats.droppedImages++;
         dropped = true;
         continue;
       }
-      seq.imageSlots.push({ start: pos, length: k, image: seq.images.length });
-      seq.images.push(part.pixels);
+      if (part.passes === undefined) {
+        seq.imageSlots.push({ start: pos, length: k, image: seq.images.length });
+        seq.images.push(part.pixels);
+      } else {
+        const values = part.pixels.length / passes;
+        for (let j = 0; j < passes; j++) {
+          seq.imageSlots.push({
+            start: pos + j * per,
+            length: per,
+            image: seq.images.length,
+            pass: j,
+          });
+          seq.images.push(part.pixels.subarray(j * values, (j + 1) * values));
+        }
+      }
       seq.tokens.fill(this.special.image, pos, pos + k);
       this.stats.imageTokens += k;
       pos += k;
@@ -297,32 +324,47 @@ export class SequencePacker<S = SamplerState> {
     return pos;
   }
 
-  private writeText(seq: PackedSequence, ids: Int32Array, at: number): void {
+  /** `target` is a boolean for a whole run, or a 0/1 mask per id (a split conversation). */
+  private writeText(
+    seq: PackedSequence,
+    ids: Int32Array,
+    at: number,
+    target: boolean | Uint8Array = true,
+  ): void {
     seq.tokens.set(ids, at);
-    seq.lossMask.fill(1, at, at + ids.length);
+    if (target === true) seq.lossMask.fill(1, at, at + ids.length);
+    else if (target !== false) seq.lossMask.set(target.subarray(0, ids.length), at);
     this.stats.textTokens += ids.length;
   }
 
-  /** A text-only document's ids (one run after tokenizeDocument; joined here to be safe). */
-  private textOf(doc: TokenizedDocument): Int32Array {
-    const runs = doc.parts.flatMap((p) => (p.type === "text" ? [p.ids] : []));
-    if (runs.length === 1) return runs[0] as Int32Array;
-    const out = new Int32Array(runs.reduce((n, r) => n + r.length, 0));
+  /**
+   * A text-only document's ids (one run after tokenizeDocument, several for a conversation) and,
+   * when some of them are not targets, the loss mask of each id.
+   */
+  private textOf(doc: TokenizedDocument): { ids: Int32Array; mask: Uint8Array | null } {
+    const runs = doc.parts.flatMap((p) => (p.type === "text" ? [p] : []));
+    const masked = runs.some((r) => r.target === false);
+    if (runs.length === 1 && !masked)
+      return { ids: (runs[0] as { ids: Int32Array }).ids, mask: null };
+    const total = runs.reduce((n, r) => n + r.ids.length, 0);
+    const ids = new Int32Array(total);
+    const mask = masked ? new Uint8Array(total) : null;
     let at = 0;
     for (const r of runs) {
-      out.set(r, at);
-      at += r.length;
+      ids.set(r.ids, at);
+      if (mask && r.target !== false) mask.fill(1, at, at + r.ids.length);
+      at += r.ids.length;
     }
-    return out;
+    return { ids, mask };
   }
 
   /** Rule 2, head: BOS and what fits; the pending offset remembers where to continue. */
   private writeSplitHead(seq: PackedSequence, p: Entry<S>, start: number): number {
     const L = this.options.sequence;
-    const ids = this.textOf(p.doc);
+    const { ids, mask } = this.textOf(p.doc);
     seq.tokens[start] = this.special.bos;
     const n = L - start - 1;
-    this.writeText(seq, ids.subarray(0, n), start + 1);
+    this.writeText(seq, ids.subarray(0, n), start + 1, mask ?? true);
     p.offset = n;
     seq.documents.push({
       source: p.doc.source,
@@ -339,10 +381,10 @@ export class SequencePacker<S = SamplerState> {
   /** Rule 2, tail: continues a split document at the start of this sequence. */
   private writeContinuation(seq: PackedSequence, p: Entry<S>, start: number): number {
     const L = this.options.sequence;
-    const ids = this.textOf(p.doc);
+    const { ids, mask } = this.textOf(p.doc);
     const rest = ids.subarray(p.offset);
     const n = Math.min(rest.length, L - start);
-    this.writeText(seq, rest.subarray(0, n), start);
+    this.writeText(seq, rest.subarray(0, n), start, mask?.subarray(p.offset) ?? true);
     let pos = start + n;
     const done = n === rest.length && pos < L;
     if (done) {

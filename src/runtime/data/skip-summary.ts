@@ -17,6 +17,8 @@ const REASONS: Readonly<Partial<Record<DataIssueCode, string>>> = {
   "corrupt-gzip": "damaged gzip",
   "malformed-json": "malformed JSON",
   "bad-record": "missing fields",
+  "bad-turns": "bad conversation turns",
+  "image-markers": "image markers do not match the images",
   "incomplete-sample": "incomplete sample",
   "corrupt-image": "corrupt image",
   "unsupported-image": "unsupported image",

@@ -13,6 +13,7 @@ import {
   readPlainText,
   readTextJsonl,
 } from "./read-jsonl.js";
+import { readConversationJsonl } from "./read-conversation.js";
 import { readWebDataset } from "./read-webdataset.js";
 import type { SourceSpec } from "./spec.js";
 
@@ -38,9 +39,11 @@ export function checkSourceSpec(spec: SourceSpec): Reader {
       return readTextJsonl;
     case "text/text":
       return readPlainText;
+    case "conversation/jsonl":
+      return readConversationJsonl;
     default:
       throw new DataError(
-        `source \`${spec.name}\`: kind \`${spec.kind}\` cannot be read from format \`${spec.format}\` (fix: caption sources use webdataset or jsonl, interleaved use jsonl, text use jsonl or text)`,
+        `source \`${spec.name}\`: kind \`${spec.kind}\` cannot be read from format \`${spec.format}\` (fix: caption sources use webdataset or jsonl, interleaved and conversation use jsonl, text use jsonl or text)`,
       );
   }
 }

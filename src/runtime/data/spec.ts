@@ -1,9 +1,10 @@
 // The plain data description the checker hands to the runtime: which sources, how they mix,
 // and how text becomes tokens. Pure types and defaults; no I/O.
+import type { TilesConfig } from "../../components/tiles.js";
 
 export interface SourceSpec {
   name: string;
-  kind: "caption" | "interleaved" | "text";
+  kind: "caption" | "interleaved" | "text" | "conversation";
   format: "webdataset" | "jsonl" | "text";
   /** May contain brace ranges like `caption-{0000..0003}.tar`; relative to `DataSpec.baseDir`. */
   path: string;
@@ -36,6 +37,11 @@ export interface ImageOptions {
   std: readonly [number, number, number];
   /** "auto" uses area averaging when shrinking and bilinear when enlarging. */
   resize: "auto" | "bilinear" | "area";
+  /**
+   * A tiled model's grids (image-tiles.ts): each image becomes an overview and crops of `size`,
+   * [passes, 3, S, S]. Absent: the centred square crop, [3, S, S].
+   */
+  tiles?: TilesConfig;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Writes the synthetic starter corpus in the real formats (WebDataset caption shards, OBELICS-style
 // interleaved JSONL with image files, text JSONL, a held-out caption shard, and the held-out
-// images as COCO-style caption and VQAv2-style question files), byte-identical for a given seed
-// and size, so a fresh machine can train and evaluate at once.
+// images as COCO-style caption and VQAv2-style question files, and LLaVA-style conversations
+// for fine-tuning), byte-identical for a given seed and size, so a fresh machine can train,
+// fine-tune and evaluate at once.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodePng } from "./image-decode.js";
@@ -17,6 +18,7 @@ import {
   type Scene,
 } from "./synth-scene.js";
 import { EVAL_IMAGE_DIR, synthEvalFiles } from "./synth-eval.js";
+import { INSTRUCT_SIZES, writeInstructSplit } from "./synth-instruct.js";
 import { writeTar, type TarFile } from "./tar-writer.js";
 
 export interface SynthOptions {
@@ -45,6 +47,8 @@ export interface SynthResult {
     vqaQuestions: number;
     /** Reference captions in `heldout-captions.json`. */
     heldoutCaptions: number;
+    /** LLaVA-style conversations in `instruct.jsonl` (one image each, in `instruct/`). */
+    instructConversations: number;
   };
   /** A ready-to-use spec over the corpus: MM1's 45:45:10 caption : interleaved : text. */
   spec: DataSpec;
@@ -143,6 +147,9 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   await write("heldout-captions.json", evalFiles.captions);
   await write("vqa-questions.json", evalFiles.questions);
   await write("vqa-annotations.json", evalFiles.annotations);
+  // The instruction split for fine-tuning, from its own stream (so nothing above changes).
+  const instructConversations = INSTRUCT_SIZES[options.size ?? "small"];
+  files.push(...(await writeInstructSplit(out, seed, instructConversations, px)));
 
   const spec = synthSpec(out, size.shards);
   // synth.json keeps the fields it had before the evaluation split, so its bytes do not change.
@@ -159,6 +166,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     heldoutImages: heldScenes.length,
     vqaQuestions: evalFiles.counts.questions,
     heldoutCaptions: evalFiles.counts.captions,
+    instructConversations,
   };
   const manifest = {
     seed,

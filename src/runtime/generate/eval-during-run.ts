@@ -35,6 +35,7 @@ export class BenchmarkEval {
   ): Promise<void> {
     const g = {
       model,
+      code: this.config.code,
       tokenizer: this.tokenizer,
       imageTokens: this.config.model.image === undefined ? 0 : this.config.imageTokens,
       imageSize: this.config.model.image?.[1] ?? 0,

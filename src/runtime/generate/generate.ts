@@ -1,6 +1,7 @@
-// The generation loop: the prompt (text and image tokens in place) through the decoder once, then
-// one position per new token with the KV cache (or, for comparison, the whole sequence again each
-// token), until end of text, the token limit or the model's context.
+// The generation loop: the prompt (the model's generated embedding: text and image tokens in
+// place) through the decoder once, then one position per new token with the KV cache (or, for
+// comparison, the model's generated forward pass over the whole sequence again each token), until
+// end of text, the token limit or the model's context.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { Prng } from "../data/prng.js";
@@ -11,7 +12,7 @@ import {
   tidyStep,
   type KvCache,
 } from "../layers/decoder-cached.js";
-import type { ModelBatch, MultimodalModel } from "../model.js";
+import type { ModelBatch, ModelCode, MultimodalModel } from "../model.js";
 import type { LaidOutPrompt } from "./prompt.js";
 import { pickToken, type SamplingOptions } from "./sampling.js";
 
@@ -78,6 +79,7 @@ async function lastRow(logits: tf.Tensor2D): Promise<Float32Array> {
  */
 export async function generate(
   model: MultimodalModel,
+  code: ModelCode,
   tokenizer: Tokenizer,
   prompt: LaidOutPrompt,
   images: Float32Array | undefined,
@@ -98,10 +100,10 @@ export async function generate(
   try {
     let logits: Float32Array;
     if (o.cache === false) {
-      logits = await fullPass(model, prompt, images, imageSize, prompt.tokens);
+      logits = await fullPass(model, code, prompt, images, imageSize, prompt.tokens);
     } else {
       const first = tidyStep(() => {
-        const e = model.embed(promptBatch(prompt.tokens, prompt, images, imageSize));
+        const e = code.embed(model, promptBatch(prompt.tokens, prompt, images, imageSize));
         return decoderForwardCached(llm, model.llm, e, 1, t0, undefined);
       });
       cache = first.cache;
@@ -123,7 +125,7 @@ export async function generate(
       }
       if (o.cache === false) {
         const all = Int32Array.from([...prompt.tokens, ...ids]);
-        logits = await fullPass(model, prompt, images, imageSize, all);
+        logits = await fullPass(model, code, prompt, images, imageSize, all);
         continue;
       }
       const past: KvCache = cache as KvCache;
@@ -152,12 +154,15 @@ export async function generate(
 /** The model's full forward pass over `tokens` (the prompt and what was generated so far). */
 async function fullPass(
   model: MultimodalModel,
+  code: ModelCode,
   prompt: LaidOutPrompt,
   images: Float32Array | undefined,
   imageSize: number,
   tokens: Int32Array,
 ): Promise<Float32Array> {
-  const logits = tf.tidy(() => model.logits(promptBatch(tokens, prompt, images, imageSize)));
+  const logits = tf.tidy(
+    () => code.forward(model, promptBatch(tokens, prompt, images, imageSize)).logits,
+  );
   const row = await lastRow(logits);
   logits.dispose();
   return row;

@@ -61,6 +61,10 @@ export async function openGenerator(
   o: Pick<GenerateCliOptions, "checkpoint" | "backend" | "threads" | "noCache">,
   note: (line: string) => void,
 ): Promise<Generator & { readonly step: number; readonly path: string; readonly backend: string }> {
+  if (config.model.tiles)
+    throw new RunError(
+      `\`${config.name}\`'s model cuts images into crops (\`tiles\`), which generation does not do yet: it lays out one encoder input per image`,
+    );
   const chosen = await chooseBackend(config, o.backend, {
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     note,
@@ -69,6 +73,7 @@ export async function openGenerator(
   const loaded = await loadTrainedModel(config, o.checkpoint, (l) => note(`warning: ${l}`));
   return {
     model: loaded.model,
+    code: config.code,
     tokenizer,
     imageTokens: config.model.image === undefined ? 0 : config.imageTokens,
     imageSize: config.model.image?.[1] ?? 0,

@@ -2,7 +2,7 @@
 // image side, and the laid-out prompt against the context. Problems are RequestErrors in words a
 // user acts on; the command line and the batch mode word where they came from.
 import type { Tokenizer } from "../data/tokenizer.js";
-import type { MultimodalModel } from "../model.js";
+import type { ModelCode, MultimodalModel } from "../model.js";
 import { generate, type Generation } from "./generate.js";
 import { concatImages } from "./images.js";
 import { countMarkers, layoutPrompt, promptParts, type PromptDocument } from "./prompt.js";
@@ -19,9 +19,10 @@ export interface GenerateRequest {
   readonly seed: number;
 }
 
-/** What generation needs besides the request: the model, its tokenizer and image shape. */
+/** What generation needs besides the request: the model, its forward pass, tokenizer, images. */
 export interface Generator {
   readonly model: MultimodalModel;
+  readonly code: ModelCode;
   readonly tokenizer: Tokenizer;
   /** Positions per image (0 for a text-only model). */
   readonly imageTokens: number;
@@ -58,7 +59,7 @@ export async function runDocuments(
       `the prompt takes ${laid.tokens.length} positions (${imagePositions} of them for ${laid.slots.length} image${laid.slots.length === 1 ? "" : "s"}), and the model's context is ${context}, leaving no room to generate: shorten the prompt or give fewer images`,
     );
   }
-  return generate(g.model, g.tokenizer, laid, concatImages(images), g.imageSize, {
+  return generate(g.model, g.code, g.tokenizer, laid, concatImages(images), g.imageSize, {
     maxTokens: r.maxTokens,
     sampling: r.sampling,
     seed: r.seed,

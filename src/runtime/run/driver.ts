@@ -4,6 +4,7 @@
 // captions, checkpoints, resumes exactly, and stops cleanly on a signal or a bad loss.
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { maxPasses } from "../../components/tiles.js";
 import type { BackendName } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import {
@@ -36,6 +37,7 @@ import { checkpointRunError } from "./resume.js";
 import { claimRunFolder, METRICS_FILE } from "./run-folder.js";
 import type { RunConfig, RunOptions, RunSummary } from "./run-config.js";
 import { describePlace, planRun, type RunPlan } from "./run-plan.js";
+import { applyStageStart, frozenTensors, stageRecord } from "./stage-start.js";
 
 export { RunError } from "./errors.js";
 export type { RunConfig, RunOptions, RunSummary } from "./run-config.js";
@@ -103,10 +105,12 @@ async function openData(
   warn: (line: string) => void,
 ): Promise<{ stream: DataStream; heldout: HeldoutEval; benchmarks: BenchmarkEval | undefined }> {
   const imageSize = config.model.image?.[1];
+  const tiles = config.model.tiles;
   const streamOptions = {
     sequence: config.sequence,
-    imageTokens: config.imageTokens,
-    ...(imageSize ? { image: { size: imageSize } } : {}),
+    // a tiled image takes this many positions per encoder pass (its overview and each crop)
+    imageTokens: tiles ? config.imageTokens / maxPasses(tiles) : config.imageTokens,
+    ...(imageSize ? { image: { size: imageSize, ...(tiles ? { tiles } : {}) } } : {}),
     ...(options.strict ? { strict: true } : {}),
     // A text-only model trains on the text of the same documents (captions without their images).
     ...(config.model.image ? {} : { dropImages: true }),
@@ -206,9 +210,13 @@ export async function runTraining(
   announce(config, plan, chosen, say);
 
   const model = buildModel(config);
+  const frozen = frozenTensors(config, model.params, say);
   let microBatch: number | undefined;
   let data: Awaited<ReturnType<typeof openData>>;
+  let stageLine: Record<string, unknown> | undefined;
   try {
+    if (plan.stage !== undefined)
+      stageLine = stageRecord(plan.stage, applyStageStart(plan.stage, model.params), say);
     microBatch = planMicroBatch(config, backend, progress);
     data = await openData(
       config,
@@ -229,13 +237,15 @@ export async function runTraining(
     // The run's first write: only now, with everything loaded, is a previous run moved aside.
     unlock = await claimRunFolder(plan.folder, say);
     if (resumeFrom !== undefined) await log.trimTo(resumeFrom.meta.step);
+    if (stageLine !== undefined) log.push(stageLine);
     const result = await train({
       model,
-      ...(config.loss ? { loss: config.loss } : {}),
+      loss: config.code.loss,
       steps,
       ...(microBatch !== undefined ? { microBatch } : {}),
       optimizer: config.optimizer,
       schedule: config.schedule,
+      ...(frozen.size > 0 ? { frozen } : {}),
       ...(place.checkpoint ? { checkpoint: place.checkpoint } : {}),
       ...(resumeFrom ? { resume: resumeFrom } : {}),
       signal: interrupts.signal,
@@ -254,7 +264,7 @@ export async function runTraining(
           secondsPerStep: m.stepSeconds,
         });
         if (config.eval.every > 0 && m.step % config.eval.every === 0) {
-          await heldout.run(model, m.step, microBatch, log, say);
+          await heldout.run(model, config.code, m.step, microBatch, log, say);
           await benchmarks?.run(model, m.step, log, say);
         }
       },
@@ -263,7 +273,7 @@ export async function runTraining(
       extraState: () => ({ train: config.name, source: config.source }),
     });
     if (result.stopped === "finished" && !evaluatedAt(config, heldout, result))
-      await heldout.run(model, result.stepsDone, microBatch, log, say);
+      await heldout.run(model, config.code, result.stepsDone, microBatch, log, say);
     // the tasks ran at the last step already when it was an `eval.every` step
     if (result.stopped === "finished" && result.stepsDone % config.eval.every !== 0)
       await benchmarks?.run(model, result.stepsDone, log, say);

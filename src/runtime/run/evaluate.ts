@@ -1,9 +1,9 @@
 // Held-out evaluation: next-token loss and accuracy on caption text given its image, and the same
 // with the images of the batch shuffled, so the gap measures what the model reads from the pixels.
+// The loss is the model's generated loss, the very function training minimises.
 import * as tf from "@tensorflow/tfjs-core";
-import type { ModelBatch, MultimodalModel } from "../model.js";
+import type { ModelBatch, ModelCode, MultimodalModel } from "../model.js";
 import { shiftTargets } from "../model.js";
-import { crossEntropy } from "../train/loss.js";
 import { microBatches } from "../train/micro-batch.js";
 
 export interface EvalResult {
@@ -33,15 +33,15 @@ export function rotateImages(batch: ModelBatch): ModelBatch {
 
 async function score(
   model: MultimodalModel,
+  code: ModelCode,
   batch: ModelBatch,
 ): Promise<{ lossSum: number; correct: number; count: number }> {
   const { targets, mask } = shiftTargets(batch);
   const count = mask.reduce((a, b) => a + b, 0);
   if (count === 0) return { lossSum: 0, correct: 0, count: 0 };
   const [ce, argmax] = tf.tidy(() => {
-    const logits = model.logits(batch);
-    const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
-    return [ce, tf.argMax(logits, 1)];
+    const { crossEntropy, logits } = code.loss(model, batch);
+    return [crossEntropy, tf.argMax(logits, 1)];
   });
   // Asynchronous reads: a GPU backend (webgpu) cannot read synchronously in Node.
   const [ceValue, predicted] = await Promise.all([ce.data(), argmax.data()]);
@@ -54,12 +54,13 @@ async function score(
 
 async function scoreRows(
   model: MultimodalModel,
+  code: ModelCode,
   batch: ModelBatch,
   rows: number | undefined,
 ): Promise<{ lossSum: number; correct: number; count: number }> {
   const total = { lossSum: 0, correct: 0, count: 0 };
   for (const part of microBatches(batch, rows)) {
-    const r = await score(model, part);
+    const r = await score(model, code, part);
     total.lossSum += r.lossSum;
     total.correct += r.correct;
     total.count += r.count;
@@ -70,6 +71,7 @@ async function scoreRows(
 /** `rowsPerPass`: score at most this many rows at once (the wasm heap plan's micro-batches). */
 export async function evaluate(
   model: MultimodalModel,
+  code: ModelCode,
   batches: readonly ModelBatch[],
   rowsPerPass?: number,
 ): Promise<EvalResult> {
@@ -79,9 +81,9 @@ export async function evaluate(
   let shuffledCorrect = 0;
   let count = 0;
   for (const b of batches) {
-    const a = await scoreRows(model, b, rowsPerPass);
+    const a = await scoreRows(model, code, b, rowsPerPass);
     // images are rotated across the whole batch before it is split into passes
-    const s = await scoreRows(model, rotateImages(b), rowsPerPass);
+    const s = await scoreRows(model, code, rotateImages(b), rowsPerPass);
     lossSum += a.lossSum;
     correct += a.correct;
     shuffledSum += s.lossSum;

@@ -6,7 +6,7 @@ import {
   type DataSpec,
   type DataStreamOptions,
 } from "../data/index.js";
-import type { ModelBatch, MultimodalModel } from "../model.js";
+import type { ModelBatch, ModelCode, MultimodalModel } from "../model.js";
 import { evaluate, type EvalResult } from "./evaluate.js";
 import type { MetricsLog } from "./metrics-log.js";
 
@@ -42,13 +42,14 @@ export class HeldoutEval {
   /** Scores the model at `step`; logs the record and a line. Nothing without held-out batches. */
   async run(
     model: MultimodalModel,
+    code: ModelCode,
     step: number,
     microBatch: number | undefined,
     log: MetricsLog,
     say: (line: string) => void,
   ): Promise<void> {
     if (this.batches.length === 0) return;
-    const r = await evaluate(model, this.batches, microBatch);
+    const r = await evaluate(model, code, this.batches, microBatch);
     this.last = r;
     log.push({
       type: "eval",

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { BackendError, type BackendChoice } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import { MAX_WASM_THREADS } from "../threads.js";
-import { DataError, synthesize } from "../data/index.js";
+import { addMissingInstructSplit, DataError, synthesize } from "../data/index.js";
 import { badPath, escapeControls, fsErrorLine, fsRunError, isFsError, showPath } from "./errors.js";
 import { signalExitCode } from "./interrupt.js";
 import { checkpointRunError } from "./resume.js";
@@ -99,7 +99,19 @@ export async function ensureSyntheticData(
     throw new RunError(
       `the synthetic corpus folder \`${showPath(dir)}\` cannot be used: ${bad}; change \`synthesize\` in the spec`,
     );
-  if (existsSync(join(dir, "synth.json"))) return;
+  if (existsSync(join(dir, "synth.json"))) {
+    // a corpus from before the instruction split: add the split, leave the rest as it is
+    let added;
+    try {
+      added = await addMissingInstructSplit(dir);
+    } catch (e) {
+      if (isFsError(e))
+        throw fsRunError(`cannot write the instruction split to \`${showPath(dir)}\``, e);
+      throw e;
+    }
+    if (added > 0) say(`added the instruction split (${added} conversations) to ${showPath(dir)}`);
+    return;
+  }
   say(`the synthetic corpus is missing: writing it to ${showPath(dir)} (seed 0, size small) ...`);
   const t = performance.now();
   let r;

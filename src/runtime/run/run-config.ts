@@ -3,7 +3,7 @@
 import type { ModelInput } from "../../components/model.js";
 import type { BackendChoice } from "../backend.js";
 import type { DataSpec } from "../data/index.js";
-import type { LossParts, ModelBatch, MultimodalModel } from "../model.js";
+import type { ModelCode } from "../model.js";
 import type { AdamWConfig } from "../train/adamw.js";
 import type { ScheduleConfig } from "../train/schedule.js";
 import type { EvalResult } from "./evaluate.js";
@@ -31,8 +31,8 @@ export interface RunConfig {
   readonly name: string;
   readonly source: string;
   readonly model: ModelInput;
-  /** The generated forward pass and loss; the model's own when absent. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The model's forward pass and loss (generated, models.ts): training and evaluation run it. */
+  readonly code: ModelCode;
   /** The compiler's parameter count; the built model must have exactly this many. */
   readonly params: number;
   /** Image tokens per image after the connector (0 for a text-only model). */
@@ -57,6 +57,13 @@ export interface RunConfig {
     readonly tasks?: readonly EvalTaskConfig[];
   };
   readonly logEvery: number;
+  /** `freeze`: tensors under these paths (`vision`, `llm.embed`) take no gradient nor AdamW state. */
+  readonly freeze?: readonly string[];
+  /**
+   * `init: <train>`: a fresh run starts from the weights of the newest verified checkpoint in
+   * `dir`, written by `train` (`spec` is the spec's file, for the command that runs it first).
+   */
+  readonly init?: { readonly train: string; readonly dir: string; readonly spec: string };
 }
 
 export interface RunOptions {

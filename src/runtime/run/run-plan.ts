@@ -7,6 +7,7 @@ import { RunError, showPath } from "./errors.js";
 import { findResumePoint, type ResumePoint } from "./resume.js";
 import { checkRunFolder, checkRunPath, METRICS_FILE, type RunFolderCheck } from "./run-folder.js";
 import type { RunConfig, RunOptions } from "./run-config.js";
+import { findStageStart, type StageStart } from "./stage-start.js";
 
 /** Where the run writes: its checkpoint settings (if any) and its folder. */
 export interface RunPlace {
@@ -44,6 +45,8 @@ export interface RunPlan {
   readonly place: RunPlace;
   readonly folder: RunFolderCheck;
   readonly resume: ResumePoint | undefined;
+  /** `init: <train>` on a fresh run: the earlier train's checkpoint (a resumed run has its own). */
+  readonly stage: StageStart | undefined;
 }
 
 /**
@@ -65,5 +68,6 @@ export async function planRun(config: RunConfig, options: RunOptions): Promise<R
   checkRunPath(place.dir);
   const point = resume ? await findResumePoint(config, place.dir, steps) : undefined;
   const folder = await checkRunFolder(place.dir, { resume, fresh: options.fresh === true });
-  return { steps, place, folder, resume: point };
+  const stage = resume ? undefined : await findStageStart(config);
+  return { steps, place, folder, resume: point, stage };
 }

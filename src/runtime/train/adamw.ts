@@ -41,8 +41,11 @@ export class AdamW {
   constructor(
     readonly params: Params,
     readonly config: AdamWConfig,
+    /** Frozen tensors (a train's `freeze`): no moments, never updated. */
+    frozen: ReadonlySet<string> = new Set(),
   ) {
     for (const spec of params.specs) {
+      if (frozen.has(spec.name)) continue;
       this.m.set(spec.name, zeroVariable(spec.shape));
       this.v.set(spec.name, zeroVariable(spec.shape));
       this.decay.set(spec.name, spec.decay);

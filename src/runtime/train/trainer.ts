@@ -44,13 +44,15 @@ export interface TrainOptions {
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number };
   /** Rows per forward/backward pass; gradients are accumulated over the batch (default: all rows). */
   readonly microBatch?: number;
-  /** The forward pass and loss (generated code may supply its own); default `model.loss`. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The forward pass and loss (the generated `<Model>Loss`). */
+  readonly loss: (model: MultimodalModel, batch: ModelBatch) => LossParts;
   /**
    * Continue from a checkpoint: `true` loads the newest in `checkpoint.dir` that verifies (if there
    * is one); a LoadedCheckpoint (from newestVerified) is loaded as it is.
    */
   readonly resume?: boolean | LoadedCheckpoint;
+  /** Tensors that do not train (`freeze`): no gradient, no AdamW state, left as they are. */
+  readonly frozen?: ReadonlySet<string>;
   /** Stop when the loss explodes (see divergence.ts); default on. */
   readonly stopOnDivergence?: boolean;
   /** Where a note about a damaged checkpoint passed over on resume goes. */
@@ -145,8 +147,10 @@ function batchReader(source: BatchSource): () => Promise<ModelBatch> {
 export interface StepOptions {
   /** Rows per forward/backward pass; gradients are accumulated over the batch (default: all rows). */
   readonly microBatch?: number;
-  /** The forward pass and loss (generated code may supply its own); default `model.loss`. */
-  readonly loss?: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** The forward pass and loss (the generated `<Model>Loss`). */
+  readonly loss: (model: MultimodalModel, batch: ModelBatch) => LossParts;
+  /** Tensors that take no gradient (so clipping's global norm is over the trainable ones). */
+  readonly frozen?: ReadonlySet<string>;
 }
 
 export interface StepOutcome {
@@ -167,12 +171,13 @@ export async function trainStep(
   opt: AdamW,
   batch: ModelBatch,
   lr: number,
-  options: StepOptions = {},
+  options: StepOptions,
 ): Promise<StepOutcome> {
-  const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
+  const lossOf = options.loss;
   const names = new Map<string, string>();
   const vars: tf.Variable[] = [];
   for (const [name, v] of model.params.entries()) {
+    if (options.frozen?.has(name) === true) continue;
     names.set(v.name, name);
     vars.push(v);
   }
@@ -235,9 +240,9 @@ export async function trainStep(
 export async function forwardCrossEntropy(
   model: MultimodalModel,
   batch: ModelBatch,
-  options: StepOptions = {},
+  options: StepOptions,
 ): Promise<number> {
-  const lossOf = options.loss ?? ((m: MultimodalModel, b: ModelBatch) => m.loss(b));
+  const lossOf = options.loss;
   const parts = microBatches(batch, options.microBatch);
   const targets = targetCount(batch);
   let ce = 0;
@@ -253,11 +258,12 @@ export async function forwardCrossEntropy(
 /** Trains `options.model` for `options.steps` steps (see TrainOptions). */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, steps, checkpoint } = options;
-  const opt = new AdamW(model.params, options.optimizer);
+  const opt = new AdamW(model.params, options.optimizer, options.frozen);
   const next = batchReader(options.batches);
   const stepOptions: StepOptions = {
     ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
-    ...(options.loss === undefined ? {} : { loss: options.loss }),
+    loss: options.loss,
+    ...(options.frozen === undefined ? {} : { frozen: options.frozen }),
   };
   let loaded: LoadedCheckpoint | undefined;
   try {

@@ -1,9 +1,10 @@
 """The mmc data pipeline in Python for the PyTorch target: a bit-exact mirror of the TypeScript one.
 
 Sources (WebDataset tar shards, caption and OBELICS-style interleaved JSONL, text JSONL, plain
-text, `.gz`), the seeded mixture, the shuffle buffer, first-fit packing with image slots and a loss
-mask, and a JSON stream state a checkpoint stores, all as src/runtime/data/ does them, so the same
-spec and seed give the same batches in both. Standard library, numpy and Pillow only; no torch.
+text, LLaVA-style conversations with their prompts masked, `.gz`), the seeded mixture, the
+shuffle buffer, first-fit packing with image slots and a loss mask, and a JSON stream state a
+checkpoint stores, all as src/runtime/data/ does them, so the same spec and seed give the same
+batches in both. Standard library, numpy and Pillow only; no torch.
 
     stream = DataStream(spec, sequence=128, image_tokens=16, rank=rank, world_size=world)
     batch = stream.next_batch(8)    # this rank's rows of the global batch of 8
@@ -176,8 +177,8 @@ class SourceStream:
         if kind not in read.READERS:
             raise DataError(
                 f"source `{ctx.source['name']}`: kind `{kind[0]}` cannot be read from format "
-                f"`{kind[1]}` (fix: caption sources use webdataset or jsonl, interleaved use "
-                "jsonl, text use jsonl or text)"
+                f"`{kind[1]}` (fix: caption sources use webdataset or jsonl, interleaved and "
+                "conversation use jsonl, text use jsonl or text)"
             )
         self.ctx, self.reader, self.seed, self.index = ctx, read.READERS[kind], seed, index
         self.files = source_files(ctx.source, base_dir)
@@ -253,9 +254,23 @@ BYTE_SPECIAL = {"bos": 256, "eos": 257, "pad": 258, "image": 259}
 BYTE_VOCAB = 260
 
 
+class PromptIds:
+    """A conversation's prompt text as ids (role tags, user turns): written with loss mask 0."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+
+
+def _byte_ids(text: str) -> np.ndarray:
+    return np.frombuffer(files.utf8(text), np.uint8).astype(np.int32)
+
+
 def tokenize_document(doc: dict, image_tokens: int) -> dict:
-    """Byte ids per text run (adjacent text parts joined by a newline), images kept in place;
-    `length` counts BOS, the text, `image_tokens` per image and EOS."""
+    """Byte ids per text run (adjacent text parts joined by a newline; a conversation's pieces
+    each on their own, prompt pieces as PromptIds), images kept in place; `length` counts BOS,
+    the text, `image_tokens` per image and EOS."""
     parts: list = []
     length, images, text = 2, 0, []
     for part in [*doc["parts"], None]:
@@ -263,11 +278,17 @@ def tokenize_document(doc: dict, image_tokens: int) -> dict:
             text.append(part)
             continue
         if text:
-            ids = np.frombuffer(files.utf8("\n".join(text)), np.uint8).astype(np.int32)
+            ids = _byte_ids("\n".join(text))
             text = []
             if ids.size:
                 parts.append(ids)
                 length += ids.size
+        if isinstance(part, read.ChatText):
+            ids = _byte_ids(part.text)
+            if ids.size:
+                parts.append(ids if part.target else PromptIds(ids))
+                length += ids.size
+            continue
         if part is not None:
             parts.append(part)
             length += image_tokens
@@ -364,7 +385,8 @@ class MixtureSampler:
                 self.quota[i] = self.carry[i] = 0
                 continue
             if self.options["drop_images"]:  # a text-only model on a multimodal mixture
-                doc = {**doc, "parts": [p for p in doc["parts"] if isinstance(p, str)]}
+                keep = (str, read.ChatText)
+                doc = {**doc, "parts": [p for p in doc["parts"] if isinstance(p, keep)]}
             tokenized = tokenize_document(doc, self.options["image_tokens"])
             cursor["samples"] += 1
             cursor["tokens"] += tokenized["length"]
@@ -551,9 +573,13 @@ class SequencePacker:
         self.stats["sequences"] += 1
         return seq
 
-    def _text(self, seq: Sequence, ids: np.ndarray, at: int) -> None:
+    def _text(self, seq: Sequence, ids: np.ndarray, at: int, target=True) -> None:
+        """`target`: True or False for the whole run, or a 0/1 mask per id."""
         seq.tokens[at : at + ids.size] = ids
-        seq.loss_mask[at : at + ids.size] = 1
+        if target is True:
+            seq.loss_mask[at : at + ids.size] = 1
+        elif target is not False:
+            seq.loss_mask[at : at + ids.size] = target[: ids.size]
         self.stats["textTokens"] += int(ids.size)
 
     def _document(self, seq: Sequence, doc: dict, start: int, end: int, **flags) -> None:
@@ -567,6 +593,8 @@ class SequencePacker:
         L, pos, dropped = self.L, start + 1, False
         seq.tokens[start] = BYTE_SPECIAL["bos"]
         for part in doc["parts"]:
+            target = not isinstance(part, PromptIds)
+            part = part if target else part.ids
             is_text = isinstance(part, np.ndarray)
             if dropped:
                 self.stats["droppedTokens" if is_text else "droppedImages"] += (
@@ -575,7 +603,7 @@ class SequencePacker:
                 continue
             if is_text:
                 n = min(part.size, L - pos)
-                self._text(seq, part[:n], pos)
+                self._text(seq, part[:n], pos, target)
                 pos += n
                 if n < part.size:
                     self.stats["droppedTokens"] += part.size - n
@@ -600,23 +628,35 @@ class SequencePacker:
         return pos
 
     @staticmethod
-    def _ids(doc: dict) -> np.ndarray:
-        runs = [p for p in doc["parts"] if isinstance(p, np.ndarray)]
-        return runs[0] if len(runs) == 1 else np.concatenate(runs or [np.zeros(0, np.int32)])
+    def _ids(doc: dict):
+        """A text-only document's ids, and a 0/1 mask per id when some are prompt (else True)."""
+        runs = [p for p in doc["parts"] if isinstance(p, (np.ndarray, PromptIds))]
+        masked = any(isinstance(p, PromptIds) for p in runs)
+        if len(runs) == 1 and not masked:
+            return runs[0], True
+        ids = [p.ids if isinstance(p, PromptIds) else p for p in runs]
+        joined = np.concatenate(ids or [np.zeros(0, np.int32)])
+        if not masked:
+            return joined, True
+        flags = [0 if isinstance(p, PromptIds) else 1 for p in runs]
+        mask = np.concatenate([np.full(r.size, f, np.uint8) for f, r in zip(flags, ids)])
+        return joined, mask
 
     def _split_head(self, seq: Sequence, e: Entry, start: int) -> int:
         """Rule 2: BOS and what fits end this sequence; the offset remembers where to go on."""
         n = self.L - start - 1
         seq.tokens[start] = BYTE_SPECIAL["bos"]
-        self._text(seq, self._ids(e.doc)[:n], start + 1)
+        ids, mask = self._ids(e.doc)
+        self._text(seq, ids[:n], start + 1, mask)
         e.offset = n
         self._document(seq, e.doc, start, self.L, split=True)
         return self.L
 
     def _continuation(self, seq: Sequence, e: Entry) -> int:
-        rest = self._ids(e.doc)[e.offset :]
+        ids, mask = self._ids(e.doc)
+        rest = ids[e.offset :]
         n = min(rest.size, self.L)
-        self._text(seq, rest[:n], 0)
+        self._text(seq, rest[:n], 0, mask if mask is True else mask[e.offset :])
         pos = n
         done = n == rest.size and pos < self.L
         if done:

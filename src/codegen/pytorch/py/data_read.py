@@ -545,10 +545,145 @@ def _sample_record(ctx: Context, file: str, sample: _Sample) -> Record:
     return Record(where, sample.bytes, load)
 
 
+# --- conversations (conversation.ts, read-conversation.ts) ---------------------------------------
+
+USER_TAG, ASSISTANT_TAG, TURN_END, IMAGE_MARKER = "User: ", "Assistant: ", "\n", "<image>"
+MAX_TURNS_PER_RECORD = 512
+ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
+CHAT_EXAMPLE = (
+    '{"image": "a.png", "conversations": [{"from": "human", "value": "<image>\\nWhat is it?"}, '
+    '{"from": "gpt", "value": "A red circle."}]}'
+)
+
+
+class ChatText:
+    """A conversation's text piece: tokenized on its own; only `target` text is trained on."""
+
+    __slots__ = ("text", "target")
+
+    def __init__(self, text: str, target: bool):
+        self.text, self.target = text, target
+
+
+def _chat_images(obj: dict):
+    """The record's image paths (a list), or a (code, message, fix) problem."""
+    one, many = obj.get("image"), obj.get("images")
+    if "image" in obj and "images" in obj:
+        return ("bad-record", "has both `image` and `images`", "keep one of the two")
+    if "image" in obj:
+        if not isinstance(one, str) or one == "":
+            return ("bad-record", "`image` must be a path", 'write "image": "a.png"')
+        return [one]
+    if "images" not in obj:
+        return []
+    if not isinstance(many, list) or any(not isinstance(x, str) or x == "" for x in many):
+        return ("bad-record", "`images` must be a list of paths", 'write "images": ["a.png"]')
+    return many
+
+
+def parse_conversation(obj: dict, images_per_record: int):
+    """(images, segments) laid out in the chat template, or a (code, message, fix) problem;
+    a segment is a ChatText or the index of an image."""
+    images = _chat_images(obj)
+    if isinstance(images, tuple):
+        return images
+    if len(images) > images_per_record:
+        return ("record-too-large", f"the conversation names {len(images)} images", "split it")
+    turns_in = nullish(obj, "conversations", "messages")
+    if not isinstance(turns_in, list):
+        return ("bad-record", "needs a list `conversations` of turns", f"write {CHAT_EXAMPLE}")
+    if len(turns_in) > MAX_TURNS_PER_RECORD:
+        return ("record-too-large", f"the conversation has {len(turns_in)} turns", "split it")
+    if not turns_in:
+        return ("bad-turns", "the conversation has no turns", f"write {CHAT_EXAMPLE}")
+    turns: list[tuple[str, str]] = []
+    for i, turn in enumerate(turns_in):
+        at = f"turn {i + 1}"
+        if not isinstance(turn, dict):
+            return ("bad-turns", f"{at} is not an object", "write each turn as an object")
+        who, text = nullish(turn, "from", "role"), nullish(turn, "value", "content")
+        if not isinstance(who, str) or not isinstance(text, str):
+            return ("bad-turns", f"{at} needs string fields `from` and `value`", "add them")
+        role = ROLES.get(who)
+        if role is None:
+            return ("bad-turns", f"{at} has an unknown role", "use human/user or gpt/assistant")
+        if role != ("user" if i % 2 == 0 else "assistant"):
+            return ("bad-turns", f"{at} is out of order", "alternate user and assistant turns")
+        if role == "assistant" and js_trim(text) == "":
+            return ("bad-turns", f"{at} is an empty assistant turn", "give it its answer")
+        if role == "assistant" and IMAGE_MARKER in text:
+            return ("image-markers", f"{at} has a marker in an answer", "move it to a user turn")
+        turns.append((role, text))
+    if len(turns) % 2 != 0:
+        return ("bad-turns", "the conversation ends with a user turn", "end with an answer")
+    markers = sum(t.count(IMAGE_MARKER) for _, t in turns)
+    if markers > len(images) or 0 < markers < len(images):
+        message = f"{markers} `{IMAGE_MARKER}` markers for {len(images)} images"
+        return ("image-markers", message, "write one marker per image")
+    segments: list = []
+
+    def text_(s: str, target: bool) -> None:
+        if s == "":
+            return
+        last = segments[-1] if segments else None
+        if isinstance(last, ChatText) and last.target == target:
+            last.text += s
+        else:
+            segments.append(ChatText(s, target))
+
+    image = 0
+    for i, (role, text) in enumerate(turns):
+        if role == "assistant":
+            text_(ASSISTANT_TAG, False)
+            text_(text + TURN_END, True)
+            continue
+        text_(USER_TAG, False)
+        if i == 0 and markers == 0:
+            segments.extend(range(len(images)))
+            image = len(images)
+        for k, piece in enumerate(text.split(IMAGE_MARKER)):
+            if k > 0:
+                segments.append(image)
+                image += 1
+            text_(piece, False)
+        text_(TURN_END, False)
+    return images, segments
+
+
+def read_conversation_jsonl(ctx: Context, files: list[str]) -> Iterator[Record]:
+    """LLaVA-style conversations; a record whose image cannot be used is skipped whole."""
+
+    def load(line: Line) -> dict | None:
+        obj = parse_json_line(ctx, line)
+        if obj is None:
+            return None
+        position = f"line {line.line_no}"
+        parsed = parse_conversation(obj, ctx.limits["imagesPerRecord"])
+        if isinstance(parsed, tuple) and isinstance(parsed[0], str):
+            code, message, fix = parsed
+            return ctx.report(code, line.file, position, message, fix)
+        images, segments = parsed
+        budget = {"left": ctx.limits["recordMegapixels"] * 1e6, "exceeded": False}
+        loaded = []
+        for i, ref in enumerate(images):
+            at = f"{position}, images[{i}]"
+            if _is_url(ref):
+                return _url(ctx, line, ref, at)
+            part = load_image_file(ctx, ref, line.file, at, budget)
+            if part is None:
+                return None
+            loaded.append(part)
+        parts = [s if isinstance(s, ChatText) else loaded[s] for s in segments]
+        return _doc(ctx, f"{line.file}: line {line.line_no}", parts)
+
+    return _jsonl(ctx, files, load)
+
+
 READERS = {
     ("caption", "webdataset"): read_webdataset,
     ("caption", "jsonl"): read_caption_jsonl,
     ("interleaved", "jsonl"): read_interleaved_jsonl,
     ("text", "jsonl"): read_text_jsonl,
     ("text", "text"): read_plain_text,
+    ("conversation", "jsonl"): read_conversation_jsonl,
 }

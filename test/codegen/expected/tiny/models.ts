@@ -4,11 +4,20 @@ import {
   tf,
   crossEntropy,
   decoderForward,
+  embedTokens,
   emptyMoeStats,
   moeAuxLoss,
+  placeImageTokens,
   shiftTargets,
 } from "mmc/runtime";
-import type { LossParts, ModelBatch, ModelInput, MultimodalModel } from "mmc/runtime";
+import type {
+  ForwardParts,
+  LossParts,
+  ModelBatch,
+  ModelCode,
+  ModelInput,
+  MultimodalModel,
+} from "mmc/runtime";
 
 /**
  * `model Tiny`, declared at examples/tiny.mm:16.
@@ -45,28 +54,53 @@ export const Tiny: ModelInput = {
 /** The checker's exact parameter count of `Tiny`; the runtime checks the built model against it. */
 export const TinyParams = 587_456;
 
-/** The forward pass and loss of `model Tiny` for B sequences of T tokens. */
-export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
-  const stats = emptyMoeStats();
-  // [B*T, 128]: token embeddings, with the 16 image tokens of each image at its slots (ViT -> AvgPool)
-  const x = model.embed(batch);
+/** The input embeddings of `model Tiny` for B sequences of T tokens, images at their slots. */
+export function TinyEmbed(model: MultimodalModel, batch: ModelBatch): tf.Tensor2D {
+  // [B*T, 128]: the Decoder's token embeddings of the B x T token ids
+  const text = embedTokens(model.weights.scope("llm"), model.tokenIds(batch));
+  // [N, 3, 64, 64]: the batch's N images (none: text only)
+  const images = model.batchImages(batch);
+  if (images === undefined) return text;
+  // [N, 64, 64]: ViT patch tokens
+  const patches = model.encode(images);
+  // [N, 16, 128]: AvgPool image tokens in the Decoder's width
+  const imageTokens = model.connect(patches);
+  // [B*T, 128]: each image's 16 tokens written over its slot in the text
+  return placeImageTokens(text, imageTokens, batch);
+}
+
+/** The forward pass of `model Tiny`: logits per position. */
+export function TinyForward(model: MultimodalModel, batch: ModelBatch): ForwardParts {
+  const moe = emptyMoeStats();
+  // [B*T, 128]: input embeddings
+  const x = TinyEmbed(model, batch);
   // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
   const logits = decoderForward(
-    model.params.scope("llm"),
+    model.weights.scope("llm"),
     model.llm,
     x,
     batch.batchSize,
     batch.sequence,
-    stats,
+    moe,
   );
+  return { logits, moe };
+}
+
+/** The loss of `model Tiny`: what training minimises and evaluation reports. */
+export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  // [B*T, 260]: logits
+  const { logits, moe } = TinyForward(model, batch);
   // [B*T]: each position predicts the next token; only text targets count
   const { targets, mask } = shiftTargets(batch);
   // []: mean cross-entropy over the text targets
   const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
   // []: no experts, so no auxiliary losses
-  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
-  return { total, crossEntropy: ce, moe: stats };
+  const total = tf.add(ce, moeAuxLoss(model.llm, moe)) as tf.Scalar;
+  return { total, crossEntropy: ce, logits, moe };
 }
+
+/** `model Tiny`'s forward pass as the runtime takes it (training, evaluation, generation). */
+export const TinyCode: ModelCode = { embed: TinyEmbed, forward: TinyForward, loss: TinyLoss };
 
 /**
  * `model TinyText`, declared at examples/tiny.mm:28.
@@ -95,28 +129,49 @@ export const TinyText: ModelInput = {
 /** The checker's exact parameter count of `TinyText`; the runtime checks the built model against it. */
 export const TinyTextParams = 462_464;
 
-/** The forward pass and loss of `model TinyText` for B sequences of T tokens. */
-export function TinyTextLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
-  const stats = emptyMoeStats();
-  // [B*T, 128]: token embeddings
-  const x = model.embed(batch);
+/** The input embeddings of `model TinyText` for B sequences of T tokens. */
+export function TinyTextEmbed(model: MultimodalModel, batch: ModelBatch): tf.Tensor2D {
+  // [B*T, 128]: the Decoder's token embeddings of the B x T token ids
+  const text = embedTokens(model.weights.scope("llm"), model.tokenIds(batch));
+  return text;
+}
+
+/** The forward pass of `model TinyText`: logits per position. */
+export function TinyTextForward(model: MultimodalModel, batch: ModelBatch): ForwardParts {
+  const moe = emptyMoeStats();
+  // [B*T, 128]: input embeddings
+  const x = TinyTextEmbed(model, batch);
   // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
   const logits = decoderForward(
-    model.params.scope("llm"),
+    model.weights.scope("llm"),
     model.llm,
     x,
     batch.batchSize,
     batch.sequence,
-    stats,
+    moe,
   );
+  return { logits, moe };
+}
+
+/** The loss of `model TinyText`: what training minimises and evaluation reports. */
+export function TinyTextLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  // [B*T, 260]: logits
+  const { logits, moe } = TinyTextForward(model, batch);
   // [B*T]: each position predicts the next token; only text targets count
   const { targets, mask } = shiftTargets(batch);
   // []: mean cross-entropy over the text targets
   const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
   // []: no experts, so no auxiliary losses
-  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
-  return { total, crossEntropy: ce, moe: stats };
+  const total = tf.add(ce, moeAuxLoss(model.llm, moe)) as tf.Scalar;
+  return { total, crossEntropy: ce, logits, moe };
 }
+
+/** `model TinyText`'s forward pass as the runtime takes it (training, evaluation, generation). */
+export const TinyTextCode: ModelCode = {
+  embed: TinyTextEmbed,
+  forward: TinyTextForward,
+  loss: TinyTextLoss,
+};
 
 /**
  * `model TinyMoE` (a variant of `Tiny`), declared at examples/tiny.mm:31.
@@ -154,28 +209,57 @@ export const TinyMoE: ModelInput = {
 /** The checker's exact parameter count of `TinyMoE`; the runtime checks the built model against it. */
 export const TinyMoEParams = 984_256;
 
-/** The forward pass and loss of `model TinyMoE` for B sequences of T tokens. */
-export function TinyMoELoss(model: MultimodalModel, batch: ModelBatch): LossParts {
-  const stats = emptyMoeStats();
-  // [B*T, 128]: token embeddings, with the 16 image tokens of each image at its slots (ViT -> AvgPool)
-  const x = model.embed(batch);
+/** The input embeddings of `model TinyMoE` for B sequences of T tokens, images at their slots. */
+export function TinyMoEEmbed(model: MultimodalModel, batch: ModelBatch): tf.Tensor2D {
+  // [B*T, 128]: the Decoder's token embeddings of the B x T token ids
+  const text = embedTokens(model.weights.scope("llm"), model.tokenIds(batch));
+  // [N, 3, 64, 64]: the batch's N images (none: text only)
+  const images = model.batchImages(batch);
+  if (images === undefined) return text;
+  // [N, 64, 64]: ViT patch tokens
+  const patches = model.encode(images);
+  // [N, 16, 128]: AvgPool image tokens in the Decoder's width
+  const imageTokens = model.connect(patches);
+  // [B*T, 128]: each image's 16 tokens written over its slot in the text
+  return placeImageTokens(text, imageTokens, batch);
+}
+
+/** The forward pass of `model TinyMoE`: logits per position. */
+export function TinyMoEForward(model: MultimodalModel, batch: ModelBatch): ForwardParts {
+  const moe = emptyMoeStats();
+  // [B*T, 128]: input embeddings
+  const x = TinyMoEEmbed(model, batch);
   // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks, with experts)
   const logits = decoderForward(
-    model.params.scope("llm"),
+    model.weights.scope("llm"),
     model.llm,
     x,
     batch.batchSize,
     batch.sequence,
-    stats,
+    moe,
   );
+  return { logits, moe };
+}
+
+/** The loss of `model TinyMoE`: what training minimises and evaluation reports. */
+export function TinyMoELoss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  // [B*T, 260]: logits
+  const { logits, moe } = TinyMoEForward(model, batch);
   // [B*T]: each position predicts the next token; only text targets count
   const { targets, mask } = shiftTargets(batch);
   // []: mean cross-entropy over the text targets
   const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
   // []: plus the weighted MoE load-balance and router z-losses
-  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
-  return { total, crossEntropy: ce, moe: stats };
+  const total = tf.add(ce, moeAuxLoss(model.llm, moe)) as tf.Scalar;
+  return { total, crossEntropy: ce, logits, moe };
 }
+
+/** `model TinyMoE`'s forward pass as the runtime takes it (training, evaluation, generation). */
+export const TinyMoECode: ModelCode = {
+  embed: TinyMoEEmbed,
+  forward: TinyMoEForward,
+  loss: TinyMoELoss,
+};
 
 /**
  * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:36.
@@ -212,25 +296,54 @@ export const Tiny144: ModelInput = {
 /** The checker's exact parameter count of `Tiny144`; the runtime checks the built model against it. */
 export const Tiny144Params = 592_576;
 
-/** The forward pass and loss of `model Tiny144` for B sequences of T tokens. */
-export function Tiny144Loss(model: MultimodalModel, batch: ModelBatch): LossParts {
-  const stats = emptyMoeStats();
-  // [B*T, 128]: token embeddings, with the 144 image tokens of each image at its slots (ViT -> AvgPool)
-  const x = model.embed(batch);
+/** The input embeddings of `model Tiny144` for B sequences of T tokens, images at their slots. */
+export function Tiny144Embed(model: MultimodalModel, batch: ModelBatch): tf.Tensor2D {
+  // [B*T, 128]: the Decoder's token embeddings of the B x T token ids
+  const text = embedTokens(model.weights.scope("llm"), model.tokenIds(batch));
+  // [N, 3, 96, 96]: the batch's N images (none: text only)
+  const images = model.batchImages(batch);
+  if (images === undefined) return text;
+  // [N, 144, 64]: ViT patch tokens
+  const patches = model.encode(images);
+  // [N, 144, 128]: AvgPool image tokens in the Decoder's width
+  const imageTokens = model.connect(patches);
+  // [B*T, 128]: each image's 144 tokens written over its slot in the text
+  return placeImageTokens(text, imageTokens, batch);
+}
+
+/** The forward pass of `model Tiny144`: logits per position. */
+export function Tiny144Forward(model: MultimodalModel, batch: ModelBatch): ForwardParts {
+  const moe = emptyMoeStats();
+  // [B*T, 128]: input embeddings
+  const x = Tiny144Embed(model, batch);
   // [B*T, 260]: logits over the vocabulary (Decoder, 2 blocks)
   const logits = decoderForward(
-    model.params.scope("llm"),
+    model.weights.scope("llm"),
     model.llm,
     x,
     batch.batchSize,
     batch.sequence,
-    stats,
+    moe,
   );
+  return { logits, moe };
+}
+
+/** The loss of `model Tiny144`: what training minimises and evaluation reports. */
+export function Tiny144Loss(model: MultimodalModel, batch: ModelBatch): LossParts {
+  // [B*T, 260]: logits
+  const { logits, moe } = Tiny144Forward(model, batch);
   // [B*T]: each position predicts the next token; only text targets count
   const { targets, mask } = shiftTargets(batch);
   // []: mean cross-entropy over the text targets
   const ce = crossEntropy(logits, tf.tensor1d(targets, "int32"), tf.tensor1d(mask));
   // []: no experts, so no auxiliary losses
-  const total = tf.add(ce, moeAuxLoss(model.llm, stats)) as tf.Scalar;
-  return { total, crossEntropy: ce, moe: stats };
+  const total = tf.add(ce, moeAuxLoss(model.llm, moe)) as tf.Scalar;
+  return { total, crossEntropy: ce, logits, moe };
 }
+
+/** `model Tiny144`'s forward pass as the runtime takes it (training, evaluation, generation). */
+export const Tiny144Code: ModelCode = {
+  embed: Tiny144Embed,
+  forward: Tiny144Forward,
+  loss: Tiny144Loss,
+};

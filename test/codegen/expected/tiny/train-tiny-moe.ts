@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runMain } from "mmc/runtime";
 import type { RunConfig } from "mmc/runtime";
-import { TinyMoE, TinyMoELoss, TinyMoEParams } from "./models.js";
+import { TinyMoE, TinyMoECode, TinyMoEParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
@@ -16,7 +16,7 @@ export const config: RunConfig = {
   name: "tiny_moe",
   source: "examples/tiny.mm:76",
   model: TinyMoE,
-  loss: TinyMoELoss,
+  code: TinyMoECode,
   params: TinyMoEParams,
   imageTokens: 16,
   data: CaptionHeavy,

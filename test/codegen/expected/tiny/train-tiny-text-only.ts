@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runMain } from "mmc/runtime";
 import type { RunConfig } from "mmc/runtime";
-import { TinyText, TinyTextLoss, TinyTextParams } from "./models.js";
+import { TinyText, TinyTextCode, TinyTextParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
@@ -16,7 +16,7 @@ export const config: RunConfig = {
   name: "tiny_text_only",
   source: "examples/tiny.mm:73",
   model: TinyText,
-  loss: TinyTextLoss,
+  code: TinyTextCode,
   params: TinyTextParams,
   imageTokens: 0,
   data: CaptionHeavy,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runMain } from "mmc/runtime";
 import type { RunConfig } from "mmc/runtime";
-import { Tiny, TinyLoss, TinyParams } from "./models.js";
+import { Tiny, TinyCode, TinyParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
@@ -16,7 +16,7 @@ export const config: RunConfig = {
   name: "tiny",
   source: "examples/tiny.mm:61",
   model: Tiny,
-  loss: TinyLoss,
+  code: TinyCode,
   params: TinyParams,
   imageTokens: 16,
   data: CaptionHeavy,
