@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, MultimodalModel, selectBackend, trainStep } from "../dist/runtime/index.js";
+import { modelCode } from "./model-code.mjs";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
 
 const args = process.argv.slice(2);
@@ -44,7 +45,8 @@ const model = MultimodalModel.fromInput(decoderInput(c), 1);
 const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
 if (args.includes("--unfused")) opt.fused = false;
 const data = batchFor(c);
-const step = () => trainStep(model, opt, data, 1e-4, { microBatch: c.micro });
+const { loss } = await modelCode(decoderInput(c));
+const step = () => trainStep(model, opt, data, 1e-4, { loss, microBatch: c.micro });
 
 const memory = () => {
   const m = tf.memory();

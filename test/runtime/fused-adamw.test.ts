@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
 import { MultimodalModel } from "../../src/runtime/model.js";
 import { ADAMW_KERNEL, hasFusedOptimizer } from "../../src/runtime/ops/fused-adamw.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
-import { trainStep, type StepOptions } from "../../src/runtime/train/trainer.js";
+import { trainStep } from "../../src/runtime/train/trainer.js";
 import { generatedCode } from "./generated-code.js";
-import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+import { patternBatch, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
 
 /** max |a - b| over max |b|: the difference relative to the tensor's scale. */
 function relDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -72,11 +72,9 @@ const TINY_LM = {
 
 const tinyLm = (): MultimodalModel =>
   MultimodalModel.fromInput({ llm: { kind: "Decoder", config: TINY_LM } }, 11);
-/** TinyLM's generated forward pass and loss (the runtime has none of its own). */
-const tinyLmLoss = async (): Promise<StepOptions> => {
-  const code = await generatedCode({ llm: { kind: "Decoder", config: TINY_LM } });
-  return { loss: code.loss };
-};
+// The forward passes as the compiler generates them (the runtime has none of its own).
+const tinyCode = await generatedCode({ llm: { kind: "Decoder", config: TINY_LM } });
+const helperCode = await generatedCode({ llm: { kind: "Decoder", config: tinyDecoder() } });
 const TRAIN_CONFIG = { lr: 3e-3, clip: 1, weightDecay: 0.1 };
 
 /** Copies `from`'s weights and moments into `to`. */
@@ -216,13 +214,12 @@ for (const backend of ["cpu", "wasm"] as const) {
       const batch = patternBatch(2, 32, 260);
       const vars = ma.params.entries().map(([, v]) => v);
       const names = new Map(ma.params.entries().map(([n, v]) => [v.name, n]));
-      const { loss } = await tinyLmLoss();
       let worstState = 0;
       let worstNorm = 0;
       for (let step = 0; step < 20; step++) {
         // One set of gradients for both (the states are equal before each step), and one norm:
         // what is compared is the update itself.
-        const { value, grads } = tf.variableGrads(() => loss(ma, batch).total, vars);
+        const { value, grads } = tf.variableGrads(() => tinyCode.loss(ma, batch).total, vars);
         const byName = new Map(Object.entries(grads).map(([k, g]) => [names.get(k) as string, g]));
         const normT = AdamW.globalNorm(byName, true);
         const norm = normT.dataSync()[0] as number;
@@ -249,12 +246,11 @@ for (const backend of ["cpu", "wasm"] as const) {
       const plain = new AdamW(mb.params, TRAIN_CONFIG);
       plain.fused = false;
       const batch = patternBatch(2, 32, 260);
-      const stepOptions = await tinyLmLoss();
       let worstLoss = 0;
       const losses: number[] = [];
       for (let step = 0; step < 20; step++) {
-        const a = await trainStep(ma, fused, batch, 3e-3, stepOptions);
-        const b = await trainStep(mb, plain, batch, 3e-3, stepOptions);
+        const a = await trainStep(ma, fused, batch, 3e-3, { loss: tinyCode.loss });
+        const b = await trainStep(mb, plain, batch, 3e-3, { loss: tinyCode.loss });
         worstLoss = Math.max(worstLoss, Math.abs(a.loss - b.loss) / Math.abs(b.loss));
         losses.push(b.loss);
       }
@@ -272,14 +268,13 @@ for (const backend of ["cpu", "wasm"] as const) {
       const start = tf.memory();
       const model = tinyModel();
       const opt = new AdamW(model.params, { lr: 1e-2, clip: 1 });
-      const step = { loss: (await tinyCode()).loss };
       const variables = 3 * model.params.specs.length;
       const made = tf.memory();
       expect(made.numTensors - start.numTensors).toBe(variables);
       expect(made.numDataBuffers - start.numDataBuffers).toBe(variables);
       for (const fusedPath of [true, false]) {
         opt.fused = fusedPath;
-        await trainStep(model, opt, patternBatch(), 1e-2, step);
+        await trainStep(model, opt, patternBatch(), 1e-2, { loss: helperCode.loss });
         const after = tf.memory();
         expect(after.numTensors - start.numTensors).toBe(variables);
         expect(after.numDataBuffers - start.numDataBuffers).toBe(variables);
