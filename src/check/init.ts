@@ -25,6 +25,9 @@ export interface InitSource {
   readonly layout: InitLayout;
   /** `map: "names.json"` (names in the file by mmc name), joined like `path`. */
   readonly map?: string;
+  /** `path` and `map` as the spec wrote them: what messages name (the same in `mmc check` and
+   * the editor, whose module paths are absolute). */
+  readonly written: { readonly path: string; readonly map?: string };
   /** The whole `init` value, where its diagnostics point. */
   readonly span: Span;
 }
@@ -79,6 +82,7 @@ export function readInit(ctx: CheckContext, v: Value, fromFile: string): InitSou
     return bad("`safetensors(...)` takes the path of a file or folder first", v.span);
   let layout: InitLayout = "mmc";
   let map: string | undefined;
+  let writtenMap: string | undefined;
   for (const a of named) {
     const key = a.name?.text;
     if (key === "layout") {
@@ -101,6 +105,7 @@ export function readInit(ctx: CheckContext, v: Value, fromFile: string): InitSou
       if (!insideFolder(a.value.value))
         return outside(ctx, a.value.span, "the name map", a.value.value);
       map = joined;
+      writtenMap = a.value.value;
     } else {
       return bad(
         key
@@ -120,6 +125,10 @@ export function readInit(ctx: CheckContext, v: Value, fromFile: string): InitSou
     root: posix.dirname(fromFile),
     layout,
     ...(map !== undefined ? { map } : {}),
+    written: {
+      path: first.value.value,
+      ...(writtenMap !== undefined ? { map: writtenMap } : {}),
+    },
     span: v.span,
   };
 }
@@ -193,7 +202,7 @@ export function checkInits(ctx: CheckContext, model: CheckedModel, reader: Weigh
       map = m.map;
     }
     const table = initTable(scope, parts, src.layout, map);
-    const where = `\`${src.path}\``;
+    const where = `\`${src.written.path}\``;
     const mapped = src.layout !== "mmc" || src.map !== undefined;
     const both = (mmc: string, file: string) =>
       mapped ? `\`${file}\` (mmc's \`${mmc}\`)` : `\`${file}\``;
@@ -326,9 +335,14 @@ function reportRead(
   problem: WeightsProblem,
   message: string,
 ): void {
+  // The reader names the files it was given (joined with the spec's folder): name them as written.
+  let text = message;
+  if (src.map !== undefined && src.written.map !== undefined)
+    text = text.split(src.map).join(src.written.map);
+  text = text.split(src.path).join(src.written.path);
   ctx.report({
     code: READ_CODES[problem],
-    message,
+    message: text,
     span: src.span,
     help: READ_HELP[problem],
   });

@@ -2,6 +2,7 @@
 // shows, saved or not), everything else from the disk host the command line passes in. Files of
 // the installed standard library do not change while the server runs, so they are read once;
 // parses are kept while a file's text stays the same, so a keystroke re-parses one file.
+import type { WeightsReader } from "../check/init.js";
 import type { ModuleHost, ReadResult, TokenizerIdsInfo } from "../resolve/program.js";
 import type { SourceFile } from "../source/source-file.js";
 import { parseSource, type ParseResult } from "../syntax/parse.js";
@@ -12,12 +13,32 @@ export class OverlayHost implements ModuleHost {
   private readonly stdCache = new Map<string, ReadResult>();
   /** The last parse of each file, with the text it was made from. */
   private readonly parses = new Map<string, ParseResult>();
+  /**
+   * The headers of `init` weights files, as `mmc check` reads them (bounded: the header only, at
+   * most 64 MiB; no weights), so the editor reports the same missing and misshapen tensors.
+   */
+  readonly weights?: WeightsReader;
 
   /** `toDisk`: the file-system path of a resolver path (relative paths are the workspace's). */
   constructor(
-    private readonly disk: ModuleHost,
+    private readonly disk: ModuleHost & { readonly weights?: WeightsReader },
     private readonly toDisk: (path: string) => string,
-  ) {}
+  ) {
+    const reader = disk.weights;
+    // The reader names the files it opened; give the checker back the paths it asked for.
+    const asAsked = <T extends { ok: boolean; message?: string }>(r: T, path: string): T => {
+      const disk = this.toDisk(path);
+      return r.ok || r.message === undefined || disk === path
+        ? r
+        : { ...r, message: r.message.split(disk).join(path) };
+    };
+    if (reader)
+      this.weights = {
+        header: (path, root) => asAsked(reader.header(this.toDisk(path), this.toDisk(root)), path),
+        nameMap: (path, root) =>
+          asAsked(reader.nameMap(this.toDisk(path), this.toDisk(root)), path),
+      };
+  }
 
   setOpen(path: string, text: string): void {
     this.open.set(path, text);

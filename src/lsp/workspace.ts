@@ -1,5 +1,6 @@
 // The server's state: open documents (through the overlay host), analyses cached until a file
 // they read changes, programs for cross-file references, and the files of the workspace folders.
+import type { WeightsReader } from "../check/init.js";
 import {
   resolveProgram,
   MissingEntryError,
@@ -15,7 +16,7 @@ import { TextIndexes } from "./text-index.js";
 /** What the command line gives the server: file access, the clock, where things are installed. */
 export interface LspEnv {
   /** Reads files from disk; `std/...` maps to the installed stdlib (the CLI's `fileHost`). */
-  readonly disk: ModuleHost;
+  readonly disk: ModuleHost & { readonly weights?: WeightsReader };
   /** The installed stdlib/ folder. */
   readonly stdlibDir: string;
   /** `file:` URI of docs/errors/CODE.md when installed. */
