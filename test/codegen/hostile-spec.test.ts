@@ -11,7 +11,9 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generate } from "../../src/cli/commands/compile.js";
 import { checkSpec } from "../../src/cli/load.js";
+import { composeModel } from "../../src/components/model.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
+import { safetensorsBytes, writeFixture } from "../init/hf-fixtures.js";
 import { decodeComment, hostile, UNSAFE_RAW } from "./hostile-strings.js";
 import { mmDoc, mmString, readDoc } from "./mm-text.js";
 
@@ -21,7 +23,7 @@ interface Texts {
   field: string;
   /** Path tails: each sits under a fixed folder, so it stays inside the spec's folder. */
   paths: Record<
-    "caption" | "text" | "heldout" | "synthesize" | "tokenizer" | "checkpoint" | "root",
+    "caption" | "text" | "heldout" | "synthesize" | "tokenizer" | "checkpoint" | "root" | "init",
     string
   >;
   /** The spec's folder, file and imported file are named `d<name>`, `f<name>.mm`, `l<name>.mm`. */
@@ -41,6 +43,18 @@ const DOCS = [
   "libLlm",
   "libModel",
 ];
+
+/** The parameters of the imported file's `LibLM`, named as mmc's checkpoints name them. */
+const LIB_WEIGHTS = (() => {
+  const r = composeModel({
+    llm: { kind: "Decoder", config: { vocab: 260, width: 32, depth: 1, heads: 2, context: 64 } },
+  });
+  if (!r.ok) throw new Error("LibLM does not compose");
+  return safetensorsBytes(
+    r.manifest.map((w) => ({ name: `param.${w.name}`, shape: w.shape })),
+    1,
+  );
+})();
 
 function specText(t: Texts): { main: string; lib: string } {
   const d = (k: string): string => mmDoc(t.docs[k] ?? "");
@@ -79,7 +93,10 @@ ${d("sweep")}sweep s {
 `;
   const lib = `import { Decoder } from "std/llm"
 ${d("libLlm")}llm LibLM = Decoder { vocab: 260, width: 32, depth: 1, heads: 2, context: 64 }
-${d("libModel")}model LibModel { llm: LibLM }
+${d("libModel")}model LibModel {
+  init: safetensors(${mmString(`weights/${t.paths.init}.safetensors`)})
+  llm: LibLM
+}
 `;
   return { main, lib };
 }
@@ -103,6 +120,8 @@ async function compile(t: Texts): Promise<Compiled> {
   const { main, lib } = specText(t);
   writeFileSync(join(folder, `f${t.name}.mm`), main);
   writeFileSync(join(folder, `l${t.name}.mm`), lib);
+  // LibModel's `init`: every parameter of LibLM in mmc's layout (the checker reads its header)
+  writeFixture(join(folder, `weights/${t.paths.init}.safetensors`), LIB_WEIGHTS);
   process.chdir(caseDir);
   try {
     const spec = `d${t.name}/f${t.name}.mm`;
@@ -232,6 +251,7 @@ const clean: Texts = {
     tokenizer: "x",
     checkpoint: "x",
     root: "x",
+    init: "x",
   },
   name: "x",
 };
@@ -267,6 +287,7 @@ const texts: fc.Arbitrary<Texts> = fc.record({
     tokenizer: pathTail,
     checkpoint: pathTail,
     root: pathTail,
+    init: pathTail,
   }),
   name: fileName,
 });
@@ -291,6 +312,7 @@ const known: Texts = {
     tokenizer: "*/",
     checkpoint: "1\u2066",
     root: "#?",
+    init: '*/ ${"`"}',
   },
   name: " \u2028",
 };
@@ -372,6 +394,11 @@ describe("hostile text in every user-text position", () => {
         const train = stringsByProperty(parse("train-t.ts", got.files.get("train-t.ts")!));
         expect(train.get("join synthesize")?.map(at)).toEqual([at(`synth/${t.paths.synthesize}`)]);
         expect(train.get("join dir")?.map(at)).toEqual([at(`runs/${t.paths.checkpoint}`)]);
+        // the imported model's pretrained weights, in the entry of the train that uses it
+        const train2 = stringsByProperty(parse("train-t2.ts", got.files.get("train-t2.ts")!));
+        expect(train2.get("join path")?.map(at)).toEqual([
+          at(`weights/${t.paths.init}.safetensors`),
+        ]);
         expect(train.get("source")?.[0]).toMatch(
           new RegExp(`^${got.spec.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}:\\d+$`),
         );
