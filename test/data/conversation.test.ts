@@ -317,14 +317,16 @@ describe("mangled conversation files", () => {
         if (rows.length === 0) return;
         const file = `mangled-${run++}.jsonl`;
         writeFileSync(join(dir, file), rows.join("\n") + "\n");
-        const { docs, sink } = await readOnePass(dir, {
+        const { docs, issues } = await readOnePass(dir, {
           kind: "conversation",
           format: "jsonl",
           path: file,
         });
-        const skipped = Object.entries(sink.summary()["src"] ?? {})
-          .filter(([code]) => code !== "empty-source" && code !== "repeated-source")
-          .reduce((n, [, k]) => n + k, 0);
+        // The first pass's issues: the summary would also count the next pass's first line,
+        // read when the pass wraps (a bad first line is then counted twice).
+        const skipped = issues.filter(
+          (i) => i.code !== "empty-source" && i.code !== "repeated-source",
+        ).length;
         expect(docs.length + skipped).toBe(rows.length);
         for (const d of docs) {
           const t = tokenizeDocument(d, new ByteTokenizer(), 2);
