@@ -4,6 +4,7 @@
 // file's own (raw bytes), independent of the runtime's reader.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { uniformStream } from "../../src/runtime/init.js";
 
 export type FixtureDtype = "F32" | "BF16" | "F16" | "I64";
 
@@ -91,18 +92,6 @@ export function clipVisionTensors(c: ClipShape): FixtureTensor[] {
   return out;
 }
 
-/** A small seeded generator (mulberry32), for values that are the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const BYTES: Record<FixtureDtype, number> = { F32: 4, BF16: 2, F16: 2, I64: 8 };
 
 /** The bytes of one value in `dtype` (BF16: the fp32's top half, so it is exact by design). */
@@ -151,7 +140,7 @@ export function safetensorsBytes(
   out.set(head, 8);
   for (const { t, d, n, start } of sized) {
     // Seeded per tensor, so the same tensor has the same values in one file or in a shard.
-    const next = rng(seed * 1_000_003 + nameHash(t.name));
+    const next = uniformStream(seed * 1_000_003 + nameHash(t.name));
     for (let i = 0; i < n; i++) {
       const u = next() * 2 - 1;
       const x = t.kind === "norm" ? 1 + 0.2 * u : 0.2 * u;
