@@ -82,24 +82,46 @@ train fine {
 }
 `;
 
-/** The upcycled model train.py builds for `fine` before its first step, written as mmc names. */
-const DUMP_FINE = `
-import sys
+/**
+ * Runs train.py's `main` once per argument list in one Python process (torch loads once: it
+ * takes 5-15 s on a busy machine), each run's output captured; `["--dump-fine", FILE]` instead
+ * writes the model train.py builds for `fine` before its first step (upcycled), as mmc names.
+ */
+const RUNS = `
+import contextlib, io, json, sys
 sys.path.insert(0, sys.argv[1])
 import train, train_state
-t = train.Trainer("fine", train.TRAINS["fine"], train.parse_args(["--train", "fine"]), print)
-t.stage = t.find_stage_start()
-t.build()
-params = {k: v for k, v in t.state_tensors().items() if k.startswith("param.")}
-with open(sys.argv[2], "wb") as f:
-    f.write(train_state.encode_checkpoint(params, {"step": 0, "backend": "dump"}))
+results = []
+for args in json.loads(sys.argv[2]):
+    if args[0] == "--dump-fine":
+        t = train.Trainer("fine", train.TRAINS["fine"], train.parse_args(["--train", "fine"]), print)
+        t.stage = t.find_stage_start()
+        t.build()
+        params = {k: v for k, v in t.state_tensors().items() if k.startswith("param.")}
+        with open(args[1], "wb") as f:
+            f.write(train_state.encode_checkpoint(params, {"step": 0, "backend": "dump"}))
+        results.append({"status": 0, "out": "", "err": ""})
+        continue
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = train.main(args)
+    results.append({"status": status, "out": out.getvalue(), "err": err.getvalue()})
+print(json.dumps(results))
 `;
 
+interface Ran {
+  status: number | null;
+  out: string;
+  err: string;
+}
+
+const LIVE_LOCK = `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`;
+let goneLock = "";
 let root = "";
 let pkg = "";
 let program: CheckedProgram;
 
-function run(cmd: string, args: string[]): { status: number | null; out: string; err: string } {
+function run(cmd: string, args: string[]): Ran {
   const r = spawnSync(cmd, args, {
     cwd: root,
     encoding: "utf8",
@@ -109,7 +131,17 @@ function run(cmd: string, args: string[]): { status: number | null; out: string;
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-const trainPy = (...args: string[]) => run(python!, [join(pkg, "train.py"), ...args]);
+/** train.py's runs, in one Python process (RUNS). */
+function trainPy(...runs: string[][]): Ran[] {
+  const r = run(python!, ["-c", RUNS, pkg, JSON.stringify(runs)]);
+  if (r.status !== 0) throw new Error(`the train.py runs failed (${r.status}):\n${r.err}${r.out}`);
+  return JSON.parse(r.out.trim().split("\n").pop()!) as Ran[];
+}
+
+/** Before the pretrain has run: the run-first message, a live lock, a checkpoint of other shapes. */
+let early: Ran[] = [];
+/** After it: the fine-tune's first weights, the fine-tune, the pretrain resumed by train.py. */
+let late: Ran[] = [];
 const trainOf = (name: string): CheckedTrain => program.trains.find((t) => t.name === name)!;
 
 function bits(t: StTensor): Buffer {
@@ -177,10 +209,27 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
     program = r.checked!;
     pkg = join(root, "pkg");
     writeFiles(pkg, await generatePytorch(program, r.sources, join(root, "train.mm"), pkg));
-  }, 300_000);
+    // a folder whose lock a live process (this one) holds
+    mkdirSync(join(root, "runs", "live"), { recursive: true });
+    writeFileSync(join(root, "runs", "live", "run.lock"), LIVE_LOCK);
+    // a checkpoint of `pre` written by a model of other widths (TypeScript)
+    await useBackend("cpu");
+    const wide = new MultimodalModel(program.models.find((m) => m.name === "Wide")!.summary, 1);
+    await saveCheckpoint(join(root, "runs", "wide"), wide.params, undefined, {
+      step: 1,
+      backend: "cpu",
+      extra: { train: "pre" },
+    });
+    wide.dispose();
+    early = trainPy(
+      ["--train", "fine"],
+      ["--train", "pre", "--run-dir", join(root, "runs", "live")],
+      ["--train", "pre", "--resume", join(root, "runs", "wide")],
+    );
+  }, 600_000);
 
   test("a stage whose earlier train has not run says which command to run first", () => {
-    const r = trainPy("--train", "fine");
+    const r = early[0]!;
     expect(r.status, r.out + r.err).toBe(1);
     expect(r.err).toBe(
       "error: `train fine` starts from the weights of `train pre`, which has no checkpoint in " +
@@ -195,13 +244,26 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
     const pre = await readCheckpoint(join(root, "runs", "pre", "step-00000001.safetensors"));
     // train.py's model for `fine` before its first step, next to the TypeScript runtime's
     const dumped = join(root, "fine-start.safetensors");
-    const d = run(python!, ["-c", DUMP_FINE, pkg, dumped]);
-    expect(d.status, d.out + d.err).toBe(0);
-    const py = (await readCheckpoint(dumped)).tensors;
+    // a lock left by a process that is gone (same host, a pid that has exited) for the fine-tune
+    const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    mkdirSync(join(root, "runs", "fine"), { recursive: true });
+    writeFileSync(
+      join(root, "runs", "fine", "run.lock"),
+      `${JSON.stringify({ pid: Number(gone), host: hostname() })}\n`,
+    );
+    goneLock = gone;
+    // the runtime's stage start first: the last of the runs below adds a newer checkpoint
     await useBackend("cpu");
     const model = new MultimodalModel(trainOf("fine").model.summary, 4);
     const start = await findStageStart(stageConfig("fine", join(root, "runs", "pre")));
+    expect(start!.checkpoint.meta.step).toBe(1);
     const plan = applyStageStart(start!, model.params);
+    late = trainPy(
+      ["--dump-fine", dumped],
+      ["--train", "fine"],
+      ["--train", "pre", "--resume", "--steps", "2"],
+    );
+    const py = (await readCheckpoint(dumped)).tensors;
     expect(plan.upcycledLayers).toEqual([1]);
     let copied = 0;
     for (const [name, v] of model.params.entries()) {
@@ -233,12 +295,9 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
   }, 600_000);
 
   test("train.py runs the stage: `init` record, a stale lock taken over, eval as TypeScript scores it", async () => {
-    // a lock left by a process that is gone (same host, a pid that has exited)
-    const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
-    mkdirSync(join(root, "runs", "fine"), { recursive: true });
+    const gone = goneLock;
     const lock = join(root, "runs", "fine", "run.lock");
-    writeFileSync(lock, `${JSON.stringify({ pid: Number(gone), host: hostname() })}\n`);
-    const r = trainPy("--train", "fine");
+    const r = late[1]!;
     expect(r.status, r.out + r.err).toBe(0);
     expect(r.out).toContain(
       `note: taking over \`runs/fine/run.lock\`, left by a run that is no longer running (pid ${gone})`,
@@ -294,7 +353,7 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
   }, 600_000);
 
   test("--resume continues a TypeScript checkpoint; TypeScript starts a stage from train.py's", async () => {
-    const r = trainPy("--train", "pre", "--resume", "--steps", "2");
+    const r = late[2]!;
     expect(r.status, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/^resuming from step 1 \(.*step-00000001\.safetensors, saved on \w+\)$/m);
     const steps = records(join(root, "runs", "pre")).filter((x) => x["type"] === "step");
@@ -320,15 +379,8 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
 
   test("a checkpoint of other shapes is one line naming the tensor and both shapes", async () => {
     await useBackend("cpu");
-    const wide = program.models.find((m) => m.name === "Wide")!;
-    const model = new MultimodalModel(wide.summary, 1);
-    const dir = join(root, "runs", "wide");
-    await saveCheckpoint(dir, model.params, undefined, {
-      step: 1,
-      backend: "cpu",
-      extra: { train: "pre" },
-    });
-    const r = trainPy("--train", "pre", "--resume", dir);
+    const model = new MultimodalModel(program.models.find((m) => m.name === "Wide")!.summary, 1);
+    const r = early[2]!;
     expect(r.status, r.out + r.err).toBe(1);
     const m =
       /^error: checkpoint `runs\/wide\/step-00000001\.safetensors` \(saved on cpu\) does not fit this model: tensor `param\.([\w.]+)` is \[([\d, ]+)\] there and \[([\d, ]+)\] here \(fix: resume with the spec that wrote it, or start over with --fresh\)\n$/.exec(
@@ -346,10 +398,8 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
 
   test("a run folder a live run holds is refused, its lock left alone", () => {
     const dir = join(root, "runs", "live");
-    mkdirSync(dir, { recursive: true });
-    const text = `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`;
-    writeFileSync(join(dir, "run.lock"), text);
-    const r = trainPy("--train", "pre", "--run-dir", dir);
+    const text = LIVE_LOCK;
+    const r = early[1]!;
     expect(r.status, r.out + r.err).toBe(1);
     expect(r.err).toBe(
       `error: another run (pid ${process.pid} on ${hostname()}) is writing to \`runs/live\`: wait for it or stop it (Ctrl-C), or give this run another folder; if no run is writing there, remove \`runs/live/run.lock\`\n`,

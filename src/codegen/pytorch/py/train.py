@@ -624,7 +624,7 @@ class Trainer:
         }
         with open(metrics, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, separators=(",", ":")) + "\n")
-        images = "vision" in self.train["model"]
+        images = self.train["model"].get("image") is not None
         tail = " (text only)"
         if images:
             tail = f"; with shuffled images {s_loss:.4f} ({s_acc * 100:.1f}%)"
