@@ -117,6 +117,8 @@ export interface CheckedTrain {
     readonly every: number;
     readonly batches: number;
     readonly tasks?: readonly CheckedEvalTask[];
+    /** Where the first task was written (for target checks). */
+    readonly tasksSpan?: Span;
   };
   readonly logEvery: number;
   readonly memory: TrainMemory;

@@ -24,12 +24,7 @@ import { describeValue } from "./field-value.js";
 import { specPath } from "./paths.js";
 import { num, optimizer, record, schedule } from "./train-options.js";
 import { checkFreeze, checkInit } from "./train-stages.js";
-import {
-  checkEvalFits,
-  checkEvalTasks,
-  EVAL_TASK_KINDS,
-  type CheckedEvalTask,
-} from "./eval-tasks.js";
+import { checkEvalFits, checkEvalTasks, EVAL_TASK_KINDS } from "./eval-tasks.js";
 import type { CheckedData, CheckedModel, CheckedTrain } from "./ir.js";
 import {
   applyMembers,
@@ -225,7 +220,7 @@ export function checkTrain(
         checkpoint = { every, dir, keep, ...(everySpan ? { everySpan } : {}) };
     }
   }
-  let evalCfg: { every: number; batches: number; tasks?: readonly CheckedEvalTask[] } = {
+  let evalCfg: CheckedTrain["eval"] = {
     every: 100,
     batches: 4,
   };
@@ -258,7 +253,12 @@ export function checkTrain(
           })
         : 4;
       if (every !== undefined && batches !== undefined && tasks !== undefined)
-        evalCfg = { every, batches, ...(tasks.length > 0 ? { tasks } : {}) };
+        evalCfg = {
+          every,
+          batches,
+          ...(tasks.length > 0 ? { tasks } : {}),
+          ...(tasks[0] && e.get(tasks[0].name) ? { tasksSpan: e.get(tasks[0].name)!.span } : {}),
+        };
     }
   }
 

@@ -100,7 +100,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
 export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
   { code: "MM6010", title: "tiled images the target cannot run" },
-  { code: "MM6020", title: "`init: <train>` the target cannot run" },
+  { code: "MM6021", title: "benchmark tasks the target cannot score" },
 ];
 
 const registry = new Map<string, CodeInfo>();

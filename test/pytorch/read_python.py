@@ -1,5 +1,5 @@
-# For test/pytorch/hostile-python.test.ts: reads generated model.py files with Python's own parser
-# and tokenizer, in one process, and writes for each: the syntax tree's shape (node types,
+# For test/pytorch/hostile-python.test.ts: reads generated model.py and train.py files with
+# Python's own parser and tokenizer, in one process, and writes for each: the syntax tree's shape (node types,
 # names and numbers; strings left out), the string values under the keys that hold user text,
 # SPEC_FILE, and every comment.
 #   python read_python.py OUT.json FILE...
@@ -9,7 +9,15 @@ import json
 import sys
 import tokenize
 
-TEXT_KEYS = {"doc", "source", "base"}
+TEXT_KEYS = {"doc", "source", "base", "path", "map", "root", "dir", "spec", "freeze"}
+
+
+def data_of(tree):
+    """train.py: its TRAINS (the rest is train.py's own code); model.py: the whole file."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "TRAINS":
+            return node
+    return tree
 
 
 def shape(tree):
@@ -44,7 +52,7 @@ def main(out, paths):
         with open(path, "rb") as f:
             source = f.read()
         tree = ast.parse(source, path)
-        strings, spec_file = texts(tree)
+        strings, spec_file = texts(data_of(tree))
         tokens = tokenize.tokenize(io.BytesIO(source).readline)
         comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
         result[path] = {

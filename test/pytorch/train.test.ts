@@ -186,6 +186,9 @@ describe.skipIf(python === undefined)("train.py", () => {
     const resumed = await runTrain(["--run-dir", cut, "--resume"]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toMatch(/resuming from step [24] /);
+    // the killed run's `run.lock` (its process gone) is taken over, and removed at the end
+    expect(resumed.out).toContain(`note: taking over \`${join(cut, "run.lock")}\``);
+    expect(existsSync(join(cut, "run.lock"))).toBe(false);
     const want = records(whole);
     const got = records(cut);
     expect(got.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);

@@ -48,6 +48,8 @@ function dataNode(o: EmitOptions, d: CheckedData): PyNode {
     { key: "weighting", value: str(d.weighting) },
     { key: "imagesPerSequence", value: num(d.imagesPerSequence) },
     { key: "tokenizer", value: tokenizer },
+    // held-out captions for `eval` (heldout.ts): never trained on
+    ...(d.heldout ? [{ key: "heldout", value: sourceNode(o, d.heldout) }] : []),
     ...(d.roots
       ? [
           {
@@ -102,6 +104,22 @@ function trainEntry(t: CheckedTrain, o: EmitOptions): PyEntry {
       { key: "no_decay", value: list(noDecayPatterns(t).map(str)) },
       // `freeze`: mmc tensor paths; train.py sets requires_grad False and gives them no AdamW state
       ...(t.freeze ? [{ key: "freeze", value: list(t.freeze.paths.map(str)) }] : []),
+      // `init: <train>`: the earlier train's checkpoint folder and the spec, from the spec's folder
+      ...(t.init
+        ? [
+            {
+              key: "init",
+              value: dict([
+                { key: "train", value: str(t.init.train) },
+                {
+                  key: "dir",
+                  value: str(fromSpec(o, posix.join(posix.dirname(o.sourcePath), t.init.dir))),
+                },
+                { key: "spec", value: str(posix.basename(o.sourcePath)) },
+              ]),
+            },
+          ]
+        : []),
       { key: "data", value: dataNode(o, t.data) },
       { key: "steps", value: num(t.steps) },
       { key: "batch", value: num(t.batch) },
@@ -126,6 +144,14 @@ function trainEntry(t: CheckedTrain, o: EmitOptions): PyEntry {
         ]),
       },
       { key: "checkpoint", value: checkpoint },
+      // the held-out loss every `every` steps and at the end (the benchmark tasks are refused)
+      {
+        key: "eval",
+        value: dict([
+          { key: "every", value: num(t.eval.every) },
+          { key: "batches", value: num(t.eval.batches) },
+        ]),
+      },
       { key: "log_every", value: num(t.logEvery) },
     ]),
   };

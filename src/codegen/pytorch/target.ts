@@ -49,20 +49,23 @@ export function checkTarget(p: CheckedProgram, target: Target): Diagnostic[] {
       );
     }
   }
+  // The benchmark tasks need generation and the captioning/VQA metrics, which train.py lacks:
+  // refused, never skipped (the held-out loss of `eval` does run).
   for (const t of p.trains) {
-    if (t.init)
-      out.push(
-        diagnostic({
-          code: "MM6020",
-          message: `the \`pytorch\` target cannot start \`train ${t.name}\` from \`train ${t.init.train}\`'s checkpoint`,
-          span: t.init.span ?? t.span,
-          label: "`init: <train>`",
-          notes: [
-            "its train.py does not yet load another train's weights, nor upcycle MoE experts; it would start from random weights",
-          ],
-          help: "compile with `--target typescript`, whose runtime runs the stages, or remove `init` to train from scratch",
-        }),
-      );
+    const tasks = t.eval.tasks ?? [];
+    if (tasks.length === 0) continue;
+    out.push(
+      diagnostic({
+        code: "MM6021",
+        message: `the \`pytorch\` target cannot score the benchmark tasks (${tasks.map((k) => `\`${k.name}\``).join(", ")}) of \`train ${t.name}\``,
+        span: t.eval.tasksSpan ?? t.span,
+        label: "few-shot benchmark tasks",
+        notes: [
+          "train.py computes the held-out loss of `eval` only: generating answers and the captioning and VQA metrics are in the TypeScript runtime",
+        ],
+        help: "remove the `captioning` and `vqa` tasks from `eval` (and score checkpoints with `mmc eval`), or compile with `--target typescript`",
+      }),
+    );
   }
   // model.py and data.py do not cut images into crops yet (issue 15): refused, never ignored
   for (const m of tiledModels(p)) {

@@ -8,9 +8,10 @@ each transformer block where it exists, DDP replicates otherwise; the first line
 bf16 autocast on CUDA. The step is the TypeScript runtime's (src/runtime/train/): AdamW with
 decoupled weight decay on the manifest's `decay` tensors, global-norm clipping, warm-up and
 cosine/linear/constant decay, gradient accumulation weighted by each part's share of the targets,
-the divergence stop, the same `metrics.jsonl` records and the same checkpoint files (format 2:
-`param.*`, `adam_m.*`, `adam_v.*` under mmc's names and layouts, a SHA-256 per tensor, the data
-stream's state), so either target can read the other's checkpoints.
+the divergence stop, the held-out loss at `eval.every`, the same `metrics.jsonl` records and the
+same checkpoint files (format 2: `param.*`, `adam_m.*`, `adam_v.*` under mmc's names and layouts, a
+SHA-256 per tensor, the data stream's state), so either target resumes the other's checkpoints and
+starts a stage (`init: <train>`) from them. One run at a time writes a run folder (`run.lock`).
 """
 
 import argparse
@@ -19,6 +20,7 @@ import datetime
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -33,16 +35,22 @@ try:  # as part of a generated package, or run from its folder
     from .data import DataError, DataStream
     from .train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
         learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
-        to_mmc_layout, write_atomic, write_checkpoint)
+        to_mmc_layout, write_atomic, write_checkpoint, check_unlocked, take_lock, run_files,
+        claim_aside, plan_stage, describe_stage_problem, show_path, escape_controls)
 except ImportError:
     import model as mm
     from data import DataError, DataStream
     from train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
         learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
-        to_mmc_layout, write_atomic, write_checkpoint)
+        to_mmc_layout, write_atomic, write_checkpoint, check_unlocked, take_lock, run_files,
+        claim_aside, plan_stage, describe_stage_problem, show_path, escape_controls)
 # fmt: on
 
 METRICS_FILE = "metrics.jsonl"
+
+
+class PeerError(RunError):
+    """Another process of this run stopped (rank 0 says why): exit 1 without a second line."""
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -51,14 +59,17 @@ METRICS_FILE = "metrics.jsonl"
 class Stop:
     """SIGINT/SIGTERM: finish the step, checkpoint, exit 130/143; a second signal quits."""
 
-    def __init__(self, say):
+    def __init__(self, say, on_quit=None):
         self.received = None
         self.say = say
+        self.on_quit = on_quit
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self.handle)
 
     def handle(self, sig, _frame):
         if self.received is not None:
+            if self.on_quit is not None:
+                self.on_quit()  # a run that quits at once still leaves no lock behind
             os._exit(128 + sig)
         self.received = sig
         self.say(f"{signal.Signals(sig).name}: stopping after this step (a checkpoint first)")
@@ -156,6 +167,98 @@ class Trainer:
         self.folder = os.path.abspath(given or default)
         self.every = ckpt["every"] if ckpt else 0
         self.keep = ckpt["keep"] if ckpt else DEFAULT_KEEP
+        self.release = None  # the run folder's lock, once taken (rank 0)
+        self.stage = self.stage_record = None
+        self.stage_lines = []
+        self.heldout, self.last_eval = [], None
+
+    # ---- `init: <train>`: the newest verified checkpoint of the earlier train (stage-start.ts)
+
+    def run_command(self, init):
+        """`mmc run FILE --train NAME`, FILE relative to the working folder, quoted if needed."""
+        spec = os.path.join(self.spec_dir, init["spec"])
+        rel = os.path.relpath(spec) or spec
+        plain = re.fullmatch(r"[A-Za-z0-9_./@%+=:,-]+", rel) is not None
+        shown = rel if plain else "'" + rel.replace("'", "'\\''") + "'"
+        return f"mmc run {escape_controls(shown)} --train {init['train']}"
+
+    def find_stage_start(self):
+        """The earlier train's newest verified checkpoint (a fresh run of a stage), or None."""
+        init = self.train.get("init")
+        if init is None or self.args.resume is not None:
+            return None
+        folder = os.path.normpath(os.path.join(self.spec_dir, init["dir"]))
+        found = newest_verified(folder, self.say, self.rank)
+        if found is None:
+            raise RunError(
+                f"`train {self.name}` starts from the weights of `train {init['train']}`, which "
+                f"has no checkpoint in `{show_path(folder)}` yet: run `{self.run_command(init)}` "
+                "first"
+            )
+        path, (tensors, meta, sha) = found
+        by = (meta.get("extra") or {}).get("train")
+        if isinstance(by, str) and by != init["train"]:
+            raise RunError(
+                f"`{show_path(path)}` was saved by `train {escape_controls(by)}`, not "
+                f"`train {init['train']}` that `train {self.name}` starts from: run "
+                f"`{self.run_command(init)}` into its own folder first"
+            )
+        params = {k[len("param.") :]: t for k, t in tensors.items() if k.startswith("param.")}
+        return {"train": init["train"], "path": path, "params": params, "meta": meta, "sha": sha}
+
+    def apply_stage_start(self, model):
+        """Puts the earlier train's weights into `model` as plan_stage says (copied, or an MoE
+        expert from the dense MLP of its layer; routers keep their fresh values), everything
+        checked before anything is assigned."""
+        start, train = self.stage, self.stage["train"]
+        shapes = {}
+        params = dict(model.named_parameters())
+        for pname, (mmc, layout) in self.names.items():
+            p = params[pname]
+            shapes[mmc] = list(to_mmc_layout(torch.empty(p.shape, device="meta"), layout).shape)
+        source = {n: list(t.shape) for n, t in start["params"].items()}
+        sources, upcycled, problems = plan_stage(source, shapes)
+        if problems:
+            listed = [
+                escape_controls(describe_stage_problem(p, "the checkpoint", "this model"))
+                for p in problems[:3]
+            ]
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise RunError(
+                f"`{show_path(start['path'])}` of `train {train}` does not fit this run's model: "
+                f"{'; '.join(listed)}{more}. The spec changed since `train {train}` ran: run it "
+                "again with --fresh, or change this train's model back"
+            )
+        with torch.no_grad():
+            for pname, p in model.named_parameters():
+                mmc, layout = self.names[pname]
+                kind, source_name = sources[mmc]
+                if kind != "fresh":
+                    t = start["params"][source_name].to(torch.float32)
+                    p.copy_(mm.to_torch_layout(t, layout))
+        step = start["meta"]["step"]
+        self.stage_lines = [
+            f"starting from the weights of `train {train}` at step {step} "
+            f"({show_path(start['path'])}, sha256 {start['sha'][:16]}...); its optimizer state "
+            "and step are not carried over"
+        ]
+        if upcycled:
+            s = "" if len(upcycled) == 1 else "s"
+            layers = ", ".join(map(str, upcycled))
+            self.stage_lines.append(
+                f"upcycling: the experts of the MoE layer{s} {layers} start as copies of "
+                f"`train {train}`'s dense MLP there; the routers are initialised as usual"
+            )
+        self.stage_record = {
+            "type": "init",
+            "train": train,
+            "checkpoint": start["path"],
+            "sha256": start["sha"],
+            # not `step`: the metrics log is trimmed by `step` on resume, and this record stays
+            "checkpoint_step": step,
+            **({"upcycled_layers": upcycled} if upcycled else {}),
+        }
+        self.stage = None  # its tensors are no longer needed
 
     def build(self):
         torch.manual_seed(self.train["seed"])
@@ -177,6 +280,9 @@ class Trainer:
                 f"{self.train['params']}"
             )
         self.names = mmc_names(model)
+        # `init: <train>` last, as the TypeScript runtime does: its weights win over the model's
+        if self.stage is not None:
+            self.apply_stage_start(model)
         # `freeze` (mmc paths): no gradient and no AdamW state; set before DDP or FSDP2 wraps it
         paths = self.train.get("freeze", [])
         self.frozen = {n for n, (mmc, _) in self.names.items() if is_frozen(mmc, paths)}
@@ -237,24 +343,35 @@ class Trainer:
                 moments[f"{file}.{mmc}"] = to_mmc_layout(self.full(s.get(key, zeros)), layout)
         return {**out, **moments}
 
-    def load(self, tensors, meta):
-        """Weights and AdamW moments from a checkpoint; the first mismatch named, with shapes."""
+    def load(self, path, tensors, meta):
+        """Weights and AdamW moments from a checkpoint (either target's), everything checked
+        before anything is assigned: the first tensor that does not fit is named with both
+        shapes (the weights first, then the moments)."""
         step = meta["step"]
+        by = escape_controls(str(meta.get("backend", "?")))
+        params = list(self.model.named_parameters())
+        for files in (("param",), ("adam_m", "adam_v")):
+            for pname, p in params:
+                if files[0] != "param" and pname in self.frozen:
+                    continue  # no moments for a frozen tensor
+                mmc, layout = self.names[pname]
+                want = list(to_mmc_layout(torch.empty(p.shape, device="meta"), layout).shape)
+                for file in files:
+                    t = tensors.get(f"{file}.{mmc}")
+                    if t is None or list(t.shape) != want:
+                        shape = "missing" if t is None else list(t.shape)
+                        raise RunError(
+                            f"checkpoint `{show_path(path)}` (saved on {by}) does not fit this "
+                            f"model: tensor `{file}.{mmc}` is {shape} there and {want} here "
+                            "(fix: resume with the spec that wrote it, or start over with --fresh)"
+                        )
         with torch.no_grad():
-            for pname, p in self.model.named_parameters():
+            for pname, p in params:
                 mmc, layout = self.names[pname]
                 got = {}
                 frozen = pname in self.frozen
                 for file in ("param",) if frozen else ("param", "adam_m", "adam_v"):
-                    t = tensors.get(f"{file}.{mmc}")
-                    want = tuple(to_mmc_layout(torch.empty(p.shape, device="meta"), layout).shape)
-                    if t is None or tuple(t.shape) != want:
-                        shape = "missing" if t is None else list(t.shape)
-                        raise RunError(
-                            f"the checkpoint does not fit this model: tensor `{file}.{mmc}` is "
-                            f"{shape}, the model's is {list(want)} (fix: resume with the spec "
-                            "that wrote it, or start over with --fresh)"
-                        )
+                    t = tensors[f"{file}.{mmc}"]
                     got[file] = mm.to_torch_layout(t, layout).contiguous().to(self.device)
                 self._assign(p, got["param"])
                 if frozen:
@@ -276,7 +393,17 @@ class Trainer:
         p.copy_(self._like(p, t))
 
     def run(self):
+        try:
+            return self._run()
+        finally:
+            if self.release is not None:
+                self.release()
+
+    def _run(self):
         say = self.say
+        # Read only, before anything loads: a folder another run writes, a stage not yet startable
+        self.on_rank0(lambda: check_unlocked(self.folder), "found the run folder locked")
+        self.stage = self.find_stage_start()
         self.build()
         dev = "GPU" if self.device.type == "cuda" else "CPU"
         amp = ", bf16 autocast" if self.device.type == "cuda" else ", fp32"
@@ -285,7 +412,7 @@ class Trainer:
             where = f"with {self.engine} on {self.world} {dev} processes, {dist.get_backend()}"
         say(f"train {self.name} ({self.train['source']}) {where}{amp}")
         say(f"run folder {self.folder}")
-        for line in self.init_lines:
+        for line in self.init_lines + self.stage_lines:
             say(line)
         resumed = self.prepare_folder()
         if resumed is None and self.args.resume is not None and self.train["model"].get("init"):
@@ -293,17 +420,26 @@ class Trainer:
                 f"--resume found no checkpoint in `{self.folder}`, and a fresh run loads the "
                 "model's `init` weights (fix: run without --resume)"
             )
+        if resumed is None and self.args.resume is not None and self.train.get("init"):
+            raise RunError(
+                f"--resume found no checkpoint in `{show_path(self.folder)}`, and a fresh run "
+                f"starts from the weights of `train {self.train['init']['train']}` "
+                "(fix: run without --resume)"
+            )
+        if self.stage_record is not None and self.rank == 0:
+            with open(os.path.join(self.folder, METRICS_FILE), "a", encoding="utf-8") as f:
+                f.write(json.dumps(self.stage_record, separators=(",", ":")) + "\n")
         data_state = watch_state = None
         start = 0
         if resumed is not None:
-            path, (tensors, meta) = resumed
+            path, (tensors, meta, _) = resumed
             extra = meta.get("extra") or {}
             if extra.get("train") not in (None, self.name):
                 raise RunError(
                     f"checkpoint `{path}` is of `train {extra.get('train')}`, not `{self.name}` "
                     "(fix: resume it with --train, or start over with --fresh)"
                 )
-            self.load(tensors, meta)
+            self.load(path, tensors, meta)
             start, data_state, watch_state = meta["step"], meta.get("data"), meta.get("watch")
             rng = extra.get("torch_rng")
             if isinstance(rng, str):
@@ -314,27 +450,49 @@ class Trainer:
                 self.trim_metrics(start)
         return self.loop(start, data_state, watch_state)
 
+    def on_rank0(self, act, what):
+        """Runs `act` on rank 0 only; when it fails every rank stops (rank 0 says why)."""
+        problem = None
+        if self.rank == 0:
+            try:
+                act()
+            except RunError as e:
+                problem = e
+        failed = all_sum([1.0 if problem else 0.0], self.distributed)[0] > 0
+        if problem is not None:
+            raise problem
+        if failed:
+            raise PeerError(f"rank 0 {what}")
+
+    def lock(self):
+        """Rank 0 takes the run folder's lock (run-lock.ts); every rank stops if it cannot."""
+
+        def take():
+            self.release = take_lock(self.folder, self.say)
+
+        self.on_rank0(take, "could not lock the run folder")
+
     def prepare_folder(self):
-        """A fresh folder, or --resume's newest checkpoint; a run there already is refused."""
-        has_run = os.path.exists(os.path.join(self.folder, METRICS_FILE)) or list_checkpoints(
-            self.folder
-        )
+        """A fresh folder, or --resume's newest checkpoint; a run there already is refused. The
+        folder's lock is taken before anything in it changes."""
+        files = run_files(self.folder)
         if self.args.resume is not None:
-            found = newest_verified(self.folder, self.say)
+            found = newest_verified(self.folder, self.say, self.rank)
             if found is None and list_checkpoints(self.folder):
                 raise RunError(f"no checkpoint in `{self.folder}` verifies (fix: --fresh)")
+            self.lock()
             return found
-        if has_run and not self.args.fresh:
+        if files and not self.args.fresh:
             raise RunError(
                 f"`{self.folder}` holds a run already (fix: continue it with --resume, or move "
                 "it aside with --fresh)"
             )
-        if has_run and self.rank == 0:
-            n = 1
-            while os.path.exists(f"{self.folder}.old-{n}"):
-                n += 1
-            os.replace(self.folder, f"{self.folder}.old-{n}")
-            self.say(f"moved the previous run to {self.folder}.old-{n}")
+        self.lock()
+        if files and self.rank == 0:
+            aside = claim_aside(self.folder)  # the run's files only: the lock stays
+            for name in files:
+                os.replace(os.path.join(self.folder, name), os.path.join(aside, name))
+            self.say(f"moved the previous run to {aside}")
         if self.distributed:
             dist.barrier()
         return None
@@ -358,7 +516,8 @@ class Trainer:
         train = self.train
         image = train["model"].get("image")
         text_only = {} if image else {"imagesPerSequence": 0}
-        spec = {**train["data"], **text_only, "baseDir": self.spec_dir, "seed": train["seed"]}
+        data = {k: v for k, v in train["data"].items() if k != "heldout"}
+        spec = {**data, **text_only, "baseDir": self.spec_dir, "seed": train["seed"]}
         return DataStream(
             spec,
             sequence=train["sequence"],
@@ -370,6 +529,108 @@ class Trainer:
             on_warning=lambda _issue, text: self.say(f"warning: {text}"),
             rank=self.rank,
             world_size=self.world,
+        )
+
+    # ---- the held-out loss (heldout.ts, evaluate.ts) ----------------------------------------
+
+    def open_heldout(self, stream):
+        """`eval.batches` batches of the held-out captions, read once (every rank reads them
+        all: the evaluation is the same on each, so FSDP2's collectives line up)."""
+        train = self.train
+        held, ev = train["data"].get("heldout"), train.get("eval")
+        if held is None or ev is None or ev["batches"] <= 0:
+            return []
+        image = train["model"].get("image")
+        text_only = {} if image else {"imagesPerSequence": 0}
+        data = {k: v for k, v in train["data"].items() if k != "heldout"}
+        name = f"{data['name']} (held out)"
+        spec = {**data, "name": name, "sources": [held], **text_only}
+        heldout = DataStream(
+            {**spec, "baseDir": self.spec_dir, "seed": 0},
+            sequence=train["sequence"],
+            image_tokens=train["image_tokens"],
+            image={"size": image[1]} if image else None,
+            shuffle_buffer=0,
+            drop_images=not image,
+            issues=stream.issues,  # skipped held-out samples count in the run's summary too
+        )
+        try:
+            batch = train["batch"]
+            return [
+                to_torch_batch(heldout.next_batch(batch), self.device)
+                for _ in range(ev["batches"])
+            ]
+        finally:
+            heldout.close()
+
+    def logits(self, part):
+        """Logits [B, T, vocab] of a batch part (FSDP2: the root's own tensors gathered first)."""
+        tokens, _, images, slots = part
+        model = self.model
+        gather = hasattr(model, "unshard") and hasattr(model, "reshard")  # an FSDP2 module
+        if gather:
+            model.unshard()
+        try:
+            if self.device.type != "cuda":
+                return model.logits(tokens, images, slots)[0]
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return model.logits(tokens, images, slots)[0].float()
+        finally:
+            if gather:
+                model.reshard()
+
+    def score(self, batch):
+        """(cross-entropy sum, targets predicted exactly, targets) of a batch, part by part."""
+        n, out = batch[0].shape[0], [0.0, 0.0, 0.0]
+        for r in range(0, n, self.micro):
+            part = rows(batch, r, min(n, r + self.micro))
+            targets_, mask = mm.shift_targets(part[0], part[1])
+            count = float(mask.sum())
+            if count == 0:
+                continue
+            logits = self.logits(part)
+            ce = float(mm.cross_entropy(logits, targets_, mask))
+            hit = (logits.argmax(-1) == targets_) & (mask == 1)
+            out = [out[0] + ce * count, out[1] + float(hit.sum()), out[2] + count]
+        return out
+
+    def evaluate(self, step, metrics):
+        """Held-out loss and accuracy, images as given and rotated by one within each batch (the
+        gap is what the model reads from the pixels); a metrics record and a line (rank 0)."""
+        if not self.heldout:
+            return
+        sums = [0.0] * 5  # loss, correct, shuffled loss, shuffled correct, targets
+        with torch.no_grad():
+            for b in self.heldout:
+                tokens, mask, images, slots = b
+                rotated = b
+                if images is not None and images.shape[0] >= 2:
+                    rotated = (tokens, mask, torch.cat([images[1:], images[:1]]), slots)
+                a, s = self.score(b), self.score(rotated)
+                sums = [x + y for x, y in zip(sums, (a[0], a[1], s[0], s[1], a[2]))]
+        d = max(1.0, sums[4])
+        self.last_eval = step
+        if self.rank != 0:
+            return
+        loss, acc, s_loss, s_acc = sums[0] / d, sums[1] / d, sums[2] / d, sums[3] / d
+        record = {
+            "type": "eval",
+            "step": step,
+            "caption_loss": loss,
+            "caption_accuracy": acc,
+            "caption_loss_shuffled_images": s_loss,
+            "caption_accuracy_shuffled_images": s_acc,
+            "targets": int(sums[4]),
+        }
+        with open(metrics, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
+        images = self.train["model"].get("image") is not None
+        tail = " (text only)"
+        if images:
+            tail = f"; with shuffled images {s_loss:.4f} ({s_acc * 100:.1f}%)"
+        self.say(
+            f"eval at step {step}: held-out caption loss {loss:.4f} "
+            f"(accuracy {acc * 100:.1f}%){tail}"
         )
 
     def forward(self, part):
@@ -467,8 +728,10 @@ class Trainer:
     def loop(self, start, data_state, watch_state):
         say, train = self.say, self.train
         stream = self.stream(data_state)
+        self.heldout = self.open_heldout(stream)
+        every_eval = (train.get("eval") or {}).get("every", 0)
         watch = DivergenceWatch(train["model"]["llm"]["config"]["vocab"], watch_state)
-        stop = Stop(say)
+        stop = Stop(say, lambda: self.release() if self.release is not None else None)
         metrics = os.path.join(self.folder, METRICS_FILE)
         if self.rank == 0:
             os.makedirs(self.folder, exist_ok=True)
@@ -522,11 +785,15 @@ class Trainer:
                         f"step {step}/{self.steps}  loss {loss:.4f}  lr {lr:.2e}  "
                         f"{record['tokens_per_second']:.0f} tok/s  {seconds:.3f} s/step"
                     )
+            if every_eval > 0 and step % every_eval == 0:
+                self.evaluate(step, metrics)
             if self.every > 0 and step % self.every == 0:
                 last_path = self.save(step, batch, stream, watch, last) or last_path
                 saved = step
         if saved != step and step > start:
             self.save(step, batch, stream, watch, last)
+        if not (self.last_eval == step and every_eval > 0 and step % every_eval == 0):
+            self.evaluate(step, metrics)
         shown = "" if loss is None else f", loss {loss:.4f}"
         took = f"{time.perf_counter() - began:.1f} s"
         say(f"finished at step {step}/{self.steps} in {took}{shown}; metrics in {metrics}")
@@ -568,6 +835,8 @@ def main(argv=None):
         return 2
     try:
         return Trainer(name, TRAINS[name], args, say).run()
+    except PeerError:
+        return 1  # rank 0 said why
     except (RunError, DataError) as e:
         print(f"error: {e}", file=sys.stderr, flush=True)
         return 1

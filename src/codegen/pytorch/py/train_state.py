@@ -1,13 +1,16 @@
 """The state of an mmc training run in PyTorch (train.py's): the TypeScript runtime's learning-rate
 schedule and divergence watch, names and layouts between mmc's manifest and the PyTorch modules,
-and checkpoints in the runtime's format 2, so either target reads the other's files.
+checkpoints in the runtime's format 2, so either target reads the other's files, the run folder's
+lock (run-lock.ts) and the plan of a stage started from another train's weights (stages.ts).
 """
 
+import errno
 import hashlib
 import json
 import math
 import os
 import re
+import socket
 
 import torch
 
@@ -266,15 +269,216 @@ def read_checkpoint(path):
         want = records[name]
         if want.get("shape") != list(t.shape) or want.get("sha256") != _sha256(_le_bytes(t)):
             raise RunError(f"checkpoint `{path}` is damaged: tensor `{name}` changed")
-    return tensors, meta
+    return tensors, meta, metadata["mmc_sha256"]
 
 
-def newest_verified(folder, say):
-    """The newest checkpoint in `folder` that verifies; damaged newer ones become `.damaged`."""
+def newest_verified(folder, say, rank=0):
+    """(path, (tensors, meta, sha256)) of the newest checkpoint in `folder` that verifies, or None;
+    damaged newer ones become `.damaged` (by rank 0: the other ranks pass over them)."""
     for _, path in list_checkpoints(folder):
         try:
             return path, read_checkpoint(path)
         except RunError as e:
-            say(f"warning: {e}; renamed to `{path}.damaged`, resuming from an older one")
-            os.replace(path, f"{path}.damaged")
+            say(f"warning: {e}; renamed to `{path}.damaged`, using an older one")
+            if rank == 0:
+                os.replace(path, f"{path}.damaged")
     return None
+
+
+# ---- paths in messages (errors.ts) -------------------------------------------------------------
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text):
+    """Control and bidirectional characters as escapes, so a path cannot rewrite the terminal."""
+
+    def one(m):
+        c = ord(m.group(0))
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+    return _CONTROLS.sub(one, text)
+
+
+def show_path(path):
+    """A path for a message: relative to the working folder when under it, escaped."""
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    shown = rel if rel and not rel.startswith("..") and not os.path.isabs(rel) else path
+    return escape_controls(shown)
+
+
+# ---- the run folder's lock (run-lock.ts) -------------------------------------------------------
+
+LOCK_FILE = "run.lock"
+RUN_FILE = re.compile(
+    r"^(step-\d+\.safetensors(\.damaged(-\d+)?)?|latest\.json|latest\.safetensors|metrics\.jsonl"
+    r"|(step-\d+\.safetensors|latest\.json|latest\.safetensors)\.tmp-\d+)$"
+)
+
+
+def run_files(folder):
+    """The files of a run in `folder` (checkpoints, pointer, metrics, temp files), sorted."""
+    try:
+        return sorted(n for n in os.listdir(folder) if RUN_FILE.match(n))
+    except FileNotFoundError:
+        return []
+
+
+def _parse_lock(text):
+    try:
+        r = json.loads(text)
+    except ValueError:
+        return None
+    ok = isinstance(r, dict) and isinstance(r.get("pid"), int) and isinstance(r.get("host"), str)
+    return (r["pid"], r["host"]) if ok and not isinstance(r["pid"], bool) else None
+
+
+def _may_be_alive(lock):
+    """Whether the process that wrote `lock` may still run (on another host: assume so)."""
+    pid, host = lock
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False
+    if pid <= 0:
+        return False  # not a process of its own: kill(0) or kill(-1) would name a group
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError as e:
+        return e.errno == errno.EPERM  # alive, someone else's
+
+
+def _held_by(folder, lock):
+    pid, host = lock
+    return RunError(
+        f"another run (pid {pid} on {escape_controls(host)}) is writing to `{show_path(folder)}`: "
+        "wait for it or stop it (Ctrl-C), or give this run another folder; if no run is writing "
+        f"there, remove `{show_path(os.path.join(folder, LOCK_FILE))}`"
+    )
+
+
+def _read_lock(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return _parse_lock(f.read(4096))
+    except OSError:
+        return None
+
+
+def check_unlocked(folder):
+    """Refuses `folder` when a live run holds its lock (reading only)."""
+    lock = _read_lock(os.path.join(folder, LOCK_FILE))
+    if lock is not None and _may_be_alive(lock):
+        raise _held_by(folder, lock)
+
+
+def take_lock(folder, say):
+    """Takes `folder`'s lock (creating the folder); returns its release. A lock left by a run
+    that is gone is taken over, saying so."""
+    path = os.path.join(folder, LOCK_FILE)
+    record = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}, separators=(",", ":"))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        for attempt in range(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if attempt > 0:
+                    raise
+                lock = _read_lock(path)
+                if lock is not None and _may_be_alive(lock):
+                    raise _held_by(folder, lock) from None
+                left = f" (pid {lock[0]})" if lock is not None else ""
+                say(
+                    f"note: taking over `{show_path(path)}`, left by a run that is no longer "
+                    f"running{left}"
+                )
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(record + "\n")
+            break
+    except OSError as e:
+        raise RunError(
+            f"cannot lock the run folder `{show_path(folder)}`: {e.strerror or e}"
+        ) from None
+
+    def release():
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+    return release
+
+
+def claim_aside(folder):
+    """The first `<folder>.old-N` that does not exist yet, created (so two runs cannot both)."""
+    n = 1
+    while True:
+        aside = f"{folder}.old-{n}"
+        try:
+            os.mkdir(aside)
+            return aside
+        except FileExistsError:
+            n += 1
+
+
+# ---- stages (stages.ts): a train started from another train's weights --------------------------
+
+_MOE_MLP = re.compile(r"^(.*\.layers\.(\d+))\.moe\.(?:experts|shared)\.\d+\.mlp\.(.+)$")
+_MOE_OWN = re.compile(r"^(.*\.layers\.(\d+))\.moe\.(?:router|shared_gate)\.")
+
+
+def plan_stage(source, target):
+    """stages.ts's planStage over {name: shape} of the earlier stage (`source`) and the later
+    model (`target`, in manifest order): (sources {name: ("copy"|"upcycle", from) or ("fresh",
+    None)}, upcycled layers, problems). A tensor of the same name and shape is copied; where the
+    earlier model has a dense MLP at a layer and the later an MoE layer, each expert's (routed and
+    shared) MLP tensor is the dense one, the router and shared gate initialised as usual."""
+    used, sources, problems, upcycled = set(), {}, [], set()
+    for name, shape in target.items():
+        if name in source:
+            used.add(name)
+            if list(source[name]) == list(shape):
+                sources[name] = ("copy", name)
+            else:
+                problems.append(("shape", name, list(source[name]), list(shape)))
+            continue
+        expert = _MOE_MLP.match(name)
+        if expert is not None:
+            dense = f"{expert.group(1)}.mlp.{expert.group(3)}"
+            if dense in source:
+                used.add(dense)
+                if list(source[dense]) == list(shape):
+                    sources[name] = ("upcycle", dense)
+                    upcycled.add(int(expert.group(2)))
+                else:
+                    problems.append(("shape", name, list(source[dense]), list(shape)))
+                continue
+        own = _MOE_OWN.match(name)
+        if own is not None and any(f.startswith(f"{own.group(1)}.mlp.") for f in source):
+            sources[name] = ("fresh", None)
+            continue
+        problems.append(("missing", name, list(shape)))
+    for name, shape in source.items():
+        if name not in used:
+            problems.append(("unexpected", name, list(shape)))
+    return sources, sorted(upcycled), problems
+
+
+def _shape_text(shape):
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def describe_stage_problem(p, there, here):
+    """One problem in words, as stages.ts's describeStageProblem."""
+    if p[0] == "missing":
+        return f"`{p[1]}` {_shape_text(p[2])} is in {here} but not in {there}"
+    if p[0] == "unexpected":
+        return f"`{p[1]}` {_shape_text(p[2])} is in {there} but not in {here}"
+    return f"`{p[1]}` is {_shape_text(p[2])} in {there} and {_shape_text(p[3])} in {here}"

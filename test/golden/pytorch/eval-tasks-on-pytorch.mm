@@ -1,5 +1,5 @@
-// The PyTorch target does not start a train from another's checkpoint yet: `init: <train>` is a
-// compile-time error for it, never silently ignored (its `freeze` it runs).
+// The PyTorch target runs the held-out loss of `eval` but not its benchmark tasks: `captioning`
+// and `vqa` are a compile-time error for it, never silently skipped.
 import { ViT } from "std/encoders"
 import { AvgPool } from "std/connectors"
 import { Decoder } from "std/llm"
@@ -13,16 +13,13 @@ model Small {
 
 data Synthetic {
   caption: 100% webdataset("data/caption-0000.tar")
+  heldout: webdataset("data/caption-0001.tar")
 }
 
-train pretrain {
+train scored {
   model: Small, data: Synthetic, steps: 10, sequence: 64
-  checkpoint: { every: 5, dir: "runs/pretrain" }
-}
-
-train finetune {
-  model: Small, data: Synthetic, steps: 10, sequence: 64
-  init: pretrain
-  freeze: [vision]
-  checkpoint: { every: 5, dir: "runs/finetune" }
+  eval: {
+    every: 5, batches: 1
+    captioning: { annotations: "data/captions.json", images: "data/images", shots: [0] }
+  }
 }
