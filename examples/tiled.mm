@@ -1,6 +1,6 @@
 // examples/tiled.mm — high-resolution sub-images (MM1.5, LLaVA-NeXT "AnyRes") at CPU size: the
-// encoder reads 32 px crops; each image is resized to the grid of 32 px crops that fits it best,
-// cut into those crops, and a 32 px overview of the whole image goes first.
+// encoder reads 32 px crops; each image is resized (aspect ratio kept) and padded to the grid of
+// 32 px crops that fits it best, cut into those crops, with a 32 px overview of the whole first.
 import { ViT } from "std/encoders"
 import { AvgPool } from "std/connectors"
 import { Decoder } from "std/llm"

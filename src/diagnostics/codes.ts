@@ -96,10 +96,13 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM9014", title: "name map misses parameters" },
 ];
 
-/** Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`. */
+/**
+ * Found at compile time for one target (src/codegen/pytorch/target.ts), not by `mmc check`.
+ * Retired, never to be reused: MM6010 (the PyTorch target refused `tiles`; it tiles since) and
+ * MM6020 (it refused `init: <train>`; it runs stages since).
+ */
 export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
-  { code: "MM6010", title: "tiled images the target cannot run" },
   { code: "MM6021", title: "benchmark tasks the target cannot score" },
 ];
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { generatePytorch, writeFiles } from "../../src/cli/commands/compile.js";
 import { checkSpec } from "../../src/cli/load.js";
+import { checkTarget } from "../../src/codegen/pytorch/target.js";
 import { mmc, ROOT } from "../cli/run-mmc.js";
 import { specFiles } from "../check/spec-files.js";
 import { anyPython, runPython } from "./python.js";
@@ -113,6 +114,19 @@ describe("mmc compile --target pytorch", () => {
     expect(existsSync(join(out, "model.py"))).toBe(false);
     // The TypeScript target runs BPE tokenizers: the same spec compiles for it.
     expect(mmc(["compile", spec, "-o", out]).status).toBe(0);
+  });
+
+  test("examples/tiled.mm compiles for the target: its grids in MODELS, tokens per crop in TRAINS", async () => {
+    const r = checkSpec("examples/tiled.mm");
+    expect(checkTarget(r.checked!, "pytorch")).toEqual([]);
+    const root = mkdtempSync(join(tmpdir(), "mmc-py-"));
+    const model = await compileTo("examples/tiled.mm", root);
+    expect(model).toContain(
+      '"tiles": {\n            "grids": [\n                {"cols": 1, "rows": 1},\n                {"cols": 2, "rows": 2},',
+    );
+    expect(model).toContain('"overview": True,');
+    // data.py packs 4 tokens per encoder pass (20 is the most one image takes: 4 crops + overview)
+    expect(readFileSync(join(root, "train.py"), "utf8")).toContain('"image_tokens": 4,');
   });
 
   test.each(specFiles())(

@@ -7,10 +7,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fileHost } from "../../src/cli/host.js";
+import { parseGrid, type TilesConfig } from "../../src/components/tiles.js";
+import { padValues } from "../../src/runtime/data/image-tiles.js";
 import { checkFile } from "../../src/pipeline.js";
 import {
   CLIP_STD,
   DataError,
+  DEFAULT_IMAGE_OPTIONS,
   expandBraces,
   mixSeed,
   openDataStream,
@@ -36,6 +39,12 @@ function missingPython(): string | null {
 }
 const missing = missingPython();
 if (missing) console.warn(`test/pytorch/data-parity.test.ts is skipped: ${missing}`);
+
+const grids = (...t: string[]) => t.map((x) => parseGrid(x)!);
+const TILES: TilesConfig = {
+  grids: grids("1x1", "2x2", "1x2", "2x1", "3x1", "1x3"),
+  overview: true,
+};
 
 /** Pixel levels (0-255) one unit of a normalised value is worth, per channel. */
 const LEVELS = CLIP_STD.map((s) => s * 255);
@@ -341,6 +350,32 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
         batches: 12,
         saveAt: 5,
       },
+      // tiles: LLaVA-NeXT's grid choice, resize keeping the aspect ratio, black padding, crops
+      // and overview, one slot per pass; images of many shapes (150x90, 10x27, 34x31, ...)
+      {
+        name: "tiled-hostile",
+        spec: corpus.hostile,
+        options: { ...hostileOptions, imageTokens: 2, image: { size: 16, tiles: TILES } },
+        batch: 6,
+        batches: 6,
+        saveAt: 3,
+        worldSizes: [2, 3],
+      },
+      // square 64 px images on grids that are not square: every crop set is padded, with an odd
+      // remainder (3x2 of 15 px is 45x30: the image is 30x30 at x = 7, 8 columns on the right)
+      {
+        name: "tiled-synthetic",
+        spec: synthetic,
+        options: {
+          sequence: 128,
+          imageTokens: 3,
+          image: { size: 15, tiles: { grids: grids("2x1", "1x2", "3x2"), overview: false } },
+        },
+        batch: 6,
+        batches: 3,
+        saveAt: 1,
+        worldSizes: [2],
+      },
       // conversations: prompt masking, image markers, every skip of the format
       {
         name: "conversations",
@@ -419,6 +454,36 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     }
   });
 
+  it("tiles images of several grids, with black padding, in the tiled scenarios", () => {
+    for (const name of ["tiled-hostile", "tiled-synthetic"]) {
+      const runs = new Set<number>(); // passes per image: back-to-back slots of one row
+      let padded = 0;
+      const size = scenarios.find((s) => s.name === name)!.options.image!.size!;
+      const pad = padValues({ ...DEFAULT_IMAGE_OPTIONS, size });
+      for (const b of ts.get(name)!.batches) {
+        let end = -1;
+        let row = -1;
+        let n = 0;
+        for (const slot of b.imageSlots) {
+          if (slot.row === row && slot.start === end) n++;
+          else {
+            if (n > 0) runs.add(n);
+            n = 1;
+          }
+          row = slot.row;
+          end = slot.start + slot.length;
+        }
+        if (n > 0) runs.add(n);
+        for (let i = 0; i < b.images.length; i += size * size * 3)
+          if (b.images[i] === pad[0]) padded++;
+      }
+      const shapes = name === "tiled-hostile" ? 2 : 1; // the synthetic images are all 64x64
+      expect(runs.size, `${name}: images on different grids`).toBeGreaterThanOrEqual(shapes);
+      expect(Math.max(...runs), name).toBeGreaterThanOrEqual(3);
+      expect(padded, `${name}: crops starting with padding`).toBeGreaterThan(0);
+    }
+  });
+
   it("stops at the same first issue in strict mode", () => {
     expect(strictTs).toMatchObject({ source: expect.any(String), code: expect.any(String) });
     expect(py.strict).toEqual(strictTs);
@@ -473,6 +538,8 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     "gzip",
     "conversations",
     "conversations-text-only",
+    "tiled-hostile",
+    "tiled-synthetic",
   ];
 
   describe.each(names)("%s", (name) => {

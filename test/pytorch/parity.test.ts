@@ -17,6 +17,8 @@ import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { encodeSafetensors, type StTensor } from "../../src/runtime/checkpoint/safetensors.js";
 import { MultimodalModel, type ImageSlot, type ModelBatch } from "../../src/runtime/model.js";
 import { initValues, uniformStream } from "../../src/runtime/init.js";
+import { DEFAULT_IMAGE_OPTIONS, tileImage } from "../../src/runtime/data/index.js";
+import { noisy } from "./fixtures.js";
 import { checkedModelCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
 import { runPython, torchPython } from "./python.js";
@@ -48,8 +50,58 @@ interface PyResult {
   grads: { name: string; max_diff: number; max: number }[];
 }
 
+/**
+ * A tiled model's batch as the data pipeline lays it out: three noise images of other shapes,
+ * tileImage'd onto three grids (2x1, 1x1, 2x2 with the overview: 3, 2 and 5 passes), one slot of
+ * `tokensPerCrop` per pass, back to back, text around them.
+ */
+function tiledBatchFor(m: CheckedModel, vocab: number, seed: number): ModelBatch {
+  const k = m.summary.tokensPerCrop;
+  const size = m.image![1]!;
+  const options = { ...DEFAULT_IMAGE_OPTIONS, size };
+  const tiled = [noisy(1, 40, 17), noisy(2, 9, 11), noisy(3, 30, 28)].map((img) =>
+    tileImage(img, m.tiles!, options),
+  );
+  expect(tiled.map((x) => x.passes)).toEqual([3, 2, 5]);
+  const t = 40;
+  const b = 2;
+  const next = uniformStream(seed);
+  const tokens = new Int32Array(b * t).map(() => Math.floor(next() * vocab));
+  const lossMask = new Float32Array(b * t).fill(1);
+  for (let r = 0; r < b; r++) lossMask[r * t] = 0;
+  const slots: ImageSlot[] = [];
+  const place = (row: number, start: number, image: (typeof tiled)[number]) => {
+    for (let j = 0; j < image.passes; j++)
+      slots.push({ row, start: start + j * k, length: k, image: slots.length });
+  };
+  place(0, 3, tiled[0]!); // 12 positions from 3
+  place(1, 1, tiled[1]!); // 8 from 1
+  place(1, 12, tiled[2]!); // 20 from 12
+  for (const s of slots)
+    for (let j = 0; j < s.length; j++) {
+      tokens[s.row * t + s.start + j] = 0;
+      lossMask[s.row * t + s.start + j] = 0;
+    }
+  const images = new Float32Array(tiled.reduce((n, x) => n + x.pixels.length, 0));
+  let at = 0;
+  for (const x of tiled) {
+    images.set(x.pixels, at);
+    at += x.pixels.length;
+  }
+  return {
+    batchSize: b,
+    sequence: t,
+    tokens,
+    lossMask,
+    images,
+    imageSize: size,
+    imageSlots: slots,
+  };
+}
+
 /** A batch of 2 rows: random text tokens, image slots (one cut short), a padded tail. */
 function batchFor(m: CheckedModel, vocab: number, seed: number): ModelBatch {
+  if (m.tiles) return tiledBatchFor(m, vocab, seed);
   const k = m.summary.imageTokens;
   const t = k > 0 ? 2 * k + 12 : 24;
   const b = 2;
@@ -218,6 +270,7 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
     "qk_norm_full",
     "qk_norm_head",
     "options_a",
+    "tiled",
   ];
   test.each(names.flatMap((n) => [n, `${n}.scaled`]))(
     "%s: losses, logits, MoE routing and gradients agree",

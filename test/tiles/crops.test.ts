@@ -11,9 +11,11 @@ import {
   SequencePacker,
   imagesIn,
   tileImage,
+  resizeRegion,
   type RgbaImage,
   type TokenizedDocument,
 } from "../../src/runtime/data/index.js";
+import { padValues } from "../../src/runtime/data/image-tiles.js";
 import { tokenizeDocument } from "../../src/runtime/data/tokenize-document.js";
 
 const tiles = (overview: boolean, ...t: string[]): TilesConfig => ({
@@ -89,7 +91,7 @@ describe("tileImage", () => {
     expect(t.pixels[right + 7 * S + 3] as number).toBeCloseTo(norm(channel(35, 7, 0), 0), 5);
   });
 
-  it("stretches a tiny image up to one crop (1x1) and is deterministic", () => {
+  it("enlarges a tiny square image to one crop (1x1) and is deterministic", () => {
     const img = ramp(8, 8);
     const a = tileImage(img, tiles(true, "2x2", "1x1"), opts);
     expect(a.grid).toEqual({ cols: 1, rows: 1 });
@@ -101,6 +103,59 @@ describe("tileImage", () => {
     expect(Array.from(a.pixels.subarray(3 * S * S))).toEqual(
       Array.from(a.pixels.subarray(0, 3 * S * S)),
     );
+  });
+});
+
+describe("tileImage pads as LLaVA-NeXT does: aspect ratio kept, black around", () => {
+  const whole = (img: RgbaImage) => ({ x0: 0, y0: 0, width: img.width, height: img.height });
+  const pad = padValues(opts);
+  const at = (px: Float32Array, pass: number, c: number, x: number, y: number) =>
+    px[pass * 3 * S * S + c * S * S + y * S + x] as number;
+
+  it("a 64x40 image on 2x1 is resized to 52x32 and pasted 6 columns in", () => {
+    // 2x1 is 64x32: the height fills (scale 0.8), width ceil(51.2) = 52, 6 black columns on the
+    // left of crop 0 and 6 on the right of crop 1.
+    const img = ramp(64, 40);
+    const t = tileImage(img, tiles(true, "2x1"), opts);
+    expect(t.passes).toBe(3);
+    const resized = resizeRegion(img, whole(img), 52, 32, opts); // [3, 32, 52]
+    const src = (c: number, x: number, y: number) => resized[c * 32 * 52 + y * 52 + x] as number;
+    for (const c of [0, 1, 2]) {
+      for (const y of [0, 13, 31]) {
+        for (let x = 0; x < 6; x++) {
+          expect(at(t.pixels, 1, c, x, y)).toBe(pad[c]); // crop 0, left padding
+          expect(at(t.pixels, 2, c, S - 1 - x, y)).toBe(pad[c]); // crop 1, right padding
+        }
+        expect(at(t.pixels, 1, c, 6, y)).toBe(src(c, 0, y)); // crop 0 starts the image at 6
+        expect(at(t.pixels, 1, c, 31, y)).toBe(src(c, 25, y));
+        expect(at(t.pixels, 2, c, 0, y)).toBe(src(c, 26, y)); // crop 1 goes on from column 26
+        expect(at(t.pixels, 2, c, 25, y)).toBe(src(c, 51, y));
+      }
+    }
+    // the overview is the whole image resized to one crop, stretched, not padded
+    const overview = resizeRegion(img, whole(img), S, S, opts);
+    expect(Array.from(t.pixels.subarray(0, 3 * S * S))).toEqual(Array.from(overview));
+  });
+
+  it("a 20x70 image on 1x2 (32x64) is 19 columns wide, 6 black columns left and 7 right", () => {
+    // scale_w = 32/20 = 1.6, scale_h = 64/70: the height fills (64 rows), width
+    // ceil(20 x 64/70) = ceil(18.29) = 19, padding 13 = 6 + 7.
+    const img = ramp(20, 70);
+    const t = tileImage(img, tiles(false, "1x1", "1x2"), opts);
+    expect(t.grid).toEqual({ cols: 1, rows: 2 });
+    const resized = resizeRegion(img, whole(img), 19, 64, opts);
+    for (const pass of [0, 1])
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          const inside = x >= 6 && x < 25;
+          const want = inside ? resized[(pass * S + y) * 19 + x - 6] : pad[0];
+          expect(at(t.pixels, pass, 0, x, y)).toBe(want);
+        }
+      }
+  });
+
+  it("pads with black: the normalised value of a zero pixel in each channel", () => {
+    expect(pad).toEqual([0, 1, 2].map((c) => Math.fround(norm(0, c as 0 | 1 | 2))));
   });
 });
 

@@ -1,7 +1,8 @@
-// LLaVA-NeXT's grid rule (src/components/tiles.ts) on hand-worked cases, and the grid text.
+// LLaVA-NeXT's grid rule and resize-and-pad geometry (src/components/tiles.ts) on hand-worked
+// cases, and the grid text.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseGrid, selectGrid, type TileGrid } from "../../src/components/tiles.js";
+import { padPlacement, parseGrid, selectGrid, type TileGrid } from "../../src/components/tiles.js";
 
 const g = (t: string): TileGrid => parseGrid(t) as TileGrid;
 const grids = (...t: string[]) => t.map(g);
@@ -44,7 +45,17 @@ describe("selectGrid", () => {
     expect(text(selectGrid(grids("2x1", "1x2"), 32, 64, 64))).toBe("2x1");
   });
 
-  it("floors the scaled size exactly (no float rounding): 3x1 of 10 px on a 7x3 image", () => {
+  it("computes in doubles as the reference does: 94 x (48 / 94) is 47.99..., so 47", () => {
+    // 32x94 at 16 px. 3x3 (48x48): scale = min(48/32, 48/94) = 48/94; Python's int(32 * scale) =
+    // 16 and int(94 * scale) = int(47.999999999999993) = 47, effective 752, waste 2304 - 752.
+    // 1x3 (16x48): scale = min(16/32, 48/94) = 0.5, 16 x int(47) = 752, waste 768 - 752 = 16.
+    // A tie on 752: 1x3 wastes less. Exact rationals would give 3x3 48 rows, 768, and take 3x3;
+    // LLaVA-NeXT's select_best_resolution takes 1x3, and so does this.
+    expect(94 * (48 / 94)).toBeLessThan(48);
+    expect(text(selectGrid(grids("1x1", "3x3", "1x3"), 16, 32, 94))).toBe("1x3");
+  });
+
+  it("truncates the scaled size: 3x1 of 10 px on a 7x3 image", () => {
     // 3x1 is 30x10; scale = min(30/7, 10/3) = 10/3 (height), size floor(7 * 10/3) = 23 x 10;
     // effective min(230, 21) = 21. 1x1 (10x10): scale min(10/7, 10/3) = 10/7, 10 x floor(30/7) =
     // 10x4, effective min(40, 21) = 21. Tie on 21: waste 300 - 21 vs 100 - 21, so 1x1.
@@ -66,6 +77,52 @@ describe("selectGrid", () => {
           const a = selectGrid(gs, side, w, h);
           expect(gs).toContain(a);
           expect(selectGrid(gs, side, w, h)).toBe(a);
+        },
+      ),
+    );
+  });
+});
+
+describe("padPlacement (LLaVA-NeXT's resize_and_pad_image)", () => {
+  it("fills the side that scales less and centres the other, the odd pixel after", () => {
+    // 64x40 on 64x32: scale_w = 1, scale_h = 0.8, so the height fills: 32 rows, width
+    // ceil(64 x 0.8) = ceil(51.2) = 52, pasted at (64 - 52) // 2 = 6 (6 columns each side).
+    expect(padPlacement(64, 40, 64, 32)).toEqual({ width: 52, height: 32, x: 6, y: 0 });
+    // the same turned tall: the width fills, 52 rows at y = 6
+    expect(padPlacement(40, 64, 32, 64)).toEqual({ width: 32, height: 52, x: 0, y: 6 });
+    // 7x20 on 32x64: scale_h = 3.2 fills the height, width ceil(22.4) = 23, padding 9: 4 on the
+    // left, 5 on the right (Hugging Face's divmod puts the remainder there too)
+    expect(padPlacement(7, 20, 32, 64)).toEqual({ width: 23, height: 64, x: 4, y: 0 });
+    // the same aspect ratio as the canvas: no padding
+    expect(padPlacement(100, 50, 64, 32)).toEqual({ width: 64, height: 32, x: 0, y: 0 });
+    // equal scales go to the else branch: the height fills, the width is the whole canvas too
+    expect(padPlacement(64, 64, 32, 32)).toEqual({ width: 32, height: 32, x: 0, y: 0 });
+  });
+
+  it("follows the reference's double-precision ceil: 19x19 on 672x336 is 337 wide", () => {
+    // scale_h = 336 / 19; 19 x (336 / 19) is 336.00000000000006 in doubles, ceil 337 (exact
+    // arithmetic: 336); the reference pastes a 337 x 336 image at x = (672 - 337) // 2 = 167.
+    expect(19 * (336 / 19)).toBeGreaterThan(336);
+    expect(padPlacement(19, 19, 672, 336)).toEqual({ width: 337, height: 336, x: 167, y: 0 });
+  });
+
+  it("always fits the canvas and touches two opposite edges", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        (w, h, W, H) => {
+          const p = padPlacement(w, h, W, H);
+          expect(p.width).toBeGreaterThanOrEqual(1);
+          expect(p.height).toBeGreaterThanOrEqual(1);
+          expect(p.x + p.width).toBeLessThanOrEqual(W);
+          expect(p.y + p.height).toBeLessThanOrEqual(H);
+          expect(p.width === W || p.height === H).toBe(true);
+          expect(W - p.width - 2 * p.x).toBeGreaterThanOrEqual(0);
+          expect(W - p.width - 2 * p.x).toBeLessThanOrEqual(1);
+          expect(H - p.height - 2 * p.y).toBeLessThanOrEqual(1);
         },
       ),
     );

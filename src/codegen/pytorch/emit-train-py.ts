@@ -100,7 +100,8 @@ function trainEntry(t: CheckedTrain, o: EmitOptions): PyEntry {
       { key: "source", value: str(o.locate(t.span)) },
       { key: "model", value: model.value, comments: model.comments ?? [] },
       { key: "params", value: num(t.model.summary.params) },
-      { key: "image_tokens", value: num(t.model.summary.imageTokens) },
+      // per encoder pass: an untiled image's tokens, or one crop's (or the overview's) of a tiled one
+      { key: "image_tokens", value: num(t.model.summary.tokensPerCrop) },
       { key: "no_decay", value: list(noDecayPatterns(t).map(str)) },
       // `freeze`: mmc tensor paths; train.py sets requires_grad False and gives them no AdamW state
       ...(t.freeze ? [{ key: "freeze", value: list(t.freeze.paths.map(str)) }] : []),

@@ -118,6 +118,28 @@ export function modelEntry(m: CheckedModel, o: EmitOptions): PyEntry {
   if (m.base !== undefined) entries.push({ key: "base", value: str(m.base) });
   if (m.doc !== undefined) entries.push({ key: "doc", value: str(m.doc) });
   if (m.image) entries.push({ key: "image", value: list(m.image.map((n) => code(String(n)))) });
+  if (m.tiles)
+    entries.push({
+      key: "tiles",
+      comments: [
+        `High-resolution sub-images (${where(o, m.spans.tiles)}): data.py cuts each image into the`,
+        "crops of its grid (and an overview first); each is one encoder pass and one image slot.",
+      ],
+      value: dict([
+        {
+          key: "grids",
+          value: list(
+            m.tiles.grids.map((g) =>
+              dict([
+                { key: "cols", value: code(String(g.cols)) },
+                { key: "rows", value: code(String(g.rows)) },
+              ]),
+            ),
+          ),
+        },
+        { key: "overview", value: code(m.tiles.overview ? "True" : "False") },
+      ]),
+    });
   for (const part of ["vision", "connector", "llm"] as const) {
     const sum = s.parts[part];
     if (!sum) continue;

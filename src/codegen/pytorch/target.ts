@@ -1,6 +1,6 @@
 // What the PyTorch target cannot run, found at compile time: each is a diagnostic at the spec's
 // own words that names the target, never a silent difference between the two targets.
-import type { CheckedData, CheckedModel, CheckedProgram } from "../../check/ir.js";
+import type { CheckedData, CheckedProgram } from "../../check/ir.js";
 import { diagnostic, type Diagnostic } from "../../diagnostics/diagnostic.js";
 
 /** The targets `mmc compile --target` knows. */
@@ -13,19 +13,6 @@ function mixtures(p: CheckedProgram): CheckedData[] {
   for (const d of [...p.data, ...p.trains.map((t) => t.data)])
     if (!byName.has(d.name)) byName.set(d.name, d);
   return [...byName.values()];
-}
-
-/** The tiled models the package would build, declared or a train's, once per `tiles` written. */
-function tiledModels(p: CheckedProgram): CheckedModel[] {
-  const seen = new Set<CheckedModel["span"]>();
-  const out: CheckedModel[] = [];
-  for (const m of [...p.models, ...p.trains.map((t) => t.model)]) {
-    const span = m.spans.tiles;
-    if (span === undefined || seen.has(span)) continue;
-    seen.add(span);
-    out.push(m);
-  }
-  return out;
 }
 
 /** Diagnostics for the features of `p` that `target` cannot run (none for TypeScript). */
@@ -64,22 +51,6 @@ export function checkTarget(p: CheckedProgram, target: Target): Diagnostic[] {
           "train.py computes the held-out loss of `eval` only: generating answers and the captioning and VQA metrics are in the TypeScript runtime",
         ],
         help: "remove the `captioning` and `vqa` tasks from `eval` (and score checkpoints with `mmc eval`), or compile with `--target typescript`",
-      }),
-    );
-  }
-  // model.py and data.py do not cut images into crops yet (issue 15): refused, never ignored
-  for (const m of tiledModels(p)) {
-    if (m.tiles === undefined || m.spans.tiles === undefined) continue;
-    out.push(
-      diagnostic({
-        code: "MM6010",
-        message: `the \`pytorch\` target cannot run the \`tiles\` of \`model ${m.name}\``,
-        span: m.spans.tiles,
-        label: "high-resolution sub-images",
-        notes: [
-          "the PyTorch data pipeline and model read one encoder input per image; cutting images into crops is in the TypeScript runtime only",
-        ],
-        help: "compile with `--target typescript`, or remove `tiles` (each image is then one centred square crop)",
       }),
     );
   }

@@ -1,7 +1,14 @@
-// Encoder input of a tiled model (`tiles`, src/components/tiles.ts): the grid that fits the image
-// best (LLaVA-NeXT's rule), the whole image resized to that grid's resolution and cut into
-// encoder-sized crops, with an overview (the whole image resized to one crop) in front.
-import { selectGrid, type TileGrid, type TilesConfig } from "../../components/tiles.js";
+// Encoder input of a tiled model (`tiles`, src/components/tiles.ts), as LLaVA-NeXT's
+// `process_anyres_image` does it: the grid that fits the image best (`select_best_resolution`),
+// the whole image resized keeping its aspect ratio to fit that grid's resolution and padded with
+// black to fill it (`resize_and_pad_image`), cut into encoder-sized crops, with an overview (the
+// whole image resized to one crop, not padded) in front.
+import {
+  padPlacement,
+  selectGrid,
+  type TileGrid,
+  type TilesConfig,
+} from "../../components/tiles.js";
 import type { RgbaImage } from "./image-decode.js";
 import { resizeRegion } from "./image-preprocess.js";
 import type { ImageOptions } from "./spec.js";
@@ -15,9 +22,23 @@ export interface TiledImage {
 }
 
 /**
- * The whole image (no centre crop) is stretched to cols x S by rows x S, normalised, and cut
- * into S x S crops, left to right and top to bottom: crop k is the cell in column k mod cols and
- * row floor(k / cols) of the resized image. The overview is the whole image stretched to S x S.
+ * The normalised value of a black pixel (0, 0, 0) per channel, as resizeRegion normalises: the
+ * padding LLaVA-NeXT pastes the image onto is black before normalisation.
+ */
+export function padValues(options: ImageOptions): [number, number, number] {
+  const value = (c: 0 | 1 | 2) =>
+    Math.fround(0 * (1 / (255 * options.std[c])) - options.mean[c] / options.std[c]);
+  return [value(0), value(1), value(2)];
+}
+
+/**
+ * The whole image (no centre crop) is resized keeping its aspect ratio to fit cols x S by
+ * rows x S (padPlacement: LLaVA-NeXT's rounding), pasted onto a black canvas of that size at
+ * LLaVA-NeXT's place (centred, an odd pixel of padding after it), normalised, and cut into S x S
+ * crops, left to right and top to bottom: crop k is the cell in column k mod cols and row
+ * floor(k / cols). The overview is the whole image stretched to S x S (LLaVA-NeXT resizes it
+ * without padding). Resampling is the pipeline's own (resizeRegion: area to shrink, bilinear to
+ * enlarge), not Pillow's bicubic.
  */
 export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOptions): TiledImage {
   const s = options.size;
@@ -25,15 +46,25 @@ export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOp
   const whole = { x0: 0, y0: 0, width: image.width, height: image.height };
   const W = grid.cols * s;
   const H = grid.rows * s;
-  const resized = resizeRegion(image, whole, W, H, options);
+  const at = padPlacement(image.width, image.height, W, H);
+  const resized = resizeRegion(image, whole, at.width, at.height, options); // [3, h, w]
+  const pad = padValues(options);
+  const canvas = new Float32Array(3 * W * H); // [3, H, W]
+  for (let c = 0; c < 3; c++) {
+    canvas.fill(pad[c] as number, c * W * H, (c + 1) * W * H);
+    for (let y = 0; y < at.height; y++) {
+      const from = c * at.width * at.height + y * at.width;
+      canvas.set(resized.subarray(from, from + at.width), c * W * H + (at.y + y) * W + at.x);
+    }
+  }
   const crops = grid.cols * grid.rows;
   const passes = crops + (tiles.overview ? 1 : 0);
   const per = 3 * s * s;
   const pixels = new Float32Array(passes * per);
-  let at = 0;
+  let out = 0;
   if (tiles.overview) {
     pixels.set(resizeRegion(image, whole, s, s, options), 0);
-    at = per;
+    out = per;
   }
   for (let k = 0; k < crops; k++) {
     const cx = (k % grid.cols) * s;
@@ -41,10 +72,10 @@ export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOp
     for (let c = 0; c < 3; c++) {
       for (let y = 0; y < s; y++) {
         const from = c * W * H + (cy + y) * W + cx;
-        pixels.set(resized.subarray(from, from + s), at + c * s * s + y * s);
+        pixels.set(canvas.subarray(from, from + s), out + c * s * s + y * s);
       }
     }
-    at += per;
+    out += per;
   }
   return { grid, passes, pixels };
 }

@@ -270,7 +270,7 @@ def _byte_ids(text: str) -> np.ndarray:
 def tokenize_document(doc: dict, image_tokens: int) -> dict:
     """Byte ids per text run (adjacent text parts joined by a newline; a conversation's pieces
     each on their own, prompt pieces as PromptIds), images kept in place; `length` counts BOS,
-    the text, `image_tokens` per image and EOS."""
+    the text, `image_tokens` per image (per encoder pass of a tiled image) and EOS."""
     parts: list = []
     length, images, text = 2, 0, []
     for part in [*doc["parts"], None]:
@@ -291,7 +291,7 @@ def tokenize_document(doc: dict, image_tokens: int) -> dict:
             continue
         if part is not None:
             parts.append(part)
-            length += image_tokens
+            length += image_tokens * (part.passes or 1)
             images += 1
     return {
         "source": doc["source"],
@@ -465,8 +465,10 @@ class Sequence:
     def __init__(self, length: int, pad: int):
         self.tokens = np.full(length, pad, np.int32)
         self.loss_mask = np.zeros(length, np.uint8)
-        self.image_slots: list[dict] = []  # {start, length, image}: image indexes self.images
-        self.images: list[read.ImagePart] = []
+        self.image_slots: list[dict] = []  # {start, length, image[, pass]}: into self.images
+        # per slot: an image, or (image, pass) for a pass (overview or crop) of a tiled one
+        self.images: list[read.ImagePart | tuple[read.ImagePart, int]] = []
+        self.image_count = 0  # source images: a tiled image's passes count once
         self.documents: list[dict] = []
 
 
@@ -578,7 +580,7 @@ class SequencePacker:
                 (
                     e
                     for e in candidates
-                    if e.doc["length"] <= space and len(seq.images) + e.doc["images"] <= self.ips
+                    if e.doc["length"] <= space and seq.image_count + e.doc["images"] <= self.ips
                 ),
                 None,
             )
@@ -637,15 +639,23 @@ class SequencePacker:
                     self.stats["droppedTokens"] += part.size - n
                     dropped = True
                 continue
-            if pos + self.k > L or len(seq.images) >= self.ips:
+            k = self.k * (part.passes or 1)
+            if pos + k > L or seq.image_count >= self.ips:
                 self.stats["droppedImages"] += 1
                 dropped = True
                 continue
-            seq.image_slots.append({"start": pos, "length": self.k, "image": len(seq.images)})
-            seq.images.append(part)
-            seq.tokens[pos : pos + self.k] = BYTE_SPECIAL["image"]
-            self.stats["imageTokens"] += self.k
-            pos += self.k
+            if part.passes is None:
+                seq.image_slots.append({"start": pos, "length": k, "image": len(seq.images)})
+                seq.images.append(part)
+            else:  # one slot per pass, back to back: the overview, then the crops
+                for j in range(part.passes):
+                    at = {"start": pos + j * self.k, "length": self.k, "image": len(seq.images)}
+                    seq.image_slots.append({**at, "pass": j})
+                    seq.images.append((part, j))
+            seq.image_count += 1
+            seq.tokens[pos : pos + k] = BYTE_SPECIAL["image"]
+            self.stats["imageTokens"] += k
+            pos += k
         if not dropped and pos < L:
             seq.tokens[pos], seq.loss_mask[pos] = BYTE_SPECIAL["eos"], 1
             pos += 1
@@ -713,8 +723,16 @@ class Batch:
         images = []
         for r, row in enumerate(rows):
             self.tokens[r], self.loss_mask[r] = row.tokens, row.loss_mask
+            tiled: dict = {}  # a tiled image's passes, decoded once for all its slots
             for slot in row.image_slots:
-                images.append(row.images[slot["image"]].tensor())  # decoded here on a rank
+                entry = row.images[slot["image"]]
+                if isinstance(entry, tuple):
+                    part, j = entry
+                    if id(part) not in tiled:
+                        tiled[id(part)] = part.tensor()  # [passes, 3, S, S]
+                    images.append(tiled[id(part)][j])
+                else:
+                    images.append(entry.tensor())  # decoded here on a rank
                 at = {"row": r, "start": slot["start"], "length": slot["length"]}
                 self.image_slots.append({**at, "image": len(images) - 1})
         empty = np.zeros((0, 3, image_size, image_size), np.float32)

@@ -390,25 +390,100 @@ def _bilinear_taps(
 
 def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto") -> np.ndarray:
     """[3, S, S] float32: the centred square crop resized (area to shrink, bilinear to enlarge),
-    then (x / 255 - mean) / std. Sums run in float64 tap by tap, in TypeScript's order."""
+    then (x / 255 - mean) / std."""
     h, w = rgb.shape[:2]
     side = min(w, h)
     x0, y0 = (w - side) / 2, (h - side) / 2
-    mode = ("area" if side > size else "bilinear") if resize == "auto" else resize
-    taps = _area_taps if mode == "area" else _bilinear_taps
-    tx_index, tx_weight = taps(x0, side, size, w)
-    ty_index, ty_weight = taps(y0, side, size, h)
+    return resize_region(rgb, (x0, y0, side, side), size, size, mean, std, resize)
+
+
+def resize_region(rgb: np.ndarray, region, out_w: int, out_h: int, mean, std, resize="auto"):
+    """[3, out_h, out_w] float32 (image-preprocess.ts's resizeRegion): the region (x0, y0, width,
+    height) resized, each axis by area averaging when it shrinks and bilinear when it grows, then
+    normalised. Sums run in float64 tap by tap, in TypeScript's order."""
+    h, w = rgb.shape[:2]
+    x0, y0, rw, rh = region
+
+    def taps(start, length, out, limit):
+        mode = ("area" if length > out else "bilinear") if resize == "auto" else resize
+        return (_area_taps if mode == "area" else _bilinear_taps)(start, length, out, limit)
+
+    tx_index, tx_weight = taps(x0, rw, out_w, w)
+    ty_index, ty_weight = taps(y0, rh, out_h, h)
     rows = np.unique(ty_index[ty_weight != 0])  # the source rows the vertical pass reads
-    acc = np.zeros((len(rows), size, 3))  # horizontal pass over those rows: [R, S, 3]
+    acc = np.zeros((len(rows), out_w, 3))  # horizontal pass over those rows: [R, out_w, 3]
     for k in range(tx_index.shape[1]):
         taken = rgb[rows[:, None], tx_index[None, :, k]]  # tap k of each output column
         acc += tx_weight[:, k].astype(np.float64)[None, :, None] * taken
-    tmp = np.zeros((h, size, 3), np.float32)
+    tmp = np.zeros((h, out_w, 3), np.float32)
     tmp[rows] = acc
-    out = np.zeros((size, size, 3))  # vertical pass: [S, S, 3]
+    out = np.zeros((out_h, out_w, 3))  # vertical pass: [out_h, out_w, 3]
     for k in range(ty_index.shape[1]):
         taken = tmp[ty_index[:, k]].astype(np.float64)
         out += ty_weight[:, k].astype(np.float64)[:, None, None] * taken
+    scale, shift = _normalisation(mean, std)
+    return (out * scale - shift).astype(np.float32).transpose(2, 0, 1).copy()
+
+
+def _normalisation(mean, std) -> tuple[np.ndarray, np.ndarray]:
     scale = np.array([1 / (255 * s) for s in std])
     shift = np.array([m / s for m, s in zip(mean, std)])
-    return (out * scale - shift).astype(np.float32).transpose(2, 0, 1).copy()
+    return scale, shift
+
+
+# --- tiles (components/tiles.ts, image-tiles.ts): LLaVA-NeXT's grid choice, resize and pad --------
+
+
+def select_grid(grids, side: int, width: int, height: int) -> dict:
+    """LLaVA-NeXT's select_best_resolution in the same float arithmetic as the reference: the
+    grid keeping the most of the image, then the least waste, then the one declared first."""
+    best, best_effective, best_wasted = None, -1, math.inf
+    for g in grids:
+        W, H = g["cols"] * side, g["rows"] * side
+        scale = min(W / width, H / height)
+        effective = min(int(width * scale) * int(height * scale), width * height)
+        wasted = W * H - effective
+        if effective > best_effective or (effective == best_effective and wasted < best_wasted):
+            best, best_effective, best_wasted = g, effective, wasted
+    if best is None:
+        raise AssertionError("internal: `tiles` has no grids")
+    return best
+
+
+def pad_placement(width: int, height: int, W: int, H: int) -> tuple[int, int, int, int]:
+    """LLaVA-NeXT's resize_and_pad_image geometry: (new width, new height, paste x, paste y)."""
+    scale_w, scale_h = W / width, H / height
+    if scale_w < scale_h:
+        new_w, new_h = W, min(math.ceil(height * scale_w), H)
+    else:
+        new_w, new_h = min(math.ceil(width * scale_h), W), H
+    return new_w, new_h, (W - new_w) // 2, (H - new_h) // 2
+
+
+def tile_passes(tiles: dict, size: int, width: int, height: int) -> int:
+    """Encoder passes of a width x height image: its grid's crops, and the overview."""
+    g = select_grid(tiles["grids"], size, width, height)
+    return g["cols"] * g["rows"] + (1 if tiles["overview"] else 0)
+
+
+def tile_image(rgb: np.ndarray, tiles: dict, size: int, mean, std, resize="auto") -> np.ndarray:
+    """[passes, 3, S, S] float32 (image-tiles.ts's tileImage): the overview (the whole image
+    resized to S x S), then the crops of the image resized to fit its grid, aspect ratio kept,
+    on a black canvas, row by row."""
+    h, w = rgb.shape[:2]
+    g = select_grid(tiles["grids"], size, w, h)
+    cols, rows = g["cols"], g["rows"]
+    W, H = cols * size, rows * size
+    new_w, new_h, x, y = pad_placement(w, h, W, H)
+    scale, shift = _normalisation(mean, std)
+    pad = (0 * scale - shift).astype(np.float32)  # black, normalised as resize_region does
+    canvas = np.empty((3, H, W), np.float32)
+    canvas[:] = pad[:, None, None]
+    canvas[:, y : y + new_h, x : x + new_w] = resize_region(
+        rgb, (0, 0, w, h), new_w, new_h, mean, std, resize
+    )
+    crops = canvas.reshape(3, rows, size, cols, size).transpose(1, 3, 0, 2, 4)
+    out = [crops.reshape(rows * cols, 3, size, size)]
+    if tiles["overview"]:
+        out.insert(0, resize_region(rgb, (0, 0, w, h), size, size, mean, std, resize)[None])
+    return np.ascontiguousarray(np.concatenate(out))

@@ -16,12 +16,14 @@ try:  # as part of a generated package, or run from its folder
     from .data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
         escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
         parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
-    from .data_image import ImageRefused, check_image_header, decode_image, preprocess_image
+    from .data_image import (ImageRefused, check_image_header, decode_image,
+        preprocess_image, tile_image, tile_passes)
 except ImportError:
     from data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
         escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
         parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
-    from data_image import ImageRefused, check_image_header, decode_image, preprocess_image
+    from data_image import (ImageRefused, check_image_header, decode_image,
+        preprocess_image, tile_image, tile_passes)
 # fmt: on
 
 # --- limits and issues (limits.ts, issues.ts) -----------------------------------------------------
@@ -226,23 +228,29 @@ def report_long_line(ctx: Context, line: Line, n: int) -> None:
 
 class ImagePart:
     """An image of a document: its pixels now (one process), or its bytes, decoded again when a
-    row of this rank needs them (several processes)."""
+    row of this rank needs them (several processes). A tiled model's image (`tiles` in the image
+    options) is `passes` encoder inputs, known from its size before any pixels are made."""
 
-    __slots__ = ("ref", "data", "pixels", "options", "megapixels")
+    __slots__ = ("ref", "data", "pixels", "options", "megapixels", "passes")
 
     def __init__(self, ref: str, data: bytes, rgb: np.ndarray, ctx: Context):
         self.ref, self.options, self.megapixels = ref, ctx.image, ctx.limits["megapixels"]
+        tiles = ctx.image.get("tiles")
+        h, w = rgb.shape[:2]
+        self.passes = tile_passes(tiles, ctx.image["size"], w, h) if tiles else None
         self.pixels = _preprocess(rgb, ctx.image) if ctx.eager else None
         self.data = None if ctx.eager else data
 
     def tensor(self) -> np.ndarray:
-        """[3, S, S] float32, normalised."""
+        """[3, S, S] float32, normalised; tiled, [passes, 3, S, S]: the overview, then crops."""
         if self.pixels is None:
             return _preprocess(decode_image(self.data, self.megapixels), self.options)
         return self.pixels
 
 
 def _preprocess(rgb: np.ndarray, o: dict) -> np.ndarray:
+    if o.get("tiles"):
+        return tile_image(rgb, o["tiles"], o["size"], o["mean"], o["std"], o["resize"])
     return preprocess_image(rgb, o["size"], o["mean"], o["std"], o["resize"])
 
 

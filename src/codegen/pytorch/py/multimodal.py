@@ -38,6 +38,8 @@ class MultimodalModel(nn.Module):
 
     Batches are those of data.py: `tokens` [B, T] int64, `loss_mask` [B, T] (1: a text target),
     `images` [N, C, H, W] and `image_slots` [S, 4] int64 rows (row, start, length, image index).
+    A tiled model's image is several entries of `images` (its overview, then its crops), each
+    with its own slot of one crop's tokens: the encoder runs once per entry, as in TypeScript.
     """
 
     def __init__(self, spec, device=None):

@@ -522,7 +522,7 @@ class Trainer:
             spec,
             sequence=train["sequence"],
             image_tokens=train["image_tokens"],
-            image={"size": image[1]} if image else None,
+            image={"size": image[1], "tiles": train["model"].get("tiles")} if image else None,
             state=state,
             drop_images=not image,
             strict=self.args.strict,
