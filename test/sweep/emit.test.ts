@@ -45,6 +45,13 @@ describe("mmc sweep --target pytorch --emit-only", () => {
       ["p0", "p0-avgpool-tokens-4", "pending"],
       ["p1", "p1-pool", "pending"],
     ]);
+    const json = JSON.parse(emit(["--json"]).stdout) as {
+      points: { id: string; task: number; change: string; package: string }[];
+    };
+    expect(json.points.map((p) => [p.id, p.task, p.change])).toEqual([
+      ["p0", 0, "unchanged"],
+      ["p1", 1, "unchanged"],
+    ]);
     // options that train have nothing to do here
     const bad = emit(["--jobs", "2"]);
     expect(bad.status).toBe(2);

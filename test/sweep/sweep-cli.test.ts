@@ -201,5 +201,10 @@ describe("mmc sweep", () => {
     expect(readFileSync(join(sweepDir, "report.md"), "utf8")).toContain(
       "| p2 | AvgPool { tokens: 1 } |",
     );
+    // the dry run reads the manifest too: every point unchanged and done now
+    const dry = run(["--dry-run", "--steps", "3"]);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/since last sweep\n/);
+    expect(dry.stdout.match(/unchanged, done/g)).toHaveLength(3);
   }, 240_000);
 });
