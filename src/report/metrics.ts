@@ -40,8 +40,14 @@ export interface RunMetrics {
   readonly steps: readonly StepRecord[];
   readonly evals: readonly EvalRecord[];
   readonly evalTasks: readonly EvalTaskRecord[];
-  /** `{"type":"skipped"}` records: steps the trainer skipped. */
+  /** `{"type":"skipped"}` records that are not the data summary below (a step skipped). */
   readonly skipped: number;
+  /**
+   * The data loader's summaries (`{"type":"skipped","samples":3,"files":0,...}`, one at the end
+   * of each session, src/runtime/data/skip-summary.ts): unreadable samples and files, summed.
+   */
+  readonly skippedSamples: number;
+  readonly skippedFiles: number;
   /** Lines that are not a valid record, the first MAX_BAD_LINES_KEPT of them. */
   readonly badLines: readonly BadLine[];
   readonly badLineCount: number;
@@ -81,6 +87,8 @@ export class MetricsReader {
   private readonly badLines: BadLine[] = [];
   private badLineCount = 0;
   private skipped = 0;
+  private skippedSamples = 0;
+  private skippedFiles = 0;
   private readonly unknownTypes: Record<string, number> = Object.create(null) as Record<
     string,
     number
@@ -148,6 +156,8 @@ export class MetricsReader {
       evals: bySteps(this.evals).map(([step, values]) => ({ step, values })),
       evalTasks: [...this.evalTasks].sort((a, b) => a.step - b.step),
       skipped: this.skipped,
+      skippedSamples: this.skippedSamples,
+      skippedFiles: this.skippedFiles,
       badLines: this.badLines,
       badLineCount: this.badLineCount,
       truncatedLastLine: truncated,
@@ -235,9 +245,21 @@ export class MetricsReader {
         this.evalTasks.push(rec);
         return undefined;
       }
-      case "skipped":
-        this.skipped++;
+      case "skipped": {
+        const samples = num(r["samples"]);
+        const files = num(r["files"]);
+        if (samples === undefined && files === undefined) {
+          this.skipped++;
+          return undefined;
+        }
+        // counts: whole and non-negative, else the line is not one the runtime wrote
+        for (const x of [samples, files])
+          if (x !== undefined && (!Number.isSafeInteger(x) || x < 0))
+            return "a skipped record whose `samples` or `files` is not a whole count";
+        this.skippedSamples += samples ?? 0;
+        this.skippedFiles += files ?? 0;
         return undefined;
+      }
       default: {
         const name = clip(type, MAX_NAME);
         if (name in this.unknownTypes) this.unknownTypes[name]!++;

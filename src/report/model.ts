@@ -166,6 +166,13 @@ export function metricsNotes(m: RunMetrics): string[] {
       `ignored records of unknown types: ${unknown.map(([t, n]) => `${t} (${n})`).join(", ")}`,
     );
   if (m.skipped > 0) notes.push(`${m.skipped} skipped-step record${m.skipped === 1 ? "" : "s"}`);
+  // the data loader's summary is written at the end of every session, zero counts included
+  if (m.skippedSamples > 0 || m.skippedFiles > 0) {
+    const part = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    notes.push(
+      `the data loader skipped ${[m.skippedSamples > 0 ? part(m.skippedSamples, "unreadable sample") : "", m.skippedFiles > 0 ? part(m.skippedFiles, "unreadable file") : ""].filter((x) => x !== "").join(" and ")}`,
+    );
+  }
   if (m.stoppedEarly)
     notes.push(`stopped reading after ${m.recordLimit} records: the rest of the file is not shown`);
   return notes;

@@ -3,82 +3,21 @@
 // the hostile labels shown as text (never run), no console error and no request but the page.
 // Screenshots go to the test's temp folder (MMC_REPORT_SCREENSHOT=PATH also writes the sweep's
 // there, for docs/images/report.png). Without chromium the suite is skipped with a notice.
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderReport } from "../../src/report/index.js";
 import { readReportFolder } from "../../src/report/read.js";
+import { haveChromium, launchChromium, openPage, type PageSeen } from "./chromium.js";
 import { HOSTILE, writeRun, writeSweep } from "./fixtures.js";
-
-const CHROMIUM = process.env["MMC_CHROMIUM"] ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium)
-  console.warn(
-    `notice: ${CHROMIUM} is missing, so the browser test of report.html is skipped ` +
-      "(install it with `apt-get install -y chromium`; .ci/run does)",
-  );
-
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-interface ChartSeen {
-  id: string;
-  title: string;
-  mark: string;
-  expected: number;
-  found: number;
-  width: number;
-  height: number;
-  emptyPaths: number;
-}
-
-interface PageSeen {
-  charts: ChartSeen[];
-  errors: string[];
-  requests: string[];
-  pwned: unknown;
-  cells: string[];
-}
-
-/**
- * Runs in the page (plain JavaScript: the project's TypeScript has no DOM types): each chart's
- * figure, its SVG's size and its line or bar marks, every table cell's text, and whether any
- * injected script set `window.__pwned`.
- */
-const PROBE = `(() => {
-  const charts = [...document.querySelectorAll("figure.chart")].map((f) => {
-    const svg = f.querySelector("svg");
-    const mark = f.dataset.mark || "";
-    const marks = [...f.querySelectorAll(mark === "line" ? "g.mark-line path" : "g.mark-rect path")];
-    const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
-    return {
-      id: f.id,
-      title: f.getAttribute("aria-label") || "",
-      mark,
-      expected: Number(f.dataset.count),
-      found: marks.length,
-      width: box.width,
-      height: box.height,
-      emptyPaths: marks.filter((p) => (p.getAttribute("d") || "").length < 2).length,
-    };
-  });
-  const cells = [...document.querySelectorAll("td")].map((td) => td.textContent || "");
-  return { charts, cells, pwned: window.__pwned };
-})()`;
 
 const root = mkdtempSync(join(tmpdir(), "mmc-browser-"));
 let context: BrowserContext | undefined;
+const open = (path: string, screenshot: string): Promise<PageSeen> =>
+  openPage(context!, path, screenshot);
 
 async function writePage(dir: string): Promise<string> {
   const { html } = await renderReport(readReportFolder(dir));
@@ -87,31 +26,9 @@ async function writePage(dir: string): Promise<string> {
   return path;
 }
 
-async function open(path: string, screenshot: string): Promise<PageSeen> {
-  const page = await context!.newPage();
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") errors.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  page.on("request", (r) => requests.push(r.url()));
-  await page.goto(pathToFileURL(path).href, { waitUntil: "load" });
-  const seen = (await page.evaluate(PROBE)) as Omit<PageSeen, "errors" | "requests">;
-  await page.screenshot({ path: screenshot, fullPage: true });
-  await page.close();
-  return { ...seen, errors, requests };
-}
-
 describe.skipIf(!haveChromium)("report.html in chromium", () => {
   beforeAll(async () => {
-    context = await chromium.launchPersistentContext(join(root, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1280, height: 900 },
-      offline: true,
-    });
+    context = await launchChromium(root);
   });
   afterAll(async () => {
     await context?.close();

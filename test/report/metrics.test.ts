@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { MAX_LINE_BYTES, parseMetrics } from "../../src/report/metrics.js";
+import { metricsNotes } from "../../src/report/model.js";
 import { readMetricsFile } from "../../src/report/read.js";
 import { runRecords, writeRun, type StepLine } from "./fixtures.js";
 
@@ -99,6 +100,27 @@ describe("parseMetrics", () => {
     expect(m.skipped).toBe(1);
     expect(m.unknownTypes).toEqual({ future_thing: 2, checkpoint: 1 });
     expect(m.badLineCount).toBe(0);
+  });
+
+  test("the data loader's skip summaries are summed, not counted as skipped steps", () => {
+    // what src/runtime/data/skip-summary.ts writes at the end of each session, zeros included
+    const record = (samples: number, files: number) => ({
+      type: "skipped",
+      samples,
+      files,
+      sources: { caption: { samples, files } },
+    });
+    const m = parseMetrics(
+      jsonl([{ type: "step", step: 1, loss: 2 }, record(0, 0), record(3, 1), record(2, 0)]),
+    );
+    expect([m.skipped, m.skippedSamples, m.skippedFiles]).toEqual([0, 5, 1]);
+    expect(metricsNotes(m)).toEqual([
+      "the data loader skipped 5 unreadable samples and 1 unreadable file",
+    ]);
+    const quiet = parseMetrics(jsonl([{ type: "step", step: 1, loss: 2 }, record(0, 0)]));
+    expect(metricsNotes(quiet)).toEqual([]);
+    const bad = parseMetrics(jsonl([{ type: "skipped", samples: -1, files: 0 }]));
+    expect(bad.badLineCount).toBe(1);
   });
 
   test("a step logged twice keeps its later record, in step order", () => {

@@ -1,7 +1,9 @@
 // `mmc sweep` end to end through bin/mmc on a 2-point micro sweep: the dry run, a real sweep
 // with its report, refusing a second sweep into the folder, kill and resume (a finished point is
 // not retrained, the stopped one continues from its checkpoint), a changed preset invalidating
-// exactly its point, and --jobs 2 training both points at once.
+// exactly its point, --jobs 2 training both points at once, and an axis value inserted between
+// two runs (the finished points keep their folders and are skipped; only the new one trains).
+// The resumed sweep's report.html is opened in chromium: every chart drawn, no console error.
 import { spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -16,6 +18,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseSweepManifest } from "../../src/report/sweep-format.js";
 import { MMC, mmc } from "../cli/run-mmc.js";
+import { haveChromium, launchChromium, openPage } from "../report/chromium.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-sweep-"));
 const spec = join(dir, "grid.mm");
@@ -117,6 +120,27 @@ describe("mmc sweep", () => {
     expect(steps(P1)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(statSync(join(P0, "metrics.jsonl")).mtimeMs).toBe(p0Before);
     expect(statuses()).toEqual(["done", "done"]);
+    if (!haveChromium) return;
+    // The resumed sweep's page in a real browser: the loss curves of both points, a bar chart
+    // per reported metric, each with every mark drawn, and nothing in the console.
+    const browser = await launchChromium(dir);
+    try {
+      const seen = await openPage(browser, join(sweepDir, "report.html"), join(dir, "sweep.png"));
+      expect(seen.errors).toEqual([]);
+      expect(seen.charts.map((c) => [c.title, c.found])).toEqual([
+        ["training loss, all points", 2],
+        ["loss", 2],
+        ["caption_accuracy", 2],
+        ["params", 2],
+      ]);
+      for (const c of seen.charts) {
+        expect(c.found).toBe(c.expected);
+        expect(c.emptyPaths).toBe(0);
+        expect(c.width).toBeGreaterThan(100);
+      }
+    } finally {
+      await browser.close();
+    }
   }, 240_000);
 
   test("a changed preset invalidates exactly the point that uses it, and says so", () => {
@@ -142,5 +166,45 @@ describe("mmc sweep", () => {
     expect(r.stdout.indexOf("[p1] training")).toBeLessThan(r.stdout.indexOf("[p0] done"));
     expect(r.stdout).toContain("(1 thread)");
     expect(statuses()).toEqual(["done", "done"]);
+  }, 240_000);
+
+  test("an axis value inserted between runs: the finished points are skipped, the new one trains", () => {
+    const before = manifest().points;
+    const p1Before = statSync(join(P1, "metrics.jsonl")).mtimeMs;
+    writeFileSync(
+      spec,
+      readFileSync(spec, "utf8").replace(
+        "vary model.connector: [AvgPool { tokens: 4 }, Pool]",
+        "vary model.connector: [AvgPool { tokens: 4 }, AvgPool { tokens: 1 }, Pool]",
+      ),
+    );
+    const r = run(["--steps", "3", "--resume"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("2 done already (skipped), 1 new (p2)");
+    expect(r.stdout).toContain("  new: p2 (AvgPool { tokens: 1 })");
+    expect(r.stdout).toContain("  unchanged: p0 (AvgPool { tokens: 4 }) done, p1 (Pool) done");
+    expect(r.stdout).toContain("[p2] training p2 (AvgPool { tokens: 1 }) in p2-avgpool-tokens-1");
+    expect(r.stdout).not.toMatch(/\[p[01]\] (training|continuing)/);
+    const after = manifest().points;
+    // grid order, each old point with its own id, folder and fingerprint
+    expect(after.map((p) => [p.id, p.dir, p.status])).toEqual([
+      ["p0", "p0-avgpool-tokens-4", "done"],
+      ["p2", "p2-avgpool-tokens-1", "done"],
+      ["p1", "p1-pool", "done"],
+    ]);
+    expect([after[0]!.fingerprint, after[2]!.fingerprint]).toEqual(
+      before.map((p) => p.fingerprint),
+    );
+    expect(statSync(join(P1, "metrics.jsonl")).mtimeMs).toBe(p1Before);
+    expect(steps(join(sweepDir, "p2-avgpool-tokens-1"))).toEqual([1, 2, 3]);
+    expect(readFileSync(join(sweepDir, "report.md"), "utf8")).toContain(
+      "| p2 | AvgPool { tokens: 1 } |",
+    );
+    // the dry run reads the manifest too: every point unchanged and done now
+    const dry = run(["--dry-run", "--steps", "3"]);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/since last sweep\n/);
+    expect(dry.stdout.match(/unchanged, done/g)).toHaveLength(3);
   }, 240_000);
 });
