@@ -188,7 +188,7 @@ describe("incremental check", () => {
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 12 },
     );
   }, 120_000);
 });
