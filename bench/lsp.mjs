@@ -3,6 +3,7 @@
 // the median and p95 for isolated keystrokes, the delay after the last key of a burst typed at
 // 30 ms intervals, the server's CPU time per keystroke, and the in-process stages for the same
 // text (parse, resolve, check; repeated on one text, so the checker's memo of parts is warm).
+// Also: keystrokes that change the text's length (every later declaration moves).
 // Run: npm run build && node bench/lsp.mjs [--keys N]
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -134,6 +135,35 @@ const cpuAfter = serverCpuMs();
 const cpuPerKey =
   cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / keys;
 
+// Typing that changes the length of the text: a digit typed after the first model's vocabulary,
+// then deleted (`vocab: 512` -> `5127` -> `512`), so every declaration after it moves.
+const typed = [];
+const cpuTypingBefore = serverCpuMs();
+for (let i = 0; i < keys; i++) {
+  version++;
+  const done = published(version);
+  const sent = performance.now();
+  const end = character + 3;
+  void conn.sendNotification(rpc.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version },
+    contentChanges: [
+      i % 2 === 0
+        ? { range: { start: { line, character: end }, end: { line, character: end } }, text: "7" }
+        : {
+            range: { start: { line, character: end }, end: { line, character: end + 1 } },
+            text: "",
+          },
+    ],
+  });
+  typed.push(await done.then((p) => p.at - sent));
+  await sleep(150);
+}
+const cpuTypingAfter = serverCpuMs();
+const cpuPerTyped =
+  cpuTypingBefore === undefined || cpuTypingAfter === undefined
+    ? undefined
+    : (cpuTypingAfter - cpuTypingBefore) / keys;
+
 // A burst: 20 keys 30 ms apart; the time from the last key to its diagnostics.
 const bursts = [];
 for (let b = 0; b < 5; b++) {
@@ -184,6 +214,9 @@ if (cpuPerKey !== undefined)
   console.log(
     `server CPU per isolated keystroke:         ${ms(cpuPerKey)} (user + system, from /proc; less load-dependent than wall time)`,
   );
+console.log(
+  `typing (a digit in, then out; n=${keys}):     median ${ms(median(typed))}, p95 ${ms(p95(typed))}, min ${ms(Math.min(...typed))}${cpuPerTyped === undefined ? "" : `; server CPU ${ms(cpuPerTyped)} per keystroke`}`,
+);
 console.log(
   `last key of a 30 ms burst -> diagnostics:  median ${ms(median(bursts))} over ${bursts.length} bursts of 20 keys`,
 );

@@ -1,8 +1,9 @@
 // Checking `model` declarations: the image type, the three parts, variants with dotted
 // overrides, then the components' composition rules, mapped back onto source spans.
 import { LIMITS, limitText } from "../components/limits.js";
+import { configKey, Memo } from "../components/config-memo.js";
 import { composeModel, type ModelInput, type ModelSummary } from "../components/model.js";
-import type { Problem } from "../components/types.js";
+import type { ConfigValue, Problem } from "../components/types.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import type { Module, Sym } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
@@ -312,8 +313,18 @@ export function composeDraft(
     llm: { kind: llm.kind.name, config: llm.config },
     ...(imagesPerSequence !== undefined ? { imagesPerSequence } : {}),
   };
-  return composeModel(input);
+  if (!composeMemo.enabled) return composeModel(input);
+  return composed.get(configKey(input as unknown as ConfigValue), () => composeModel(input));
 }
+
+/**
+ * `composeModel` is a pure function of its input (kinds and configs, no spans), and a file's
+ * models are composed again on every check the language server runs: each keystroke changes one
+ * model, so the others are looked up here (config-memo.ts; results are never mutated).
+ */
+const composed = new Memo<ReturnType<typeof composeModel>>(512);
+/** Turned off only by test/lsp/incremental.test.ts, whose from-scratch side must not share it. */
+export const composeMemo = { enabled: true };
 
 /** Reports a components problem on the spans of the draft it is about. */
 export function reportProblem(

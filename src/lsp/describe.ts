@@ -8,6 +8,7 @@ import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartSummary } from "../components/model.js";
 import type { ComponentKind, Config } from "../components/types.js";
 import type { Bound } from "../syntax/ast.js";
+import { realisedLines, type RealisedRun } from "./realised.js";
 import { showValue, type FieldInfo } from "./schema.js";
 
 export function count(n: number): string {
@@ -209,21 +210,30 @@ export function describeModel(m: CheckedModel, budget: readonly string[]): strin
   return lines.join("\n");
 }
 
-/** The server never reads data files; the realised mixture needs them. */
+/** The server never reads data files; without a run, the realised mixture needs them. */
 const REALISED =
   "*the realised shares come from the data: `mmc data inspect FILE --data NAME` draws from the files*";
+const NO_RUN =
+  "*no run of a train on this mixture has logged its sources yet: after `mmc run FILE --train NAME`, its realised share shows here*";
 
 function share(s: CheckedSource): string {
   return `${Number((s.weight * 100).toPrecision(4))}%`;
 }
 
-export function describeSource(s: CheckedSource, data: CheckedData): string {
+/** `runs`: what runs of trains on this mixture logged (realised.ts), newest record of each. */
+export function describeSource(
+  s: CheckedSource,
+  data: CheckedData,
+  runs: readonly RealisedRun[] = [],
+): string {
   return [
     `**source ${code(s.name)}** of ${code(`data ${data.name}`)}: ${s.kind}, ${s.format}`,
     "",
     `- path: ${code(s.path)}`,
     `- share: ${share(s)} of the ${data.weighting === "tokens" ? "tokens" : "samples"} (the declared weights, normalised to add up to 100%)`,
+    ...realisedLines(s.name, data.weighting, runs),
     "",
+    ...(runs.length > 0 ? [] : [NO_RUN, ""]),
     REALISED,
   ].join("\n");
 }

@@ -1,11 +1,13 @@
 // The language server's `ModuleHost`: open documents are served from memory (what the editor
 // shows, saved or not), everything else from the disk host the command line passes in. Files of
 // the installed standard library do not change while the server runs, so they are read once;
-// parses are kept while a file's text stays the same, so a keystroke re-parses one file.
+// parses are kept while a file's text stays the same, and an open document is parsed
+// incrementally (incremental-parse.ts), so a keystroke re-parses the declaration it touched.
 import type { WeightsReader } from "../check/init.js";
 import type { ModuleHost, ReadResult, TokenizerIdsInfo } from "../resolve/program.js";
 import type { SourceFile } from "../source/source-file.js";
 import { parseSource, type ParseResult } from "../syntax/parse.js";
+import { IncrementalParser } from "./incremental-parse.js";
 import { isStdPath } from "./paths.js";
 
 export class OverlayHost implements ModuleHost {
@@ -13,6 +15,8 @@ export class OverlayHost implements ModuleHost {
   private readonly stdCache = new Map<string, ReadResult>();
   /** The last parse of each file, with the text it was made from. */
   private readonly parses = new Map<string, ParseResult>();
+  /** Open documents' incremental parsers (dropped when the document closes). */
+  private readonly incremental = new Map<string, IncrementalParser>();
   /**
    * The headers of `init` weights files, as `mmc check` reads them (bounded: the header only, at
    * most 64 MiB; no weights), so the editor reports the same missing and misshapen tensors.
@@ -46,6 +50,7 @@ export class OverlayHost implements ModuleHost {
 
   close(path: string): void {
     this.open.delete(path);
+    this.incremental.delete(path);
   }
 
   isOpen(path: string): boolean {
@@ -68,7 +73,12 @@ export class OverlayHost implements ModuleHost {
   parse(source: SourceFile): ParseResult {
     const hit = this.parses.get(source.path);
     if (hit && hit.source.text === source.text) return hit;
-    const parsed = parseSource(source);
+    let parsed: ParseResult;
+    if (this.open.get(source.path) === source.text) {
+      let parser = this.incremental.get(source.path);
+      if (!parser) this.incremental.set(source.path, (parser = new IncrementalParser()));
+      parsed = parser.parse(source);
+    } else parsed = parseSource(source);
     this.parses.set(source.path, parsed);
     return parsed;
   }

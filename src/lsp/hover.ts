@@ -1,7 +1,7 @@
 // Hover: what the name, field or budget line under the cursor is, with the numbers the checker
 // computed for it (see describe.ts for the text).
 import { QUANTITIES, type Quantity } from "../check/budget.js";
-import type { CheckedModel } from "../check/ir.js";
+import type { CheckedModel, CheckedTrain } from "../check/ir.js";
 import type { PartSummary } from "../components/model.js";
 import { componentKind, stdModuleOf } from "../components/registry.js";
 import { isConfig } from "../components/fields.js";
@@ -22,6 +22,7 @@ import {
   quantityValue,
 } from "./describe.js";
 import { locate } from "./locate.js";
+import type { RealisedRun } from "./realised.js";
 import { blockFields } from "./schema.js";
 import { bodySchema, fieldAlong, homeOf, lookup, resolvedImport } from "./semantics.js";
 import { rootDecl, type Frame } from "./walk.js";
@@ -29,7 +30,15 @@ import { rootDecl, type Frame } from "./walk.js";
 export interface HoverEnv {
   /** The analysis of a module checked as the entry file (for names declared in another file). */
   analysisOf(path: string): Analysis | undefined;
+  /**
+   * What the run of a train of the entry file `entry` logged about its sources (realised.ts);
+   * absent or undefined when there is no run, or its log says nothing usable.
+   */
+  realised?(train: CheckedTrain, entry: string): RealisedRun | undefined;
 }
+
+/** Runs shown in a source's hover (the trains of the file that use its mixture). */
+const MAX_RUNS_SHOWN = 3;
 
 export interface HoverResult {
   readonly markdown: string;
@@ -72,6 +81,7 @@ export function hoverAt(a: Analysis, offset: number, env: HoverEnv): HoverResult
         hit.field.path.slice(0, hit.depth).map((n) => n.text),
         hit.field.value,
         hit.name.span,
+        env,
       );
     case "bound": {
       const md = boundHover(a, hit.bound, hit.frames);
@@ -224,6 +234,7 @@ function fieldHover(
   rel: readonly string[],
   value: import("../syntax/ast.js").Value,
   span: Span,
+  env: HoverEnv,
 ): HoverResult | undefined {
   const decl = rootDecl(frames);
   // A data source: its share of the mixture.
@@ -239,7 +250,14 @@ function fieldHover(
     const s =
       d?.sources.find((x) => x.name === rel.join(".")) ??
       (rel[0] === "heldout" ? d?.heldout : undefined);
-    if (d && s) return { markdown: describeSource(s, d), span };
+    if (d && s) {
+      const runs = (a.checked?.trains ?? [])
+        .filter((t) => t.data.name === d.name)
+        .slice(0, MAX_RUNS_SHOWN)
+        .map((t) => env.realised?.(t, a.path))
+        .filter((r): r is RealisedRun => r !== undefined);
+      return { markdown: describeSource(s, d, s === d.heldout ? [] : runs), span };
+    }
     if (!blockFields("data").some((f) => f.name === rel[0]))
       return {
         markdown: `**source \`${rel.join(".")}\`** of \`data ${decl.name.text}\`\n\n(its share is not computed: the mixture has errors)`,

@@ -17,8 +17,10 @@ import {
   type Position,
   type WorkspaceEdit,
 } from "vscode-languageserver";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import type { CheckedTrain } from "../check/ir.js";
 import { STD_MODULES } from "../components/registry.js";
 import { primarySpan } from "../diagnostics/diagnostic.js";
 import type { Module, Program, Sym } from "../resolve/program.js";
@@ -39,6 +41,13 @@ import {
 } from "./navigate.js";
 import { outline } from "./outline.js";
 import { resolvedImport, symKey } from "./semantics.js";
+import { isStdPath } from "./paths.js";
+import {
+  lastSourceCounts,
+  METRICS_TAIL_BYTES,
+  metricsPathOf,
+  type RealisedRun,
+} from "./realised.js";
 import { toLspDiagnostic } from "./to-lsp-diagnostic.js";
 import { Workspace, type LspEnv } from "./workspace.js";
 
@@ -98,6 +107,15 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     const range = rangeOf(span);
     return range ? { uri: ws.paths.uriOf(span.file), range } : undefined;
   };
+
+  /** What a train's run logged about its sources (bounded tail of its metrics.jsonl). */
+  function realisedRun(train: CheckedTrain, entry: string): RealisedRun | undefined {
+    const rel = metricsPathOf(train);
+    if (!rel || isStdPath(entry) || !env.readRunLog) return undefined;
+    const tail = env.readRunLog(dirname(ws.paths.fileOf(entry)), rel, METRICS_TAIL_BYTES);
+    const counts = tail === undefined ? undefined : lastSourceCounts(tail);
+    return counts && { ...counts, train: train.name, shown: rel };
+  }
 
   // Diagnostics -----------------------------------------------------------------------------
   const pending = new Set<string>();
@@ -255,7 +273,10 @@ export function serveLsp(connection: Connection, env: LspEnv): void {
     safe("hover", null, (params) => {
       const c = at(params);
       if (!c) return null;
-      const h = hoverAt(c.a, c.offset, { analysisOf: (p) => ws.analysisOf(p) });
+      const h = hoverAt(c.a, c.offset, {
+        analysisOf: (p) => ws.analysisOf(p),
+        realised: (train, entry) => realisedRun(train, entry),
+      });
       const range = h && rangeOf(h.span);
       return h
         ? { contents: { kind: "markdown", value: h.markdown }, ...(range ? { range } : {}) }

@@ -23,6 +23,12 @@ export interface LspEnv {
   errorPage(code: string): string | undefined;
   /** The `.mm` files under a folder (bounded), for references and rename across the workspace. */
   listMmFiles(folder: string): string[];
+  /**
+   * At most the last `maxBytes` of `relPath` (a run's metrics log) under the folder `specDir`,
+   * decoded as UTF-8; undefined unless it is a regular file whose real path is inside the
+   * folder's. Never throws, never blocks on a FIFO. Absent: hovers show no realised shares.
+   */
+  readRunLog?(specDir: string, relPath: string, maxBytes: number): string | undefined;
   now(): number;
 }
 

@@ -1,6 +1,8 @@
 // Hover, completion, outline, inlay hints and formatting on the real example and stdlib files,
 // asked through the protocol as an editor asks.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MMC, ROOT, TestClient, applyEdits, positionOf } from "./client.js";
@@ -88,6 +90,52 @@ describe("hover", () => {
     const mix = await hover("data Synthetic", 6);
     expect(mix).toContain("| interleaved | interleaved | 45% |");
     expect(mix).toContain("| text | text | 10% |");
+  });
+
+  it("on a data source shows the realised share from the runs' metrics logs, read safely", async () => {
+    // A copy of tiny.mm whose trains have run folders: `tiny` logged steps (a garbage line, a
+    // cut line, an eval record around them); `tiny_moe`'s log is a symlink out of the folder
+    // (not read); `tiny_text_only`'s is a FIFO (never opened for reading: it would block).
+    const dir = mkdtempSync(join(tmpdir(), "mmc-lsp-realised-"));
+    try {
+      const spec = join(dir, "tiny.mm");
+      writeFileSync(spec, tiny.text);
+      for (const t of ["tiny", "tiny_moe", "tiny_text_only"])
+        mkdirSync(join(dir, "runs", t), { recursive: true });
+      const step = (n: number, caption: number, tokens: number) =>
+        JSON.stringify({
+          type: "step",
+          step: n,
+          loss: 3,
+          sources: { caption, interleaved: 30, text: 10 },
+          source_tokens: { caption: tokens, interleaved: 300, text: 100 },
+        });
+      writeFileSync(
+        join(dir, "runs", "tiny", "metrics.jsonl"),
+        [
+          step(1, 8, 80),
+          "{not json",
+          step(2, 160, 600),
+          '{"type":"eval","step":2}',
+          '{"type":"st',
+        ].join("\n"),
+      );
+      const outside = join(dir, "..", `${dir.split(/[\\/]/).pop()}-outside.jsonl`);
+      writeFileSync(outside, step(9, 1, 1));
+      symlinkSync(outside, join(dir, "runs", "tiny_moe", "metrics.jsonl"));
+      const fifo = spawnSync("mkfifo", [join(dir, "runs", "tiny_text_only", "metrics.jsonl")]);
+      const doc = await client.open(spec);
+      const text = await client.hoverText(doc.uri, positionOf(doc.text, "caption:     80%", 1));
+      expect(text).toContain("share: 80% of the samples");
+      expect(text).toContain(
+        "- realised: 80% of the samples in `train tiny`'s run (`runs/tiny/metrics.jsonl`, step 2): 160 of 200",
+      );
+      expect(text).not.toContain("tiny_moe");
+      if (fifo.status === 0) expect(text).not.toContain("tiny_text_only");
+      rmSync(outside, { force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("on a budget line shows the value against the bound", async () => {

@@ -1,8 +1,17 @@
 // `mmc lsp`: the language server over stdio (editors start it; see docs/vscode.md). The server
 // itself is src/lsp/; this command gives it the disk, the clock and the installed stdlib, and
 // loads it lazily so that the other commands never load the protocol packages.
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+} from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
 import { parseArgs } from "../args.js";
@@ -52,9 +61,46 @@ export async function runLspServer(): Promise<never> {
       return existsSync(file) ? pathToFileURL(file).href : undefined;
     },
     listMmFiles,
+    readRunLog,
     now: () => performance.now(),
   });
   return new Promise<never>(() => {});
+}
+
+/**
+ * The last `maxBytes` of a run's log under the spec's folder, for hovers: only a regular file
+ * whose real path (symlinks followed) is inside the folder's real path; opened non-blocking so
+ * a FIFO cannot hang the server; never throws.
+ */
+function readRunLog(specDir: string, relPath: string, maxBytes: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    const root = realpathSync(specDir);
+    const real = realpathSync(join(specDir, relPath));
+    const inside = relative(root, real);
+    if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return undefined;
+    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const length = Math.min(st.size, maxBytes);
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, st.size - length + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString("utf8");
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined)
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed: nothing to do
+      }
+  }
 }
 
 /** `.mm` files under a folder, skipping hidden and generated folders, bounded in count and depth. */

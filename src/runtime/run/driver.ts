@@ -144,6 +144,7 @@ async function openData(
 
 /** The metrics record of one step. */
 function stepRecord(m: StepMetrics, stream: DataStream): Record<string, unknown> {
+  const sources = stream.sourceStats();
   return {
     type: "step",
     step: m.step,
@@ -153,7 +154,8 @@ function stepRecord(m: StepMetrics, stream: DataStream): Record<string, unknown>
     grad_norm: m.gradNorm,
     tokens_per_second: m.tokensPerSecond,
     step_seconds: m.stepSeconds,
-    sources: Object.fromEntries(stream.sourceStats().map((s) => [s.name, s.samples])),
+    sources: Object.fromEntries(sources.map((s) => [s.name, s.samples])),
+    source_tokens: Object.fromEntries(sources.map((s) => [s.name, s.tokens])),
     ...(m.expertLoad ? { expert_load: m.expertLoad, expert_dropped: m.expertDropped } : {}),
   };
 }
