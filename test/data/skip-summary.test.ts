@@ -17,6 +17,7 @@ import {
   type DataSpec,
 } from "../../src/runtime/data/index.js";
 import { mmc } from "../cli/run-mmc.js";
+import { torchPython } from "../pytorch/python.js";
 import { solidPng, tempDir, writeJsonl } from "./fixtures.js";
 import { forgedPng } from "./forged-images.js";
 
@@ -228,6 +229,40 @@ train micro {
     const generated = readFileSync(join(project, ".mmc", "hostile", "data.ts"), "utf8");
     expect(generated).toContain('roots: ["shared"]');
   });
+
+  const python = torchPython("train.py's skipped-samples record");
+  test.skipIf(python === undefined)(
+    "train.py ends with the same summary line and the same record",
+    () => {
+      const metrics = join(project, "runs", "micro", "metrics.jsonl");
+      const lastRecord = (): unknown =>
+        readFileSync(metrics, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as unknown)
+          .at(-1);
+      const ts = mmc(["run", spec, "--backend", "cpu", "--fresh"], { cwd: project });
+      expect(ts.status).toBe(0);
+      const tsRecord = lastRecord();
+      const tsLine = ts.stdout.split("\n").find((l) => l.startsWith("data: skipped"));
+      const py = mmc(["run", spec, "--target", "pytorch", "--fresh"], {
+        cwd: project,
+        env: { MMC_PYTHON: python! },
+      });
+      expect(py.stderr).not.toMatch(/Traceback/);
+      expect(py.status).toBe(0);
+      const lines = py.stdout.trim().split("\n");
+      const pyLine = lines.find((l) => l.startsWith("data: skipped"));
+      expect(pyLine).toBeDefined();
+      expect(pyLine).toBe(tsLine);
+      expect(lines.indexOf(pyLine!)).toBeGreaterThan(
+        lines.findIndex((l) => l.startsWith("finished")),
+      );
+      expect(lastRecord()).toEqual(tsRecord);
+      expect((tsRecord as { samples: number }).samples).toBeGreaterThan(0);
+    },
+    240_000,
+  );
 
   test("`mmc data inspect` shows the same summary", () => {
     const r = mmc(["data", "inspect", spec, "--samples", "40"], { cwd: project });

@@ -366,6 +366,7 @@ describe.skipIf(python === undefined)("stages, run folders and eval in train.py"
       "eval 1",
       "step 2",
       "eval 2",
+      "skipped ", // the data summary at the end, as the TypeScript runtime writes it
     ]);
     // frozen `vision` is the pretrain's, bit for bit
     const pre = await readCheckpoint(prePath);

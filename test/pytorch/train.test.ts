@@ -82,7 +82,8 @@ function records(dir: string): StepRecord[] {
   return readFileSync(join(dir, "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")
-    .map((l) => JSON.parse(l) as StepRecord);
+    .map((l) => JSON.parse(l) as StepRecord)
+    .filter((r) => r.type === "step");
 }
 
 /** bin/mmc with a long timeout (torchrun starts in about 20 s on these busy cores). */

@@ -90,6 +90,99 @@ class IssueSink:
         return out
 
 
+# --- the end-of-run summary of skipped samples (skip-summary.ts) ---------------------------------
+
+# Each code in words; codes that skip nothing (advice, a source left out) are not listed.
+SKIP_REASONS = {
+    "missing-file": "missing file",
+    "not-regular-file": "not a regular file",
+    "outside-data-folder": "path outside the data folder",
+    "bad-path": "unusable path",
+    "file-too-large": "file too large",
+    "image-too-large": "image too large",
+    "line-too-long": "line too long",
+    "record-too-large": "record too large",
+    "corrupt-archive": "damaged archive",
+    "corrupt-gzip": "damaged gzip",
+    "malformed-json": "malformed JSON",
+    "bad-record": "missing fields",
+    "bad-turns": "bad conversation turns",
+    "image-markers": "image markers do not match the images",
+    "incomplete-sample": "incomplete sample",
+    "corrupt-image": "corrupt image",
+    "unsupported-image": "unsupported image",
+    "url-image": "image URL",
+}
+
+
+def skip_summary(counts: dict, file_counts: dict) -> dict:
+    """`{samples, files, sources: [{source, samples, files, left_out}]}` from an IssueSink's
+    `summary()` and `summary("files")` (summed over ranks first when there are several)."""
+    sources = []
+    for source, codes in counts.items():
+        entry = {"source": source, "samples": {}, "files": {}, "left_out": False}
+        for code, n in codes.items():
+            if code == "empty-source":
+                entry["left_out"] = True
+            if code not in SKIP_REASONS:
+                continue
+            in_files = file_counts.get(source, {}).get(code, 0)
+            if in_files > 0:
+                entry["files"][code] = entry["files"].get(code, 0) + in_files
+            if n > in_files:
+                entry["samples"][code] = entry["samples"].get(code, 0) + n - in_files
+        if entry["left_out"] or sum(entry["samples"].values()) + sum(entry["files"].values()) > 0:
+            sources.append(entry)
+    sources.sort(key=lambda e: e["source"])
+    return {
+        "samples": sum(sum(e["samples"].values()) for e in sources),
+        "files": sum(sum(e["files"].values()) for e in sources),
+        "sources": sources,
+    }
+
+
+def render_skip_summary(summary: dict) -> str | None:
+    """"skipped 3 samples: caption 2 (corrupt image 1, ...), text 1 (...)"; then skipped files and
+    sources left out; None when nothing was skipped."""
+
+    def reasons(counts):
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{SKIP_REASONS.get(code, code)} {n}" for code, n in ordered)
+
+    def part(noun, n, which):
+        listed = [
+            f"{e['source']} {sum(e[which].values())} ({reasons(e[which])})"
+            for e in summary["sources"]
+            if sum(e[which].values()) > 0
+        ]
+        return f"skipped {n} {noun}{'' if n == 1 else 's'}: {', '.join(listed)}"
+
+    out = []
+    if summary["samples"] > 0:
+        out.append(part("sample", summary["samples"], "samples"))
+    if summary["files"] > 0:
+        out.append(part("file", summary["files"], "files"))
+    left = [e["source"] for e in summary["sources"] if e["left_out"]]
+    if left:
+        out.append(f"left out of the mixture (nothing usable): {', '.join(left)}")
+    return "; ".join(out) if out else None
+
+
+def skip_record(summary: dict) -> dict:
+    """The metrics.jsonl record: `{"type":"skipped","samples":3,"files":0,"sources":{...}}`."""
+    sources = {}
+    for e in summary["sources"]:
+        sources[e["source"]] = {"samples": e["samples"], "files": e["files"]}
+        if e["left_out"]:
+            sources[e["source"]]["left_out"] = True
+    return {
+        "type": "skipped",
+        "samples": summary["samples"],
+        "files": summary["files"],
+        "sources": sources,
+    }
+
+
 # --- brace expansion (brace-expand.ts) ------------------------------------------------------------
 
 MAX_BRACE_FILES = 1_000_000  # TypeScript has no such cap (it would run out of memory)

@@ -33,6 +33,7 @@ import torch.distributed as dist
 try:  # as part of a generated package, or run from its folder
     from . import model as mm
     from .data import DataError, DataStream
+    from .data_read import render_skip_summary, skip_record, skip_summary
     from .train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
         learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
         to_mmc_layout, write_atomic, write_checkpoint, check_unlocked, take_lock, run_files,
@@ -40,6 +41,7 @@ try:  # as part of a generated package, or run from its folder
 except ImportError:
     import model as mm
     from data import DataError, DataStream
+    from data_read import render_skip_summary, skip_record, skip_summary
     from train_state import (DEFAULT_KEEP, DivergenceWatch, RunError, encode_checkpoint,
         learning_rate, list_checkpoints, mmc_names, decays, is_frozen, newest_verified,
         to_mmc_layout, write_atomic, write_checkpoint, check_unlocked, take_lock, run_files,
@@ -726,8 +728,45 @@ class Trainer:
         return path
 
     def loop(self, start, data_state, watch_state):
-        say, train = self.say, self.train
         stream = self.stream(data_state)
+        together = False
+        try:
+            code = self._loop(stream, start, watch_state)
+            together = True
+            return code
+        finally:
+            # The skipped-samples summary, like the runtime's: at the end however the run ends.
+            self.report_skipped(stream, together)
+
+    def report_skipped(self, stream, together):
+        """The end-of-run `data: skipped ...` line and the `{"type":"skipped"}` record (rank 0),
+        summed over the ranks when they all got here (not after one rank's error)."""
+        counts, files = stream.issues.summary(), stream.issues.summary("files")
+        if together and self.distributed:
+            gathered = [None] * self.world
+            dist.all_gather_object(gathered, (counts, files))
+            counts, files = {}, {}
+            for rank_counts, rank_files in gathered:
+                for total, part in ((counts, rank_counts), (files, rank_files)):
+                    for source, codes in part.items():
+                        into = total.setdefault(source, {})
+                        for code, n in codes.items():
+                            into[code] = into.get(code, 0) + n
+        if self.rank != 0:
+            return
+        summary = skip_summary(counts, files)
+        line = render_skip_summary(summary)
+        if line:
+            self.say(f"data: {escape_controls(line)}")
+        metrics = os.path.join(self.folder, METRICS_FILE)
+        try:
+            with open(metrics, "a", encoding="utf-8") as f:
+                f.write(json.dumps(skip_record(summary), separators=(",", ":")) + "\n")
+        except OSError as e:
+            self.say(f"note: the skipped-samples record was not written to {metrics} ({e})")
+
+    def _loop(self, stream, start, watch_state):
+        say, train = self.say, self.train
         self.heldout = self.open_heldout(stream)
         every_eval = (train.get("eval") or {}).get("every", 0)
         watch = DivergenceWatch(train["model"]["llm"]["config"]["vocab"], watch_state)
