@@ -11,8 +11,8 @@ import {
   MixtureSampler,
   openDataStream,
   resolveImageOptions,
-  synthesize,
 } from "../dist/runtime/data/index.js";
+import { synthesize } from "../dist/runtime/data-tools/index.js";
 
 const args = process.argv.slice(2);
 const size = args.includes("--size") ? args[args.indexOf("--size") + 1] : "small";

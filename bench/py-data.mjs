@@ -10,7 +10,8 @@ import { performance } from "node:perf_hooks";
 import jpeg from "jpeg-js";
 import { fileHost } from "../dist/cli/host.js";
 import { checkFile } from "../dist/pipeline.js";
-import { decodeImage, openDataStream, Prng, synthesize } from "../dist/runtime/data/index.js";
+import { decodeImage, openDataStream, Prng } from "../dist/runtime/data/index.js";
+import { synthesize } from "../dist/runtime/data-tools/index.js";
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);

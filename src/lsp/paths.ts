@@ -3,6 +3,7 @@
 // keep their absolute path; a file of the installed standard library becomes `<std>/NAME.mm`,
 // the path under which the resolver loads `std/NAME` (an open stdlib file and an import of it
 // are one module).
+import { platform as osPlatform } from "node:os";
 import { posix, win32 } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -15,7 +16,7 @@ export class PathMap {
   /** `stdlibDir`: the installed stdlib/ folder, as a file-system path. */
   constructor(
     private readonly stdlibDir: string,
-    private readonly platform: NodeJS.Platform = process.platform,
+    private readonly platform: NodeJS.Platform = osPlatform(),
   ) {}
 
   setRoot(folder: string | undefined): void {

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { synthesize } from "../../src/runtime/data/index.js";
+import { synthesize } from "../../src/runtime/data-tools/index.js";
 import { mmc, ROOT } from "./run-mmc.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-recipe-"));

@@ -4,13 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import {
-  DataError,
-  openDataStream,
-  Prng,
-  writeTar,
-  type DataSpec,
-} from "../../src/runtime/data/index.js";
+import { DataError, openDataStream, Prng, type DataSpec } from "../../src/runtime/data/index.js";
+import { writeTar } from "../../src/runtime/data-tools/index.js";
 import { collectIssues, encodeWebp, oneSource, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 
 const dir = tempDir();

@@ -6,14 +6,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DataError,
-  inspect,
-  openDataStream,
-  renderInspect,
-  renderIssue,
-  writeTar,
-} from "../../src/runtime/data/index.js";
+import { DataError, openDataStream, renderIssue } from "../../src/runtime/data/index.js";
+import { inspect, renderInspect, writeTar } from "../../src/runtime/data-tools/index.js";
 import { oneSource, readOnePass, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 
 const posixOnly = process.platform === "win32" ? it.skip : it;

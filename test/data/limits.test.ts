@@ -14,9 +14,9 @@ import {
   Prng,
   readTar,
   TarFormatError,
-  writeTar,
   type TarEntry,
 } from "../../src/runtime/data/index.js";
+import { writeTar } from "../../src/runtime/data-tools/index.js";
 import { readLines, type Line } from "../../src/runtime/data/line-reader.js";
 import { shuffleRecords } from "../../src/runtime/data/source-stream.js";
 import { readOnePass, solidPng, tempDir, writeJsonl } from "./fixtures.js";

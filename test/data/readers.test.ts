@@ -8,11 +8,11 @@ import {
   encodePng,
   IssueSink,
   SourceStream,
-  writeTar,
   type DataIssue,
   type SourceDocument,
   type SourceSpec,
 } from "../../src/runtime/data/index.js";
+import { writeTar } from "../../src/runtime/data-tools/index.js";
 import { DEFAULT_IMAGE_OPTIONS } from "../../src/runtime/data/spec.js";
 import { encodeWebp, solidPng, tempDir, writeJsonl } from "./fixtures.js";
 

@@ -6,16 +6,15 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, test } from "vitest";
 import {
-  inspect,
   IssueSink,
   openDataStream,
-  renderInspect,
   renderSkipSummary,
   skipRecord,
   skipSummary,
   type DataIssue,
   type DataSpec,
 } from "../../src/runtime/data/index.js";
+import { inspect, renderInspect } from "../../src/runtime/data-tools/index.js";
 import { mmc } from "../cli/run-mmc.js";
 import { torchPython } from "../pytorch/python.js";
 import { solidPng, tempDir, writeJsonl } from "./fixtures.js";

@@ -4,15 +4,13 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   BYTE_SPECIAL,
-  inspect,
   openDataStream,
-  renderInspect,
-  synthesize,
   type DataSpec,
   type DataStreamOptions,
   type DataStreamState,
   type PackedSequence,
 } from "../../src/runtime/data/index.js";
+import { inspect, renderInspect, synthesize } from "../../src/runtime/data-tools/index.js";
 import { collectIssues, tempDir } from "./fixtures.js";
 
 const root = tempDir();

@@ -11,10 +11,9 @@ import {
   readCocoCaptions,
   readTar,
   readVqa,
-  synthesize,
-  type SynthResult,
   type VqaQuestion,
 } from "../../src/runtime/data/index.js";
+import { synthesize, type SynthResult } from "../../src/runtime/data-tools/index.js";
 import { tempDir } from "./fixtures.js";
 
 const root = tempDir();

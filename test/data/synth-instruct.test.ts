@@ -5,13 +5,13 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { decodeImage } from "../../src/runtime/data/index.js";
 import {
   addMissingInstructSplit,
-  decodeImage,
   synthesize,
   type SynthResult,
-} from "../../src/runtime/data/index.js";
-import { COLOURS, type Colour } from "../../src/runtime/data/synth-scene.js";
+} from "../../src/runtime/data-tools/index.js";
+import { COLOURS, type Colour } from "../../src/runtime/data-tools/synth-scene.js";
 import { readOnePass, tempDir } from "./fixtures.js";
 
 const root = tempDir();

@@ -4,23 +4,20 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { decodeImage, Prng, readTar, type TarEntry } from "../../src/runtime/data/index.js";
 import {
-  decodeImage,
   describeScene,
-  Prng,
   randomScene,
-  readTar,
   renderScene,
   synthesize,
-  type TarEntry,
-} from "../../src/runtime/data/index.js";
+} from "../../src/runtime/data-tools/index.js";
 import {
   COLOURS,
   POSITIONS,
   SHAPES,
   type Colour,
   type Shape,
-} from "../../src/runtime/data/synth-scene.js";
+} from "../../src/runtime/data-tools/synth-scene.js";
 import { tempDir } from "./fixtures.js";
 
 const root = tempDir();

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readTar, TarFormatError, writeTar, type TarEntry } from "../../src/runtime/data/index.js";
+import { readTar, TarFormatError, type TarEntry } from "../../src/runtime/data/index.js";
+import { writeTar } from "../../src/runtime/data-tools/index.js";
 
 async function entries(buf: Buffer, chunk = 100): Promise<TarEntry[]> {
   const chunks: Buffer[] = [];

@@ -8,14 +8,16 @@ import jpeg from "jpeg-js";
 import {
   encodePng,
   Prng,
-  randomScene,
-  renderScene,
-  synthesize,
-  writeTar,
   type DataSpec,
   type RgbaImage,
   type SourceSpec,
 } from "../../src/runtime/data/index.js";
+import {
+  randomScene,
+  renderScene,
+  synthesize,
+  writeTar,
+} from "../../src/runtime/data-tools/index.js";
 import { encodeWebp } from "../data/fixtures.js";
 import { forgedJpeg, forgedPng, forgedWebp } from "../data/forged-images.js";
 import { encodeVariantPng, pngChunk, type PngVariant } from "./png-variants.js";

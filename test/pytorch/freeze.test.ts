@@ -9,7 +9,7 @@ import { generatePytorch, writeFiles } from "../../src/cli/commands/compile.js";
 import { checkSpec } from "../../src/cli/load.js";
 import { readCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
 import { encodeSafetensors, type StTensor } from "../../src/runtime/checkpoint/safetensors.js";
-import { synthesize } from "../../src/runtime/data/index.js";
+import { synthesize } from "../../src/runtime/data-tools/index.js";
 import { MultimodalModel } from "../../src/runtime/model.js";
 import { useBackend } from "../runtime/helpers.js";
 import { runPython, torchPython } from "./python.js";

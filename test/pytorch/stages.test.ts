@@ -23,7 +23,8 @@ import {
 } from "../../src/runtime/checkpoint/checkpoint.js";
 import type { StTensor } from "../../src/runtime/checkpoint/safetensors.js";
 import { describeStageProblem, planStage } from "../../src/components/stages.js";
-import { openDataStream, synthesize, type DataSpec } from "../../src/runtime/data/index.js";
+import { openDataStream, type DataSpec } from "../../src/runtime/data/index.js";
+import { synthesize } from "../../src/runtime/data-tools/index.js";
 import { MultimodalModel, type ModelBatch } from "../../src/runtime/model.js";
 import { evaluate } from "../../src/runtime/run/evaluate.js";
 import type { RunConfig } from "../../src/runtime/run/run-config.js";

@@ -47,7 +47,7 @@ async function synth(argv: readonly string[], io: Io): Promise<number> {
   if (!out) throw new UsageError("`mmc data synth` needs `--out DIR`");
   const seed = intFlag(args, "seed") ?? 0;
   const size = choiceFlag(args, "size", ["tiny", "small", "medium"] as const, "small");
-  const { synthesize } = await import("../../runtime/data/index.js");
+  const { synthesize } = await import("../../runtime/data-tools/index.js");
   const start = Date.now();
   const r = await synthesize({ outDir: out, seed, size });
   const c = r.counts;
@@ -116,8 +116,9 @@ async function inspectData(argv: readonly string[], io: Io): Promise<number> {
   const loaded = loadData(file, args.values.get("data"), io);
   if (typeof loaded === "number") return loaded;
   const { data, train } = loaded;
-  const { inspect, renderInspect, DataError, synthesize, addMissingInstructSplit } =
-    await import("../../runtime/data/index.js");
+  const { DataError } = await import("../../runtime/data/index.js");
+  const { inspect, renderInspect, synthesize, addMissingInstructSplit } =
+    await import("../../runtime/data-tools/index.js");
   if (data.synthesize && !existsSync(join(data.synthesize, "synth.json"))) {
     io.stdout(
       `the synthetic corpus is missing: writing it to ${data.synthesize} (seed 0, size small)\n`,

@@ -1,5 +1,6 @@
-// The data pipeline's public API: read sources, mix them, pack sequences, synthesise a starter
-// corpus and inspect a mixture. Runtime library code; it never imports the compiler stages.
+// The data pipeline's public API: read sources, mix them, pack sequences. Runtime library
+// code; it never imports the compiler stages (the tools that write and inspect corpora are in
+// ../data-tools/).
 export type { DataSpec, SourceSpec, ImageOptions } from "./spec.js";
 export { CLIP_MEAN, CLIP_STD, DEFAULT_IMAGE_OPTIONS, resolveImageOptions } from "./spec.js";
 export type { DataIssue, DataIssueCode, WarningHandler, IssueOptions } from "./issues.js";
@@ -38,7 +39,6 @@ export type { PrngState } from "./prng.js";
 export { expandBraces } from "./brace-expand.js";
 export { readTar, TarFormatError } from "./tar-reader.js";
 export type { TarEntry } from "./tar-reader.js";
-export { writeTar } from "./tar-writer.js";
 export { checkImageHeader, decodeImage, encodePng, sniffImageFormat } from "./image-decode.js";
 export type { DecodeResult, RgbaImage } from "./image-decode.js";
 export { readImageHeader } from "./image-header.js";
@@ -51,13 +51,6 @@ export type { SkipSummary, SourceSkips } from "./skip-summary.js";
 export { preprocessImage, resizeRegion } from "./image-preprocess.js";
 export { tileImage } from "./image-tiles.js";
 export type { TiledImage } from "./image-tiles.js";
-export { synthesize, synthSpec } from "./synthesize.js";
-export type { SynthOptions, SynthResult } from "./synthesize.js";
-export { addMissingInstructSplit, INSTRUCT_FILE } from "./synth-instruct.js";
-export { describeScene, renderScene, randomScene } from "./synth-scene.js";
-export type { Scene } from "./synth-scene.js";
-export { inspect, renderInspect, renderSequence } from "./inspect.js";
-export type { InspectOptions, InspectResult, InspectSource } from "./inspect.js";
 export { readCocoCaptions } from "./read-coco.js";
 export type { CocoCaptionOptions, CocoCaptionSet, CocoImage } from "./read-coco.js";
 export { cocoImageStem, readVqa } from "./read-vqa.js";

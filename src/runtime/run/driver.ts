@@ -196,120 +196,235 @@ function announce(
     );
 }
 
+/** What a run knows once it has started: its plan, its backend and where it reports. */
+interface RunStart {
+  readonly started: number;
+  readonly plan: RunPlan;
+  readonly chosen: ChosenBackend;
+  readonly progress: Progress;
+  readonly say: (line: string) => void;
+}
+
+/** The model with its first weights, and the data it trains on: what the step loop starts from. */
+interface LoadedRun {
+  readonly model: MultimodalModel;
+  readonly frozen: ReadonlySet<string>;
+  readonly microBatch: number | undefined;
+  /** The `init` metrics record of a stage that starts from an earlier train. */
+  readonly stageLine: Record<string, unknown> | undefined;
+  readonly stream: DataStream;
+  readonly heldout: HeldoutEval;
+  readonly benchmarks: BenchmarkEval | undefined;
+}
+
+/**
+ * Runs a train: start (plan, backend), load (model, first weights, data), take the run folder,
+ * the step loop, the final evaluation, and whatever happens, close (summary of skipped samples,
+ * lock released, memory freed). Errors come out as `RunError`s where they are the user's.
+ */
 export async function runTraining(
   config: RunConfig,
   options: RunOptions = {},
 ): Promise<RunSummary> {
+  const start = await startRun(config, options);
+  const loaded = await loadRun(config, options, start);
+  const log = new MetricsLog(join(start.plan.place.dir, METRICS_FILE));
+  const interrupts = new Interrupts(start.say, options.signal);
+  interrupts.start();
+  let unlock: (() => Promise<void>) | undefined;
+  try {
+    unlock = await openRunFolder(start, loaded, log);
+    const result = await stepLoop(config, start, loaded, log, interrupts.signal);
+    await finalEval(config, loaded, result, log, start.say);
+    await log.flush();
+    start.progress.finish();
+    const { started, chosen, say } = start;
+    const { heldout } = loaded;
+    return summarize(result, {
+      steps: start.plan.steps,
+      chosen,
+      interrupts,
+      heldout,
+      log,
+      started,
+      say,
+    });
+  } catch (e) {
+    await log.flush().catch(() => undefined);
+    start.progress.finish();
+    throw runErrorOf(e, start.chosen.backend);
+  } finally {
+    await closeRun(loaded, log, unlock, interrupts, start.say);
+  }
+}
+
+/** Plans the run (reading only), picks the backend and says what trains where. */
+async function startRun(config: RunConfig, options: RunOptions): Promise<RunStart> {
   const started = performance.now();
   const progress = new Progress(options.out ?? stdoutSink, config.logEvery);
   const say = (line: string): void => progress.line(line);
   const plan = await planRun(config, options);
-  const { steps, place } = plan;
-  const resumeFrom = plan.resume?.checkpoint;
   const chosen = await chooseBackend(config, options.backend ?? "auto", {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     note: say,
   });
-  const { backend } = chosen;
   announce(config, plan, chosen, say);
+  return { started, plan, chosen, progress, say };
+}
 
+/**
+ * Builds the model (the optimizer's state comes with the step loop), puts in its first weights,
+ * sizes the passes and opens the data; the model is released when any of it fails.
+ */
+async function loadRun(
+  config: RunConfig,
+  options: RunOptions,
+  start: RunStart,
+): Promise<LoadedRun> {
+  const { plan, progress, say } = start;
+  const { backend } = start.chosen;
   const model = buildModel(config);
   const frozen = frozenTensors(config, model.params, say);
-  let microBatch: number | undefined;
-  let data: Awaited<ReturnType<typeof openData>>;
-  let stageLine: Record<string, unknown> | undefined;
   try {
-    // Pretrained weights go in before step 0; a resumed run reads its own checkpoint instead.
-    if (config.pretrained && config.pretrained.length > 0 && resumeFrom === undefined) {
-      try {
-        for (const line of loadInitWeights(model.params, config.model, config.pretrained))
-          say(line);
-      } catch (e) {
-        if (e instanceof WeightsFileError) throw new RunError(`\`${config.name}\`: ${e.message}`);
-        throw e;
-      }
-    }
-    if (plan.stage !== undefined)
-      stageLine = stageRecord(plan.stage, applyStageStart(plan.stage, model.params), say);
-    microBatch = planMicroBatch(config, backend, progress);
-    data = await openData(
+    const stageLine = restoreWeights(config, plan, model, say);
+    const microBatch = planMicroBatch(config, backend, progress);
+    const data = await openData(
       config,
-      resumeFrom?.meta.data as DataStreamState | undefined,
+      plan.resume?.checkpoint?.meta.data as DataStreamState | undefined,
       options,
       (l) => say(`warning: ${l}`),
     );
+    return { model, frozen, microBatch, stageLine, ...data };
   } catch (e) {
     model.dispose();
     throw runErrorOf(e, backend);
   }
-  const { stream, heldout, benchmarks } = data;
-  const log = new MetricsLog(join(place.dir, METRICS_FILE));
-  const interrupts = new Interrupts(say, options.signal);
-  interrupts.start();
-  let unlock: (() => Promise<void>) | undefined;
-  try {
-    // The run's first write: only now, with everything loaded, is a previous run moved aside.
-    unlock = await claimRunFolder(plan.folder, say);
-    if (resumeFrom !== undefined) await log.trimTo(resumeFrom.meta.step);
-    if (stageLine !== undefined) log.push(stageLine);
-    const result = await train({
-      model,
-      loss: config.code.loss,
-      steps,
-      ...(microBatch !== undefined ? { microBatch } : {}),
-      optimizer: config.optimizer,
-      schedule: config.schedule,
-      ...(frozen.size > 0 ? { frozen } : {}),
-      ...(place.checkpoint ? { checkpoint: place.checkpoint } : {}),
-      ...(resumeFrom ? { resume: resumeFrom } : {}),
-      signal: interrupts.signal,
-      batches: async () => {
-        await log.flush();
-        return toModelBatch(await stream.nextBatch(config.batch));
-      },
-      onLog: async (m) => {
-        log.push(stepRecord(m, stream));
-        progress.update({
-          step: m.step,
-          steps,
-          loss: m.loss,
-          lr: m.lr,
-          tokensPerSecond: m.tokensPerSecond,
-          secondsPerStep: m.stepSeconds,
-        });
-        if (config.eval.every > 0 && m.step % config.eval.every === 0) {
-          await heldout.run(model, config.code, m.step, microBatch, log, say);
-          await benchmarks?.run(model, m.step, log, say);
-        }
-      },
-      onCheckpoint: (path, step) => say(`checkpoint: step ${step} -> ${showPath(path)}`),
-      dataState: () => stream.getState(),
-      extraState: () => ({ train: config.name, source: config.source }),
-    });
-    if (result.stopped === "finished" && !evaluatedAt(config, heldout, result))
-      await heldout.run(model, config.code, result.stepsDone, microBatch, log, say);
-    // the tasks ran at the last step already when it was an `eval.every` step
-    if (result.stopped === "finished" && result.stepsDone % config.eval.every !== 0)
-      await benchmarks?.run(model, result.stepsDone, log, say);
-    await log.flush();
-    progress.finish();
-    return summarize(result, { steps, chosen, interrupts, heldout, log, started, say });
-  } catch (e) {
-    await log.flush().catch(() => undefined);
-    progress.finish();
-    throw runErrorOf(e, backend);
-  } finally {
-    // The skipped-samples summary goes to this run's log only once the folder is this run's.
-    await reportSkipped(stream.issues, {
-      say,
-      ...(unlock !== undefined ? { metricsPath: log.path } : {}),
-    });
-    await unlock?.();
-    interrupts.stop();
-    await stream.close();
-    model.dispose();
-    tf.disposeVariables();
+}
+
+/**
+ * The weights a fresh run starts from: pretrained files, then an earlier stage's checkpoint.
+ * A resumed run reads its own checkpoint instead (the step loop restores it). Returns the stage's
+ * `init` record for the metrics log.
+ */
+function restoreWeights(
+  config: RunConfig,
+  plan: RunPlan,
+  model: MultimodalModel,
+  say: (line: string) => void,
+): Record<string, unknown> | undefined {
+  if (config.pretrained && config.pretrained.length > 0 && plan.resume?.checkpoint === undefined) {
+    try {
+      for (const line of loadInitWeights(model.params, config.model, config.pretrained)) say(line);
+    } catch (e) {
+      if (e instanceof WeightsFileError) throw new RunError(`\`${config.name}\`: ${e.message}`);
+      throw e;
+    }
   }
+  if (plan.stage === undefined) return undefined;
+  return stageRecord(plan.stage, applyStageStart(plan.stage, model.params), say);
+}
+
+/**
+ * Takes the run folder (the run's first write: only now, with everything loaded, is a previous
+ * run moved aside, and `run.lock` taken), trims the metrics log to the resumed checkpoint and
+ * writes the stage's record. Returns the unlock.
+ */
+async function openRunFolder(
+  start: RunStart,
+  loaded: LoadedRun,
+  log: MetricsLog,
+): Promise<() => Promise<void>> {
+  const unlock = await claimRunFolder(start.plan.folder, start.say);
+  const resumeFrom = start.plan.resume?.checkpoint;
+  if (resumeFrom !== undefined) await log.trimTo(resumeFrom.meta.step);
+  if (loaded.stageLine !== undefined) log.push(loaded.stageLine);
+  return unlock;
+}
+
+/** The step loop: training with progress, metrics, checkpoints and evaluation every `eval.every`. */
+function stepLoop(
+  config: RunConfig,
+  start: RunStart,
+  loaded: LoadedRun,
+  log: MetricsLog,
+  signal: AbortSignal,
+): Promise<TrainResult> {
+  const { plan, progress, say } = start;
+  const { steps, place } = plan;
+  const resumeFrom = plan.resume?.checkpoint;
+  const { model, frozen, microBatch, stream, heldout, benchmarks } = loaded;
+  return train({
+    model,
+    loss: config.code.loss,
+    steps,
+    ...(microBatch !== undefined ? { microBatch } : {}),
+    optimizer: config.optimizer,
+    schedule: config.schedule,
+    ...(frozen.size > 0 ? { frozen } : {}),
+    ...(place.checkpoint ? { checkpoint: place.checkpoint } : {}),
+    ...(resumeFrom ? { resume: resumeFrom } : {}),
+    signal,
+    batches: async () => {
+      await log.flush();
+      return toModelBatch(await stream.nextBatch(config.batch));
+    },
+    onLog: async (m) => {
+      log.push(stepRecord(m, stream));
+      progress.update({
+        step: m.step,
+        steps,
+        loss: m.loss,
+        lr: m.lr,
+        tokensPerSecond: m.tokensPerSecond,
+        secondsPerStep: m.stepSeconds,
+      });
+      if (config.eval.every > 0 && m.step % config.eval.every === 0) {
+        await heldout.run(model, config.code, m.step, microBatch, log, say);
+        await benchmarks?.run(model, m.step, log, say);
+      }
+    },
+    onCheckpoint: (path, step) => say(`checkpoint: step ${step} -> ${showPath(path)}`),
+    dataState: () => stream.getState(),
+    extraState: () => ({ train: config.name, source: config.source }),
+  });
+}
+
+/** The evaluation at the end of a finished run, unless its last step was an `eval.every` step. */
+async function finalEval(
+  config: RunConfig,
+  loaded: LoadedRun,
+  result: TrainResult,
+  log: MetricsLog,
+  say: (line: string) => void,
+): Promise<void> {
+  if (result.stopped !== "finished") return;
+  const { model, microBatch, heldout, benchmarks } = loaded;
+  if (!evaluatedAt(config, heldout, result))
+    await heldout.run(model, config.code, result.stepsDone, microBatch, log, say);
+  // the tasks ran at the last step already when it was an `eval.every` step
+  if (result.stepsDone % config.eval.every !== 0)
+    await benchmarks?.run(model, result.stepsDone, log, say);
+}
+
+/** Whatever happened: the skipped-samples summary, the lock released, everything freed. */
+async function closeRun(
+  loaded: LoadedRun,
+  log: MetricsLog,
+  unlock: (() => Promise<void>) | undefined,
+  interrupts: Interrupts,
+  say: (line: string) => void,
+): Promise<void> {
+  const { stream, model } = loaded;
+  // The skipped-samples summary goes to this run's log only once the folder is this run's.
+  await reportSkipped(stream.issues, {
+    say,
+    ...(unlock !== undefined ? { metricsPath: log.path } : {}),
+  });
+  await unlock?.();
+  interrupts.stop();
+  await stream.close();
+  model.dispose();
+  tf.disposeVariables();
 }
 
 /** The run's last line and its summary. */

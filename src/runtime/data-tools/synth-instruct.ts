@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { encodePng } from "./image-decode.js";
-import { mixSeed, Prng } from "./prng.js";
+import { encodePng } from "../data/image-decode.js";
+import { mixSeed, Prng } from "../data/prng.js";
 import { describeScene, randomScene, renderScene, type Scene } from "./synth-scene.js";
 
 export const INSTRUCT_FILE = "instruct.jsonl";

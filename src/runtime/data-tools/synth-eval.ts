@@ -1,7 +1,7 @@
 // The synthetic corpus's evaluation split over the held-out scenes, in the benchmarks' formats:
 // the images under COCO's names, VQAv2-style questions with ten human-style answers each (mostly
 // right, with synonyms and plausible misses), and COCO-style captions with five references each.
-import { mixSeed, Prng } from "./prng.js";
+import { mixSeed, Prng } from "../data/prng.js";
 import { describeScene, POSITIONS, type Colour, type Scene, type Shape } from "./synth-scene.js";
 
 export const EVAL_SUBTYPE = "heldout";

@@ -5,9 +5,9 @@
 // fine-tune and evaluate at once.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { encodePng } from "./image-decode.js";
-import { mixSeed, Prng } from "./prng.js";
-import type { DataSpec } from "./spec.js";
+import { encodePng } from "../data/image-decode.js";
+import { mixSeed, Prng } from "../data/prng.js";
+import type { DataSpec } from "../data/spec.js";
 import {
   COLOURS,
   describeScene,

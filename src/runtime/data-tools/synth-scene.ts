@@ -1,8 +1,8 @@
 // Synthetic scenes for the starter corpus: 1-3 copies of one coloured shape on a 3x3 grid of
 // positions, with a caption that says exactly what the pixels show (count, colour, shape, places),
 // so a tiny model can learn it.
-import type { Prng } from "./prng.js";
-import type { RgbaImage } from "./image-decode.js";
+import type { Prng } from "../data/prng.js";
+import type { RgbaImage } from "../data/image-decode.js";
 
 export const COLOURS = {
   red: [220, 40, 40],

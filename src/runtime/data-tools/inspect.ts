@@ -1,13 +1,13 @@
 // `mmc data inspect`: the realised mixture over K draws against the declared weights, tokens per
 // source, and one packed sequence shown as text with <image> markers.
-import { IssueSink, type DataIssue, type IssueOptions } from "./issues.js";
-import { MixtureSampler } from "./mixture-sampler.js";
-import { loadTokenizer, openDataStream } from "./data-stream.js";
-import { imagesIn, type PackedSequence } from "./packer.js";
-import { resolveImageOptions, type DataSpec, type ImageOptions } from "./spec.js";
-import { escapeControls } from "./show-text.js";
-import { renderSkipSummary, skipSummary, type SkipSummary } from "./skip-summary.js";
-import type { Tokenizer } from "./tokenizer.js";
+import { IssueSink, type DataIssue, type IssueOptions } from "../data/issues.js";
+import { MixtureSampler } from "../data/mixture-sampler.js";
+import { loadTokenizer, openDataStream } from "../data/data-stream.js";
+import { imagesIn, type PackedSequence } from "../data/packer.js";
+import { resolveImageOptions, type DataSpec, type ImageOptions } from "../data/spec.js";
+import { escapeControls } from "../data/show-text.js";
+import { renderSkipSummary, skipSummary, type SkipSummary } from "../data/skip-summary.js";
+import type { Tokenizer } from "../data/tokenizer.js";
 
 export interface InspectOptions extends IssueOptions {
   /** Documents to draw for the realised mixture. */
