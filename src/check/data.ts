@@ -41,7 +41,11 @@ const SETTINGS = [
   "heldout",
   "synthesize",
   "roots",
+  "resize",
 ] as const;
+
+/** `resize`: how images are resampled to the encoder's side (image-preprocess.ts). */
+const RESIZE_MODES = ["auto", "area", "bilinear", "bicubic"] as const;
 
 /**
  * The fields of a data block with its bases applied (`data B = A { ... }`): a field of the
@@ -120,6 +124,7 @@ export function checkData(
   let heldoutRaw: RawSource | undefined;
   let synthesize: string | undefined;
   let roots: CheckedData["roots"];
+  let resize: CheckedData["resize"];
   const seen = new Map<string, Field>();
   let ok = true;
 
@@ -215,6 +220,17 @@ export function checkData(
     } else if (key === "roots") {
       roots = checkRoots(ctx, home, v);
       if (!roots) ok = false;
+    } else if (key === "resize") {
+      const mode = v.kind === "name" ? v.name.text : undefined;
+      if (mode !== undefined && (RESIZE_MODES as readonly string[]).includes(mode)) {
+        if (mode !== "auto") resize = mode as CheckedData["resize"];
+      } else
+        wrongSetting(
+          ctx,
+          key,
+          v,
+          "`auto`, `area`, `bilinear` or `bicubic` (Pillow's bicubic in CLIP's order, for pretrained CLIP encoders)",
+        );
     } else if (key === "mix") {
       if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
       else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
@@ -284,6 +300,7 @@ export function checkData(
     ...(heldout ? { heldout } : {}),
     ...(synthesize ? { synthesize } : {}),
     ...(roots?.length ? { roots } : {}),
+    ...(resize ? { resize } : {}),
   };
 }
 

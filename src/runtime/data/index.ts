@@ -1,6 +1,6 @@
 // The data pipeline's public API: read sources, mix them, pack sequences, synthesise a starter
 // corpus and inspect a mixture. Runtime library code; it never imports the compiler stages.
-export type { DataSpec, SourceSpec, ImageOptions } from "./spec.js";
+export type { DataSpec, SourceSpec, ImageOptions, ResizeMode } from "./spec.js";
 export { CLIP_MEAN, CLIP_STD, DEFAULT_IMAGE_OPTIONS, resolveImageOptions } from "./spec.js";
 export type { DataIssue, DataIssueCode, WarningHandler, IssueOptions } from "./issues.js";
 export { DataError, IssueSink, renderIssue } from "./issues.js";
@@ -49,6 +49,7 @@ export { escapeControls, showText } from "./show-text.js";
 export { renderSkipSummary, reportSkipped, skipRecord, skipSummary } from "./skip-summary.js";
 export type { SkipSummary, SourceSkips } from "./skip-summary.js";
 export { preprocessImage, resizeRegion } from "./image-preprocess.js";
+export { resampleBicubic, shortestEdgeSize } from "./resample-bicubic.js";
 export { tileImage } from "./image-tiles.js";
 export type { TiledImage } from "./image-tiles.js";
 export { synthesize, synthSpec } from "./synthesize.js";

@@ -2,7 +2,8 @@
 
 Headers are read as image-header.ts reads them, before any decoder runs; PNGs are refused by
 pngjs's rules and JPEG/WebP by the decoders' verdicts; pixels come from Pillow, and the resize and
-normalisation are image-preprocess.ts's arithmetic in numpy, so PNG and WebP inputs agree exactly.
+normalisation are image-preprocess.ts's arithmetic in numpy, so PNG and WebP inputs agree exactly
+(`resize: bicubic` calls Pillow's resize itself, which resample-bicubic.ts reproduces).
 """
 
 from __future__ import annotations
@@ -388,10 +389,37 @@ def _bilinear_taps(
     return _frozen(index, weight)
 
 
+def _bicubic(rgb: np.ndarray, box, out_w: int, out_h: int) -> np.ndarray:
+    """[out_h, out_w, 3] uint8: Pillow's own bicubic resize of the box (left, upper, right,
+    lower), which resample-bicubic.ts reproduces byte for byte."""
+    im = Image.fromarray(np.ascontiguousarray(rgb, np.uint8), "RGB")
+    return np.asarray(im.resize((out_w, out_h), Image.BICUBIC, box))
+
+
+def _normalise_bytes(pixels: np.ndarray, mean, std) -> np.ndarray:
+    """[3, h, w] float32 of [h, w, 3] bytes, as image-preprocess.ts's normaliseBytes."""
+    scale, shift = _normalisation(mean, std)
+    out = pixels.astype(np.float64) * scale - shift
+    return out.astype(np.float32).transpose(2, 0, 1).copy()
+
+
+def shortest_edge_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """CLIPImageProcessor's shortest-edge resize (resample-bicubic.ts's shortestEdgeSize)."""
+    short, long = min(width, height), max(width, height)
+    scaled = int(side * long / short)
+    return (side, scaled) if width <= height else (scaled, side)
+
+
 def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto") -> np.ndarray:
     """[3, S, S] float32: the centred square crop resized (area to shrink, bilinear to enlarge),
-    then (x / 255 - mean) / std."""
+    then (x / 255 - mean) / std; with `bicubic`, CLIP's order: Pillow's bicubic to the shortest
+    edge, then the centre crop at ((w - S) // 2, (h - S) // 2)."""
     h, w = rgb.shape[:2]
+    if resize == "bicubic":
+        nw, nh = shortest_edge_size(w, h, size)
+        left, top = (nw - size) // 2, (nh - size) // 2
+        pixels = _bicubic(rgb, None, nw, nh)[top : top + size, left : left + size]
+        return _normalise_bytes(pixels, mean, std)
     side = min(w, h)
     x0, y0 = (w - side) / 2, (h - side) / 2
     return resize_region(rgb, (x0, y0, side, side), size, size, mean, std, resize)
@@ -399,10 +427,13 @@ def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto"
 
 def resize_region(rgb: np.ndarray, region, out_w: int, out_h: int, mean, std, resize="auto"):
     """[3, out_h, out_w] float32 (image-preprocess.ts's resizeRegion): the region (x0, y0, width,
-    height) resized, each axis by area averaging when it shrinks and bilinear when it grows, then
-    normalised. Sums run in float64 tap by tap, in TypeScript's order."""
+    height) resized, each axis by area averaging when it shrinks and bilinear when it grows (or by
+    Pillow's bicubic), then normalised. Sums run in float64 tap by tap, in TypeScript's order."""
     h, w = rgb.shape[:2]
     x0, y0, rw, rh = region
+    if resize == "bicubic":
+        pixels = _bicubic(rgb, (x0, y0, x0 + rw, y0 + rh), out_w, out_h)
+        return _normalise_bytes(pixels, mean, std)
 
     def taps(start, length, out, limit):
         mode = ("area" if length > out else "bilinear") if resize == "auto" else resize
