@@ -1,6 +1,7 @@
 // Differential: resampleBicubic (src/runtime/data/resample-bicubic.ts) against Pillow itself,
 // `Image.resize((w, h), Image.BICUBIC, box)` on 8-bit RGB, byte for byte. Sizes and boxes come
-// from fast-check (1xN, tiny, odd, shrinking and enlarging, extreme ratios, fractional boxes);
+// from fast-check (1xN, tiny, odd, shrinking and enlarging, extreme ratios, fractional boxes,
+// output windows as CLIP's centre crop takes);
 // all cases go to one Python process. Skipped, with a notice, where Pillow is missing.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import type { RgbaImage } from "../../src/runtime/data/image-decode.js";
 import {
   resampleBicubic,
   shortestEdgeSize,
+  type OutputWindow,
   type ResampleBox,
 } from "../../src/runtime/data/resample-bicubic.js";
 import { Prng } from "../../src/runtime/data/index.js";
@@ -33,6 +35,8 @@ interface Case {
   outW: number;
   outH: number;
   box?: ResampleBox;
+  /** Only these output pixels (Pillow: the whole resize, then `crop`). */
+  window?: OutputWindow;
   /** noise, hard edges (overshoot clipped at 0 and 255), or a smooth ramp */
   pattern: 0 | 1 | 2;
   seed: number;
@@ -74,6 +78,17 @@ const arbCase: fc.Arbitrary<Case> = fc
       }),
       { nil: undefined },
     ),
+    window: fc.option(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { nil: undefined }),
+  })
+  .map(({ window, ...c }) => {
+    if (!window) return c;
+    const [a, b, w, h] = window;
+    const x = a % c.outW;
+    const y = b % c.outH;
+    return {
+      ...c,
+      window: { x, y, width: 1 + (w % (c.outW - x)), height: 1 + (h % (c.outH - y)) },
+    };
   })
   .map(({ box, ...c }) => {
     if (!box) return c;
@@ -85,6 +100,17 @@ const arbCase: fc.Arbitrary<Case> = fc
   })
   // Keep one Pillow call and the whole file cheap: at most about a million pixels touched.
   .filter((c) => c.w * c.h <= 300 * 300 && c.w * c.outH + c.outW * c.outH <= 1 << 20);
+// (fc.nat's modulo keeps a window inside the output: 1 to the rest of each side.)
+
+/** CLIPImageProcessor's centre crop of a w x h resize. */
+function crop(w: number, h: number, side: number): OutputWindow {
+  return {
+    x: Math.floor((w - side) / 2),
+    y: Math.floor((h - side) / 2),
+    width: side,
+    height: side,
+  };
+}
 
 /** Cases written by hand: the shapes a generator reaches only by luck. */
 const FIXED: Case[] = [
@@ -135,6 +161,18 @@ const FIXED: Case[] = [
   },
   { w: 40, h: 30, outW: 40, outH: 60, pattern: 1, seed: 14 }, // vertical pass only
   { w: 40, h: 30, outW: 80, outH: 30, pattern: 1, seed: 15 }, // horizontal pass only
+  // CLIP's centre crop of a thin image: a window of a resize 64 x 96000
+  { w: 2, h: 3000, outW: 64, outH: 96000, pattern: 0, seed: 16, window: crop(64, 96000, 64) },
+  { w: 333, h: 500, outW: 224, outH: 336, pattern: 0, seed: 17, window: crop(224, 336, 224) },
+  {
+    w: 40,
+    h: 30,
+    outW: 40,
+    outH: 60,
+    pattern: 1,
+    seed: 18,
+    window: { x: 3, y: 7, width: 30, height: 9 },
+  },
 ];
 
 describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
@@ -159,7 +197,11 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
       "    at += n",
       "    b = c.get('box')",
       "    box = (b['x0'], b['y0'], b['x1'], b['y1']) if b else None",
-      "    out.append(im.resize((c['outW'], c['outH']), Image.BICUBIC, box).tobytes())",
+      "    r = im.resize((c['outW'], c['outH']), Image.BICUBIC, box)",
+      "    w = c.get('window')",
+      "    if w:",
+      "        r = r.crop((w['x'], w['y'], w['x'] + w['width'], w['y'] + w['height']))",
+      "    out.append(r.tobytes())",
       "open(root + '/out.bin', 'wb').write(b''.join(out))",
     ].join("\n");
     const r = spawnSync(PYTHON, ["-c", script, root], { encoding: "utf8" });
@@ -169,8 +211,8 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
     let mismatched = 0;
     const first: string[] = [];
     cases.forEach((c, i) => {
-      const ours = resampleBicubic(images[i]!, c.outW, c.outH, c.box);
-      const n = c.outW * c.outH * 3;
+      const ours = resampleBicubic(images[i]!, c.outW, c.outH, c.box, c.window);
+      const n = (c.window?.width ?? c.outW) * (c.window?.height ?? c.outH) * 3;
       const theirs = pillow.subarray(at, at + n);
       at += n;
       if (ours.length !== n || !Buffer.from(ours).equals(theirs)) {

@@ -17,18 +17,12 @@ export function preprocessImage(image: RgbaImage, options: ImageOptions): Float3
   const s = options.size;
   if (options.resize === "bicubic") {
     // Hugging Face's CLIPImageProcessor: resize the shortest edge to S with Pillow's bicubic,
-    // then crop S x S at ((w - S) // 2, (h - S) // 2); no fractional crop is ever needed.
+    // then crop S x S at ((w - S) // 2, (h - S) // 2); no fractional crop is ever needed. Only
+    // the crop is resampled (a window of the resize, the same bytes), so a thin image's long
+    // intermediate is never built.
     const [w, h] = shortestEdgeSize(image.width, image.height, s);
-    const bytes = resampleBicubic(image, w, h);
-    return normaliseBytes(
-      bytes,
-      w,
-      Math.floor((w - s) / 2),
-      Math.floor((h - s) / 2),
-      s,
-      s,
-      options,
-    );
+    const crop = { x: Math.floor((w - s) / 2), y: Math.floor((h - s) / 2), width: s, height: s };
+    return normaliseBytes(resampleBicubic(image, w, h, undefined, crop), s, s, options);
   }
   const side = Math.min(image.width, image.height);
   const x0 = (image.width - side) / 2;
@@ -60,7 +54,7 @@ export function resizeRegion(
   const { x0, y0 } = region;
   if (options.resize === "bicubic") {
     const box = { x0, y0, x1: x0 + region.width, y1: y0 + region.height };
-    return normaliseBytes(resampleBicubic(image, outW, outH, box), outW, 0, 0, outW, outH, options);
+    return normaliseBytes(resampleBicubic(image, outW, outH, box), outW, outH, options);
   }
   const modeFor = (length: number, out: number) =>
     options.resize === "auto" ? (length > out ? "area" : "bilinear") : options.resize;
@@ -132,30 +126,20 @@ function normalisation(options: ImageOptions): { scale: number[]; shift: number[
   };
 }
 
-/**
- * The outW x outH window at (left, top) of interleaved RGB bytes `stride` pixels wide,
- * normalised: [3, outH, outW].
- */
+/** Interleaved RGB bytes [outH, outW, 3], normalised: [3, outH, outW]. */
 function normaliseBytes(
   bytes: Uint8Array,
-  stride: number,
-  left: number,
-  top: number,
   outW: number,
   outH: number,
   options: ImageOptions,
 ): Float32Array {
-  const out = new Float32Array(3 * outW * outH);
   const plane = outW * outH;
+  const out = new Float32Array(3 * plane);
   const { scale, shift } = normalisation(options);
   for (let c = 0; c < 3; c++) {
     const sc = scale[c] ?? 0;
     const sh = shift[c] ?? 0;
-    for (let y = 0; y < outH; y++) {
-      const row = ((top + y) * stride + left) * 3 + c;
-      for (let x = 0; x < outW; x++)
-        out[c * plane + y * outW + x] = (bytes[row + x * 3] ?? 0) * sc - sh;
-    }
+    for (let i = 0; i < plane; i++) out[c * plane + i] = (bytes[i * 3 + c] ?? 0) * sc - sh;
   }
   return out;
 }
