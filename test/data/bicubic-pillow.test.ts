@@ -1,8 +1,8 @@
-// Differential: resampleBicubic (src/runtime/data/resample-bicubic.ts) against Pillow itself,
-// `Image.resize((w, h), Image.BICUBIC, box)` on 8-bit RGB, byte for byte. Sizes and boxes come
-// from fast-check (1xN, tiny, odd, shrinking and enlarging, extreme ratios, fractional boxes,
-// output windows as CLIP's centre crop takes);
-// all cases go to one Python process. Skipped, with a notice, where Pillow is missing.
+// Differential: resampleBicubic (src/runtime/data/resample-bicubic.ts), and the PyTorch target's
+// data_image.py `_bicubic`, against Pillow itself, `Image.resize((w, h), Image.BICUBIC, box)` on
+// 8-bit RGB, byte for byte. Sizes and boxes come from fast-check (1xN, tiny, odd, shrinking and
+// enlarging, extreme ratios, fractional boxes, output windows as CLIP's centre crop takes); all
+// cases go to one Python process. Skipped, with a notice, where Pillow is missing.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,11 +19,13 @@ import { Prng } from "../../src/runtime/data/index.js";
 import { tempDir } from "./fixtures.js";
 
 const PYTHON = process.env["MMC_PYTHON"] ?? "/usr/bin/python3";
+const MODULE = join(import.meta.dirname, "../../src/codegen/pytorch/py");
 
 function missingPillow(): string | null {
   if (!existsSync(PYTHON)) return `${PYTHON} does not exist (set MMC_PYTHON to a Python 3)`;
-  const probe = spawnSync(PYTHON, ["-c", "import PIL.Image"], { encoding: "utf8" });
-  if (probe.status !== 0) return `${PYTHON} cannot import Pillow (apt-get install python3-pil)`;
+  const probe = spawnSync(PYTHON, ["-c", "import numpy, PIL.Image"], { encoding: "utf8" });
+  if (probe.status !== 0)
+    return `${PYTHON} cannot import numpy and Pillow (apt-get install python3-numpy python3-pil)`;
   return null;
 }
 const missing = missingPillow();
@@ -188,9 +190,11 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
       "import json, sys",
       "from PIL import Image",
       "root = sys.argv[1]",
+      "sys.path.insert(0, sys.argv[2])",
+      "import numpy as np, data_image",
       "cases = json.load(open(root + '/cases.json'))",
       "data = open(root + '/in.bin', 'rb').read()",
-      "out, at = [], 0",
+      "out, ours, at = [], [], 0",
       "for c in cases:",
       "    n = c['w'] * c['h'] * 4",
       "    im = Image.frombytes('RGBA', (c['w'], c['h']), data[at:at + n]).convert('RGB')",
@@ -202,9 +206,13 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
       "    if w:",
       "        r = r.crop((w['x'], w['y'], w['x'] + w['width'], w['y'] + w['height']))",
       "    out.append(r.tobytes())",
+      "    window = (w['x'], w['y'], w['width'], w['height']) if w else None",
+      "    rgb = np.asarray(im)",
+      "    ours.append(data_image._bicubic(rgb, box, c['outW'], c['outH'], window).tobytes())",
       "open(root + '/out.bin', 'wb').write(b''.join(out))",
+      "open(root + '/numpy.bin', 'wb').write(b''.join(ours))",
     ].join("\n");
-    const r = spawnSync(PYTHON, ["-c", script, root], { encoding: "utf8" });
+    const r = spawnSync(PYTHON, ["-B", "-c", script, root, MODULE], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const pillow = readFileSync(join(root, "out.bin"));
     let at = 0;
@@ -221,6 +229,10 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
       }
     });
     expect(at).toBe(pillow.length);
+    // the PyTorch target's data_image.py, the same arithmetic in numpy, against Pillow too
+    expect(readFileSync(join(root, "numpy.bin")).equals(pillow), "data_image.py's bicubic").toBe(
+      true,
+    );
     expect(first, `${mismatched} of ${cases.length} cases differ from Pillow`).toEqual([]);
   });
 });
