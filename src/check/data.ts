@@ -1,7 +1,7 @@
 // Checking `data` blocks: weighted sources in known formats with valid options, weights that
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
 import { posix } from "node:path";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { didYouMean, suggest } from "../diagnostics/suggest.js";
 import { pathProblem } from "../resolve/path-problem.js";
 import type { Module } from "../resolve/program.js";
 import type { BlockDecl, Field, Value } from "../syntax/ast.js";
@@ -41,7 +41,11 @@ const SETTINGS = [
   "heldout",
   "synthesize",
   "roots",
+  "resize",
 ] as const;
+
+/** `resize`: how images are resampled to the encoder's side (image-preprocess.ts). */
+const RESIZE_MODES = ["auto", "area", "bilinear", "bicubic"] as const;
 
 /**
  * The fields of a data block with its bases applied (`data B = A { ... }`): a field of the
@@ -120,6 +124,7 @@ export function checkData(
   let heldoutRaw: RawSource | undefined;
   let synthesize: string | undefined;
   let roots: CheckedData["roots"];
+  let resize: CheckedData["resize"];
   const seen = new Map<string, Field>();
   let ok = true;
 
@@ -215,6 +220,11 @@ export function checkData(
     } else if (key === "roots") {
       roots = checkRoots(ctx, home, v);
       if (!roots) ok = false;
+    } else if (key === "resize") {
+      const mode = v.kind === "name" ? v.name.text : undefined;
+      if (mode !== undefined && (RESIZE_MODES as readonly string[]).includes(mode)) {
+        if (mode !== "auto") resize = mode as CheckedData["resize"];
+      } else checkResize(ctx, v);
     } else if (key === "mix") {
       if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
       else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
@@ -284,6 +294,7 @@ export function checkData(
     ...(heldout ? { heldout } : {}),
     ...(synthesize ? { synthesize } : {}),
     ...(roots?.length ? { roots } : {}),
+    ...(resize ? { resize } : {}),
   };
 }
 
@@ -337,6 +348,28 @@ function checkRoots(ctx: CheckContext, home: Module, v: Value): CheckedData["roo
     });
   }
   return out;
+}
+
+/** A `resize` that is not one of the modes: the modes, and the one meant when it is a near miss. */
+function checkResize(ctx: CheckContext, v: Value): void {
+  const written = v.kind === "name" ? v.name.text : v.kind === "string" ? v.value : undefined;
+  const near =
+    written === undefined
+      ? undefined
+      : (RESIZE_MODES as readonly string[]).includes(written)
+        ? written
+        : suggest(written, RESIZE_MODES);
+  ctx.report({
+    code: "MM2009",
+    message: `\`resize\` must be one of ${RESIZE_MODES.map((m) => `\`${m}\``).join(", ")}, not ${describeValue(v)}`,
+    span: v.span,
+    notes: [
+      "`bicubic` resizes as CLIP's preprocessing does (Pillow's bicubic), for pretrained CLIP encoders",
+    ],
+    help: near
+      ? `write \`resize: ${near}\` (a name, without quotes)`
+      : "write `resize: bicubic` for a pretrained CLIP encoder, or leave `resize` out",
+  });
 }
 
 function wrongSetting(ctx: CheckContext, key: string, v: Value, want: string): void {

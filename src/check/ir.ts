@@ -78,6 +78,11 @@ export interface CheckedData {
    * file's own folder: written absolute (kept so), or relative (then joined like source paths).
    */
   readonly roots?: readonly { readonly path: string; readonly absolute: boolean }[];
+  /**
+   * `resize: area | bilinear | bicubic`: how images are resampled (image-preprocess.ts); absent
+   * for `auto`, area averaging to shrink and bilinear to enlarge.
+   */
+  readonly resize?: "area" | "bilinear" | "bicubic";
 }
 
 export interface OptimizerConfig {

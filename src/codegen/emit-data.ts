@@ -65,6 +65,7 @@ export function emitData(names: NamePlan, o: EmitOptions): FilePlan {
           imagesPerSequence: ${d.imagesPerSequence},
           tokenizer: ${tokenizer},
           ${roots}
+          ${d.resize ? `resize: ${tsString(d.resize)},` : ""}
         }`,
         `\`data ${d.name}\`: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}%`).join(", ")}.`,
       ),

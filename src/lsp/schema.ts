@@ -115,6 +115,12 @@ const DATA_DOCS: Readonly<Record<string, Doc>> = {
     "a list of strings",
     "none",
   ],
+  resize: [
+    "how images are resampled to the encoder's side; `bicubic` is Pillow's bicubic in CLIP's order (shortest edge, then centre crop), for pretrained CLIP encoders",
+    "`auto`, `area`, `bilinear` or `bicubic`",
+    "`auto`",
+    ["auto", "area", "bilinear", "bicubic"],
+  ],
 };
 
 const OPTIMIZER_DOCS: Readonly<Record<string, Doc>> = {

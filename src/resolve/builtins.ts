@@ -47,6 +47,11 @@ export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
   "flops_per_token",
   "train_memory",
   "tokens_per_second",
+  // a data block's `resize`
+  "auto",
+  "area",
+  "bilinear",
+  "bicubic",
   // `init: safetensors(..., layout: hf)`
   "hf",
   "mmc",

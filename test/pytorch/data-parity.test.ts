@@ -376,6 +376,24 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
         saveAt: 1,
         worldSizes: [2],
       },
+      // Pillow's bicubic in CLIP's order (shortest edge, centre crop) against resample-bicubic.ts,
+      // on images of many shapes; then tiled, where the resize keeps the aspect ratio
+      {
+        name: "bicubic-hostile",
+        spec: corpus.hostile,
+        options: { ...hostileOptions, image: { size: 32, resize: "bicubic" } },
+        batch: 6,
+        batches: 4,
+        saveAt: 2,
+      },
+      {
+        name: "bicubic-tiled",
+        spec: { ...corpus.hostile, resize: "bicubic" }, // as a data block's `resize` gives it
+        options: { ...hostileOptions, imageTokens: 2, image: { size: 16, tiles: TILES } },
+        batch: 6,
+        batches: 3,
+        saveAt: 1,
+      },
       // conversations: prompt masking, image markers, every skip of the format
       {
         name: "conversations",
@@ -540,7 +558,17 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     "conversations-text-only",
     "tiled-hostile",
     "tiled-synthetic",
+    "bicubic-hostile",
+    "bicubic-tiled",
   ];
+
+  it("resamples differently with `resize: bicubic` (the mode reaches both pipelines)", () => {
+    const first = (name: string) => ts.get(name)!.batches[0]!;
+    const [auto, bicubic] = [first("hostile"), first("bicubic-hostile")];
+    expect(bicubic.tokens).toEqual(auto.tokens); // the same records, resampled otherwise
+    expect(bicubic.images.length).toBeGreaterThan(0);
+    expect(raw(bicubic.images).equals(raw(auto.images))).toBe(false);
+  });
 
   describe.each(names)("%s", (name) => {
     const scenario = () => scenarios.find((s) => s.name === name)!;

@@ -48,6 +48,7 @@ function dataNode(o: EmitOptions, d: CheckedData): PyNode {
     { key: "weighting", value: str(d.weighting) },
     { key: "imagesPerSequence", value: num(d.imagesPerSequence) },
     { key: "tokenizer", value: tokenizer },
+    ...(d.resize ? [{ key: "resize", value: str(d.resize) }] : []),
     // held-out captions for `eval` (heldout.ts): never trained on
     ...(d.heldout ? [{ key: "heldout", value: sourceNode(o, d.heldout) }] : []),
     ...(d.roots

@@ -69,7 +69,7 @@ export async function inspect(spec: DataSpec, options: InspectOptions): Promise<
   const sampler = new MixtureSampler(spec, {
     tokenizer,
     imageTokens: options.imageTokens,
-    image: resolveImageOptions(options.image),
+    image: resolveImageOptions(options.image, spec),
     issues,
   });
   try {

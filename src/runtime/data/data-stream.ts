@@ -87,7 +87,7 @@ export class DataStream {
   ) {
     this.tokenizer = options.tokenizer ?? loadTokenizer(spec);
     this.issues = options.issues ?? new IssueSink(options);
-    this.image = resolveImageOptions(options.image);
+    this.image = resolveImageOptions(options.image, spec);
     const samplerState: SamplerState | undefined = options.state?.sampler;
     this.sampler = new MixtureSampler(spec, {
       tokenizer: this.tokenizer,

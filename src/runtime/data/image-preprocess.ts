@@ -1,7 +1,9 @@
 // Encoder input from decoded pixels, as CLIP does it: the centred square crop resized to the
-// encoder's side (area averaging to shrink, bilinear to enlarge), alpha dropped, then per-channel
-// (x / 255 - mean) / std, laid out channel-first [3, S, S].
+// encoder's side (area averaging to shrink, bilinear to enlarge), or with `resize: bicubic`
+// CLIP's own order (Pillow's bicubic to the shortest edge, then the centre crop); alpha dropped,
+// then per-channel (x / 255 - mean) / std, laid out channel-first [3, S, S].
 import type { RgbaImage } from "./image-decode.js";
+import { resampleBicubic, shortestEdgeSize } from "./resample-bicubic.js";
 import type { ImageOptions } from "./spec.js";
 
 interface Taps {
@@ -13,6 +15,15 @@ interface Taps {
 
 export function preprocessImage(image: RgbaImage, options: ImageOptions): Float32Array {
   const s = options.size;
+  if (options.resize === "bicubic") {
+    // Hugging Face's CLIPImageProcessor: resize the shortest edge to S with Pillow's bicubic,
+    // then crop S x S at ((w - S) // 2, (h - S) // 2); no fractional crop is ever needed. Only
+    // the crop is resampled (a window of the resize, the same bytes), so a thin image's long
+    // intermediate is never built.
+    const [w, h] = shortestEdgeSize(image.width, image.height, s);
+    const crop = { x: Math.floor((w - s) / 2), y: Math.floor((h - s) / 2), width: s, height: s };
+    return normaliseBytes(resampleBicubic(image, w, h, undefined, crop), s, s, options);
+  }
   const side = Math.min(image.width, image.height);
   const x0 = (image.width - side) / 2;
   const y0 = (image.height - side) / 2;
@@ -29,7 +40,9 @@ export interface Region {
 
 /**
  * `region` of `image` resized to `outW` x `outH` (each axis by area averaging when it shrinks,
- * bilinear when it grows, unless `resize` forces one) and normalised: [3, outH, outW].
+ * bilinear when it grows, unless `resize` forces one; `bicubic` is Pillow's
+ * `resize((outW, outH), Image.BICUBIC, box=region)`, bytes rounded after each pass as Pillow's
+ * are) and normalised: [3, outH, outW].
  */
 export function resizeRegion(
   image: RgbaImage,
@@ -39,6 +52,10 @@ export function resizeRegion(
   options: ImageOptions,
 ): Float32Array {
   const { x0, y0 } = region;
+  if (options.resize === "bicubic") {
+    const box = { x0, y0, x1: x0 + region.width, y1: y0 + region.height };
+    return normaliseBytes(resampleBicubic(image, outW, outH, box), outW, outH, options);
+  }
   const modeFor = (length: number, out: number) =>
     options.resize === "auto" ? (length > out ? "area" : "bilinear") : options.resize;
   const taps = (start: number, length: number, out: number, limit: number) =>
@@ -77,16 +94,7 @@ export function resizeRegion(
 
   const out = new Float32Array(3 * outW * outH);
   const plane = outW * outH;
-  const scale = [
-    1 / (255 * options.std[0]),
-    1 / (255 * options.std[1]),
-    1 / (255 * options.std[2]),
-  ];
-  const shift = [
-    options.mean[0] / options.std[0],
-    options.mean[1] / options.std[1],
-    options.mean[2] / options.std[2],
-  ];
+  const { scale, shift } = normalisation(options);
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       let r = 0;
@@ -105,6 +113,33 @@ export function resizeRegion(
       out[plane + at] = g * (scale[1] ?? 0) - (shift[1] ?? 0);
       out[2 * plane + at] = b * (scale[2] ?? 0) - (shift[2] ?? 0);
     }
+  }
+  return out;
+}
+
+/** Per channel, (x / 255 - mean) / std computed as x * scale - shift, in every mode. */
+function normalisation(options: ImageOptions): { scale: number[]; shift: number[] } {
+  const { mean, std } = options;
+  return {
+    scale: [1 / (255 * std[0]), 1 / (255 * std[1]), 1 / (255 * std[2])],
+    shift: [mean[0] / std[0], mean[1] / std[1], mean[2] / std[2]],
+  };
+}
+
+/** Interleaved RGB bytes [outH, outW, 3], normalised: [3, outH, outW]. */
+function normaliseBytes(
+  bytes: Uint8Array,
+  outW: number,
+  outH: number,
+  options: ImageOptions,
+): Float32Array {
+  const plane = outW * outH;
+  const out = new Float32Array(3 * plane);
+  const { scale, shift } = normalisation(options);
+  for (let c = 0; c < 3; c++) {
+    const sc = scale[c] ?? 0;
+    const sh = shift[c] ?? 0;
+    for (let i = 0; i < plane; i++) out[c * plane + i] = (bytes[i * 3 + c] ?? 0) * sc - sh;
   }
   return out;
 }

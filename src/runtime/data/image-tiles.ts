@@ -37,8 +37,8 @@ export function padValues(options: ImageOptions): [number, number, number] {
  * LLaVA-NeXT's place (centred, an odd pixel of padding after it), normalised, and cut into S x S
  * crops, left to right and top to bottom: crop k is the cell in column k mod cols and row
  * floor(k / cols). The overview is the whole image stretched to S x S (LLaVA-NeXT resizes it
- * without padding). Resampling is the pipeline's own (resizeRegion: area to shrink, bilinear to
- * enlarge), not Pillow's bicubic.
+ * without padding). Resampling is resizeRegion's: by default area to shrink and bilinear to
+ * enlarge; with `resize: bicubic`, Pillow's bicubic, which LLaVA-NeXT's `image.resize` uses.
  */
 export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOptions): TiledImage {
   const s = options.size;

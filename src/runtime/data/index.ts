@@ -1,7 +1,7 @@
 // The data pipeline's public API: read sources, mix them, pack sequences. Runtime library
 // code; it never imports the compiler stages (the tools that write and inspect corpora are in
 // ../data-tools/).
-export type { DataSpec, SourceSpec, ImageOptions } from "./spec.js";
+export type { DataSpec, SourceSpec, ImageOptions, ResizeMode } from "./spec.js";
 export { CLIP_MEAN, CLIP_STD, DEFAULT_IMAGE_OPTIONS, resolveImageOptions } from "./spec.js";
 export type { DataIssue, DataIssueCode, WarningHandler, IssueOptions } from "./issues.js";
 export { DataError, IssueSink, renderIssue } from "./issues.js";
@@ -49,6 +49,7 @@ export { escapeControls, showText } from "./show-text.js";
 export { renderSkipSummary, reportSkipped, skipRecord, skipSummary } from "./skip-summary.js";
 export type { SkipSummary, SourceSkips } from "./skip-summary.js";
 export { preprocessImage, resizeRegion } from "./image-preprocess.js";
+export { resampleBicubic, shortestEdgeSize } from "./resample-bicubic.js";
 export { tileImage } from "./image-tiles.js";
 export type { TiledImage } from "./image-tiles.js";
 export { readCocoCaptions } from "./read-coco.js";

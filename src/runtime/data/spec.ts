@@ -27,7 +27,12 @@ export interface DataSpec {
   imagesPerSequence: number;
   tokenizer: { kind: "bytes" } | { kind: "bpe"; path: string };
   seed?: number;
+  /** `resize` in the data block: how images are resampled; absent is "auto". */
+  resize?: ResizeMode;
 }
+
+/** How images are resampled (`resize` in a data block). */
+export type ResizeMode = "auto" | "bilinear" | "area" | "bicubic";
 
 /** How images become encoder input. Defaults: 64 px, CLIP mean/std, area/bilinear by scale. */
 export interface ImageOptions {
@@ -35,8 +40,11 @@ export interface ImageOptions {
   size: number;
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
-  /** "auto" uses area averaging when shrinking and bilinear when enlarging. */
-  resize: "auto" | "bilinear" | "area";
+  /**
+   * "auto" uses area averaging when shrinking and bilinear when enlarging; "bicubic" is Pillow's
+   * bicubic in CLIP's order (shortest edge, then the centre crop), what pretrained CLIP towers see.
+   */
+  resize: ResizeMode;
   /**
    * A tiled model's grids (image-tiles.ts): each image becomes an overview and crops of `size`,
    * [passes, 3, S, S]. Absent: the centred square crop, [3, S, S].
@@ -58,6 +66,14 @@ export const DEFAULT_IMAGE_OPTIONS: ImageOptions = {
   resize: "auto",
 };
 
-export function resolveImageOptions(partial: Partial<ImageOptions> | undefined): ImageOptions {
-  return { ...DEFAULT_IMAGE_OPTIONS, ...partial };
+/** The image options of a stream: the defaults, the data block's `resize`, then `partial`. */
+export function resolveImageOptions(
+  partial: Partial<ImageOptions> | undefined,
+  spec?: Pick<DataSpec, "resize">,
+): ImageOptions {
+  return {
+    ...DEFAULT_IMAGE_OPTIONS,
+    ...(spec?.resize ? { resize: spec.resize } : {}),
+    ...partial,
+  };
 }

@@ -39,6 +39,7 @@ export class BenchmarkEval {
       tokenizer: this.tokenizer,
       imageTokens: this.config.model.image === undefined ? 0 : this.config.imageTokens,
       imageSize: this.config.model.image?.[1] ?? 0,
+      ...(this.config.data.resize ? { imageResize: this.config.data.resize } : {}),
     };
     for (const task of this.config.eval.tasks ?? []) {
       const results = await runTask(g, task, { warn: (l) => say(`warning: ${l}`) });

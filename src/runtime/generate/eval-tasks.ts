@@ -63,7 +63,7 @@ export async function runTask(
   const image = async (path: string): Promise<Float32Array> => {
     const cached = pixels.get(path);
     if (cached) return cached;
-    const r = await loadImagePath(path, g.imageSize);
+    const r = await loadImagePath(path, g.imageSize, g.imageResize);
     if (!r.ok) throw new RunError(`\`eval.${task.name}\`: ${r.message}`);
     pixels.set(path, r.pixels);
     return r.pixels;

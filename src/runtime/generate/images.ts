@@ -6,23 +6,35 @@ import { checkImageHeader, decodeImage } from "../data/image-decode.js";
 import { preprocessImage } from "../data/image-preprocess.js";
 import { DEFAULT_LIMITS } from "../data/limits.js";
 import { showText } from "../data/show-text.js";
-import { resolveImageOptions } from "../data/spec.js";
+import { resolveImageOptions, type ResizeMode } from "../data/spec.js";
 
 export type ImageLoad = { ok: true; pixels: Float32Array } | { ok: false; message: string };
 
-async function decodeFor(bytes: Uint8Array, size: number, shown: string): Promise<ImageLoad> {
+async function decodeFor(
+  bytes: Uint8Array,
+  size: number,
+  shown: string,
+  resize: ResizeMode = "auto",
+): Promise<ImageLoad> {
   const checked = checkImageHeader(bytes, DEFAULT_LIMITS.megapixels);
   const decoded = checked.ok ? await decodeImage(bytes, DEFAULT_LIMITS.megapixels) : checked;
   if (!decoded.ok) return { ok: false, message: `image ${shown}: ${decoded.message}` };
-  return { ok: true, pixels: preprocessImage(decoded.image, resolveImageOptions({ size })) };
+  return {
+    ok: true,
+    pixels: preprocessImage(decoded.image, resolveImageOptions({ size, resize })),
+  };
 }
 
 /** An image given on the command line. */
-export async function loadImagePath(path: string, size: number): Promise<ImageLoad> {
+export async function loadImagePath(
+  path: string,
+  size: number,
+  resize?: ResizeMode,
+): Promise<ImageLoad> {
   const shown = `\`${showText(path)}\``;
   const read = await readBounded(path, `image ${shown}`, DEFAULT_LIMITS.fileBytes);
   if (!read.ok) return { ok: false, message: `${read.message} (${read.fix})` };
-  return decodeFor(read.bytes, size, shown);
+  return decodeFor(read.bytes, size, shown, resize);
 }
 
 /** An image a requests file names, relative to that file and kept inside its folder. */
@@ -31,10 +43,11 @@ export async function loadImageRef(
   namingFile: string,
   size: number,
   allowed = new AllowedFolders(),
+  resize?: ResizeMode,
 ): Promise<ImageLoad> {
   const read = await readContained(ref, namingFile, allowed, DEFAULT_LIMITS.fileBytes);
   if (!read.ok) return { ok: false, message: `${read.message} (${read.fix})` };
-  return decodeFor(read.bytes, size, `\`${showText(ref)}\``);
+  return decodeFor(read.bytes, size, `\`${showText(ref)}\``, resize);
 }
 
 /** Images [n, 3, size, size] as one array, in order. */

@@ -77,6 +77,7 @@ export async function openGenerator(
     tokenizer,
     imageTokens: config.model.image === undefined ? 0 : config.imageTokens,
     imageSize: config.model.image?.[1] ?? 0,
+    ...(config.data.resize ? { imageResize: config.data.resize } : {}),
     step: loaded.step,
     path: loaded.path,
     backend: chosen.backend,
@@ -87,7 +88,7 @@ export async function openGenerator(
 async function single(g: Generator, o: GenerateCliOptions, term: Terminal): Promise<number> {
   const images: Float32Array[] = [];
   for (const path of o.images) {
-    const r = await loadImagePath(path, g.imageSize);
+    const r = await loadImagePath(path, g.imageSize, g.imageResize);
     if (!r.ok) throw new RunError(r.message);
     images.push(r.pixels);
   }
@@ -132,7 +133,7 @@ async function batch(
     const images: Float32Array[] = [];
     let failed: string | undefined;
     for (const ref of r.images) {
-      const loaded = await loadImageRef(ref, file, g.imageSize);
+      const loaded = await loadImageRef(ref, file, g.imageSize, undefined, g.imageResize);
       if (!loaded.ok) {
         failed = loaded.message;
         break;

@@ -1,6 +1,7 @@
 // One generation request, checked: the prompt's `<image>` markers against its images, the model's
 // image side, and the laid-out prompt against the context. Problems are RequestErrors in words a
 // user acts on; the command line and the batch mode word where they came from.
+import type { ResizeMode } from "../data/spec.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { ModelCode, MultimodalModel } from "../model.js";
 import { generate, type Generation } from "./generate.js";
@@ -27,6 +28,8 @@ export interface Generator {
   /** Positions per image (0 for a text-only model). */
   readonly imageTokens: number;
   readonly imageSize: number;
+  /** The data block's `resize`, so images are resampled as in training; absent is "auto". */
+  readonly imageResize?: ResizeMode;
   readonly cache?: boolean;
 }
 

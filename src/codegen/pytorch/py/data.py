@@ -776,6 +776,8 @@ class DataStream:
             raise DataError(f"rank {rank} is not a rank of {world_size} (fix: 0 <= rank < world)")
         self.spec, self.sequence, self.rank, self.world_size = spec, sequence, rank, world_size
         self.image = {"size": 64, "mean": CLIP_MEAN, "std": CLIP_STD, "resize": "auto"}
+        if spec.get("resize"):  # the data block's `resize`; `image` may override it
+            self.image["resize"] = spec["resize"]
         self.image.update(image or {})
         self.issues = issues or IssueSink(strict, on_warning, max_warnings_per_kind)
         self.sampler = MixtureSampler(

@@ -2,7 +2,8 @@
 
 Headers are read as image-header.ts reads them, before any decoder runs; PNGs are refused by
 pngjs's rules and JPEG/WebP by the decoders' verdicts; pixels come from Pillow, and the resize and
-normalisation are image-preprocess.ts's arithmetic in numpy, so PNG and WebP inputs agree exactly.
+normalisation are image-preprocess.ts's arithmetic in numpy, so PNG and WebP inputs agree exactly
+(`resize: bicubic` is Pillow's bicubic arithmetic in integers, as resample-bicubic.ts has it).
 """
 
 from __future__ import annotations
@@ -388,10 +389,115 @@ def _bilinear_taps(
     return _frozen(index, weight)
 
 
+_ONE = 1 << 22  # Pillow's PRECISION_BITS: 22 fractional bits in the fixed-point weights
+
+
+def _cubic(x: float) -> float:
+    """Keys' cubic convolution with a = -0.5, in Pillow's operation order."""
+    x = -x if x < 0 else x
+    if x < 1:
+        return (1.5 * x - 2.5) * x * x + 1
+    if x < 2:
+        return (((x - 5) * x + 8) * x - 4) * -0.5
+    return 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _bicubic_taps(in_size: int, in0: float, in1: float, out_size: int, start: int, n: int):
+    """(first, count, weights [n, stride] int64) for output pixels start .. start + n - 1: Pillow's
+    precompute_coeffs and normalize_coeffs_8bpc, the box in single precision as Pillow keeps it
+    (resample-bicubic.ts's coefficients)."""
+    lo = float(np.float32(in0))
+    scale = float(np.float32(in1) - np.float32(in0)) / out_size
+    filter_scale = 1.0 if scale < 1 else scale
+    support = 2.0 * filter_scale
+    stride = math.ceil(support) * 2 + 1
+    inverse = 1.0 / filter_scale
+    first = np.zeros(n, np.int64)
+    count = np.zeros(n, np.int64)
+    weights = np.zeros((n, stride), np.int64)
+    for i in range(n):
+        center = lo + (start + i + 0.5) * scale
+        xmin = max(int(center - support + 0.5), 0)  # int() truncates toward zero, as C's cast
+        xmax = min(int(center + support + 0.5), in_size)
+        w = [_cubic((k + xmin - center + 0.5) * inverse) for k in range(max(xmax - xmin, 0))]
+        total = 0.0
+        for v in w:  # in order: sum() compensates on newer Pythons
+            total += v
+        for k, v in enumerate(w):
+            v = v / total if total != 0 else v
+            weights[i, k] = int(-0.5 + v * _ONE) if v < 0 else int(0.5 + v * _ONE)
+        first[i], count[i] = xmin, len(w)
+    return _frozen(first, count, weights)
+
+
+def _bicubic_pass(pixels: np.ndarray, first: np.ndarray, weights: np.ndarray, axis: int):
+    """One fixed-point pass along `axis` (1: columns, 0: rows) of [h, w, 3] int64 bytes, rounded
+    and clipped to bytes as Pillow's clip8 does."""
+    limit = pixels.shape[axis] - 1
+    acc = np.full(
+        (pixels.shape[0], len(first), 3) if axis == 1 else (len(first), pixels.shape[1], 3),
+        1 << 21,
+        np.int64,
+    )
+    for k in range(weights.shape[1]):
+        index = np.minimum(first + k, limit)  # a tap past the count has weight 0
+        if axis == 1:
+            acc += pixels[:, index] * weights[None, :, k, None]
+        else:
+            acc += pixels[index] * weights[:, k, None, None]
+    return np.clip(acc >> 22, 0, 255)
+
+
+def _bicubic(rgb: np.ndarray, box, out_w: int, out_h: int, window=None) -> np.ndarray:
+    """[h, w, 3] uint8: Pillow's Image.resize((out_w, out_h), Image.BICUBIC, box) of the box
+    (left, upper, right, lower; None is the whole image), or only its window (x, y, w, h):
+    resample-bicubic.ts's arithmetic in integers, tested against Pillow itself."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+    wx, wy, ww, wh = window if window is not None else (0, 0, out_w, out_h)
+    need_h = out_w != w or np.float32(x0) != 0 or np.float32(x1) != out_w
+    need_v = out_h != h or np.float32(y0) != 0 or np.float32(y1) != out_h
+    if need_v:
+        fv, cv, kv = _bicubic_taps(h, float(y0), float(y1), out_h, wy, wh)
+        # the horizontal pass reads only the rows the vertical pass uses
+        row_first, row_end = int(fv[0]), int(fv[-1] + cv[-1])
+    else:
+        row_first, row_end = wy, wy + wh
+    rows = rgb[row_first:row_end].astype(np.int64)
+    if need_h:
+        fh, _, kh = _bicubic_taps(w, float(x0), float(x1), out_w, wx, ww)
+        rows = _bicubic_pass(rows, fh, kh, 1)
+    else:
+        rows = rows[:, wx : wx + ww]
+    if need_v:
+        rows = _bicubic_pass(rows, fv - row_first, kv, 0)
+    return rows.astype(np.uint8)
+
+
+def _normalise_bytes(pixels: np.ndarray, mean, std) -> np.ndarray:
+    """[3, h, w] float32 of [h, w, 3] bytes, as image-preprocess.ts's normaliseBytes."""
+    scale, shift = _normalisation(mean, std)
+    out = pixels.astype(np.float64) * scale - shift
+    return out.astype(np.float32).transpose(2, 0, 1).copy()
+
+
+def shortest_edge_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """CLIPImageProcessor's shortest-edge resize (resample-bicubic.ts's shortestEdgeSize)."""
+    short, long = min(width, height), max(width, height)
+    scaled = int(side * long / short)
+    return (side, scaled) if width <= height else (scaled, side)
+
+
 def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto") -> np.ndarray:
     """[3, S, S] float32: the centred square crop resized (area to shrink, bilinear to enlarge),
-    then (x / 255 - mean) / std."""
+    then (x / 255 - mean) / std; with `bicubic`, CLIP's order: Pillow's bicubic to the shortest
+    edge, then the centre crop at ((w - S) // 2, (h - S) // 2)."""
     h, w = rgb.shape[:2]
+    if resize == "bicubic":  # only the crop is resampled, as image-preprocess.ts does
+        nw, nh = shortest_edge_size(w, h, size)
+        crop = ((nw - size) // 2, (nh - size) // 2, size, size)
+        return _normalise_bytes(_bicubic(rgb, None, nw, nh, crop), mean, std)
     side = min(w, h)
     x0, y0 = (w - side) / 2, (h - side) / 2
     return resize_region(rgb, (x0, y0, side, side), size, size, mean, std, resize)
@@ -399,10 +505,13 @@ def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto"
 
 def resize_region(rgb: np.ndarray, region, out_w: int, out_h: int, mean, std, resize="auto"):
     """[3, out_h, out_w] float32 (image-preprocess.ts's resizeRegion): the region (x0, y0, width,
-    height) resized, each axis by area averaging when it shrinks and bilinear when it grows, then
-    normalised. Sums run in float64 tap by tap, in TypeScript's order."""
+    height) resized, each axis by area averaging when it shrinks and bilinear when it grows (or by
+    Pillow's bicubic), then normalised. Sums run in float64 tap by tap, in TypeScript's order."""
     h, w = rgb.shape[:2]
     x0, y0, rw, rh = region
+    if resize == "bicubic":
+        pixels = _bicubic(rgb, (x0, y0, x0 + rw, y0 + rh), out_w, out_h)
+        return _normalise_bytes(pixels, mean, std)
 
     def taps(start, length, out, limit):
         mode = ("area" if length > out else "bilinear") if resize == "auto" else resize
