@@ -64,6 +64,28 @@ export default tseslint.config(
     },
   },
   {
+    // The settings tables and run types are a leaf: the components' limits at most, no I/O.
+    files: ["src/spec/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...compilerStages,
+            "**/runtime/**",
+            "**/lsp/**",
+            "**/format/**",
+            "**/report/**",
+            "**/metrics/**",
+            "**/sweep/**",
+            "@tensorflow/*",
+            "node:*",
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/runtime/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: compilerStages }] },
   },
