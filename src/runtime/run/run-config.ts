@@ -1,11 +1,11 @@
 // What a generated train entry hands the driver (RunConfig, from the spec), the options of one
 // run (RunOptions, from its command line) and what the run reports back (RunSummary).
 import type { ModelInput } from "../../components/model.js";
-import type { BackendChoice } from "../backend.js";
 import type { InitConfig } from "../checkpoint/load-init.js";
 import type { DataSpec } from "../data/index.js";
 import type { ModelCode } from "../model.js";
 import type { RunSettings } from "../../spec/run-config.js";
+import type { RunFlags } from "../../spec/run-flags.js";
 import type { EvalResult } from "./evaluate.js";
 import type { StopSignal } from "./interrupt.js";
 import type { ProgressSink } from "./progress.js";
@@ -27,17 +27,8 @@ export interface RunConfig extends RunSettings {
   readonly heldout?: DataSpec;
 }
 
-export interface RunOptions {
-  readonly backend?: BackendChoice;
-  /** The wasm backend's threads; default MMC_THREADS, else DEFAULT_WASM_THREADS. */
-  readonly threads?: number;
-  /** Train this many steps in all instead of the spec's `steps`. */
-  readonly steps?: number;
-  /** Continue from the checkpoint in this folder (or the spec's checkpoint folder when `true`). */
-  readonly resume?: string | boolean;
-  /** Move a previous run in the run folder aside (to `<dir>.old-N`) and start over. */
-  readonly fresh?: boolean;
-  readonly strict?: boolean;
+/** One run's options: the parsed run flags (src/spec/run-flags.ts) and where progress goes. */
+export interface RunOptions extends RunFlags {
   readonly out?: ProgressSink;
   readonly signal?: AbortSignal;
 }
