@@ -1,9 +1,12 @@
-// The one reader of settings blocks (`train`, `optimizer`, `schedule`, `checkpoint`, `eval`, an
-// eval task, and `data`'s settings): unknown fields with a did-you-mean, fields given twice, and
-// each value's type and range from its field table in src/spec/settings.ts, with the table's
-// default when the field is not written. Checks across fields are small named functions next to
-// the block they belong to (train-rules.ts). Each problem is reported at its value and the
-// reader returns undefined, so the checker goes on and reports everything in one pass.
+// The one reader of settings blocks (`train`, `optimizer`, `schedule`, `checkpoint`, `eval` and
+// its benchmark tasks): unknown fields with a did-you-mean, fields given twice, and each value's
+// type and range from its field table in src/spec/settings.ts, with the table's default when the
+// field is not written. (`data` mixes settings with freely named sources, so data.ts reads its
+// own fields and takes only the settings' names from the table.) Checks across fields are small
+// named functions next to the block they belong to (train.ts: `sequenceFitsContext`,
+// `imagesLeaveRoomForText`, `checkpointsWithinRun`; train-options.ts: `warmupShorterThanRun`).
+// Each problem is reported at its value and the reader returns undefined, so the checker goes on
+// and reports everything in one pass.
 import { WHOLE_LIMIT, limitText, type Limit } from "../components/limits.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { settingField, type FieldTable, type SettingType } from "../spec/fields.js";

@@ -4,6 +4,7 @@ import { posix } from "node:path";
 import { decoder } from "../components/decoder.js";
 import { fixedDefault } from "../components/fields.js";
 import type { Precision } from "../components/model.js";
+import type { ConfigValue } from "../components/types.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
 import {
@@ -278,45 +279,17 @@ export function checkTrain(
     return undefined;
   }
   const context = composed.parts.llm.config["context"];
-  if (typeof context === "number" && sequence > context) {
-    ctx.report({
-      code: "MM5001",
-      message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
-      span: sequenceField?.value.span ?? own.name.span,
-      secondary: spanPair(draft, "llm.context"),
-      help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
-    });
+  const at = sequenceField?.value.span ?? own.name.span;
+  if (!sequenceFitsContext(ctx, sequence, context, at, spanPair(draft, "llm.context")))
     return undefined;
-  }
-  const imageTokens = composed.imageTokens * data.imagesPerSequence;
-  if (imageTokens >= sequence && data.sources.some((s) => s.kind !== "text")) {
-    ctx.report({
-      code: "MM5002",
-      message:
-        data.imagesPerSequence === 1
-          ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
-          : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
-      span: sequenceField?.value.span ?? own.name.span,
-      ...(composed.encoderPasses > 1
-        ? {
-            notes: [
-              `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
-            ],
-          }
-        : {}),
-      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
-    });
-    return undefined;
-  }
-  if (checkpoint && checkpoint.every > steps) {
-    ctx.report({
-      code: "MM5004",
-      severity: "warning",
-      message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
-      span: checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
-      help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
-    });
-  }
+  if (!imagesLeaveRoomForText(ctx, composed, data, sequence, at)) return undefined;
+  if (checkpoint)
+    checkpointsWithinRun(
+      ctx,
+      checkpoint,
+      steps,
+      checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
+    );
   // The byte tokenizer's ids are the 256 bytes plus BOS, EOS, PAD and IMAGE (see docs/data.md).
   const vocab = composed.parts.llm.config["vocab"];
   if (data.tokenizer.kind === "bytes" && typeof vocab === "number" && vocab < BYTE_VOCAB) {
@@ -514,4 +487,71 @@ function checkTrainVariant(
       declaredAs: extra.declaredAs ?? decl,
     }),
   );
+}
+
+// Checks across a train's fields, one rule each.
+
+/** MM5001: a sequence longer than the language model's context. */
+function sequenceFitsContext(
+  ctx: CheckContext,
+  sequence: number,
+  context: ConfigValue | undefined,
+  at: Span,
+  contextSpan: { span: Span; message: string }[],
+): boolean {
+  if (typeof context !== "number" || sequence <= context) return true;
+  ctx.report({
+    code: "MM5001",
+    message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
+    span: at,
+    secondary: contextSpan,
+    help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
+  });
+  return false;
+}
+
+/** MM5002: the images of a sequence take all of it, in a mixture with images. */
+function imagesLeaveRoomForText(
+  ctx: CheckContext,
+  composed: { imageTokens: number; encoderPasses: number; tokensPerCrop: number },
+  data: CheckedData,
+  sequence: number,
+  at: Span,
+): boolean {
+  const imageTokens = composed.imageTokens * data.imagesPerSequence;
+  if (imageTokens < sequence || !data.sources.some((s) => s.kind !== "text")) return true;
+  ctx.report({
+    code: "MM5002",
+    message:
+      data.imagesPerSequence === 1
+        ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
+        : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
+    span: at,
+    ...(composed.encoderPasses > 1
+      ? {
+          notes: [
+            `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
+          ],
+        }
+      : {}),
+    help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
+  });
+  return false;
+}
+
+/** MM5004 (a warning): checkpoints less often than the run is long. */
+function checkpointsWithinRun(
+  ctx: CheckContext,
+  checkpoint: { readonly every: number },
+  steps: number,
+  at: Span,
+): void {
+  if (checkpoint.every <= steps) return;
+  ctx.report({
+    code: "MM5004",
+    severity: "warning",
+    message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
+    span: at,
+    help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
+  });
 }
