@@ -115,6 +115,9 @@ export interface CheckedTrain {
   };
   readonly logEvery: number;
   readonly memory: TrainMemory;
+  /** `devices: N`: the batch split over N devices, and the training memory on each (spec/devices.ts). */
+  readonly devices: number;
+  readonly memoryPerDevice: TrainMemory;
   /** `freeze: [vision, "llm.embed"]`: the paths frozen, and the parameters left to train. */
   readonly freeze?: TrainFreeze;
   /** `init: pretrain`: the train whose newest checkpoint gives this one its first weights. */

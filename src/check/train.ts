@@ -22,6 +22,7 @@ import { checkData } from "./data.js";
 import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import { specPath } from "./paths.js";
+import { memoryPerDevice } from "../spec/devices.js";
 import { defaultNumber, fieldNames } from "../spec/fields.js";
 import { CHECKPOINT_SETTINGS, EVAL_SETTINGS, TRAIN_SETTINGS } from "../spec/settings.js";
 import { optimizer, schedule } from "./train-options.js";
@@ -139,6 +140,7 @@ export function checkTrain(
   const batch = readNumber(ctx, t, "batch");
   const seed = readNumber(ctx, t, "seed");
   const logEvery = readNumber(ctx, t, "log_every");
+  const devices = readNumber(ctx, t, "devices");
   const opt = optimizer(ctx, f.get("optimizer")?.value);
   const sched = schedule(ctx, f.get("schedule")?.value, steps);
   const precision: Precision = readWord<Precision>(ctx, t, "precision") ?? "fp32";
@@ -235,6 +237,7 @@ export function checkTrain(
     !opt ||
     !sched ||
     logEvery === undefined ||
+    devices === undefined ||
     badPath
   )
     return undefined;
@@ -283,6 +286,7 @@ export function checkTrain(
   if (!sequenceFitsContext(ctx, sequence, context, at, spanPair(draft, "llm.context")))
     return undefined;
   if (!imagesLeaveRoomForText(ctx, composed, data, sequence, at)) return undefined;
+  if (!batchSplitsOverDevices(ctx, batch, devices, f)) return undefined;
   if (checkpoint)
     checkpointsWithinRun(
       ctx,
@@ -371,11 +375,19 @@ export function checkTrain(
     precision,
     ...(freeze ? { trainable: freeze.trainable } : {}),
   });
+  const perDevice = memoryPerDevice(memory, devices, batch);
   const model: CheckedModel = toChecked(draft, composed);
   checkBounds(ctx, draft.bounds, {
     modelName: draft.name,
     summary: composed,
-    memory: { train: extra.name ?? decl.name.text, detail: memory, batch, sequence },
+    memory: {
+      train: extra.name ?? decl.name.text,
+      detail: memory,
+      batch,
+      sequence,
+      devices,
+      perDevice,
+    },
   });
   return {
     name: extra.name ?? decl.name.text,
@@ -396,6 +408,8 @@ export function checkTrain(
     eval: evalCfg,
     logEvery,
     memory,
+    devices,
+    memoryPerDevice: perDevice,
     ...(freeze && freeze.paths.length > 0 ? { freeze } : {}),
     ...(init ? { init } : {}),
   };
@@ -554,4 +568,28 @@ function checkpointsWithinRun(
     span: at,
     help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
   });
+}
+
+/** MM5020: a batch that does not split evenly over the train's `devices`. */
+function batchSplitsOverDevices(
+  ctx: CheckContext,
+  batch: number,
+  devices: number,
+  f: ReadonlyMap<string, Field>,
+): boolean {
+  if (batch % devices === 0) return true;
+  const lower = batch - (batch % devices);
+  const span = f.get("devices")!.value.span;
+  const batchField = f.get("batch");
+  ctx.report({
+    code: "MM5020",
+    message: `\`batch\` ${batch} does not split evenly over \`devices: ${devices}\``,
+    span,
+    secondary: batchField
+      ? [{ span: batchField.value.span, message: `${batch} sequences per step` }]
+      : [],
+    notes: ["each device trains on `batch / devices` sequences per step"],
+    help: `use a \`batch\` that is a multiple of ${devices} (${lower > 0 ? `${lower} or ` : ""}${lower + devices}), or a \`devices\` count that divides ${batch}`,
+  });
+  return false;
 }

@@ -78,6 +78,8 @@ const QUANTITY_DOCS: Readonly<Record<string, string>> = {
     "forward FLOPs for one text token at full context (a multiply-add is 2 FLOPs; training is about 3x)",
   train_memory:
     "bytes for weights, gradients, AdamW state and activations of one step, for every `train` that uses the model",
+  train_memory_per_device:
+    "`train_memory` on each of the train's `devices`: weights, gradients and AdamW state sharded, activations of `batch / devices` sequences",
 };
 
 function table(names: readonly string[], docs: Readonly<Record<string, Doc>>): FieldInfo[] {
@@ -128,7 +130,7 @@ export function blockFields(block: Block, variant?: string): readonly FieldInfo[
       return QUANTITIES.map((q) => ({
         name: q,
         doc: QUANTITY_DOCS[q] ?? MISSING_DOC,
-        type: q === "train_memory" ? "a byte size such as `80GiB`" : "a count such as `7B`",
+        type: q.startsWith("train_memory") ? "a byte size such as `80GiB`" : "a count such as `7B`",
         default: "",
       }));
   }

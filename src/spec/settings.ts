@@ -4,6 +4,7 @@
 // reads values through these (src/check/block.ts), the language server shows them, and
 // docs/language.md's settings reference is checked against them (test/spec/settings-doc.test.ts).
 import { LIMITS } from "../components/limits.js";
+import { MAX_DEVICES } from "./devices.js";
 import type { FieldTable, SettingsBlock } from "./fields.js";
 
 export const TRAIN_SETTINGS: FieldTable = [
@@ -51,6 +52,12 @@ export const TRAIN_SETTINGS: FieldTable = [
     hints: {
       fp16: "fp16 training is not supported: write `precision: bf16`, or `precision: mixed` (bf16 with fp32 master weights)",
     },
+  },
+  {
+    name: "devices",
+    doc: "devices the batch is split over, for `train_memory_per_device` (weights, gradients and AdamW state sharded, `batch / devices` sequences of activations each); `batch` must split evenly (MM5020). The TypeScript runtime trains on one device; the PyTorch target's `--nproc` sets the real count",
+    type: { kind: "int", min: 1, limit: MAX_DEVICES },
+    default: { kind: "value", value: 1 },
   },
   {
     name: "optimizer",
