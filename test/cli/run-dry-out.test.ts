@@ -132,3 +132,30 @@ describe("--json on every command with JSON output", () => {
     expect((JSON.parse(f.stdout) as { code: string }[])[0]!.code).toMatch(/^MM1/);
   });
 });
+
+describe("mmc info --devices N", () => {
+  test("gives each train's memory per device, sharded by hand's arithmetic", () => {
+    const one = JSON.parse(mmc(["info", "examples/tiny.mm", "--json"]).stdout) as {
+      models: { name: string; train_memory: Record<string, unknown>[] }[];
+    };
+    const r = mmc(["info", "examples/tiny.mm", "--json", "--devices", "4"]);
+    expect(r.status).toBe(0);
+    const four = JSON.parse(r.stdout) as typeof one;
+    const m1 = one.models.find((m) => m.name === "Tiny")!.train_memory[0]!;
+    const m4 = four.models.find((m) => m.name === "Tiny")!.train_memory[0]!;
+    expect(m1["devices"]).toBe(1);
+    expect(m4["devices"]).toBe(4);
+    const whole = m1 as Record<string, number>;
+    // batch 8 over 4 devices: a quarter of every part (tiny's sizes divide evenly)
+    expect(m4["per_device"]).toEqual({
+      weights: whole["weights"]! / 4,
+      gradients: whole["gradients"]! / 4,
+      optimizer: whole["optimizer"]! / 4,
+      activations: whole["activations"]! / 4,
+      total: whole["total"]! / 4,
+    });
+    const text = mmc(["info", "examples/tiny.mm", "--devices", "4"]).stdout;
+    expect(text).toContain("per device over 4 devices (sharded; 2 of 8 sequences each)");
+    expect(mmc(["info", "examples/tiny.mm", "--devices", "0"]).status).toBe(2);
+  });
+});
