@@ -11,7 +11,7 @@ const ROOT = dirname(fileURLToPath(import.meta.url));
 // Each area of src/ and the areas it may import (its own files always). An area is a folder of
 // src/ (or one of runtime/'s three programs, or a single file); a file belongs to the longest
 // area its path starts with. The compiler stages run one way: source, diagnostics <- syntax <-
-// resolve <- check <- codegen <- cli; components, spec and metrics import nothing; the runtime
+// resolve <- check <- codegen <- cli; components and metrics import nothing, spec only the components' limits; the runtime
 // library only components and spec (and tfjs); its programs the library.
 const STAGES = ["source", "diagnostics", "syntax", "resolve", "check", "codegen"];
 const LEAVES = ["components", "spec"];
@@ -19,7 +19,8 @@ const RUNTIME_LIB = ["runtime", ...LEAVES];
 export const LAYERS = {
   source: [],
   components: [],
-  spec: [],
+  // the settings tables and run types: the components' limits at most (MAX_WASM_THREADS, ...)
+  spec: ["components"],
   metrics: [],
   diagnostics: ["source", "components"],
   syntax: ["source", "diagnostics"],

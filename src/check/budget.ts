@@ -17,6 +17,7 @@ export const QUANTITIES = [
   "image_tokens",
   "flops_per_token",
   "train_memory",
+  "train_memory_per_device",
 ] as const;
 export type Quantity = (typeof QUANTITIES)[number];
 
@@ -129,19 +130,18 @@ function boundLimit(ctx: CheckContext, b: Bound, q: Quantity): number | undefine
         code: "MM2009",
         message: `the bound on \`${q}\` must be a number, not ${describeValue(v)}`,
         span: v.span,
-        help: `write e.g. \`${q} <= ${q === "train_memory" ? "80GiB" : "7B"}\``,
+        help: `write e.g. \`${q} <= ${isMemory(q) ? "80GiB" : "7B"}\``,
       });
     return undefined;
   }
-  if (v.unit === "percent" || (v.unit === "bytes" && q !== "train_memory")) {
+  if (v.unit === "percent" || (v.unit === "bytes" && !isMemory(q))) {
     ctx.report({
       code: "MM2009",
       message: `the bound on \`${q}\` cannot be ${describeValue(v)}`,
       span: v.span,
-      help:
-        q === "train_memory"
-          ? "write a byte size such as `80GiB`"
-          : "write a count such as `7B` or `20M`",
+      help: isMemory(q)
+        ? "write a byte size such as `80GiB`"
+        : "write a count such as `7B` or `20M`",
     });
     return undefined;
   }
@@ -157,7 +157,14 @@ export interface BudgetSubject {
     readonly detail: TrainMemory;
     readonly batch: number;
     readonly sequence: number;
+    readonly devices: number;
+    readonly perDevice: TrainMemory;
   };
+}
+
+/** The byte quantities: bounded per train, shown as sizes. */
+function isMemory(q: Quantity): q is "train_memory" | "train_memory_per_device" {
+  return q === "train_memory" || q === "train_memory_per_device";
 }
 
 function valueOf(q: Quantity, s: BudgetSubject): number | undefined {
@@ -179,12 +186,20 @@ function valueOf(q: Quantity, s: BudgetSubject): number | undefined {
       return s.summary.flopsPerToken;
     case "train_memory":
       return s.memory?.detail.total;
+    case "train_memory_per_device":
+      return s.memory?.perDevice.total;
   }
 }
 
 function breakdown(q: Quantity, s: BudgetSubject): string[] {
   const p = s.summary.parts;
   const parts = [p.vision, p.connector, p.llm].filter((x) => x !== undefined);
+  if (q === "train_memory_per_device" && s.memory) {
+    const m = s.memory.perDevice;
+    return [
+      `for \`train ${s.memory.train}\` on each of ${s.memory.devices} device${s.memory.devices === 1 ? "" : "s"} (${s.memory.batch / s.memory.devices} of the batch's ${s.memory.batch} sequences, sequence ${s.memory.sequence}, ${m.precision}; weights, gradients and AdamW state sharded): weights ${humanBytes(m.weights)} + gradients ${humanBytes(m.gradients)} + AdamW state ${humanBytes(m.optimizer)} + activations ${humanBytes(m.activations)} = ${humanBytes(m.total)}`,
+    ];
+  }
   if (q === "train_memory" && s.memory) {
     const m = s.memory.detail;
     return [
@@ -211,7 +226,7 @@ function breakdown(q: Quantity, s: BudgetSubject): string[] {
 }
 
 function show(q: Quantity, n: number): string {
-  if (q === "train_memory") return `${humanBytes(n)} (${formatCount(n)} bytes)`;
+  if (isMemory(q)) return `${humanBytes(n)} (${formatCount(n)} bytes)`;
   return n < 1000 ? formatCount(n) : `${formatCount(n)} (${humanCount(n)})`;
 }
 
@@ -223,13 +238,16 @@ function overHelp(q: Quantity, b: Bound, value: number, s: BudgetSubject, owner:
   if (q === "image_tokens" && conn && conn.kind !== "MLPProjector" && b.value.kind === "number")
     return `write \`connector.tokens: ${b.value.text}\`${b.op === "==" ? "" : " (or a count that meets the bound)"}, or change the bound`;
   if (b.op === "==")
-    return `change the model so that \`${q}\` is exactly the bound, or write \`${q} == ${q === "train_memory" ? ceilBytes(value) : value}\``;
+    return `change the model so that \`${q}\` is exactly the bound, or write \`${q} == ${isMemory(q) ? ceilBytes(value) : value}\``;
   if (!b.op.startsWith("<")) return "make the model larger, or lower the bound";
-  const least = q === "train_memory" ? ceilBytes(value) : ceilCount(value);
+  const least = isMemory(q) ? ceilBytes(value) : ceilCount(value);
   const raise =
     owner === s.modelName
       ? `raise the bound to at least \`${least}\``
       : `give \`model ${s.modelName}\` its own \`budget { ${q} <= ${least} }\``;
+  if (q === "train_memory_per_device" && s.memory) {
+    return `raise \`devices\` in \`train ${s.memory.train}\` (now ${s.memory.devices}), lower \`batch\` or \`sequence\`, use \`precision: bf16\`, or ${raise}`;
+  }
   if (q === "train_memory" && s.memory) {
     const m = s.memory.detail;
     const share = Math.round((m.activations / m.total) * 100);
@@ -255,7 +273,7 @@ export function checkBounds(
   for (const { bound: b, owner } of bounds) {
     const q = boundQuantity(ctx, b);
     if (!q) continue;
-    if ((q === "train_memory") !== (s.memory !== undefined)) continue;
+    if (isMemory(q) !== (s.memory !== undefined)) continue;
     const limit = boundLimit(ctx, b, q);
     const value = valueOf(q, s);
     if (limit === undefined || value === undefined) continue;

@@ -146,11 +146,12 @@ function warnUncheckedMemoryBounds(
     for (const m of decl.body.members) {
       if (m.kind !== "budget") continue;
       for (const b of m.bounds) {
-        if (b.path.map((p) => p.text).join(".") !== "train_memory") continue;
+        const q = b.path.map((p) => p.text).join(".");
+        if (q !== "train_memory" && q !== "train_memory_per_device") continue;
         ctx.report({
           code: "MM3003",
           severity: "warning",
-          message: `the \`train_memory\` bound of \`model ${decl.name.text}\` is not checked: no \`train\` in this file uses it`,
+          message: `the \`${q}\` bound of \`model ${decl.name.text}\` is not checked: no \`train\` in this file uses it`,
           span: b.span,
           help: `add a \`train\` with \`model: ${decl.name.text}\`, which sets the batch and sequence the memory depends on`,
         });

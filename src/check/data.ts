@@ -1,5 +1,7 @@
 // Checking `data` blocks: weighted sources in known formats with valid options, weights that
 // add up (percentages to 100%, or plain ratios), and the packing and tokenizer settings.
+import { fieldNames } from "../spec/fields.js";
+import { DATA_SETTINGS } from "../spec/settings.js";
 import { posix } from "node:path";
 import { didYouMean, suggest } from "../diagnostics/suggest.js";
 import { pathProblem } from "../resolve/path-problem.js";
@@ -33,16 +35,8 @@ const FORMATS: Readonly<Record<string, FormatSpec>> = {
 };
 
 const SOURCE_KINDS: readonly SourceKind[] = ["caption", "interleaved", "text", "conversation"];
-const SETTINGS = [
-  "images_per_sequence",
-  "tokenizer",
-  "weighting",
-  "mix",
-  "heldout",
-  "synthesize",
-  "roots",
-  "resize",
-] as const;
+/** The settings of a `data` block (its other fields are sources): src/spec/settings.ts. */
+const SETTINGS = fieldNames(DATA_SETTINGS);
 
 /** `resize`: how images are resampled to the encoder's side (image-preprocess.ts). */
 const RESIZE_MODES = ["auto", "area", "bilinear", "bicubic"] as const;

@@ -2,30 +2,16 @@
 // (accuracy) on held-out files, with the shot counts, a prompt template, the seed that picks the
 // shots and the sample count; checked against the model's context (the shots must fit).
 import { posix } from "node:path";
+import type { EvalTaskConfig } from "../spec/run-config.js";
 import type { Field, Value } from "../syntax/ast.js";
 import type { CheckContext } from "./context.js";
 import { describeValue } from "./field-value.js";
-import { num, record } from "./train-options.js";
+import { CAPTIONING_SETTINGS, VQA_SETTINGS } from "../spec/settings.js";
+import { num, readBlock, readNumber } from "./block.js";
 
-export type EvalTaskKind = "captioning" | "vqa";
-
-export interface CheckedEvalTask {
-  readonly kind: EvalTaskKind;
-  /** The task's name in results: its key in `eval`. */
-  readonly name: string;
-  /** Captioning: the COCO-style caption file. VQA: the annotation file (the human answers). */
-  readonly annotations: string;
-  /** VQA: the question file. */
-  readonly questions?: string;
-  /** The folder the images are in. All three paths as the checker gives paths: cwd-relative. */
-  readonly images: string;
-  readonly shots: readonly number[];
-  /** With `<image>` where the image goes and, for VQA, `{question}`; the answer follows it. */
-  readonly prompt: string;
-  readonly samples: number;
-  readonly seed: number;
-  readonly maxTokens: number;
-}
+/** A benchmark task as the runtime takes it (src/spec/run-config.ts); paths as the checker gives paths. */
+export type CheckedEvalTask = EvalTaskConfig;
+export type EvalTaskKind = EvalTaskConfig["kind"];
 
 export const EVAL_TASK_KINDS: readonly EvalTaskKind[] = ["captioning", "vqa"];
 export const MAX_SHOTS = 32;
@@ -34,10 +20,6 @@ export const DEFAULT_PROMPTS: Readonly<Record<EvalTaskKind, string>> = {
   vqa: "<image>Question: {question} Answer: ",
 };
 const DEFAULT_MAX_TOKENS: Readonly<Record<EvalTaskKind, number>> = { captioning: 32, vqa: 8 };
-const FIELDS: Readonly<Record<EvalTaskKind, readonly string[]>> = {
-  captioning: ["annotations", "images", "shots", "prompt", "samples", "seed", "max_tokens"],
-  vqa: ["questions", "annotations", "images", "shots", "prompt", "samples", "seed", "max_tokens"],
-};
 const PLACEHOLDERS: Readonly<Record<EvalTaskKind, readonly string[]>> = {
   captioning: [],
   vqa: ["question"],
@@ -151,9 +133,10 @@ function checkTask(
       });
     return undefined;
   }
-  const f = record(ctx, where, v.body, FIELDS[kind]);
-  const required =
-    kind === "vqa" ? ["questions", "annotations", "images"] : ["annotations", "images"];
+  const table = kind === "vqa" ? VQA_SETTINGS : CAPTIONING_SETTINGS;
+  const b = readBlock(ctx, where, v.body, table, { path: where });
+  const f = b.fields;
+  const required = table.filter((s) => s.default.kind === "required").map((s) => s.name);
   let ok = true;
   for (const r of required)
     if (!f.has(r)) {
@@ -171,13 +154,11 @@ function checkTask(
   const shotsField = f.get("shots");
   const shots = shotsField ? shotList(ctx, `${where}.shots`, shotsField.value) : [0];
   const prompt = template(ctx, `${where}.prompt`, kind, f.get("prompt"));
-  const int = (name: string, min: number, max: number, fallback: number) => {
-    const g = f.get(name);
-    return g ? num(ctx, `${where}.${name}`, g.value, { int: true, min, max }) : fallback;
-  };
-  const samples = int("samples", 1, 1_000_000, 100);
-  const seed = int("seed", 0, 2 ** 32 - 1, 0);
-  const maxTokens = int("max_tokens", 1, 1024, DEFAULT_MAX_TOKENS[kind]);
+  const samples = readNumber(ctx, b, "samples");
+  const seed = readNumber(ctx, b, "seed");
+  const maxTokens = f.has("max_tokens")
+    ? readNumber(ctx, b, "max_tokens")
+    : DEFAULT_MAX_TOKENS[kind];
   if (
     !ok ||
     annotations === undefined ||

@@ -5,6 +5,12 @@ import type { ComponentSummary } from "../components/counting.js";
 import type { ModelSummary, PartInput, Precision, TrainMemory } from "../components/model.js";
 import type { TilesConfig } from "../components/tiles.js";
 import type { Span } from "../source/source-file.js";
+import type {
+  CheckpointSettings,
+  EvalSettings,
+  OptimizerSettings,
+  ScheduleSettings,
+} from "../spec/run-config.js";
 import type { CheckedEvalTask } from "./eval-tasks.js";
 import type { CheckedInit } from "./init.js";
 
@@ -85,22 +91,12 @@ export interface CheckedData {
   readonly resize?: "area" | "bilinear" | "bicubic";
 }
 
-export interface OptimizerConfig {
+/** `optimizer: AdamW { ... }`: the settings the runtime takes, and the kind written. */
+export interface OptimizerConfig extends OptimizerSettings {
   readonly kind: "AdamW";
-  readonly lr: number;
-  readonly betas: readonly [number, number];
-  readonly weightDecay: number;
-  readonly eps: number;
-  /** Global gradient-norm clip; 0 turns clipping off. */
-  readonly clip: number;
 }
 
-export interface ScheduleConfig {
-  readonly kind: "cosine" | "linear" | "constant";
-  readonly warmup: number;
-  /** Final learning rate as a fraction of the peak (cosine and linear). */
-  readonly final: number;
-}
+export type ScheduleConfig = ScheduleSettings;
 
 export interface CheckedTrain {
   readonly name: string;
@@ -116,17 +112,17 @@ export interface CheckedTrain {
   readonly optimizer: OptimizerConfig;
   readonly schedule: ScheduleConfig;
   /** Every `every` steps into `dir` (relative to the spec), keeping the newest `keep`. */
-  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep: number };
+  readonly checkpoint?: CheckpointSettings;
   /** Held-out loss every `every` steps over `batches` batches, and the benchmark tasks (eval-tasks.ts). */
-  readonly eval: {
-    readonly every: number;
-    readonly batches: number;
-    readonly tasks?: readonly CheckedEvalTask[];
+  readonly eval: EvalSettings<CheckedEvalTask> & {
     /** Where the first task was written (for target checks). */
     readonly tasksSpan?: Span;
   };
   readonly logEvery: number;
   readonly memory: TrainMemory;
+  /** `devices: N`: the batch split over N devices, and the training memory on each (spec/devices.ts). */
+  readonly devices: number;
+  readonly memoryPerDevice: TrainMemory;
   /** `freeze: [vision, "llm.embed"]`: the paths frozen, and the parameters left to train. */
   readonly freeze?: TrainFreeze;
   /** `init: pretrain`: the train whose newest checkpoint gives this one its first weights. */

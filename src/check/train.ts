@@ -3,8 +3,8 @@
 import { posix } from "node:path";
 import { decoder } from "../components/decoder.js";
 import { fixedDefault } from "../components/fields.js";
-import { LIMITS } from "../components/limits.js";
 import type { Precision } from "../components/model.js";
+import type { ConfigValue } from "../components/types.js";
 import type { Module } from "../resolve/program.js";
 import type { Span } from "../source/source-file.js";
 import {
@@ -22,9 +22,13 @@ import { checkData } from "./data.js";
 import { describeSym } from "./describe-sym.js";
 import { describeValue } from "./field-value.js";
 import { specPath } from "./paths.js";
-import { num, optimizer, record, schedule } from "./train-options.js";
+import { memoryPerDevice } from "../spec/devices.js";
+import { defaultNumber, fieldNames } from "../spec/fields.js";
+import { CHECKPOINT_SETTINGS, EVAL_SETTINGS, TRAIN_SETTINGS } from "../spec/settings.js";
+import { optimizer, schedule } from "./train-options.js";
+import { readBlock, readNumber, readWord } from "./block.js";
 import { checkFreeze, checkInit } from "./train-stages.js";
-import { checkEvalFits, checkEvalTasks, EVAL_TASK_KINDS } from "./eval-tasks.js";
+import { checkEvalFits, checkEvalTasks } from "./eval-tasks.js";
 import type { CheckedData, CheckedModel, CheckedTrain } from "./ir.js";
 import {
   applyMembers,
@@ -36,28 +40,11 @@ import {
   type ModelDraft,
 } from "./model.js";
 
-/** Checkpoints a run keeps when `checkpoint.keep` is not written (the runtime's DEFAULT_KEEP). */
-export const DEFAULT_CHECKPOINT_KEEP = 3;
-
 /** Ids of the byte-level tokenizer: 256 bytes and BOS, EOS, PAD, IMAGE. */
 export const BYTE_VOCAB = 260;
 
-export const TRAIN_FIELDS = [
-  "model",
-  "data",
-  "steps",
-  "batch",
-  "sequence",
-  "seed",
-  "precision",
-  "optimizer",
-  "schedule",
-  "checkpoint",
-  "eval",
-  "log_every",
-  "freeze",
-  "init",
-] as const;
+/** The fields of a `train` block, in the order messages list them (src/spec/settings.ts). */
+export const TRAIN_FIELDS = fieldNames(TRAIN_SETTINGS);
 
 function ref(
   ctx: CheckContext,
@@ -140,46 +127,23 @@ export function checkTrain(
     ),
     ...(extra.members ?? []),
   ];
-  const f = record(ctx, `train ${decl.name.text}`, { members, span: decl.body.span }, TRAIN_FIELDS);
+  const t = readBlock(
+    ctx,
+    `train ${decl.name.text}`,
+    { members, span: decl.body.span },
+    TRAIN_SETTINGS,
+  );
+  const f = t.fields;
   const modelRef = ref(ctx, module, f.get("model")?.value, "model", decl.name);
   const dataRef = ref(ctx, module, f.get("data")?.value, "data", decl.name);
-  const steps = f.get("steps")
-    ? num(ctx, "steps", f.get("steps")!.value, { int: true, min: 1, limit: LIMITS.steps })
-    : 1000;
-  const batch = f.get("batch")
-    ? num(ctx, "batch", f.get("batch")!.value, { int: true, min: 1, limit: LIMITS.batch })
-    : 8;
-  const seed = f.get("seed")
-    ? num(ctx, "seed", f.get("seed")!.value, { int: true, min: 0, limit: LIMITS.seed })
-    : 0;
-  const logEvery = f.get("log_every")
-    ? num(ctx, "log_every", f.get("log_every")!.value, {
-        int: true,
-        min: 1,
-        limit: LIMITS.steps,
-      })
-    : 10;
+  const steps = readNumber(ctx, t, "steps");
+  const batch = readNumber(ctx, t, "batch");
+  const seed = readNumber(ctx, t, "seed");
+  const logEvery = readNumber(ctx, t, "log_every");
+  const devices = readNumber(ctx, t, "devices");
   const opt = optimizer(ctx, f.get("optimizer")?.value);
   const sched = schedule(ctx, f.get("schedule")?.value, steps);
-  let precision: Precision = "fp32";
-  const pv = f.get("precision")?.value;
-  if (pv) {
-    if (
-      pv.kind === "name" &&
-      (pv.name.text === "fp32" || pv.name.text === "bf16" || pv.name.text === "mixed")
-    )
-      precision = pv.name.text;
-    else
-      ctx.report({
-        code: "MM2009",
-        message: `\`precision\` must be \`fp32\`, \`bf16\` or \`mixed\`, not ${describeValue(pv)}`,
-        span: pv.span,
-        help:
-          pv.kind === "name" && pv.name.text === "fp16"
-            ? "fp16 training is not supported: write `precision: bf16`, or `precision: mixed` (bf16 with fp32 master weights)"
-            : "write `precision: fp32`, `precision: bf16` or `precision: mixed`",
-      });
-  }
+  const precision: Precision = readWord<Precision>(ctx, t, "precision") ?? "fp32";
   let checkpoint: (NonNullable<CheckedTrain["checkpoint"]> & { everySpan?: Span }) | undefined;
   let badPath = false;
   const cv = f.get("checkpoint")?.value;
@@ -192,15 +156,9 @@ export function checkTrain(
         help: 'write `checkpoint: { every: 100, dir: "runs/name" }`',
       });
     else {
-      const c = record(ctx, "checkpoint", cv.body, ["every", "dir", "keep"]);
-      const every = c.get("every")
-        ? num(ctx, "checkpoint.every", c.get("every")!.value, {
-            int: true,
-            min: 1,
-            limit: LIMITS.steps,
-          })
-        : 100;
-      const dv = c.get("dir")?.value;
+      const c = readBlock(ctx, "checkpoint", cv.body, CHECKPOINT_SETTINGS, { path: "checkpoint" });
+      const every = readNumber(ctx, c, "every");
+      const dv = c.fields.get("dir")?.value;
       const dir = dv?.kind === "string" ? dv.value : `runs/${decl.name.text}`;
       // The folder stays as written (relative to the spec); only its form is checked here.
       if (dv?.kind === "string" && specPath(ctx, dv, module.path, "`checkpoint.dir`") === undefined)
@@ -212,17 +170,15 @@ export function checkTrain(
           span: dv.span,
           help: 'write `dir: "runs/name"`',
         });
-      const keep = c.get("keep")
-        ? num(ctx, "checkpoint.keep", c.get("keep")!.value, { int: true, min: 1 })
-        : DEFAULT_CHECKPOINT_KEEP;
-      const everySpan = c.get("every")?.value.span;
+      const keep = readNumber(ctx, c, "keep");
+      const everySpan = c.fields.get("every")?.value.span;
       if (every !== undefined && keep !== undefined)
         checkpoint = { every, dir, keep, ...(everySpan ? { everySpan } : {}) };
     }
   }
   let evalCfg: CheckedTrain["eval"] = {
-    every: 100,
-    batches: 4,
+    every: defaultNumber(EVAL_SETTINGS, "every"),
+    batches: defaultNumber(EVAL_SETTINGS, "batches"),
   };
   let evalFields: ReadonlyMap<string, Field> | undefined;
   const ev = f.get("eval")?.value;
@@ -235,29 +191,19 @@ export function checkTrain(
         help: "write `eval: { every: 50, batches: 4 }`",
       });
     else {
-      const e = record(ctx, "eval", ev.body, ["every", "batches", ...EVAL_TASK_KINDS]);
-      evalFields = e;
-      const tasks = checkEvalTasks(ctx, e, posix.dirname(module.path));
-      const every = e.get("every")
-        ? num(ctx, "eval.every", e.get("every")!.value, {
-            int: true,
-            min: 1,
-            limit: LIMITS.steps,
-          })
-        : 100;
-      const batches = e.get("batches")
-        ? num(ctx, "eval.batches", e.get("batches")!.value, {
-            int: true,
-            min: 1,
-            limit: LIMITS.evalBatches,
-          })
-        : 4;
+      const e = readBlock(ctx, "eval", ev.body, EVAL_SETTINGS, { path: "eval" });
+      evalFields = e.fields;
+      const tasks = checkEvalTasks(ctx, e.fields, posix.dirname(module.path));
+      const every = readNumber(ctx, e, "every");
+      const batches = readNumber(ctx, e, "batches");
       if (every !== undefined && batches !== undefined && tasks !== undefined)
         evalCfg = {
           every,
           batches,
           ...(tasks.length > 0 ? { tasks } : {}),
-          ...(tasks[0] && e.get(tasks[0].name) ? { tasksSpan: e.get(tasks[0].name)!.span } : {}),
+          ...(tasks[0] && e.fields.get(tasks[0].name)
+            ? { tasksSpan: e.fields.get(tasks[0].name)!.span }
+            : {}),
         };
     }
   }
@@ -277,7 +223,7 @@ export function checkTrain(
   // Unwritten, the llm's `context` is its kind's default (the Decoder's schema holds it).
   const llmContext = draft?.parts.llm?.config["context"] ?? fixedDefault(decoder.fields, "context");
   const sequence = sequenceField
-    ? num(ctx, "sequence", sequenceField.value, { int: true, min: 1, limit: LIMITS.context })
+    ? readNumber(ctx, t, "sequence")
     : typeof llmContext === "number"
       ? llmContext
       : undefined;
@@ -291,6 +237,7 @@ export function checkTrain(
     !opt ||
     !sched ||
     logEvery === undefined ||
+    devices === undefined ||
     badPath
   )
     return undefined;
@@ -335,45 +282,18 @@ export function checkTrain(
     return undefined;
   }
   const context = composed.parts.llm.config["context"];
-  if (typeof context === "number" && sequence > context) {
-    ctx.report({
-      code: "MM5001",
-      message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
-      span: sequenceField?.value.span ?? own.name.span,
-      secondary: spanPair(draft, "llm.context"),
-      help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
-    });
+  const at = sequenceField?.value.span ?? own.name.span;
+  if (!sequenceFitsContext(ctx, sequence, context, at, spanPair(draft, "llm.context")))
     return undefined;
-  }
-  const imageTokens = composed.imageTokens * data.imagesPerSequence;
-  if (imageTokens >= sequence && data.sources.some((s) => s.kind !== "text")) {
-    ctx.report({
-      code: "MM5002",
-      message:
-        data.imagesPerSequence === 1
-          ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
-          : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
-      span: sequenceField?.value.span ?? own.name.span,
-      ...(composed.encoderPasses > 1
-        ? {
-            notes: [
-              `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
-            ],
-          }
-        : {}),
-      help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
-    });
-    return undefined;
-  }
-  if (checkpoint && checkpoint.every > steps) {
-    ctx.report({
-      code: "MM5004",
-      severity: "warning",
-      message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
-      span: checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
-      help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
-    });
-  }
+  if (!imagesLeaveRoomForText(ctx, composed, data, sequence, at)) return undefined;
+  if (!batchSplitsOverDevices(ctx, batch, devices, f)) return undefined;
+  if (checkpoint)
+    checkpointsWithinRun(
+      ctx,
+      checkpoint,
+      steps,
+      checkpoint.everySpan ?? f.get("checkpoint")!.value.span,
+    );
   // The byte tokenizer's ids are the 256 bytes plus BOS, EOS, PAD and IMAGE (see docs/data.md).
   const vocab = composed.parts.llm.config["vocab"];
   if (data.tokenizer.kind === "bytes" && typeof vocab === "number" && vocab < BYTE_VOCAB) {
@@ -455,11 +375,19 @@ export function checkTrain(
     precision,
     ...(freeze ? { trainable: freeze.trainable } : {}),
   });
+  const perDevice = memoryPerDevice(memory, devices, batch);
   const model: CheckedModel = toChecked(draft, composed);
   checkBounds(ctx, draft.bounds, {
     modelName: draft.name,
     summary: composed,
-    memory: { train: extra.name ?? decl.name.text, detail: memory, batch, sequence },
+    memory: {
+      train: extra.name ?? decl.name.text,
+      detail: memory,
+      batch,
+      sequence,
+      devices,
+      perDevice,
+    },
   });
   return {
     name: extra.name ?? decl.name.text,
@@ -480,6 +408,8 @@ export function checkTrain(
     eval: evalCfg,
     logEvery,
     memory,
+    devices,
+    memoryPerDevice: perDevice,
     ...(freeze && freeze.paths.length > 0 ? { freeze } : {}),
     ...(init ? { init } : {}),
   };
@@ -571,4 +501,95 @@ function checkTrainVariant(
       declaredAs: extra.declaredAs ?? decl,
     }),
   );
+}
+
+// Checks across a train's fields, one rule each.
+
+/** MM5001: a sequence longer than the language model's context. */
+function sequenceFitsContext(
+  ctx: CheckContext,
+  sequence: number,
+  context: ConfigValue | undefined,
+  at: Span,
+  contextSpan: { span: Span; message: string }[],
+): boolean {
+  if (typeof context !== "number" || sequence <= context) return true;
+  ctx.report({
+    code: "MM5001",
+    message: `\`sequence\` ${sequence} is longer than the language model's \`context\` ${context}`,
+    span: at,
+    secondary: contextSpan,
+    help: `use \`sequence: ${context}\` or less, or raise \`llm.context\``,
+  });
+  return false;
+}
+
+/** MM5002: the images of a sequence take all of it, in a mixture with images. */
+function imagesLeaveRoomForText(
+  ctx: CheckContext,
+  composed: { imageTokens: number; encoderPasses: number; tokensPerCrop: number },
+  data: CheckedData,
+  sequence: number,
+  at: Span,
+): boolean {
+  const imageTokens = composed.imageTokens * data.imagesPerSequence;
+  if (imageTokens < sequence || !data.sources.some((s) => s.kind !== "text")) return true;
+  ctx.report({
+    code: "MM5002",
+    message:
+      data.imagesPerSequence === 1
+        ? `one image of ${composed.imageTokens} tokens leaves no room for text in a sequence of ${sequence}`
+        : `${data.imagesPerSequence} images of ${composed.imageTokens} tokens (${imageTokens}) leave no room for text in a sequence of ${sequence}`,
+    span: at,
+    ...(composed.encoderPasses > 1
+      ? {
+          notes: [
+            `a tiled image takes up to ${composed.encoderPasses} encoder passes (the largest grid's crops and the overview) of ${composed.tokensPerCrop} tokens each`,
+          ],
+        }
+      : {}),
+    help: `use a longer \`sequence\`, fewer \`images_per_sequence\` in \`data ${data.name}\`, or fewer connector tokens${composed.encoderPasses > 1 ? " or smaller grids" : ""}`,
+  });
+  return false;
+}
+
+/** MM5004 (a warning): checkpoints less often than the run is long. */
+function checkpointsWithinRun(
+  ctx: CheckContext,
+  checkpoint: { readonly every: number },
+  steps: number,
+  at: Span,
+): void {
+  if (checkpoint.every <= steps) return;
+  ctx.report({
+    code: "MM5004",
+    severity: "warning",
+    message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
+    span: at,
+    help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
+  });
+}
+
+/** MM5020: a batch that does not split evenly over the train's `devices`. */
+function batchSplitsOverDevices(
+  ctx: CheckContext,
+  batch: number,
+  devices: number,
+  f: ReadonlyMap<string, Field>,
+): boolean {
+  if (batch % devices === 0) return true;
+  const lower = batch - (batch % devices);
+  const span = f.get("devices")!.value.span;
+  const batchField = f.get("batch");
+  ctx.report({
+    code: "MM5020",
+    message: `\`batch\` ${batch} does not split evenly over \`devices: ${devices}\``,
+    span,
+    secondary: batchField
+      ? [{ span: batchField.value.span, message: `${batch} sequences per step` }]
+      : [],
+    notes: ["each device trains on `batch / devices` sequences per step"],
+    help: `use a \`batch\` that is a multiple of ${devices} (${lower > 0 ? `${lower} or ` : ""}${lower + devices}), or a \`devices\` count that divides ${batch}`,
+  });
+  return false;
 }

@@ -76,3 +76,15 @@ export function choiceFlag<T extends string>(
     );
   return raw as T;
 }
+
+/**
+ * The diagnostics format: `--format rich|short|json`, with `--json` the same as `--format json`
+ * (every command with JSON output takes `--json`); both given must agree.
+ */
+export function formatFlag(args: ParsedArgs): "rich" | "short" | "json" {
+  const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+  if (!args.switches.has("json")) return format;
+  if (args.values.has("format") && format !== "json")
+    throw new UsageError(`\`--json\` and \`--format ${format}\` disagree: give one of them`);
+  return "json";
+}

@@ -2,6 +2,7 @@
 // `runMain` call when the file is run as a program.
 import { posix } from "node:path";
 import type { CheckedTrain } from "../check/ir.js";
+import { flagSynopsis, RUN_FLAGS } from "../spec/run-flags.js";
 import { tsLineComment, tsString } from "./escape.js";
 import { count, numberLiteral } from "./literals.js";
 import { trainFile } from "./names.js";
@@ -69,7 +70,9 @@ export function emitTrain(t: CheckedTrain, names: NamePlan, o: EmitOptions): Fil
         ].join("\n"),
       ),
       tsLineComment(
-        `Run as a program: \`node ${entry} [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]\`.`,
+        `Run as a program: \`node ${entry} ${RUN_FLAGS.filter((f) => f.scope === "entry")
+          .map((f) => `[${flagSynopsis(f)}]`)
+          .join(" ")}\` (src/spec/run-flags.ts).`,
       ),
       "if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {",
       "  process.exitCode = await runMain(config, process.argv.slice(2));",

@@ -135,11 +135,13 @@ export function quantityValue(
       return s.flopsPerToken;
     case "train_memory":
       return train?.memory.total;
+    case "train_memory_per_device":
+      return train?.memoryPerDevice.total;
   }
 }
 
 function showQuantity(q: Quantity, n: number): string {
-  return q === "train_memory" ? humanBytes(n) : count(n);
+  return q === "train_memory" || q === "train_memory_per_device" ? humanBytes(n) : count(n);
 }
 
 /** One budget line: the value, the limit and the margin, or how far over it is. */

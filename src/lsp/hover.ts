@@ -294,11 +294,14 @@ function boundHover(a: Analysis, b: Bound, frames: readonly Frame[]): string | u
 }
 
 function boundValueLines(a: Analysis, q: Quantity, b: Bound, m: CheckedModel): string[] {
-  if (q !== "train_memory") return [describeBound(q, b, quantityValue(q, m.summary))];
+  if (q !== "train_memory" && q !== "train_memory_per_device")
+    return [describeBound(q, b, quantityValue(q, m.summary))];
   const trains = a.checked?.trains.filter((t) => t.model.name === m.name) ?? [];
   if (trains.length === 0)
     return [describeBound(q, b, undefined, "no `train` in this file uses the model")];
-  return trains.map((t) => describeBound(q, b, t.memory.total, `in \`train ${t.name}\``));
+  return trains.map((t) =>
+    describeBound(q, b, quantityValue(q, m.summary, t), `in \`train ${t.name}\``),
+  );
 }
 
 /** The model's budget lines with their margins: its own bounds and those it inherits. */

@@ -1,10 +1,10 @@
 // Field tables for hovers and completion. Component fields come from the kinds' own schemas
-// (src/components/*.ts). The settings of `train`, `data`, `optimizer`, `schedule`, `checkpoint`
-// and `eval` have no schema with docs yet: `blockFields` is the ONE function that reads what the
-// checker has (its field names, e.g. TRAIN_FIELDS) plus the docs and defaults of
-// docs/language.md; when src/spec/ lands with field tables, only this function changes.
+// (src/components/*.ts); the settings of `train`, `data`, `optimizer`, `schedule`, `checkpoint`
+// and `eval` from src/spec/settings.ts, the tables the checker reads them with. Only `model`,
+// `sweep` and the budget quantities are described here.
 import { QUANTITIES } from "../check/budget.js";
-import { TRAIN_FIELDS } from "../check/train.js";
+import { describeDefault, describeSetting, type SettingField } from "../spec/fields.js";
+import { SCHEDULE_KINDS, SETTINGS_TABLES } from "../spec/settings.js";
 import { describeType } from "../components/fields.js";
 import type { ComponentKind, ConfigValue, FieldSpec, FieldType } from "../components/types.js";
 
@@ -36,127 +36,6 @@ export type Block =
 const MISSING_DOC = "(no documentation yet)";
 
 type Doc = readonly [doc: string, type: string, dflt: string, words?: readonly string[]];
-
-const TRAIN_DOCS: Readonly<Record<string, Doc>> = {
-  model: [
-    "the model to train, optionally with overrides: `Tiny { connector.tokens: 64 }`",
-    "a model name",
-    "required",
-  ],
-  data: ["the data mixture to train on", "a data name", "required"],
-  steps: ["optimizer steps of the run", "a whole number, at least 1", "`1000`"],
-  batch: ["sequences per step", "a whole number, at least 1", "`8`"],
-  sequence: [
-    "tokens per sequence, at most the model's `context`",
-    "a whole number, at least 1",
-    "the model's `context`",
-  ],
-  seed: ["seeds initialisation and the data order", "a whole number, at least 0", "`0`"],
-  precision: [
-    "number format for `train_memory` (the CPU runtimes train in fp32)",
-    "`fp32`, `bf16` or `mixed`",
-    "`fp32`",
-    ["fp32", "bf16", "mixed"],
-  ],
-  optimizer: [
-    "`AdamW { lr, betas, weight_decay, eps, clip }`, decoupled weight decay",
-    "`AdamW { ... }`",
-    "`AdamW { lr: 3e-4, betas: [0.9, 0.95], weight_decay: 0.1, eps: 1e-8, clip: 1.0 }`",
-  ],
-  schedule: [
-    "the learning-rate schedule; `final` is a fraction of the peak",
-    "`Cosine { warmup, final }`, `Linear { warmup, final }` or `Constant { warmup }`",
-    "`Cosine { warmup: 0, final: 10% }`",
-  ],
-  checkpoint: [
-    "where and how often checkpoints are written (relative to the `.mm` file)",
-    '`{ every: N, dir: "path" }`',
-    "the final weights only",
-  ],
-  eval: ["held-out evaluation", "`{ every: N, batches: N }`", "`{ every: 100, batches: 4 }`"],
-  log_every: ["steps between log lines", "a whole number, at least 1", "`10`"],
-};
-
-const DATA_DOCS: Readonly<Record<string, Doc>> = {
-  images_per_sequence: [
-    "at most this many images packed into one training sequence",
-    "a whole number, at least 0",
-    "`1`",
-  ],
-  tokenizer: [
-    '`bytes` (byte-level, no files) or `bpe("tokenizer.json")`',
-    '`bytes` or `bpe("...")`',
-    "`bytes`",
-    ["bytes"],
-  ],
-  weighting: [
-    "whether the weights count samples or tokens",
-    "`samples` or `tokens`",
-    "`samples`",
-    ["samples", "tokens"],
-  ],
-  mix: [
-    "the weights as a ratio, one part per source in order",
-    "a ratio such as `45:45:10`",
-    "none",
-  ],
-  heldout: [
-    "a caption source for evaluation only, never trained on",
-    'a caption source such as `webdataset("...")`',
-    "none",
-  ],
-  synthesize: [
-    "a folder where `mmc run` writes the synthetic starter corpus when it holds none",
-    "a string",
-    "none",
-  ],
-  roots: [
-    "folders (relative to the `.mm` file or absolute) that image paths inside data files may also point into",
-    "a list of strings",
-    "none",
-  ],
-  resize: [
-    "how images are resampled to the encoder's side; `bicubic` is Pillow's bicubic in CLIP's order (shortest edge, then centre crop), for pretrained CLIP encoders",
-    "`auto`, `area`, `bilinear` or `bicubic`",
-    "`auto`",
-    ["auto", "area", "bilinear", "bicubic"],
-  ],
-};
-
-const OPTIMIZER_DOCS: Readonly<Record<string, Doc>> = {
-  lr: ["peak learning rate", "a number greater than 0, at most 10", "`3e-4`"],
-  betas: ["AdamW's moment decay rates", "a list of two numbers in [0, 1)", "`[0.9, 0.95]`"],
-  weight_decay: [
-    "decoupled weight decay (matrices and embeddings only)",
-    "a number, at least 0",
-    "`0.1`",
-  ],
-  eps: ["AdamW's epsilon", "a number greater than 0", "`1e-8`"],
-  clip: ["global gradient-norm clip; `0` turns clipping off", "a number, at least 0", "`1.0`"],
-};
-
-const SCHEDULE_DOCS: Readonly<Record<string, Doc>> = {
-  warmup: [
-    "steps of linear warm-up from 0 to the peak",
-    "a whole number, at least 0, below `steps`",
-    "`0`",
-  ],
-  final: [
-    "the final learning rate as a fraction of the peak (`Cosine`, `Linear`)",
-    "a number or percentage in [0, 1]",
-    "`10%` (`Constant`: 100%)",
-  ],
-};
-
-const CHECKPOINT_DOCS: Readonly<Record<string, Doc>> = {
-  every: ["steps between checkpoints", "a whole number, at least 1", "`100`"],
-  dir: ["the folder for checkpoints, relative to the `.mm` file", "a string", '`"runs/<train>"`'],
-};
-
-const EVAL_DOCS: Readonly<Record<string, Doc>> = {
-  every: ["steps between held-out evaluations", "a whole number, at least 1", "`100`"],
-  batches: ["held-out batches per evaluation", "a whole number, at least 1", "`4`"],
-};
 
 const MODEL_DOCS: Readonly<Record<string, Doc>> = {
   image: [
@@ -199,6 +78,8 @@ const QUANTITY_DOCS: Readonly<Record<string, string>> = {
     "forward FLOPs for one text token at full context (a multiply-add is 2 FLOPs; training is about 3x)",
   train_memory:
     "bytes for weights, gradients, AdamW state and activations of one step, for every `train` that uses the model",
+  train_memory_per_device:
+    "`train_memory` on each of the train's `devices`: weights, gradients and AdamW state sharded, activations of `batch / devices` sequences",
 };
 
 function table(names: readonly string[], docs: Readonly<Record<string, Doc>>): FieldInfo[] {
@@ -214,21 +95,33 @@ function table(names: readonly string[], docs: Readonly<Record<string, Doc>>): F
   });
 }
 
-/** The fields of a block that is not a component (the adapter to switch to src/spec/ later). */
+/** A settings field as hovers and completion show it, from its table in src/spec/. */
+export function settingInfo(f: SettingField): FieldInfo {
+  const words = f.type.kind === "word" ? f.type.words : undefined;
+  return {
+    name: f.name,
+    doc: f.doc,
+    type: describeSetting(f.type),
+    default: describeDefault(f.default),
+    ...(words ? { words } : f.name === "tokenizer" ? { words: ["bytes"] } : {}),
+  };
+}
+
+/** The fields of a block that is not a component. */
 export function blockFields(block: Block, variant?: string): readonly FieldInfo[] {
   switch (block) {
     case "train":
-      return table(TRAIN_FIELDS, TRAIN_DOCS);
     case "data":
-      return table(Object.keys(DATA_DOCS), DATA_DOCS);
     case "optimizer":
-      return table(Object.keys(OPTIMIZER_DOCS), OPTIMIZER_DOCS);
-    case "schedule":
-      return table(variant === "Constant" ? ["warmup"] : ["warmup", "final"], SCHEDULE_DOCS);
     case "checkpoint":
-      return table(Object.keys(CHECKPOINT_DOCS), CHECKPOINT_DOCS);
     case "eval":
-      return table(Object.keys(EVAL_DOCS), EVAL_DOCS);
+      return SETTINGS_TABLES[block].map(settingInfo);
+    case "schedule": {
+      const kind = SCHEDULE_KINDS[variant as keyof typeof SCHEDULE_KINDS] ?? SCHEDULE_KINDS.Cosine;
+      return SETTINGS_TABLES.schedule
+        .filter((f) => (kind.fields as readonly string[]).includes(f.name))
+        .map(settingInfo);
+    }
     case "model":
       return table(Object.keys(MODEL_DOCS), MODEL_DOCS);
     case "sweep":
@@ -237,7 +130,7 @@ export function blockFields(block: Block, variant?: string): readonly FieldInfo[
       return QUANTITIES.map((q) => ({
         name: q,
         doc: QUANTITY_DOCS[q] ?? MISSING_DOC,
-        type: q === "train_memory" ? "a byte size such as `80GiB`" : "a count such as `7B`",
+        type: q.startsWith("train_memory") ? "a byte size such as `80GiB`" : "a count such as `7B`",
         default: "",
       }));
   }

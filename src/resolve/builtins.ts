@@ -46,6 +46,7 @@ export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
   "image_tokens",
   "flops_per_token",
   "train_memory",
+  "train_memory_per_device",
   "tokens_per_second",
   // a data block's `resize`
   "auto",

@@ -100,7 +100,15 @@ export * as tf from "@tensorflow/tfjs-core";
 export { emptyMoeStats } from "./layers/decoder.js";
 export { runTraining, RunError } from "./run/driver.js";
 export type { RunConfig, RunOptions, RunSummary } from "./run/driver.js";
-export { runMain, parseRunArgs, ensureSyntheticData, RunUsageError } from "./run/main.js";
+export {
+  runMain,
+  runWithFlags,
+  parseRunArgs,
+  ensureSyntheticData,
+  RunUsageError,
+} from "./run/main.js";
+export type { RunFlags } from "../spec/run-flags.js";
+export type { RunSettings } from "../spec/run-config.js";
 export { evaluate, rotateImages } from "./run/evaluate.js";
 export type { EvalResult } from "./run/evaluate.js";
 export type { ModelInput } from "../components/model.js";

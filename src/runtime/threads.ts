@@ -2,8 +2,11 @@
 // these for its help text without loading it. wasm-threads.ts starts the threaded build.
 import { availableParallelism } from "node:os";
 
-/** The emscripten glue creates 8 pthread workers up front; XNNPACK's pool takes at most that. */
-export const MAX_WASM_THREADS = 8;
+/**
+ * The emscripten glue creates 8 pthread workers up front; XNNPACK's pool takes at most that
+ * (declared with the run flags, src/spec/run-flags.ts, whose `--threads` it bounds).
+ */
+export { MAX_WASM_THREADS } from "../spec/run-flags.js";
 
 /**
  * Threads the wasm backend uses when neither `--threads` nor MMC_THREADS says: 2, the fastest

@@ -22,7 +22,8 @@ import {
   type StTensor,
 } from "../../src/runtime/checkpoint/safetensors.js";
 import { checkpointPath, DEFAULT_KEEP, POINTER_FILE } from "../../src/runtime/checkpoint/store.js";
-import { DEFAULT_CHECKPOINT_KEEP } from "../../src/check/train.js";
+import { defaultNumber } from "../../src/spec/fields.js";
+import { CHECKPOINT_SETTINGS } from "../../src/spec/settings.js";
 import { train } from "../../src/runtime/train/trainer.js";
 import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
 
@@ -147,9 +148,9 @@ describe("the checkpoint folder", () => {
     });
   });
 
-  it("keeps 3 by default, in the checker and the runtime alike", () => {
+  it("keeps 3 by default: the runtime reads the default from the settings table", () => {
     expect(DEFAULT_KEEP).toBe(3);
-    expect(DEFAULT_CHECKPOINT_KEEP).toBe(DEFAULT_KEEP);
+    expect(defaultNumber(CHECKPOINT_SETTINGS, "keep")).toBe(DEFAULT_KEEP);
   });
 
   it("resumes from the previous checkpoint past a damaged one, keeping the damaged file", async () => {

@@ -1,7 +1,7 @@
 // `mmc check FILE...`: parse, resolve and check; print diagnostics; exit 0, or 1 on errors.
 import { checkSpec } from "../load.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
-import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import { formatFlag, parseArgs, UsageError } from "../args.js";
 import { printDiagnostics, type Io } from "../output.js";
 import { escapeControls } from "../../diagnostics/terminal-text.js";
 import type { Command } from "../commands.js";
@@ -11,16 +11,16 @@ export const COMMON_FLAGS = { values: ["format"], switches: ["no-color", "trace"
 export const checkCommand: Command = {
   name: "check",
   summary: "parse, resolve and check a spec; print diagnostics",
-  usage: `usage: mmc check FILE... [--format rich|short|json]
+  usage: `usage: mmc check FILE... [--format rich|short|json | --json]
 
 Exit status: 0 when there are no errors (warnings are allowed), 1 when there are errors.
-With --format json, stdout is a JSON array with one object per diagnostic.`,
+With --format json (or --json), stdout is a JSON array with one object per diagnostic.`,
   async run(argv, io: Io) {
     const args = parseArgs(argv, {
       values: [...COMMON_FLAGS.values],
-      switches: [...COMMON_FLAGS.switches],
+      switches: [...COMMON_FLAGS.switches, "json"],
     });
-    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const format = formatFlag(args);
     if (args.positionals.length === 0)
       throw new UsageError("`mmc check` needs a file, e.g. `mmc check examples/tiny.mm`");
     const all = [];

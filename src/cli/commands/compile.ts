@@ -19,7 +19,7 @@ import type { EmitOptions, GeneratedFile } from "../../codegen/emit.js";
 import { checkTarget, TARGETS, type Target } from "../../codegen/pytorch/target.js";
 import { tsLineComment, tsString } from "../../codegen/escape.js";
 import type { SourceFile, Span } from "../../source/source-file.js";
-import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import { choiceFlag, formatFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
 import { PACKAGE_ROOT } from "../host.js";
 import { printDiagnostics, type Io } from "../output.js";
@@ -219,7 +219,7 @@ export async function writeJavaScript(
 export const compileCommand: Command = {
   name: "compile",
   summary: "write the generated TypeScript (or, with --target pytorch, the PyTorch package)",
-  usage: `usage: mmc compile FILE -o DIR [--target typescript|pytorch] [--format rich|short|json]
+  usage: `usage: mmc compile FILE -o DIR [--target typescript|pytorch] [--format rich|short|json | --json]
 
 Writes DIR/models.ts, DIR/data.ts and DIR/train-NAME.ts for each \`train\`. Run an entry
 with \`mmc run FILE\`, or compile it yourself and run it with node.
@@ -231,10 +231,10 @@ A spec feature the target cannot run is an error. The output is deterministic.`,
   async run(argv, io) {
     const args = parseArgs(argv, {
       values: ["out", "format", "target"],
-      switches: ["no-color", "trace"],
+      switches: ["json", "no-color", "trace"],
       aliases: { "-o": "out" },
     });
-    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const format = formatFlag(args);
     const target = choiceFlag(args, "target", TARGETS, "typescript");
     const file = args.positionals[0];
     const out = args.values.get("out");

@@ -22,7 +22,7 @@ import { diagnostic, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { formatSource } from "../../format/format.js";
 import { diffHunks } from "../../format/diff.js";
 import { SourceFile } from "../../source/source-file.js";
-import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import { formatFlag, parseArgs, UsageError } from "../args.js";
 import { invalidUtf8Offset } from "../host.js";
 import { printDiagnostics, type DiagnosticFormat, type Io } from "../output.js";
 import type { Command } from "../commands.js";
@@ -39,7 +39,7 @@ const MAX_BYTES = 16 * 1024 * 1024;
 export const fmtCommand: Command = {
   name: "fmt",
   summary: "format .mm files in the canonical layout (--check for CI)",
-  usage: `usage: mmc fmt FILE|DIR... [--check] [--format rich|short|json]
+  usage: `usage: mmc fmt FILE|DIR... [--check] [--format rich|short|json | --json]
        mmc fmt --stdout FILE    print the formatted file instead of rewriting it
        mmc fmt -                format standard input to standard output
 
@@ -54,9 +54,9 @@ would change.`,
   async run(argv, io) {
     const args = parseArgs(argv, {
       values: ["format"],
-      switches: ["check", "stdout", "no-color", "trace"],
+      switches: ["check", "stdout", "json", "no-color", "trace"],
     });
-    const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
+    const format = formatFlag(args);
     const check = args.switches.has("check");
     const paths = args.positionals;
     if (paths.length === 0)

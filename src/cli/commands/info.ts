@@ -10,7 +10,8 @@ import type {
   CheckedProgram,
   CheckedTrain,
 } from "../../check/ir.js";
-import { choiceFlag, parseArgs, UsageError } from "../args.js";
+import { choiceFlag, intFlag, parseArgs, UsageError } from "../args.js";
+import { memoryPerDevice } from "../../spec/devices.js";
 import type { Command } from "../commands.js";
 import { printDiagnostics } from "../output.js";
 import { renderSweepInfo, sweepInfoJson } from "../../sweep/listing.js";
@@ -19,13 +20,19 @@ import { escapeControls, escapeJsonText } from "../../diagnostics/terminal-text.
 export const infoCommand: Command = {
   name: "info",
   summary: "show shapes, parameters, FLOPs, image tokens and training memory",
-  usage: `usage: mmc info FILE [--json] [--format rich|short|json]
+  usage: `usage: mmc info FILE [--json] [--devices N] [--format rich|short|json]
 
-Prints a table per model and per component preset. With --json, prints
+Prints a table per model and per component preset. --devices N shows each train's training
+memory per device over N devices (weights, gradients and AdamW state sharded, each device
+holding the activations of its share of the batch; default: the train's \`devices\`). With --json, prints
 {"models": [...], "components": [...], "sweeps": [...]} with integer counts. A \`sweep\` is
 listed point by point (its axis values and derived numbers).`,
   async run(argv, io) {
-    const args = parseArgs(argv, { values: ["format"], switches: ["json", "no-color", "trace"] });
+    const args = parseArgs(argv, {
+      values: ["format", "devices"],
+      switches: ["json", "no-color", "trace"],
+    });
+    const devices = intFlag(args, "devices", 1);
     const format = choiceFlag(args, "format", ["rich", "short", "json"] as const, "rich");
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1)
@@ -36,8 +43,8 @@ listed point by point (its axis values and derived numbers).`,
     if (errors || !result.checked) return 1;
     io.stdout(
       args.switches.has("json")
-        ? `${escapeJsonText(JSON.stringify(infoJson(result.checked), null, 2))}\n`
-        : renderInfo(result.checked),
+        ? `${escapeJsonText(JSON.stringify(infoJson(result.checked, devices), null, 2))}\n`
+        : renderInfo(result.checked, devices),
     );
     return 0;
   },
@@ -47,10 +54,19 @@ function trainsOf(p: CheckedProgram, model: string): CheckedTrain[] {
   return p.trains.filter((t) => t.model.name === model);
 }
 
-export function infoJson(p: CheckedProgram): unknown {
+/** A train's training memory on each device: over `devices` (--devices), else its own `devices`. */
+function perDevice(t: CheckedTrain, devices: number | undefined) {
+  const n = devices ?? t.devices;
+  return {
+    devices: n,
+    memory: n === t.devices ? t.memoryPerDevice : memoryPerDevice(t.memory, n, t.batch),
+  };
+}
+
+export function infoJson(p: CheckedProgram, devices?: number): unknown {
   return {
     file: p.file,
-    models: p.models.map((m) => modelJson(m, trainsOf(p, m.name))),
+    models: p.models.map((m) => modelJson(m, trainsOf(p, m.name), devices)),
     components: p.components.map(componentJson),
     sweeps: p.sweeps.map(sweepInfoJson),
   };
@@ -64,7 +80,7 @@ function tilesText(m: CheckedModel): string {
   return ` at most: ${crops} crops${m.tiles.overview ? " + an overview" : ""}, ${s.tokensPerCrop} tokens each (grids ${m.tiles.grids.map(gridText).join(", ")})`;
 }
 
-function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
+function modelJson(m: CheckedModel, trains: CheckedTrain[], devices?: number): unknown {
   const s = m.summary;
   const parts = [s.parts.vision, s.parts.connector, s.parts.llm].filter((x) => x !== undefined);
   return {
@@ -110,6 +126,20 @@ function modelJson(m: CheckedModel, trains: CheckedTrain[]): unknown {
       optimizer: t.memory.optimizer,
       activations: t.memory.activations,
       total: t.memory.total,
+      ...(() => {
+        const d = perDevice(t, devices);
+        const pm = d.memory;
+        return {
+          devices: d.devices,
+          per_device: {
+            weights: pm.weights,
+            gradients: pm.gradients,
+            optimizer: pm.optimizer,
+            activations: pm.activations,
+            total: pm.total,
+          },
+        };
+      })(),
       // `freeze`: gradients and AdamW state above count only the parameters that train
       trainable: t.freeze?.trainable ?? s.params,
       frozen: t.freeze?.frozen ?? 0,
@@ -185,7 +215,7 @@ function shape(tokens: number, width: number): string {
   return `[${tokens}, ${width}]`;
 }
 
-export function renderInfo(p: CheckedProgram): string {
+export function renderInfo(p: CheckedProgram, devices?: number): string {
   const out: string[] = [];
   for (const m of p.models) {
     const s = m.summary;
@@ -223,6 +253,14 @@ export function renderInfo(p: CheckedProgram): string {
         `  training memory for \`train ${t.name}\` (batch ${t.batch}, sequence ${t.sequence}, ${mem.precision}): ` +
           `${humanBytes(mem.total)} = weights ${humanBytes(mem.weights)} + gradients ${humanBytes(mem.gradients)} + AdamW ${humanBytes(mem.optimizer)} + activations ${humanBytes(mem.activations)}`,
       );
+      const d = perDevice(t, devices);
+      if (d.devices > 1 || devices !== undefined) {
+        const pm = d.memory;
+        out.push(
+          `    per device over ${d.devices} device${d.devices === 1 ? "" : "s"} (sharded; ${Math.ceil(t.batch / d.devices)} of ${t.batch} sequences each): ` +
+            `${humanBytes(pm.total)} = weights ${humanBytes(pm.weights)} + gradients ${humanBytes(pm.gradients)} + AdamW ${humanBytes(pm.optimizer)} + activations ${humanBytes(pm.activations)}`,
+        );
+      }
       if (t.freeze)
         out.push(
           `    trainable: ${formatCount(t.freeze.trainable)} of ${formatCount(s.params)} parameters; frozen: ${formatCount(t.freeze.frozen)} (${t.freeze.paths.map((x) => `\`${escapeControls(x)}\``).join(", ")})`,

@@ -3,9 +3,11 @@
 // after each write, and the newest `keep` files kept. Nothing here decides what a file holds.
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { defaultNumber } from "../../spec/fields.js";
+import { CHECKPOINT_SETTINGS } from "../../spec/settings.js";
 
-/** Checkpoints kept when a train does not say (`checkpoint: { keep: N }`). */
-export const DEFAULT_KEEP = 3;
+/** Checkpoints kept when a train does not say (`checkpoint: { keep: N }`; src/spec/settings.ts). */
+export const DEFAULT_KEEP = defaultNumber(CHECKPOINT_SETTINGS, "keep");
 /** The pointer to the newest checkpoint: `{ "step": 60, "file": "step-00000060.safetensors" }`. */
 export const POINTER_FILE = "latest.json";
 /** What mmc before format 2 wrote: one file, overwritten in place, without checksums. */

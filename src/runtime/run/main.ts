@@ -4,12 +4,12 @@
 // run stopped by Ctrl-C or SIGTERM).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BackendError, type BackendChoice } from "../backend.js";
+import { BackendError } from "../backend.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
-import { MAX_WASM_THREADS } from "../threads.js";
+import { parseRunFlags, RunFlagError, type RunFlags } from "../../spec/run-flags.js";
 import { DataError } from "../data/index.js";
 import { addMissingInstructSplit, synthesize } from "../data-tools/index.js";
-import { badPath, escapeControls, fsErrorLine, fsRunError, isFsError, showPath } from "./errors.js";
+import { badPath, fsErrorLine, fsRunError, isFsError, showPath } from "./errors.js";
 import { signalExitCode } from "./interrupt.js";
 import { checkpointRunError } from "./resume.js";
 import {
@@ -20,72 +20,16 @@ import {
   type RunSummary,
 } from "./driver.js";
 
-const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
-
 export class RunUsageError extends Error {}
 
+/** The entry's command line, parsed with the run flags table (src/spec/run-flags.ts). */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
-  let backend: BackendChoice | undefined;
-  let steps: number | undefined;
-  let threads: number | undefined;
-  let resume: string | boolean | undefined;
-  let strict = false;
-  let fresh = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] =
-      a.startsWith("--") && a.includes("=")
-        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
-        : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new RunUsageError(`\`${flag}\` needs a value`);
-      return v;
-    };
-    if (flag === "--backend") {
-      const v = value();
-      if (!(BACKENDS as readonly string[]).includes(v))
-        throw new RunUsageError(
-          `\`--backend\` must be one of ${BACKENDS.join(", ")}, not \`${v}\``,
-        );
-      backend = v as BackendChoice;
-    } else if (flag === "--steps") {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1)
-        throw new RunUsageError(`\`--steps\` must be a whole number of at least 1, not \`${v}\``);
-      steps = Number(v);
-    } else if (flag === "--threads") {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_WASM_THREADS)
-        throw new RunUsageError(
-          `\`--threads\` must be a whole number from 1 to ${MAX_WASM_THREADS}, not \`${v}\``,
-        );
-      threads = Number(v);
-    } else if (flag === "--resume") {
-      const next = inline ?? argv[i + 1];
-      if (next !== undefined && !next.startsWith("--")) {
-        resume = next;
-        if (inline === undefined) i++;
-      } else resume = true;
-    } else if (flag === "--strict") strict = true;
-    else if (flag === "--fresh") fresh = true;
-    else
-      throw new RunUsageError(
-        `unknown option \`${escapeControls(a)}\` (options: --steps N, --backend NAME, --threads N, --resume [DIR], --fresh, --strict)`,
-      );
+  try {
+    return parseRunFlags(argv, "entry").run;
+  } catch (e) {
+    if (e instanceof RunFlagError) throw new RunUsageError(e.message);
+    throw e;
   }
-  if (fresh && resume !== undefined)
-    throw new RunUsageError(
-      "`--resume` continues the run in the folder and `--fresh` moves it aside: give one of them",
-    );
-  return {
-    ...(backend ? { backend } : {}),
-    ...(steps !== undefined ? { steps } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(resume !== undefined ? { resume } : {}),
-    ...(strict ? { strict } : {}),
-    ...(fresh ? { fresh } : {}),
-  };
 }
 
 /** Writes the synthetic corpus to `config.synthesize` when it is not there yet; says so. */
@@ -128,15 +72,32 @@ export async function ensureSyntheticData(
   );
 }
 
-/** Runs a train entry as a program; returns the exit status. */
+/** Runs a train entry as a program (its argv parsed with the run flags table); the exit status. */
 export async function runMain(
   config: RunConfig,
   argv: readonly string[],
   extra: Partial<RunOptions> = {},
 ): Promise<number> {
+  let flags: RunFlags;
+  try {
+    flags = parseRunArgs(argv);
+  } catch (e) {
+    if (e instanceof RunUsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  return runWithFlags(config, { ...flags, ...extra });
+}
+
+/**
+ * Runs a train with options already parsed (`mmc run` hands its parsed flags here, no argv):
+ * writes a missing synthetic corpus, trains, and maps user problems to one line; the exit status.
+ */
+export async function runWithFlags(config: RunConfig, options: RunOptions): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
-    const options = { ...parseRunArgs(argv), ...extra };
     await ensureSyntheticData(config, say);
     const summary: RunSummary = await runTraining(config, options);
     return summary.stopped === "aborted" ? signalExitCode(summary.signal) : 0;

@@ -2,7 +2,7 @@
 // folder (`--resume DIR`, the train's checkpoint folder, or `runs/<name>` in the spec's folder),
 // whether that folder
 // may take the run, and the checkpoint it resumes from.
-import { join } from "node:path";
+import { runFolder } from "../../spec/run-flags.js";
 import { DEFAULT_KEEP } from "../checkpoint/store.js";
 import { RunError, showPath } from "./errors.js";
 import { findResumePoint, type ResumePoint } from "./resume.js";
@@ -18,19 +18,23 @@ export interface RunPlace {
 }
 
 /**
- * The run folder: `--resume DIR`, else the train's checkpoint folder, else its `runDir`
- * (`runs/<name>` in the spec's folder, never the working folder's: a run started elsewhere must
- * write where the spec's own runs are).
+ * The run folder (src/spec/run-flags.ts's `runFolder`): `--resume DIR`, else `--out DIR`, else
+ * the train's checkpoint folder, else its `runDir` (`runs/<name>` in the spec's folder, never the
+ * working folder's: a run started elsewhere must write where the spec's own runs are).
  */
-function runPlace(config: RunConfig, options: RunOptions): RunPlace {
+export function runPlace(
+  config: Pick<RunConfig, "name" | "steps" | "checkpoint" | "runDir">,
+  options: Pick<RunOptions, "resume" | "runDir">,
+): RunPlace {
   const keep = config.checkpoint?.keep ?? DEFAULT_KEEP;
-  const dir = typeof options.resume === "string" ? options.resume : config.checkpoint?.dir;
+  const dir = runFolder(config, options);
+  // `--resume DIR` resumes from (and checkpoints into) that folder; `--out DIR` only moves the run
   const checkpoint = config.checkpoint
-    ? { every: config.checkpoint.every, dir: dir ?? config.checkpoint.dir, keep }
-    : dir !== undefined
+    ? { every: config.checkpoint.every, dir, keep }
+    : typeof options.resume === "string"
       ? { every: config.steps, dir, keep }
       : undefined;
-  return { checkpoint, dir: checkpoint?.dir ?? config.runDir ?? join("runs", config.name) };
+  return { checkpoint, dir };
 }
 
 /** "run folder: runs/tiny (metrics.jsonl; a checkpoint every 250 steps, the newest 3 kept)". */

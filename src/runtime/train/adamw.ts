@@ -3,6 +3,7 @@
 // plain tf.Variables by parameter name so checkpoints store them exactly. On wasm and cpu the norm
 // and the update are fused kernels (ops/fused-adamw.ts): one dispatch each per chunk of tensors.
 import * as tf from "@tensorflow/tfjs-core";
+import type { OptimizerSettings } from "../../spec/run-config.js";
 import type { Params } from "../params.js";
 import {
   fusedAdamW,
@@ -12,14 +13,11 @@ import {
 } from "../ops/fused-adamw.js";
 import { sumAll } from "../ops/sum-all.js";
 
-export interface AdamWConfig {
-  readonly lr: number;
-  readonly betas?: readonly [number, number];
-  readonly eps?: number;
-  readonly weightDecay?: number;
-  /** Global gradient-norm clip; 0 or absent: no clipping. */
-  readonly clip?: number;
-}
+/**
+ * The optimizer's settings (src/spec/run-config.ts); only `lr` is required here, for configs made
+ * by hand. Absent `clip`: no clipping.
+ */
+export type AdamWConfig = Pick<OptimizerSettings, "lr"> & Partial<Omit<OptimizerSettings, "lr">>;
 
 /**
  * Elements per fused update dispatch: its outputs (new weights and moments) all exist before the

@@ -32,7 +32,7 @@ export const config: RunConfig = {
   eval: { every: 250, batches: 4 },
   logEvery: 50,
 };
-// Run as a program: `node train-tiny-text-only.js [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--resume [DIR] | --fresh] [--strict]`.
+// Run as a program: `node train-tiny-text-only.js [--steps N] [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N] [--out DIR] [--resume [DIR]] [--fresh] [--strict]` (src/spec/run-flags.ts).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runMain(config, process.argv.slice(2));
 }
