@@ -1,0 +1,67 @@
+// tfjs's webgpu backend on a real WebGPU adapter with no GPU: headless chromium with SwiftShader
+// (bench/chromium-webgpu.mjs). MoE routing on the device, run on webgpu, against the host
+// routing on cpu in the same page: the same decisions for random router probabilities, and one
+// layer's outputs, losses, load and gradients to 1e-5. Without chromium, or where chromium gives
+// no WebGPU adapter, the suite is skipped with a notice.
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { haveChromium, runInChromium } from "../../bench/chromium-webgpu.mjs";
+
+interface PageResult {
+  backend: string;
+  routing: {
+    seed: number;
+    shape: unknown;
+    host: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
+    dev: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
+  }[];
+  layers: { seed: number; difference: number; hostDropped: number; devDropped: number }[];
+}
+
+const PAGE = join(import.meta.dirname, "webgpu-page.ts");
+let result: PageResult | undefined;
+let notice = "";
+
+if (!haveChromium)
+  console.warn(
+    "notice: no chromium (MMC_CHROMIUM or /usr/bin/chromium): the webgpu browser tests are skipped",
+  );
+
+describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
+  beforeAll(async () => {
+    const r = await runInChromium<PageResult>(PAGE, {
+      routingSeeds: Array.from({ length: 12 }, (_, i) => i + 1),
+      layerSeeds: [1, 2, 3, 4, 5, 6],
+    });
+    if (r.adapter === undefined) {
+      notice = `notice: chromium gave no WebGPU adapter, so the webgpu browser tests are skipped (${r.logs.join("; ")})`;
+      console.warn(notice);
+    }
+    result = r.value;
+  }, 240_000);
+
+  it("routes MoE tokens on webgpu as the host does on cpu", ({ skip }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.backend).toBe("webgpu");
+    let dropping = 0;
+    for (const c of result.routing) {
+      expect(c.dev, `seed ${c.seed}: ${JSON.stringify(c.shape)}`).toEqual({
+        ...c.host,
+        wanted: c.host.wanted.map((v) => expect.closeTo(v, 6)),
+        kept: c.host.kept.map((v) => expect.closeTo(v, 6)),
+      });
+      if (c.host.kept.reduce((a, b) => a + b, 0) < 0.999) dropping++;
+    }
+    expect(dropping).toBeGreaterThan(2);
+  });
+
+  it("gives a device-routed MoE layer on webgpu the host layer's values and gradients", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const l of result.layers) {
+      expect(l.difference, `seed ${l.seed}`).toBeLessThan(1e-5);
+      expect(l.devDropped).toBeCloseTo(l.hostDropped, 6);
+    }
+  });
+});
