@@ -6,7 +6,9 @@
 // readbacks, buffers and bind groups made. SwiftShader emulates the GPU on the CPU: the step
 // times it shows say nothing about a GPU's.
 // Run: npm run build && node bench/webgpu-browser.mjs [--config tiny|mid] [--steps N]
-//      [--sequence N] [--batch N] [--json FILE]
+//      [--sequence N] [--batch N] [--moe EXPERTS,TOPK,CAPACITY] [--json FILE]
+// --moe makes every layer's MLP a mixture of experts: cpu then routes on the host and webgpu on
+// the device (layers/moe.ts), so the losses compare the two routings too.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +38,11 @@ const config = {
   batch: Number(option("batch", String(base.batch))),
   micro: undefined,
 };
+const moe = option("moe", undefined);
+if (moe !== undefined) {
+  const [experts, topK, capacity] = moe.split(",").map(Number);
+  config.moe = { experts, top_k: topK, capacity, every: 1 };
+}
 const steps = Number(option("steps", "3"));
 
 const dir = mkdtempSync(join(tmpdir(), "mmc-webgpu-"));
@@ -55,7 +62,10 @@ if (adapter === undefined || value === undefined) {
   for (const l of logs) console.error(`  ${l}`);
   process.exit(1);
 }
-console.log(`${which}: ${describe(config)}; adapter ${adapter.vendor} ${adapter.architecture}`);
+const moeNote = config.moe ? `, MoE ${moe} (experts, top-k, capacity)` : "";
+console.log(
+  `${which}: ${describe(config)}${moeNote}; adapter ${adapter.vendor} ${adapter.architecture}`,
+);
 const [cpu, gpu] = value;
 let worst = 0;
 for (let i = 0; i < cpu.losses.length; i++) {
@@ -65,6 +75,17 @@ for (let i = 0; i < cpu.losses.length; i++) {
     `  step ${i}: loss cpu ${cpu.losses[i].toFixed(7)}  webgpu ${gpu.losses[i].toFixed(7)}  |diff| ${d.toExponential(2)}`,
   );
 }
+if (config.moe)
+  console.log(
+    `  MoE dropped share per layer, last step: cpu ${cpu.moeDropped
+      .at(-1)
+      .map((d) => d.toFixed(4))
+      .join(" ")}, ` +
+      `webgpu ${gpu.moeDropped
+        .at(-1)
+        .map((d) => d.toFixed(4))
+        .join(" ")}`,
+  );
 console.log(`largest loss difference ${worst.toExponential(2)} over ${cpu.losses.length} steps`);
 for (const r of value) {
   console.log(

@@ -88,10 +88,12 @@ async function trainOn(backend, code, cfg, steps) {
   const data = batchFor(cfg);
   const losses = [];
   const gradNorms = [];
+  const dropped = [];
   const step = async () => {
     const r = await trainStep(model, opt, data, 1e-3, { loss: code.loss });
     losses.push(r.loss);
     gradNorms.push(r.gradNorm);
+    dropped.push(r.dropped);
   };
   await step();
   c = counts();
@@ -107,6 +109,7 @@ async function trainOn(backend, code, cfg, steps) {
     parameterTensors: model.params.specs.length,
     losses,
     gradNorms,
+    moeDropped: dropped,
     kernelsPerStep: kernels,
     kernels: perStep(c.kernels, steps),
     gpu: Object.fromEntries(Object.entries(c.gpu).map(([k, n]) => [k, n / steps])),
