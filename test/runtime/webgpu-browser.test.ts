@@ -16,6 +16,13 @@ interface PageResult {
     dev: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
   }[];
   layers: { seed: number; difference: number; hostDropped: number; devDropped: number }[];
+  norms: {
+    shape: number[];
+    hasFused: boolean;
+    worst: number;
+    fused: { forward: number; backward: number };
+    ops: { forward: number; backward: number };
+  }[];
 }
 
 const PAGE = join(import.meta.dirname, "webgpu-page.ts");
@@ -32,6 +39,7 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     const r = await runInChromium<PageResult>(PAGE, {
       routingSeeds: Array.from({ length: 12 }, (_, i) => i + 1),
       layerSeeds: [1, 2, 3, 4, 5, 6],
+      normShapes: [[5, 7], [2, 3, 16], [33, 128], [9]],
     });
     if (r.adapter === undefined) {
       notice = `notice: chromium gave no WebGPU adapter, so the webgpu browser tests are skipped (${r.logs.join("; ")})`;
@@ -63,5 +71,20 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
       expect(l.difference, `seed ${l.seed}`).toBeLessThan(1e-5);
       expect(l.devDropped).toBeCloseTo(l.hostDropped, 6);
     }
+  });
+
+  it("runs RMSNorm on webgpu as WGSL kernels equal to the op-by-op form, in fewer dispatches", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const n of result.norms) {
+      expect(n.hasFused, JSON.stringify(n.shape)).toBe(true);
+      expect(n.worst, JSON.stringify(n.shape)).toBeLessThan(1e-5);
+      expect(n.fused).toEqual({ forward: 2, backward: 3 });
+      expect(n.ops.forward + n.ops.backward).toBeGreaterThan(10);
+    }
+    console.log(
+      `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)}, op by op ${JSON.stringify(result.norms[0]!.ops)}`,
+    );
   });
 });

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
 import { float32Inputs, hostMemory } from "./host-memory.js";
+import { registerWebgpuRmsNorm } from "./webgpu-norm.js";
 
 export const RMS_NORM_KERNEL = "MmcRmsNorm";
 export const RMS_NORM_GRAD_KERNEL = "MmcRmsNormGrad";
@@ -91,6 +92,8 @@ for (const backendName of ["wasm", "cpu"]) {
       kernelFunc: backwardKernel(backendName),
     });
 }
+
+registerWebgpuRmsNorm({ forward: RMS_NORM_KERNEL, backward: RMS_NORM_GRAD_KERNEL });
 
 /** Whether the backend in use has the fused RMSNorm (float32 `x` with a [d] weight). */
 export function hasFusedRmsNorm(x: tf.Tensor, weight: tf.Tensor): boolean {
