@@ -90,7 +90,7 @@ export async function deviceDispatch(probs: Float32Array, s: CaseShape) {
   return out;
 }
 
-function layerParams(s: CaseShape, seed: number): { params: Params; options: MoeConfig } {
+export function layerParams(s: CaseShape, seed: number): { params: Params; options: MoeConfig } {
   const r = moeKind.resolve(
     { experts: s.experts, top_k: s.topK, capacity: s.capacity, every: 1, shared: s.shared },
     { decoder: { width: s.width, depth: 1, mlp: { fn: "gelu", hidden: 4 }, mlpBias: false } },

@@ -16,6 +16,16 @@ interface PageResult {
     dev: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
   }[];
   layers: { seed: number; difference: number; hostDropped: number; devDropped: number }[];
+  adam: {
+    seed: number;
+    scale: number;
+    tensors: number;
+    worst: number;
+    sameLength: boolean;
+    fusedDispatches: number;
+    opsDispatches: number;
+    nanUnchanged: boolean;
+  }[];
   norms: {
     shape: number[];
     hasFused: boolean;
@@ -85,6 +95,24 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     }
     console.log(
       `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)}, op by op ${JSON.stringify(result.norms[0]!.ops)}`,
+    );
+  });
+
+  it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const a of result.adam) {
+      expect(a.sameLength).toBe(true);
+      expect(a.worst, `seed ${a.seed}, gradients x ${a.scale}`).toBeLessThan(1e-5);
+      expect(a.nanUnchanged).toBe(true);
+      // The norm in ceil(tensors / 7) + 1 dispatches at most, the update in 3 per tensor.
+      expect(a.fusedDispatches).toBeLessThanOrEqual(Math.ceil(a.tensors / 7) + 1 + 3 * a.tensors);
+      expect(a.opsDispatches).toBeGreaterThan(a.fusedDispatches);
+    }
+    const a = result.adam[0]!;
+    console.log(
+      `norm and AdamW on webgpu, ${a.tensors} tensors: fused ${a.fusedDispatches} dispatches a step, op by op ${a.opsDispatches}`,
     );
   });
 });

@@ -11,8 +11,10 @@ import {
   layerCase,
   largestDifference,
   randomProbs,
+  layerParams,
   stream,
 } from "./moe-cases.js";
+import { AdamW } from "../../src/runtime/train/adamw.js";
 import { rmsNormOps } from "../../src/runtime/layers/norm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
 
@@ -83,6 +85,92 @@ async function use(name: string): Promise<void> {
   await tf.ready();
 }
 
+/**
+ * Three AdamW steps on webgpu from the same weights and gradients, fused (WGSL) and op by op:
+ * the largest difference of weights and moments, and the dispatches of each path's norm and
+ * update. `scale` sets the gradients' size (clipping at 1 engages above it); NaN in the last
+ * step's gradients must leave the fused path's tensors unchanged.
+ */
+async function adamCase(seed: number, scale: number) {
+  const shape = caseShape(seed);
+  const make = () => layerParams({ ...shape, shared: 1 }, seed).params;
+  const runs = [];
+  for (const fused of [true, false]) {
+    const params = make();
+    const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
+    opt.fused = fused;
+    let count = 0;
+    const rr = stream(seed * 13 + 3);
+    for (let step = 0; step < 3; step++) {
+      const grads = new Map<string, tf.Tensor>();
+      for (const spec of params.specs)
+        grads.set(
+          spec.name,
+          tf.tensor(
+            Float32Array.from(
+              { length: spec.shape.reduce((a, b) => a * b, 1) },
+              () => scale * (rr() - 0.5),
+            ),
+            [...spec.shape],
+          ),
+        );
+      const start = dispatches;
+      const norm = AdamW.globalNorm(grads, fused);
+      if (fused) opt.apply(grads, 1e-2, norm);
+      else opt.apply(grads, 1e-2, (await norm.data())[0]!);
+      count += dispatches - start;
+      tf.dispose([norm, ...grads.values()]);
+    }
+    const values: number[] = [];
+    for (const [name, v] of params.entries()) {
+      values.push(
+        ...(await v.data()),
+        ...(await opt.m.get(name)!.data()),
+        ...(await opt.v.get(name)!.data()),
+      );
+    }
+    // A gradient with a NaN: the fused update must change nothing.
+    let unchanged = true;
+    if (fused) {
+      const before = values.slice();
+      const grads = new Map<string, tf.Tensor>();
+      for (const spec of params.specs)
+        grads.set(
+          spec.name,
+          tf.fill([...spec.shape], spec.name.endsWith("router.weight") ? NaN : 0.1),
+        );
+      const norm = AdamW.globalNorm(grads, true);
+      opt.apply(grads, 1e-2, norm);
+      unchanged = Number.isNaN((await norm.data())[0]!);
+      const after: number[] = [];
+      for (const [name, v] of params.entries())
+        after.push(
+          ...(await v.data()),
+          ...(await opt.m.get(name)!.data()),
+          ...(await opt.v.get(name)!.data()),
+        );
+      unchanged &&= after.every((x, i) => x === before[i]);
+      tf.dispose([norm, ...grads.values()]);
+    }
+    runs.push({ values, dispatchesPerStep: count / 3, tensors: params.specs.length, unchanged });
+    opt.dispose();
+    params.dispose();
+  }
+  const [f, o] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  let worst = 0;
+  f.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - o.values[i]!))));
+  return {
+    seed,
+    scale,
+    tensors: f.tensors,
+    worst,
+    sameLength: f.values.length === o.values.length,
+    fusedDispatches: f.dispatchesPerStep,
+    opsDispatches: o.dispatchesPerStep,
+    nanUnchanged: f.unchanged,
+  };
+}
+
 interface Args {
   readonly routingSeeds: number[];
   readonly layerSeeds: number[];
@@ -93,6 +181,13 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   await use("webgpu");
   const norms = [];
   for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
+  const adam = [];
+  for (const [seed, scale] of [
+    [1, 0.01],
+    [2, 1],
+    [3, 5],
+  ] as const)
+    adam.push(await adamCase(seed, scale));
   const routing = [];
   for (const seed of routingSeeds) {
     const s = caseShape(seed);
@@ -116,7 +211,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
       devDropped: dev.dropped,
     });
   }
-  return { backend: tf.getBackend(), routing, layers, norms };
+  return { backend: tf.getBackend(), routing, layers, norms, adam };
 }
 
 (globalThis as unknown as { __mmcRun: typeof run }).__mmcRun = run;

@@ -4,6 +4,7 @@
 // readback is needed before the update). Each is a JS loop over the backend's own memory.
 import * as tf from "@tensorflow/tfjs-core";
 import { float32Inputs, hostMemory, type HostArray } from "./host-memory.js";
+import { registerWebgpuAdamW } from "./webgpu-adamw.js";
 
 export const GLOBAL_NORM_KERNEL = "MmcGlobalNorm";
 export const ADAMW_KERNEL = "MmcAdamW";
@@ -109,6 +110,9 @@ for (const backendName of FUSED_BACKENDS) {
       kernelFunc: adamWKernel(backendName),
     });
 }
+
+// webgpu: WGSL programs with the same inputs, outputs and semantics (ops/webgpu-adamw.ts).
+registerWebgpuAdamW({ norm: GLOBAL_NORM_KERNEL, update: ADAMW_KERNEL });
 
 /** Whether the backend in use has the fused kernels. */
 export function hasFusedOptimizer(): boolean {
