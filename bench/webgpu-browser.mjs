@@ -1,9 +1,9 @@
 // The training step on tfjs's webgpu backend for real, where the machine has no GPU: headless
 // chromium with SwiftShader (bench/chromium-webgpu.mjs). One page trains the same model from
 // the same weights on cpu and on webgpu; this prints both runs' losses (they must agree: cpu
-// runs the fused AdamW kernel, webgpu the op-by-op update) and, per step, the tfjs kernels and
-// what reached WebGPU: compute dispatches by kernel and by phase, queue submits, buffer
-// readbacks, buffers and bind groups made. SwiftShader emulates the GPU on the CPU: the step
+// runs the JS-loop fused kernels, webgpu the WGSL ones, so each is checked against the other)
+// and, per step, the tfjs kernels and what reached WebGPU: compute dispatches by kernel and by
+// phase, queue submits, buffer readbacks, buffers and bind groups made. SwiftShader emulates the GPU on the CPU: the step
 // times it shows say nothing about a GPU's.
 // Run: npm run build && node bench/webgpu-browser.mjs [--config tiny|mid] [--steps N]
 //      [--sequence N] [--batch N] [--moe EXPERTS,TOPK,CAPACITY] [--json FILE]
