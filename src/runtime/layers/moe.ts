@@ -3,6 +3,14 @@
 // token order; the rest are dropped and pass through on the residual). Shared experts see every
 // token, optionally behind a learned sigmoid gate. Adds the Switch/GShard load-balance loss and
 // the router z-loss.
+// Routing runs in one of two ways, equal to 1e-5 (test/runtime/moe-device.test.ts): on the host
+// (`route`: the probabilities read back, expert lists gathered and scattered by index), or on the
+// device (`routeOnDevice`, GShard's form: top-k, each assignment's place in its expert's queue by
+// a cumulative sum, fixed capacity slots, and dispatch and combine matrices the expert inputs
+// and outputs go through by matMul; no readback and no integer or boolean tensor). The device
+// form is the default on webgpu, which cannot read back inside a step (a synchronous read there
+// gives zeros, docs/benchmarks.md); elsewhere the host form, since the device form's matMuls
+// cost O(tokens^2 * topK * capacity * width).
 import * as tf from "@tensorflow/tfjs-core";
 import type { MoeConfig } from "../../components/moe.js";
 import { MOE, PARAM, dot } from "../../components/weight-names.js";
@@ -38,8 +46,8 @@ export type MoeRoutingMode = "host" | "device" | "auto";
 let routingMode: MoeRoutingMode = "auto";
 
 /**
- * Where MoE routing runs: "host", "device", or "auto" (the default: host on cpu and wasm, whose
- * synchronous reads are cheap, device elsewhere). Returns the mode it replaces.
+ * Where MoE routing runs: "host", "device", or "auto" (the default: device on webgpu, host on
+ * the backends that read synchronously). Returns the mode it replaces.
  */
 export function setMoeRouting(mode: MoeRoutingMode): MoeRoutingMode {
   const old = routingMode;
@@ -50,8 +58,7 @@ export function setMoeRouting(mode: MoeRoutingMode): MoeRoutingMode {
 /** Whether MoE layers route on the device on the backend in use. */
 export function routesOnDevice(): boolean {
   if (routingMode !== "auto") return routingMode === "device";
-  const b = tf.getBackend();
-  return b !== "cpu" && b !== "wasm";
+  return tf.getBackend() === "webgpu";
 }
 
 /** The routing decisions, computed on the host from the router probabilities. */
