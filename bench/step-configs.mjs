@@ -76,6 +76,7 @@ export function decoderInput(c) {
         position: c.position,
         norm: c.norm,
         biases: "none",
+        ...(c.moe ? { moe: c.moe } : {}),
       },
     },
   };

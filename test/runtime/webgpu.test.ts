@@ -91,10 +91,10 @@ describe("when a run keeps off webgpu", () => {
       },
     }) as unknown as RunConfig;
 
-  it("refuses MoE by name, and under auto takes wasm instead", () => {
-    expect(webgpuUnsuitable(run(1e9, true), "webgpu")).toMatchObject({ fatal: true });
-    expect(webgpuUnsuitable(run(1e9, true), "webgpu")?.why).toMatch(/--backend wasm/);
+  it("trains MoE on webgpu by name (routing on the device), and under auto takes wasm instead", () => {
+    expect(webgpuUnsuitable(run(1e9, true), "webgpu")).toBeUndefined();
     expect(webgpuUnsuitable(run(1e9, true), "auto")).toMatchObject({ fatal: false });
+    expect(webgpuUnsuitable(run(1e9, true), "auto")?.why).toMatch(/--backend webgpu forces it/);
   });
 
   it("under auto leaves small steps to wasm, and obeys a backend given by name", () => {

@@ -22,10 +22,12 @@ export interface MoeStats {
   z: tf.Scalar[];
   load: number[][];
   dropped: number[];
+  /** Per MoE layer routed on the device, its load and dropped share as a tensor (MoeOutput). */
+  pending: (tf.Tensor1D | undefined)[];
 }
 
 export function emptyMoeStats(): MoeStats {
-  return { balance: [], z: [], load: [], dropped: [] };
+  return { balance: [], z: [], load: [], dropped: [], pending: [] };
 }
 
 /** tokens int32 [b, t] -> embeddings [b * t, width] (no positions yet). */
@@ -70,6 +72,7 @@ export function decoderForward(
       stats.z.push(r.z);
       stats.load.push(r.load);
       stats.dropped.push(r.dropped);
+      stats.pending.push(r.pendingStats);
       h = tf.add(h, r.y);
     } else {
       h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.mlpBias));

@@ -1,13 +1,15 @@
-// Fused optimizer kernels for the synchronous backends (wasm, cpu), registered in tfjs's kernel
-// registry: the global gradient norm over many tensors in one dispatch, and clipping plus AdamW
-// over many tensors in one dispatch, the clip scale computed inside from the norm tensor (so no
-// readback is needed before the update). Each is a JS loop over the backend's own memory.
+// Fused optimizer kernels, registered in tfjs's kernel registry: the global gradient norm over
+// many tensors, and clipping plus AdamW over many tensors, the clip scale computed inside from
+// the norm tensor (so no readback is needed before the update). On the synchronous backends
+// (wasm, cpu) each is one dispatch, a JS loop over the backend's own memory; on webgpu they are
+// WGSL programs (ops/webgpu-adamw.ts: a few dispatches for the norm, three per tensor).
 import * as tf from "@tensorflow/tfjs-core";
 import { float32Inputs, hostMemory, type HostArray } from "./host-memory.js";
+import { registerWebgpuAdamW } from "./webgpu-adamw.js";
 
 export const GLOBAL_NORM_KERNEL = "MmcGlobalNorm";
 export const ADAMW_KERNEL = "MmcAdamW";
-/** The backends these kernels are registered for. */
+/** The backends with the JS-loop kernels (webgpu's are registered below). */
 export const FUSED_BACKENDS = ["wasm", "cpu"] as const;
 
 /** sqrt(sum of squares) of inputs g0..g(n-1), accumulated in double precision. */
@@ -109,6 +111,9 @@ for (const backendName of FUSED_BACKENDS) {
       kernelFunc: adamWKernel(backendName),
     });
 }
+
+// webgpu: WGSL programs with the same inputs, outputs and semantics (ops/webgpu-adamw.ts).
+registerWebgpuAdamW({ norm: GLOBAL_NORM_KERNEL, update: ADAMW_KERNEL });
 
 /** Whether the backend in use has the fused kernels. */
 export function hasFusedOptimizer(): boolean {

@@ -1,10 +1,11 @@
-// RMSNorm over the last axis as two fused kernels on the synchronous backends (wasm, cpu): the
-// forward (y and each row's 1 / rms, kept for the gradient) and the backward (dx and the weight's
-// gradient), joined by a custom gradient. The op-by-op form is about 6 dispatches forward and 12
-// backward; this is one each.
+// RMSNorm over the last axis as two fused kernels: the forward (y and each row's 1 / rms, kept
+// for the gradient) and the backward (dx and the weight's gradient), joined by a custom gradient.
+// The op-by-op form is about 6 dispatches forward and 12 to 17 backward; on the synchronous
+// backends (wasm, cpu) this is one each, on webgpu 2 and 3 (WGSL, ops/webgpu-norm.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
 import { float32Inputs, hostMemory } from "./host-memory.js";
+import { registerWebgpuRmsNorm } from "./webgpu-norm.js";
 
 export const RMS_NORM_KERNEL = "MmcRmsNorm";
 export const RMS_NORM_GRAD_KERNEL = "MmcRmsNormGrad";
@@ -91,6 +92,8 @@ for (const backendName of ["wasm", "cpu"]) {
       kernelFunc: backwardKernel(backendName),
     });
 }
+
+registerWebgpuRmsNorm({ forward: RMS_NORM_KERNEL, backward: RMS_NORM_GRAD_KERNEL });
 
 /** Whether the backend in use has the fused RMSNorm (float32 `x` with a [d] weight). */
 export function hasFusedRmsNorm(x: tf.Tensor, weight: tf.Tensor): boolean {

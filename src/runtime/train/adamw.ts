@@ -1,7 +1,8 @@
 // AdamW with decoupled weight decay (PyTorch's form: p -= lr * wd * p, then the Adam step), only
 // on tensors the manifest marks `decay`, after global gradient-norm clipping. Its moments are
 // plain tf.Variables by parameter name so checkpoints store them exactly. On wasm and cpu the norm
-// and the update are fused kernels (ops/fused-adamw.ts): one dispatch each per chunk of tensors.
+// and the update are fused kernels (ops/fused-adamw.ts): one dispatch each per chunk of tensors;
+// on webgpu, WGSL kernels with the same semantics (ops/webgpu-adamw.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import type { OptimizerSettings } from "../../spec/run-config.js";
 import type { Params } from "../params.js";

@@ -188,6 +188,8 @@ export async function trainStep(
   let ceValue = 0;
   const load: number[][] = [];
   const dropped: number[] = [];
+  // Device-routed MoE layers' statistics, read once after the update (no readback mid-step).
+  const pending: { layer: number; weight: number; stats: tf.Tensor1D }[] = [];
   for (const part of parts) {
     const ceWeight = targets > 0 ? targetCount(part) / targets : 1 / parts.length;
     const auxWeight = 1 / parts.length;
@@ -200,6 +202,9 @@ export async function trainStep(
           (load[i] = (load[i] ?? l.map(() => 0)).map((x, j) => x + (l[j] as number) * auxWeight)),
       );
       p.moe.dropped.forEach((d, i) => (dropped[i] = (dropped[i] ?? 0) + d * auxWeight));
+      p.moe.pending.forEach((t, layer) => {
+        if (t !== undefined) pending.push({ layer, weight: auxWeight, stats: tf.keep(t) });
+      });
       return tf.add(ce, tf.mul(tf.sub(p.total, p.crossEntropy), auxWeight)) as tf.Scalar;
     }, vars);
     // Asynchronous reads: a GPU backend (webgpu) cannot read synchronously in Node.
@@ -230,6 +235,15 @@ export async function trainStep(
   }
   normT.dispose();
   tf.dispose([...sums.values()]);
+  for (const { layer, weight, stats } of pending) {
+    const v = await stats.data();
+    stats.dispose();
+    const e = v.length - 1;
+    const prev =
+      (load[layer] ?? []).length === e ? (load[layer] as number[]) : new Array<number>(e).fill(0);
+    load[layer] = prev.map((x, j) => x + (v[j] as number) * weight);
+    dropped[layer] = (dropped[layer] ?? 0) + (v[e] as number) * weight;
+  }
   return { loss: lossValue, crossEntropy: ceValue, gradNorm, load, dropped };
 }
 

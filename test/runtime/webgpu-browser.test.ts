@@ -1,0 +1,118 @@
+// tfjs's webgpu backend on a real WebGPU adapter with no GPU: headless chromium with SwiftShader
+// (bench/chromium-webgpu.mjs). MoE routing on the device, run on webgpu, against the host
+// routing on cpu in the same page: the same decisions for random router probabilities, and one
+// layer's outputs, losses, load and gradients to 1e-5. Without chromium, or where chromium gives
+// no WebGPU adapter, the suite is skipped with a notice.
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { haveChromium, runInChromium } from "../../bench/chromium-webgpu.mjs";
+
+interface PageResult {
+  backend: string;
+  routing: {
+    seed: number;
+    shape: unknown;
+    host: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
+    dev: { capacity: number; dispatch: number[]; wanted: number[]; kept: number[] };
+  }[];
+  layers: { seed: number; difference: number; hostDropped: number; devDropped: number }[];
+  adam: {
+    seed: number;
+    scale: number;
+    tensors: number;
+    worst: number;
+    sameLength: boolean;
+    fusedDispatches: number;
+    opsDispatches: number;
+    nanUnchanged: boolean;
+  }[];
+  norms: {
+    shape: number[];
+    hasFused: boolean;
+    worst: number;
+    fused: { forward: number; backward: number };
+    ops: { forward: number; backward: number };
+  }[];
+}
+
+const PAGE = join(import.meta.dirname, "webgpu-page.ts");
+let result: PageResult | undefined;
+let notice = "";
+
+if (!haveChromium)
+  console.warn(
+    "notice: no chromium (MMC_CHROMIUM or /usr/bin/chromium): the webgpu browser tests are skipped",
+  );
+
+describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
+  beforeAll(async () => {
+    const r = await runInChromium<PageResult>(PAGE, {
+      routingSeeds: Array.from({ length: 12 }, (_, i) => i + 1),
+      layerSeeds: [1, 2, 3, 4, 5, 6],
+      normShapes: [[5, 7], [2, 3, 16], [33, 128], [9]],
+    });
+    if (r.adapter === undefined) {
+      notice = `notice: chromium gave no WebGPU adapter, so the webgpu browser tests are skipped (${r.logs.join("; ")})`;
+      console.warn(notice);
+    }
+    result = r.value;
+  }, 240_000);
+
+  it("routes MoE tokens on webgpu as the host does on cpu", ({ skip }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.backend).toBe("webgpu");
+    let dropping = 0;
+    for (const c of result.routing) {
+      expect(c.dev, `seed ${c.seed}: ${JSON.stringify(c.shape)}`).toEqual({
+        ...c.host,
+        wanted: c.host.wanted.map((v) => expect.closeTo(v, 6)),
+        kept: c.host.kept.map((v) => expect.closeTo(v, 6)),
+      });
+      if (c.host.kept.reduce((a, b) => a + b, 0) < 0.999) dropping++;
+    }
+    expect(dropping).toBeGreaterThan(2);
+  });
+
+  it("gives a device-routed MoE layer on webgpu the host layer's values and gradients", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const l of result.layers) {
+      expect(l.difference, `seed ${l.seed}`).toBeLessThan(1e-5);
+      expect(l.devDropped).toBeCloseTo(l.hostDropped, 6);
+    }
+  });
+
+  it("runs RMSNorm on webgpu as WGSL kernels equal to the op-by-op form, in fewer dispatches", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const n of result.norms) {
+      expect(n.hasFused, JSON.stringify(n.shape)).toBe(true);
+      expect(n.worst, JSON.stringify(n.shape)).toBeLessThan(1e-5);
+      expect(n.fused).toEqual({ forward: 2, backward: 3 });
+      expect(n.ops.forward + n.ops.backward).toBeGreaterThan(10);
+    }
+    console.log(
+      `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)}, op by op ${JSON.stringify(result.norms[0]!.ops)}`,
+    );
+  });
+
+  it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    for (const a of result.adam) {
+      expect(a.sameLength).toBe(true);
+      expect(a.worst, `seed ${a.seed}, gradients x ${a.scale}`).toBeLessThan(1e-5);
+      expect(a.nanUnchanged).toBe(true);
+      // The norm in ceil(tensors / 7) + 1 dispatches at most, the update in 3 per tensor.
+      expect(a.fusedDispatches).toBeLessThanOrEqual(Math.ceil(a.tensors / 7) + 1 + 3 * a.tensors);
+      expect(a.opsDispatches).toBeGreaterThan(a.fusedDispatches);
+    }
+    const a = result.adam[0]!;
+    console.log(
+      `norm and AdamW on webgpu, ${a.tensors} tensors: fused ${a.fusedDispatches} dispatches a step, op by op ${a.opsDispatches}`,
+    );
+  });
+});

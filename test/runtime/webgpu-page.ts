@@ -1,0 +1,217 @@
+// The page test/runtime/webgpu-browser.test.ts runs in chromium (bundled with esbuild): the MoE
+// routing cases of moe-cases.ts, the host routing on cpu against the device routing on webgpu,
+// in one page. `window.__mmcRun` resolves to what each case found.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-webgpu";
+import {
+  caseShape,
+  deviceDispatch,
+  hostDispatch,
+  layerCase,
+  largestDifference,
+  randomProbs,
+  layerParams,
+  stream,
+} from "./moe-cases.js";
+import { AdamW } from "../../src/runtime/train/adamw.js";
+import { rmsNormOps } from "../../src/runtime/layers/norm.js";
+import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
+
+// WebGPU compute dispatches, counted around each norm's forward and backward.
+let dispatches = 0;
+const pass = (
+  globalThis as unknown as { GPUComputePassEncoder?: { prototype: Record<string, unknown> } }
+).GPUComputePassEncoder?.prototype;
+if (pass !== undefined) {
+  const original = pass["dispatchWorkgroups"] as (...a: unknown[]) => unknown;
+  pass["dispatchWorkgroups"] = function (this: unknown, ...a: unknown[]) {
+    dispatches++;
+    return original.apply(this, a);
+  };
+}
+
+/** RMSNorm of a [shape] input on webgpu, fused and op by op: y, dx, dweight and dispatches. */
+async function normCase(shape: number[], seed: number) {
+  const r = stream(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const d = shape.at(-1)!;
+  const x = tf.tensor(
+    Float32Array.from({ length: size }, () => 4 * r() - 2),
+    shape,
+  );
+  const w = tf.tensor1d(Float32Array.from({ length: d }, () => 1 + r() - 0.5));
+  const dy = tf.tensor(
+    Float32Array.from({ length: size }, () => r() - 0.5),
+    shape,
+  );
+  const one = async (f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => {
+    await tf.ready();
+    const start = dispatches;
+    const y = f(x, w);
+    const forward = dispatches - start;
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a, b));
+    const before = dispatches;
+    const [dx, dw] = g([x, w], dy);
+    const total = dispatches - before; // the forward again and the backward
+    const out = {
+      y: Array.from(await y.data()),
+      dx: Array.from(await dx!.data()),
+      dw: Array.from(await dw!.data()),
+      forward,
+      backward: total - forward,
+    };
+    tf.dispose([y, dx!, dw!]);
+    return out;
+  };
+  const fused = await one((a, b) => fusedRmsNorm(a, b, 1e-5));
+  const ops = await one((a, b) => rmsNormOps(a, b, 1e-5));
+  const hasFused = hasFusedRmsNorm(x, w);
+  tf.dispose([x, w, dy]);
+  let worst = 0;
+  for (const k of ["y", "dx", "dw"] as const)
+    fused[k].forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ops[k][i]!))));
+  return {
+    shape,
+    hasFused,
+    worst,
+    fused: { forward: fused.forward, backward: fused.backward },
+    ops: { forward: ops.forward, backward: ops.backward },
+  };
+}
+
+async function use(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
+  await tf.ready();
+}
+
+/**
+ * Three AdamW steps on webgpu from the same weights and gradients, fused (WGSL) and op by op:
+ * the largest difference of weights and moments, and the dispatches of each path's norm and
+ * update. `scale` sets the gradients' size (clipping at 1 engages above it); NaN in the last
+ * step's gradients must leave the fused path's tensors unchanged.
+ */
+async function adamCase(seed: number, scale: number) {
+  const shape = caseShape(seed);
+  const make = () => layerParams({ ...shape, shared: 1 }, seed).params;
+  const runs = [];
+  for (const fused of [true, false]) {
+    const params = make();
+    const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
+    opt.fused = fused;
+    let count = 0;
+    const rr = stream(seed * 13 + 3);
+    for (let step = 0; step < 3; step++) {
+      const grads = new Map<string, tf.Tensor>();
+      for (const spec of params.specs)
+        grads.set(
+          spec.name,
+          tf.tensor(
+            Float32Array.from(
+              { length: spec.shape.reduce((a, b) => a * b, 1) },
+              () => scale * (rr() - 0.5),
+            ),
+            [...spec.shape],
+          ),
+        );
+      const start = dispatches;
+      const norm = AdamW.globalNorm(grads, fused);
+      if (fused) opt.apply(grads, 1e-2, norm);
+      else opt.apply(grads, 1e-2, (await norm.data())[0]!);
+      count += dispatches - start;
+      tf.dispose([norm, ...grads.values()]);
+    }
+    const values: number[] = [];
+    for (const [name, v] of params.entries()) {
+      values.push(
+        ...(await v.data()),
+        ...(await opt.m.get(name)!.data()),
+        ...(await opt.v.get(name)!.data()),
+      );
+    }
+    // A gradient with a NaN: the fused update must change nothing.
+    let unchanged = true;
+    if (fused) {
+      const before = values.slice();
+      const grads = new Map<string, tf.Tensor>();
+      for (const spec of params.specs)
+        grads.set(
+          spec.name,
+          tf.fill([...spec.shape], spec.name.endsWith("router.weight") ? NaN : 0.1),
+        );
+      const norm = AdamW.globalNorm(grads, true);
+      opt.apply(grads, 1e-2, norm);
+      unchanged = Number.isNaN((await norm.data())[0]!);
+      const after: number[] = [];
+      for (const [name, v] of params.entries())
+        after.push(
+          ...(await v.data()),
+          ...(await opt.m.get(name)!.data()),
+          ...(await opt.v.get(name)!.data()),
+        );
+      unchanged &&= after.every((x, i) => x === before[i]);
+      tf.dispose([norm, ...grads.values()]);
+    }
+    runs.push({ values, dispatchesPerStep: count / 3, tensors: params.specs.length, unchanged });
+    opt.dispose();
+    params.dispose();
+  }
+  const [f, o] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  let worst = 0;
+  f.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - o.values[i]!))));
+  return {
+    seed,
+    scale,
+    tensors: f.tensors,
+    worst,
+    sameLength: f.values.length === o.values.length,
+    fusedDispatches: f.dispatchesPerStep,
+    opsDispatches: o.dispatchesPerStep,
+    nanUnchanged: f.unchanged,
+  };
+}
+
+interface Args {
+  readonly routingSeeds: number[];
+  readonly layerSeeds: number[];
+  readonly normShapes: number[][];
+}
+
+async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
+  await use("webgpu");
+  const norms = [];
+  for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
+  const adam = [];
+  for (const [seed, scale] of [
+    [1, 0.01],
+    [2, 1],
+    [3, 5],
+  ] as const)
+    adam.push(await adamCase(seed, scale));
+  const routing = [];
+  for (const seed of routingSeeds) {
+    const s = caseShape(seed);
+    const probs = randomProbs(seed, s);
+    await use("cpu");
+    const host = hostDispatch(probs, s);
+    await use("webgpu");
+    const dev = await deviceDispatch(probs, s);
+    routing.push({ seed, shape: s, host, dev });
+  }
+  const layers = [];
+  for (const seed of layerSeeds) {
+    await use("cpu");
+    const host = await layerCase(seed, "host");
+    await use("webgpu");
+    const dev = await layerCase(seed, "device");
+    layers.push({
+      seed,
+      difference: largestDifference(host, dev),
+      hostDropped: host.dropped,
+      devDropped: dev.dropped,
+    });
+  }
+  return { backend: tf.getBackend(), routing, layers, norms, adam };
+}
+
+(globalThis as unknown as { __mmcRun: typeof run }).__mmcRun = run;
