@@ -12,10 +12,23 @@ const spec = join(dir, "micro.mm");
 copyFileSync(join(ROOT, "test", "generate", "fixtures", "micro.mm"), spec);
 const image = join(dir, "data", "synth", "heldout-images", "COCO_heldout_000000000000.png");
 const base = ["generate", spec, "--checkpoint", join(dir, "runs", "micro"), "--backend", "cpu"];
+// the same model with tiles: a 64 px image takes the 2x2 grid, 4 crops and an overview of 32 px
+const tiled = join(dir, "tiled.mm");
 
 beforeAll(() => {
   const r = mmc(["run", spec, "--backend", "cpu", "--steps", "2"]);
   expect(r.status).toBe(0);
+  writeFileSync(
+    tiled,
+    readFileSync(spec, "utf8")
+      .replace(
+        "image: Image[3, 32, 32]",
+        'image: Image[3, 32, 32]\n  tiles: { grids: ["1x1", "2x2"], overview: true }',
+      )
+      .replace('dir: "runs/micro"', 'dir: "runs/tiled"'),
+  );
+  const t = mmc(["run", tiled, "--backend", "cpu", "--steps", "2"]);
+  expect(t.status, t.stderr).toBe(0);
 }, 600_000);
 
 describe("mmc generate", () => {
@@ -37,6 +50,46 @@ describe("mmc generate", () => {
         (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
       ),
     );
+  }, 600_000);
+
+  test("a tiled model: each image as its overview and crops, the same without the cache; eval runs", () => {
+    const args = [
+      "generate",
+      tiled,
+      "--checkpoint",
+      join(dir, "runs", "tiled"),
+      "--backend",
+      "cpu",
+      "--image",
+      image,
+      "--prompt",
+      "a",
+      "--max-tokens",
+      "8",
+      "--json",
+    ];
+    const a = mmc(args);
+    expect(a.status, a.stderr).toBe(0);
+    const ra = JSON.parse(a.stdout) as Record<string, unknown>;
+    expect(ra["prompt_tokens"]).toBe(1 + 5 * 4 + 1); // BOS, 5 passes x 4 tokens, "a"
+    const b = JSON.parse(mmc([...args, "--no-cache"]).stdout) as Record<string, unknown>;
+    expect(b["text"]).toBe(ra["text"]);
+    const e = mmc([
+      "eval",
+      tiled,
+      "--checkpoint",
+      join(dir, "runs", "tiled"),
+      "--backend",
+      "cpu",
+      "--samples",
+      "2",
+      "--json",
+      "--out",
+      join(dir, "tiled-eval"),
+    ]);
+    expect(e.status, e.stderr).toBe(0);
+    const results = (JSON.parse(e.stdout) as { results: { samples: number }[] }).results;
+    expect(results.map((x) => x.samples)).toEqual([2, 2, 2, 2]);
   }, 600_000);
 
   test("sampling repeats with its seed", () => {

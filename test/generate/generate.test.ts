@@ -1,11 +1,17 @@
 // Generation: the prompt laid out as training lays out documents, sampling rules, and the cached
 // loop against the uncached one (the whole sequence again per token) on a multimodal model.
 import { describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
 import { ByteTokenizer } from "../../src/runtime/data/tokenizer.js";
 import { Prng } from "../../src/runtime/data/prng.js";
 import { MultimodalModel } from "../../src/runtime/model.js";
 import { allowedIds, generate } from "../../src/runtime/generate/generate.js";
 import { layoutPrompt, promptParts } from "../../src/runtime/generate/prompt.js";
+import { encoderInput } from "../../src/runtime/generate/images.js";
+import { runDocuments } from "../../src/runtime/generate/request.js";
+import { tileImage } from "../../src/runtime/data/image-tiles.js";
+import { resolveImageOptions } from "../../src/runtime/data/spec.js";
+import type { RgbaImage } from "../../src/runtime/data/image-decode.js";
 import { pickToken } from "../../src/runtime/generate/sampling.js";
 import { generatedCode } from "../runtime/generated-code.js";
 import { useBackend } from "../runtime/helpers.js";
@@ -185,6 +191,107 @@ describe("generate", () => {
       },
     );
     expect(h.ids.length).toBeLessThanOrEqual(2);
+    model.dispose();
+  });
+});
+
+describe("generate on a tiled model", () => {
+  const tiles = {
+    grids: [
+      { cols: 1, rows: 1 },
+      { cols: 2, rows: 1 },
+      { cols: 2, rows: 2 },
+    ],
+    overview: true,
+  };
+  const input = {
+    image: [3, 16, 16] as [number, number, number],
+    tiles,
+    vision: { kind: "ViT", config: { patch: 4, width: 16, depth: 1, heads: 2 } },
+    connector: { kind: "AvgPool", config: { tokens: 4 } },
+    llm: {
+      kind: "Decoder",
+      config: { vocab: 260, width: 32, depth: 2, heads: 4, kv_heads: 2, context: 96 },
+    },
+  };
+  /** A noise picture of w x h pixels. */
+  const picture = (w: number, h: number, seed: number): RgbaImage => {
+    const rng = Prng.fromSeed(seed);
+    const data = new Uint8Array(w * h * 4).map(() => rng.nextInt(256));
+    return { width: w, height: h, data };
+  };
+
+  it("lays out each image's overview and crops in its place, as the packer does", () => {
+    // image 0 takes 3 passes (an overview and 2 crops), image 1 takes 5
+    const docs = [
+      { parts: promptParts("a<image>", 1, 0), closed: true },
+      { parts: promptParts("<image>b", 1, 1), closed: false },
+    ];
+    const l = layoutPrompt(docs, tok, 2, [3, 5]);
+    const { bos, eos, image } = tok.special;
+    const img = (n: number) => Array.from({ length: n }, () => image);
+    expect([...l.tokens]).toEqual([bos, 97, ...img(6), eos, bos, ...img(10), 98]);
+    expect(l.slots.map((s) => [s.start, s.length, s.image])).toEqual([
+      [2, 2, 0],
+      [4, 2, 1],
+      [6, 2, 2],
+      [10, 2, 3],
+      [12, 2, 4],
+      [14, 2, 5],
+      [16, 2, 6],
+      [18, 2, 7],
+    ]);
+  });
+
+  it("cuts images as training does and generates the same with and without the KV cache", async () => {
+    await useBackend("cpu");
+    const model = MultimodalModel.fromInput(input, 6);
+    const code = await generatedCode(input);
+    const wide = picture(40, 19, 1); // 2x1: an overview and 2 crops
+    const square = picture(30, 33, 2); // 2x2: an overview and 4 crops
+    const options = resolveImageOptions({ size: 16 });
+    const images = [wide, square].map((p) => encoderInput(p, { size: 16, tiles }));
+    expect(images[0]).toEqual(tileImage(wide, tiles, options).pixels);
+    expect(images[1]).toEqual(tileImage(square, tiles, options).pixels);
+    expect(images.map((x) => x.length / (3 * 16 * 16))).toEqual([3, 5]);
+    const g = { model, code, tokenizer: tok, imageTokens: 4, imageSize: 16, tiles };
+    const docs = [
+      { parts: promptParts("a <image>", 1, 0), closed: true },
+      { parts: promptParts("<image> is", 1, 1), closed: false },
+    ];
+    for (const sampling of [{ temperature: 0 }, { temperature: 0.8, topK: 20 }]) {
+      const r = { maxTokens: 10, sampling, seed: 4 };
+      const cached = await runDocuments(g, docs, images, r);
+      const full = await runDocuments({ ...g, cache: false }, docs, images, r);
+      expect(cached.ids).toEqual(full.ids);
+      expect(cached.ids.length).toBeGreaterThan(0);
+      // BOS, "a ", 3 passes x 4, EOS, BOS, 5 passes x 4, " is"
+      expect(cached.promptTokens).toBe(1 + 2 + 12 + 1 + 1 + 20 + 3);
+    }
+    // the crops reach the logits, not only the overview: other crops, other logits
+    const changed = images[1]!.slice();
+    changed.fill(0.5, 3 * 16 * 16);
+    const laid = layoutPrompt(docs, tok, 4, [3, 5]);
+    const logits = (second: Float32Array) => {
+      const all = new Float32Array(images[0]!.length + second.length);
+      all.set(images[0]!);
+      all.set(second, images[0]!.length);
+      const batch = {
+        batchSize: 1,
+        sequence: laid.tokens.length,
+        tokens: laid.tokens,
+        lossMask: new Uint8Array(laid.tokens.length),
+        images: all,
+        imageSize: 16,
+        imageSlots: laid.slots,
+      };
+      return tf.tidy(() => code.forward(model, batch).logits.dataSync() as Float32Array);
+    };
+    const a = logits(images[1]!);
+    const b = logits(changed);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    expect(diff).toBeGreaterThan(1e-4);
     model.dispose();
   });
 });

@@ -6,7 +6,7 @@ import { cocoCiderD, numpyMean, vqaAccuracy } from "../../metrics/index.js";
 import type { EvalTaskConfig } from "../run/run-config.js";
 import { loadImagePath } from "./images.js";
 import { IMAGE_MARKER, promptParts, type PromptDocument } from "./prompt.js";
-import { RequestError, runDocuments, type Generator } from "./request.js";
+import { imageInput, RequestError, runDocuments, type Generator } from "./request.js";
 import { RunError } from "../run/errors.js";
 import { chooseQueries, chooseShots, readTaskSamples, type EvalSample } from "./eval-samples.js";
 
@@ -63,7 +63,7 @@ export async function runTask(
   const image = async (path: string): Promise<Float32Array> => {
     const cached = pixels.get(path);
     if (cached) return cached;
-    const r = await loadImagePath(path, g.imageSize);
+    const r = await loadImagePath(path, imageInput(g));
     if (!r.ok) throw new RunError(`\`eval.${task.name}\`: ${r.message}`);
     pixels.set(path, r.pixels);
     return r.pixels;

@@ -3,6 +3,7 @@
 // Failures that are the user's or the machine's are one line and exit 1.
 import { rename, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs-core";
+import { maxPasses } from "../../components/tiles.js";
 import type { BackendChoice } from "../backend.js";
 import { openRegular } from "../data/contained-file.js";
 import { loadTokenizer } from "../data/data-stream.js";
@@ -15,7 +16,7 @@ import { readRequests, type RequestDefaults } from "./batch.js";
 import type { Generation } from "./generate.js";
 import { loadImagePath, loadImageRef } from "./images.js";
 import { loadTrainedModel } from "./model-load.js";
-import { RequestError, runRequest, type Generator } from "./request.js";
+import { imageInput, RequestError, runRequest, type Generator } from "./request.js";
 import type { SamplingOptions } from "./sampling.js";
 
 export interface GenerateCliOptions {
@@ -55,16 +56,29 @@ export function generationRecord(g: Generation): Record<string, unknown> {
   };
 }
 
+/**
+ * How the train's model reads images: the positions an encoder pass takes (a tiled model's
+ * compiled `imageTokens` is the most one image can take, its largest grid's crops and overview;
+ * each pass takes an equal share, as training lays it out), the crop size and the tiles.
+ */
+export function generatorImages(
+  config: RunConfig,
+): Pick<Generator, "imageTokens" | "imageSize" | "tiles"> {
+  const tiles = config.model.tiles;
+  if (config.model.image === undefined) return { imageTokens: 0, imageSize: 0 };
+  return {
+    imageTokens: tiles ? config.imageTokens / maxPasses(tiles) : config.imageTokens,
+    imageSize: config.model.image[1],
+    ...(tiles ? { tiles } : {}),
+  };
+}
+
 /** Opens the train's model on its backend; the caller disposes it. */
 export async function openGenerator(
   config: RunConfig,
   o: Pick<GenerateCliOptions, "checkpoint" | "backend" | "threads" | "noCache">,
   note: (line: string) => void,
 ): Promise<Generator & { readonly step: number; readonly path: string; readonly backend: string }> {
-  if (config.model.tiles)
-    throw new RunError(
-      `\`${config.name}\`'s model cuts images into crops (\`tiles\`), which generation does not do yet: it lays out one encoder input per image`,
-    );
   const chosen = await chooseBackend(config, o.backend, {
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     note,
@@ -75,8 +89,7 @@ export async function openGenerator(
     model: loaded.model,
     code: config.code,
     tokenizer,
-    imageTokens: config.model.image === undefined ? 0 : config.imageTokens,
-    imageSize: config.model.image?.[1] ?? 0,
+    ...generatorImages(config),
     step: loaded.step,
     path: loaded.path,
     backend: chosen.backend,
@@ -87,7 +100,7 @@ export async function openGenerator(
 async function single(g: Generator, o: GenerateCliOptions, term: Terminal): Promise<number> {
   const images: Float32Array[] = [];
   for (const path of o.images) {
-    const r = await loadImagePath(path, g.imageSize);
+    const r = await loadImagePath(path, imageInput(g));
     if (!r.ok) throw new RunError(r.message);
     images.push(r.pixels);
   }
@@ -132,7 +145,7 @@ async function batch(
     const images: Float32Array[] = [];
     let failed: string | undefined;
     for (const ref of r.images) {
-      const loaded = await loadImageRef(ref, file, g.imageSize);
+      const loaded = await loadImageRef(ref, file, imageInput(g));
       if (!loaded.ok) {
         failed = loaded.message;
         break;

@@ -4,7 +4,9 @@
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { ModelCode, MultimodalModel } from "../model.js";
 import { generate, type Generation } from "./generate.js";
-import { concatImages } from "./images.js";
+import type { TilesConfig } from "../../components/tiles.js";
+import { passesOf } from "../data/image-tiles.js";
+import { concatImages, type ImageInput } from "./images.js";
 import { countMarkers, layoutPrompt, promptParts, type PromptDocument } from "./prompt.js";
 import type { SamplingOptions } from "./sampling.js";
 
@@ -24,10 +26,17 @@ export interface Generator {
   readonly model: MultimodalModel;
   readonly code: ModelCode;
   readonly tokenizer: Tokenizer;
-  /** Positions per image (0 for a text-only model). */
+  /** Positions per encoder pass: per image, or per crop of a tiled image (0: text-only model). */
   readonly imageTokens: number;
   readonly imageSize: number;
+  /** A tiled model's grids: its images are loaded as an overview and crops. */
+  readonly tiles?: TilesConfig;
   readonly cache?: boolean;
+}
+
+/** How the generator's model reads an image (its crop size and tiles). */
+export function imageInput(g: Generator): ImageInput {
+  return { size: g.imageSize, ...(g.tiles ? { tiles: g.tiles } : {}) };
 }
 
 /** Checks the marker count; the prompt's parts as one open document. */
@@ -51,12 +60,13 @@ export async function runDocuments(
   images: readonly Float32Array[],
   r: Pick<GenerateRequest, "maxTokens" | "sampling" | "seed">,
 ): Promise<Generation> {
-  const laid = layoutPrompt(docs, g.tokenizer, g.imageTokens);
+  const passes = images.map((x) => passesOf(x, g.imageSize));
+  const laid = layoutPrompt(docs, g.tokenizer, g.imageTokens, passes);
   const context = g.model.llm.context;
   if (laid.tokens.length >= context) {
     const imagePositions = laid.slots.length * g.imageTokens;
     throw new RequestError(
-      `the prompt takes ${laid.tokens.length} positions (${imagePositions} of them for ${laid.slots.length} image${laid.slots.length === 1 ? "" : "s"}), and the model's context is ${context}, leaving no room to generate: shorten the prompt or give fewer images`,
+      `the prompt takes ${laid.tokens.length} positions (${imagePositions} of them for ${images.length} image${images.length === 1 ? "" : "s"}), and the model's context is ${context}, leaving no room to generate: shorten the prompt or give fewer images`,
     );
   }
   return generate(g.model, g.code, g.tokenizer, laid, concatImages(images), g.imageSize, {
