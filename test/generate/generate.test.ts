@@ -8,7 +8,15 @@ import { MultimodalModel } from "../../src/runtime/model.js";
 import { allowedIds, generate } from "../../src/runtime/generate/generate.js";
 import { layoutPrompt, promptParts } from "../../src/runtime/generate/prompt.js";
 import { encoderInput } from "../../src/runtime/generate/images.js";
-import { runDocuments } from "../../src/runtime/generate/request.js";
+import {
+  prepareDocuments,
+  requestDocument,
+  runDocuments,
+  runItems,
+} from "../../src/runtime/generate/request.js";
+import { embedTokens } from "../../src/runtime/layers/decoder.js";
+import { decoderForwardCached } from "../../src/runtime/layers/decoder-cached.js";
+import type { Config } from "../../src/components/types.js";
 import { tileImage } from "../../src/runtime/data/image-tiles.js";
 import { resolveImageOptions } from "../../src/runtime/data/spec.js";
 import type { RgbaImage } from "../../src/runtime/data/image-decode.js";
@@ -292,6 +300,104 @@ describe("generate on a tiled model", () => {
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
     expect(diff).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+});
+
+describe("batched generation", () => {
+  const vision = {
+    image: [3, 16, 16] as [number, number, number],
+    vision: { kind: "ViT", config: { patch: 4, width: 16, depth: 1, heads: 2 } },
+    connector: { kind: "AvgPool", config: { tokens: 4 } },
+  };
+  const llms: Record<string, Config> = {
+    rotary: { vocab: 260, width: 32, depth: 2, heads: 4, kv_heads: 2, context: 64 },
+    "learned positions": {
+      vocab: 260,
+      width: 32,
+      depth: 2,
+      heads: 4,
+      position: "learned",
+      context: 64,
+    },
+    moe: {
+      vocab: 260,
+      width: 32,
+      depth: 2,
+      heads: 4,
+      context: 64,
+      moe: { experts: 4, top_k: 2, every: 1 },
+    },
+  };
+  for (const [name, config] of Object.entries(llms)) {
+    it(`answers each request as it is answered alone (${name})`, async () => {
+      await useBackend("cpu");
+      const input = { ...vision, llm: { kind: "Decoder", config } };
+      const model = MultimodalModel.fromInput(input, 7);
+      const code = await generatedCode(input);
+      const g = { model, code, tokenizer: tok, imageTokens: 4, imageSize: 16 };
+      const pic = (seed: number) =>
+        new Float32Array(3 * 16 * 16).map((_, i) => Math.sin(i * 0.07 * seed));
+      const one = (
+        text: string,
+        images: Float32Array[],
+        maxTokens: number,
+        sampling: object,
+        seed = 3,
+      ) =>
+        prepareDocuments(g, [requestDocument(g, text, images.length)], images, {
+          maxTokens,
+          sampling: sampling as { temperature: number },
+          seed,
+        });
+      const items = [
+        one("a long prompt with one picture <image> in it", [pic(1)], 9, { temperature: 0 }),
+        one("x", [], 12, { temperature: 0.9, topK: 30 }, 5),
+        one("<image> and <image>", [pic(2), pic(3)], 4, { temperature: 0 }),
+        one("the", [pic(4)], 14, { temperature: 1, topP: 0.9 }, 8),
+        one("", [], 1, { temperature: 0 }),
+      ];
+      const alone = [];
+      for (const it of items)
+        alone.push(await generate(model, code, tok, it.prompt, it.images, 16, it.options));
+      for (const size of [2, 5]) {
+        const batched = await runItems(g, items, size);
+        expect(batched.map((b) => b.ids)).toEqual(alone.map((a) => a.ids));
+        expect(batched.map((b) => b.stop)).toEqual(alone.map((a) => a.stop));
+        expect(batched.map((b) => b.promptTokens)).toEqual(alone.map((a) => a.promptTokens));
+      }
+      // the requests stop at different steps, so rows leave the batch while others go on
+      expect(new Set(alone.map((a) => a.ids.length)).size).toBeGreaterThan(2);
+      model.dispose();
+    });
+  }
+
+  it("the padded cached decoder gives each row the logits it has alone", async () => {
+    await useBackend("cpu");
+    const input = { ...vision, llm: { kind: "Decoder", config: llms["rotary"]! } };
+    const model = MultimodalModel.fromInput(input, 9);
+    const p = model.params.scope("llm");
+    const rowsOf = [
+      [5, 6, 7, 8, 9, 10],
+      [11, 12],
+    ];
+    const alone = rowsOf.map((ids) =>
+      tf.tidy(() => {
+        const e = embedTokens(p, tf.tensor2d(ids, [1, ids.length], "int32"));
+        const out = decoderForwardCached(p, model.llm, e, 1, ids.length, undefined);
+        return Array.from(out.logits.dataSync()).slice(-260);
+      }),
+    );
+    const padded = tf.tidy(() => {
+      const ids = [...rowsOf[0]!, 0, 0, 0, 0, ...rowsOf[1]!];
+      const e = embedTokens(p, tf.tensor2d(ids, [2, 6], "int32"));
+      const out = decoderForwardCached(p, model.llm, e, 2, 6, undefined, [0, 4]);
+      const l = Array.from(out.logits.dataSync());
+      return [l.slice(5 * 260, 6 * 260), l.slice(11 * 260, 12 * 260)];
+    });
+    for (let r = 0; r < 2; r++)
+      for (let i = 0; i < 260; i++)
+        expect(Math.abs(padded[r]![i]! - alone[r]![i]!)).toBeLessThan(1e-5);
     model.dispose();
   });
 });

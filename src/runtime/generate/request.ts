@@ -3,7 +3,7 @@
 // user acts on; the command line and the batch mode word where they came from.
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { ModelCode, MultimodalModel } from "../model.js";
-import { generate, type Generation } from "./generate.js";
+import { generate, generateBatch, type BatchItem, type Generation } from "./generate.js";
 import type { TilesConfig } from "../../components/tiles.js";
 import { passesOf } from "../data/image-tiles.js";
 import { concatImages, type ImageInput } from "./images.js";
@@ -53,13 +53,13 @@ export function requestDocument(g: Generator, prompt: string, images: number): P
   return { parts: promptParts(prompt, images), closed: false };
 }
 
-/** Lays out `docs`, checks them against the context, and generates. */
-export async function runDocuments(
+/** Lays out `docs` and checks them against the context: one request, ready to generate. */
+export function prepareDocuments(
   g: Generator,
   docs: readonly PromptDocument[],
   images: readonly Float32Array[],
   r: Pick<GenerateRequest, "maxTokens" | "sampling" | "seed">,
-): Promise<Generation> {
+): BatchItem {
   const passes = images.map((x) => passesOf(x, g.imageSize));
   const laid = layoutPrompt(docs, g.tokenizer, g.imageTokens, passes);
   const context = g.model.llm.context;
@@ -69,12 +69,65 @@ export async function runDocuments(
       `the prompt takes ${laid.tokens.length} positions (${imagePositions} of them for ${images.length} image${images.length === 1 ? "" : "s"}), and the model's context is ${context}, leaving no room to generate: shorten the prompt or give fewer images`,
     );
   }
-  return generate(g.model, g.code, g.tokenizer, laid, concatImages(images), g.imageSize, {
-    maxTokens: r.maxTokens,
-    sampling: r.sampling,
-    seed: r.seed,
-    ...(g.cache === false ? { cache: false } : {}),
-  });
+  return {
+    prompt: laid,
+    images: concatImages(images),
+    options: {
+      maxTokens: r.maxTokens,
+      sampling: r.sampling,
+      seed: r.seed,
+      ...(g.cache === false ? { cache: false } : {}),
+    },
+  };
+}
+
+/** Lays out `docs`, checks them against the context, and generates. */
+export async function runDocuments(
+  g: Generator,
+  docs: readonly PromptDocument[],
+  images: readonly Float32Array[],
+  r: Pick<GenerateRequest, "maxTokens" | "sampling" | "seed">,
+): Promise<Generation> {
+  const item = prepareDocuments(g, docs, images, r);
+  return generate(
+    g.model,
+    g.code,
+    g.tokenizer,
+    item.prompt,
+    item.images,
+    g.imageSize,
+    item.options,
+  );
+}
+
+/**
+ * Prepared requests, `batchSize` at a time in one forward pass each (generateBatch; each answer
+ * is what the request gives alone), in order. One at a time without the cache.
+ */
+export async function runItems(
+  g: Generator,
+  items: readonly BatchItem[],
+  batchSize: number,
+): Promise<Generation[]> {
+  const out: Generation[] = [];
+  if (batchSize <= 1 || g.cache === false) {
+    for (const it of items)
+      out.push(
+        await generate(g.model, g.code, g.tokenizer, it.prompt, it.images, g.imageSize, it.options),
+      );
+    return out;
+  }
+  for (let i = 0; i < items.length; i += batchSize)
+    out.push(
+      ...(await generateBatch(
+        g.model,
+        g.code,
+        g.tokenizer,
+        items.slice(i, i + batchSize),
+        g.imageSize,
+      )),
+    );
+  return out;
 }
 
 export async function runRequest(g: Generator, r: GenerateRequest): Promise<Generation> {
