@@ -178,6 +178,52 @@ describe("mmc generate", () => {
     expect(answers[1]!["tokens"] as number).toBeLessThanOrEqual(3);
   }, 600_000);
 
+  test("--batch-size: the same answers in fewer passes; --chat wraps the prompt", () => {
+    const requests = join(dir, "data", "synth", "batched.jsonl");
+    writeFileSync(
+      requests,
+      [
+        { prompt: "", images: ["heldout-images/COCO_heldout_000000000001.png"], max_tokens: 6 },
+        { prompt: "a longer prompt than the others", max_tokens: 9 },
+        { prompt: "<image> is", images: ["heldout-images/COCO_heldout_000000000002.png"] },
+        { prompt: "the", temperature: 0.7, seed: 3, max_tokens: 12 },
+        { prompt: "x", max_tokens: 2 },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join("\n") + "\n",
+    );
+    const answers = (size: string, extra: string[] = []) => {
+      const out = join(dir, `batched-${size}${extra.length}.jsonl`);
+      const r = mmc([...base, "--batch", requests, "--out", out, "--batch-size", size, ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const { seconds: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
+    };
+    const alone = answers("1");
+    expect(alone).toHaveLength(5);
+    expect(answers("3")).toEqual(alone);
+    expect(answers("8")).toEqual(alone);
+    // --chat: `User: ` + the images + the prompt + `\nAssistant: `, as conversations lay it out
+    const chat = mmc([...base, "--image", image, "--prompt", "hi", "--chat", "--json"]);
+    expect(chat.status, chat.stderr).toBe(0);
+    const c = JSON.parse(chat.stdout) as Record<string, unknown>;
+    expect(c["prompt_tokens"]).toBe(1 + "User: ".length + 4 + 2 + 1 + "Assistant: ".length);
+    const spelled = mmc([
+      ...base,
+      ...["--image", image, "--prompt", "User: <image>hi\nAssistant: ", "--json"],
+    ]);
+    expect((JSON.parse(spelled.stdout) as Record<string, unknown>)["text"]).toBe(c["text"]);
+    const chatted = answers("2", ["--chat"]);
+    expect(chatted[1]!["prompt_tokens"]).toBe(
+      (alone[1]!["prompt_tokens"] as number) + "User: ".length + 1 + "Assistant: ".length,
+    );
+  }, 600_000);
+
   test("bad input: one line, exit 1 or 2", () => {
     const cases: [string[], number, RegExp][] = [
       [[...base, "--prompt", "<image>"], 1, /1 `<image>` marker but 0 images/],
@@ -188,6 +234,7 @@ describe("mmc generate", () => {
       [["generate", spec, "--prompt", "x"], 2, /needs `--checkpoint PATH`/],
       [[...base, "--prompt", "x", "--temperature", "-1"], 2, /--temperature/],
       [[...base, "--batch", spec], 2, /needs `--out/],
+      [[...base, "--prompt", "x", "--batch-size", "2"], 2, /`--batch-size` goes with `--batch`/],
     ];
     for (const [args, status, message] of cases) {
       const r = mmc(args);

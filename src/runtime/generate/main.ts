@@ -13,10 +13,19 @@ import { RunError, showPath } from "../run/errors.js";
 import { userError } from "../run/main.js";
 import type { RunConfig } from "../run/run-config.js";
 import { readRequests, type RequestDefaults } from "./batch.js";
-import type { Generation } from "./generate.js";
+import type { BatchItem, Generation } from "./generate.js";
 import { loadImagePath, loadImageRef } from "./images.js";
 import { loadTrainedModel } from "./model-load.js";
-import { imageInput, RequestError, runRequest, type Generator } from "./request.js";
+import { chatPrompt } from "./prompt.js";
+import {
+  imageInput,
+  prepareDocuments,
+  requestDocument,
+  RequestError,
+  runItems,
+  runRequest,
+  type Generator,
+} from "./request.js";
 import type { SamplingOptions } from "./sampling.js";
 
 export interface GenerateCliOptions {
@@ -33,6 +42,10 @@ export interface GenerateCliOptions {
   readonly threads?: number;
   /** Run the whole sequence for every token (for comparison; the cache is the default). */
   readonly noCache?: boolean;
+  /** `--batch`: answer this many requests in one forward pass (default 1). */
+  readonly batchSize?: number;
+  /** Wrap each prompt in the fine-tuning chat template (`User: ...\nAssistant: `). */
+  readonly chat?: boolean;
 }
 
 export interface Terminal {
@@ -108,8 +121,9 @@ async function single(g: Generator, o: GenerateCliOptions, term: Terminal): Prom
     throw new RunError(
       "this model has no vision encoder: drop `--image`, or use a multimodal `--train`",
     );
+  const prompt = o.prompt ?? "";
   const result = await runRequest(g, {
-    prompt: o.prompt ?? "",
+    prompt: o.chat ? chatPrompt(prompt, images.length) : prompt,
     images,
     maxTokens: o.maxTokens,
     sampling: o.sampling,
@@ -136,6 +150,25 @@ async function batch(
     skipped++;
     term.stderr(`${showPath(file)}:${line}: ${escapeControls(message)}; skipped\n`);
   };
+  // good requests wait here until `batchSize` of them run together
+  let pending: { line: number; id?: string | number; item: BatchItem }[] = [];
+  const flush = async () => {
+    const results = await runItems(
+      g,
+      pending.map((p) => p.item),
+      o.batchSize ?? 1,
+    );
+    pending.forEach((p, i) =>
+      answers.push(
+        JSON.stringify({
+          line: p.line,
+          ...(p.id !== undefined ? { id: p.id } : {}),
+          ...generationRecord(results[i] as Generation),
+        }),
+      ),
+    );
+    pending = [];
+  };
   for await (const parsed of readRequests(opened.handle, defaults)) {
     if (!parsed.ok) {
       skip(parsed.line, parsed.message);
@@ -157,19 +190,16 @@ async function batch(
       continue;
     }
     try {
-      const result = await runRequest(g, { ...r, images });
-      answers.push(
-        JSON.stringify({
-          line: r.line,
-          ...(r.id !== undefined ? { id: r.id } : {}),
-          ...generationRecord(result),
-        }),
-      );
+      const prompt = o.chat ? chatPrompt(r.prompt, images.length) : r.prompt;
+      const item = prepareDocuments(g, [requestDocument(g, prompt, images.length)], images, r);
+      pending.push({ line: r.line, ...(r.id !== undefined ? { id: r.id } : {}), item });
     } catch (e) {
       if (!(e instanceof RequestError)) throw e;
       skip(r.line, e.message);
     }
+    if (pending.length >= (o.batchSize ?? 1)) await flush();
   }
+  if (pending.length > 0) await flush();
   // written whole, then renamed: an answers file is never half there
   const tmp = `${out}.partial-${process.pid}`;
   await writeFile(tmp, answers.map((a) => `${a}\n`).join(""));

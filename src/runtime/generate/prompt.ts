@@ -4,6 +4,7 @@
 // image (its overview and crops) takes `imageTokens` per encoder pass, one slot a pass, in order.
 import type { ImageSlot } from "../model.js";
 import type { Tokenizer } from "../data/tokenizer.js";
+import { ASSISTANT_TAG, TURN_END, USER_TAG } from "../data/conversation.js";
 
 /** Where an image goes in a prompt's text. */
 export const IMAGE_MARKER = "<image>";
@@ -25,6 +26,16 @@ export interface LaidOutPrompt {
    * parts, each taking as many passes as it has (1 untiled).
    */
   readonly slots: readonly ImageSlot[];
+}
+
+/**
+ * `text` as the user's turn of the fine-tuning chat template (data/conversation.ts), the
+ * assistant's turn opened for the model: `User: ` + text + `\n` + `Assistant: `. With no markers
+ * the `images` open the user's turn, as in a conversation record without markers.
+ */
+export function chatPrompt(text: string, images: number): string {
+  const opening = countMarkers(text) === 0 ? IMAGE_MARKER.repeat(images) : "";
+  return `${USER_TAG}${opening}${text}${TURN_END}${ASSISTANT_TAG}`;
 }
 
 /** How many `<image>` markers `text` holds. */
