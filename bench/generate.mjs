@@ -1,11 +1,19 @@
 // Generation benchmark: new tokens per second with the KV cache (one position per token) and
 // without it (the whole sequence again per token), for the tiny and mid examples' language models
 // (random weights: speed does not depend on them), after a prompt laid out like a caption query.
+// With --requests N: requests per second answering N caption-style requests (an image and a
+// prompt of 0-40 characters each, up to --tokens new tokens) one at a time and --batch-sizes at a
+// time in one forward pass (generateBatch), on the tiny example's whole multimodal model; the
+// answers are checked equal to the one-at-a-time ones.
 // Run: npm run build && node bench/generate.mjs [--backend wasm] [--only tiny|mid] [--tokens N]
-//      [--prompt N] [--threads N]
+//      [--prompt N] [--threads N] [--requests N [--batch-sizes 1,4,8,16]]
 import * as tf from "@tensorflow/tfjs-core";
 import {
   MultimodalModel,
+  generate,
+  generateBatch,
+  layoutPrompt,
+  promptParts,
   currentThreads,
   decoderForwardCached,
   disposeCache,
@@ -13,6 +21,7 @@ import {
   selectBackend,
   tidyStep,
 } from "../dist/runtime/index.js";
+import { ByteTokenizer } from "../dist/runtime/data/index.js";
 import { modelCode } from "./model-code.mjs";
 
 const args = process.argv.slice(2);
@@ -114,6 +123,54 @@ async function uncached(model, code) {
     logits.dispose();
   }
   return { perToken: (performance.now() - t0) / 1000 / tokens };
+}
+
+const requests = option("requests", undefined);
+if (requests !== undefined) {
+  const tok = new ByteTokenizer();
+  const input = {
+    image: [3, 64, 64],
+    vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
+    connector: { kind: "AvgPool", config: { tokens: 16 } },
+    llm: { kind: "Decoder", config: MODELS.tiny },
+  };
+  const model = MultimodalModel.fromInput(input, 1);
+  const code = await modelCode(input);
+  const items = Array.from({ length: Number(requests) }, (_, r) => {
+    const text = "a photo of".repeat(4).slice(0, (r * 13) % 41);
+    return {
+      prompt: layoutPrompt([{ parts: promptParts(text, 1), closed: false }], tok, 16),
+      images: new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i * 0.01 * (r + 1))),
+      options: { maxTokens: tokens, sampling: { temperature: 0 }, seed: r },
+    };
+  });
+  const run = async (size) => {
+    const out = [];
+    if (size === 1)
+      for (const it of items)
+        out.push(await generate(model, code, tok, it.prompt, it.images, 64, it.options));
+    else
+      for (let i = 0; i < items.length; i += size)
+        out.push(...(await generateBatch(model, code, tok, items.slice(i, i + size), 64)));
+    return out;
+  };
+  await run(1); // warm-up
+  let reference;
+  for (const size of option("batch-sizes", "1,4,8,16").split(",").map(Number)) {
+    const t0 = performance.now();
+    const out = await run(size);
+    const s = (performance.now() - t0) / 1000;
+    const ids = JSON.stringify(out.map((g) => g.ids));
+    reference ??= ids;
+    const newTokens = out.reduce((a, g) => a + g.ids.length, 0);
+    console.log(
+      `tiny multimodal, ${items.length} requests, batch size ${String(size).padStart(2)}: ${(items.length / s).toFixed(2)} requests/s, ` +
+        `${(newTokens / s).toFixed(1)} new tokens/s (${newTokens} tokens, ${s.toFixed(2)} s)` +
+        (ids === reference ? "" : "  ANSWERS DIFFER FROM BATCH SIZE 1"),
+    );
+  }
+  model.dispose();
+  process.exit(0);
 }
 
 for (const [name, llm] of Object.entries(MODELS)) {

@@ -337,20 +337,7 @@ export function checkTrain(
     });
     return undefined;
   }
-  if (evalCfg.tasks && evalFields && draft.tiles) {
-    // generation lays out one encoder input per image; tiling it there is not written yet
-    const task = evalCfg.tasks[0]!;
-    ctx.report({
-      code: "MM4024",
-      message: `benchmark tasks cannot score the tiled \`model ${draft.name}\` yet`,
-      span: evalFields.get(task.name)?.span ?? f.get("eval")!.value.span,
-      secondary: [{ span: draft.tiles.span, message: "the model cuts images into crops" }],
-      notes: [
-        "`mmc eval`, `mmc generate` and the tasks `mmc run` scores lay out one encoder input per image; only training and the held-out loss tile images",
-      ],
-      help: "remove the `captioning` and `vqa` tasks from `eval` (the held-out loss still runs), or `tiles` from the model",
-    });
-  } else if (evalCfg.tasks && evalFields && typeof context === "number")
+  if (evalCfg.tasks && evalFields && typeof context === "number")
     checkEvalFits(ctx, evalCfg.tasks, evalFields, composed.imageTokens, context);
   const trainName = extra.name ?? decl.name.text;
   const fv = f.get("freeze")?.value;

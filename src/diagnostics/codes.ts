@@ -56,7 +56,6 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM4008", title: "`mix` does not match the sources" },
   { code: "MM4020", title: "malformed `tiles`" },
   { code: "MM4021", title: "bad or repeated tile grid" },
-  { code: "MM4024", title: "benchmark tasks on a tiled model" },
   { code: "MM5001", title: "sequence longer than the context" },
   { code: "MM5002", title: "images leave no room for text" },
   { code: "MM5003", title: "warm-up not shorter than the run" },
@@ -106,6 +105,19 @@ export const TARGET_CODES: readonly CodeInfo[] = [
   { code: "MM6001", title: "tokenizer the target cannot run" },
   { code: "MM6021", title: "benchmark tasks the target cannot score" },
 ];
+
+/**
+ * Codes no check reports any more, never to be reused. Each keeps its docs/errors page, which says
+ * what it reported and why it is retired (`mmc explain` still prints it).
+ */
+export const RETIRED_CODES: readonly CodeInfo[] = [
+  // benchmark tasks on a tiled model: generation tiles images since
+  { code: "MM4024", title: "benchmark tasks on a tiled model (retired)" },
+];
+
+export function retiredInfo(code: string): CodeInfo | undefined {
+  return RETIRED_CODES.find((c) => c.code === code);
+}
 
 const registry = new Map<string, CodeInfo>();
 

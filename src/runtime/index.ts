@@ -117,8 +117,8 @@ export type { DataSpec } from "./data/index.js";
 // Running a trained model: generation (the KV-cached decoder) and its command line.
 export { decoderForwardCached, disposeCache, tidyStep } from "./layers/decoder-cached.js";
 export type { KvCache, LayerKv, CachedOutput } from "./layers/decoder-cached.js";
-export { generate, allowedIds } from "./generate/generate.js";
-export type { Generation, GenerateOptions, StopReason } from "./generate/generate.js";
+export { generate, generateBatch, allowedIds } from "./generate/generate.js";
+export type { BatchItem, Generation, GenerateOptions, StopReason } from "./generate/generate.js";
 export { layoutPrompt, promptParts, IMAGE_MARKER } from "./generate/prompt.js";
 export type { PromptDocument, PromptPart, LaidOutPrompt } from "./generate/prompt.js";
 export { pickToken } from "./generate/sampling.js";

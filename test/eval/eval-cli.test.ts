@@ -165,6 +165,28 @@ describe("mmc eval", () => {
   }, 600_000);
 });
 
+describe("mmc eval --batch-size and --no-images", () => {
+  test("batched queries get the answers they get one by one; withheld images leave text only", () => {
+    const one = evaluate(spec, join(dir, "b1"), ["--samples", "5"]);
+    const many = evaluate(spec, join(dir, "b4"), ["--samples", "5", "--batch-size", "4"]);
+    expect(many.results.map((r) => r.value)).toEqual(one.results.map((r) => r.value));
+    for (const f of ["captioning-2shot.jsonl", "vqa-0shot.jsonl"])
+      expect(jsonl<Sample>(join(dir, "b4", f))).toEqual(jsonl<Sample>(join(dir, "b1", f)));
+    const withheld = evaluate(spec, join(dir, "n"), ["--samples", "5", "--no-images"]);
+    expect((withheld as unknown as Record<string, unknown>)["images_withheld"]).toBe(true);
+    const n = jsonl<Sample>(join(dir, "n", "vqa-2shot.jsonl"));
+    const a = jsonl<Sample>(join(dir, "b1", "vqa-2shot.jsonl"));
+    expect(n.map((x) => x.id)).toEqual(a.map((x) => x.id));
+    for (const x of n) expect(x.prompt).not.toContain("<image>");
+    for (const x of a) expect(x.prompt).toContain("<image>");
+    // the same prompts with the images taken out
+    expect(n.map((x) => x.prompt)).toEqual(a.map((x) => x.prompt.replaceAll("<image>", "")));
+    const both = mmc(["eval", spec, "--checkpoint", checkpoint, "--no-images", "--shuffle-images"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/give one control/);
+  }, 600_000);
+});
+
 describe("choosing queries and shots", () => {
   const all: EvalSample[] = Array.from({ length: 30 }, (_, i) => ({
     id: i,

@@ -7,6 +7,9 @@ import { decodeImage, encodePng } from "../../src/runtime/data/image-decode.js";
 import { preprocessImage } from "../../src/runtime/data/image-preprocess.js";
 import { resolveImageOptions } from "../../src/runtime/data/spec.js";
 import { loadImagePath } from "../../src/runtime/generate/images.js";
+import { generatorImages } from "../../src/runtime/generate/main.js";
+import { imageInput, type Generator } from "../../src/runtime/generate/request.js";
+import type { RunConfig } from "../../src/runtime/run/run-config.js";
 import { tempDir } from "../data/fixtures.js";
 
 describe("a prompt image's resize", () => {
@@ -23,11 +26,24 @@ describe("a prompt image's resize", () => {
     if (!decoded.ok) throw new Error(decoded.message);
     const want = (resize: "auto" | "bicubic") =>
       preprocessImage(decoded.image, resolveImageOptions({ size: 16, resize }));
-    const auto = await loadImagePath(path, 16);
-    const bicubic = await loadImagePath(path, 16, "bicubic");
+    const auto = await loadImagePath(path, { size: 16 });
+    const bicubic = await loadImagePath(path, { size: 16, resize: "bicubic" });
     if (!auto.ok || !bicubic.ok) throw new Error("the image did not load");
     expect(auto.pixels).toEqual(want("auto"));
     expect(bicubic.pixels).toEqual(want("bicubic"));
     expect(bicubic.pixels).not.toEqual(auto.pixels);
+  });
+
+  it("is handed from the data block to the generator and its image loads", () => {
+    const config = (resize?: "bicubic") =>
+      ({
+        model: { image: [3, 16, 16] },
+        imageTokens: 4,
+        data: resize ? { resize } : {},
+      }) as unknown as RunConfig;
+    const g = generatorImages(config("bicubic"));
+    expect(g).toEqual({ imageTokens: 4, imageSize: 16, imageResize: "bicubic" });
+    expect(imageInput(g as Generator)).toEqual({ size: 16, resize: "bicubic" });
+    expect(imageInput(generatorImages(config()) as Generator)).toEqual({ size: 16 });
   });
 });

@@ -2,14 +2,14 @@
 // `eval` setting) scored on a checkpoint; the runtime does the work (runtime/generate/eval-*.ts).
 import { intFlag, parseArgs, UsageError } from "../args.js";
 import type { Command } from "../commands.js";
-import { samplingFlags } from "./generate.js";
+import { batchSizeFlag, samplingFlags } from "./generate.js";
 import { loadTrainEntry } from "./train-entry.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "score a checkpoint on the train's few-shot benchmark tasks",
   usage: `usage: mmc eval FILE [--train NAME | --model NAME] --checkpoint PATH [--json]
-                [--out DIR] [--samples N] [--shuffle-images]
+                [--out DIR] [--samples N] [--shuffle-images | --no-images] [--batch-size N]
                 [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N]
 
 Runs the benchmark tasks of the train's \`eval\` setting (\`captioning\` scored with CIDEr-D,
@@ -19,11 +19,23 @@ Prints a table (task x shots, scores x100) and writes every sample's prompt, pre
 references and score to DIR/<task>-<k>shot.jsonl and the scores as \`eval_task\` records to
 DIR/eval.jsonl (default DIR: eval-step-N beside the checkpoint). --json prints the aggregate as
 one object. --samples overrides the tasks' sample counts; --shuffle-images shows each query
-another query's image (a control: what the model reads from the pixels).`,
+another query's image, and --no-images withholds every image (shots and query laid out as a
+text-only model reads them): controls for what the model reads from the pixels. --batch-size N
+answers N queries at a time in one forward pass per token (the same answers, faster).`,
   async run(argv, io) {
     const args = parseArgs(argv, {
-      values: ["train", "model", "checkpoint", "out", "samples", "backend", "threads", "format"],
-      switches: ["json", "shuffle-images", "no-color", "trace"],
+      values: [
+        "train",
+        "model",
+        "checkpoint",
+        "out",
+        "samples",
+        "batch-size",
+        "backend",
+        "threads",
+        "format",
+      ],
+      switches: ["json", "shuffle-images", "no-images", "no-color", "trace"],
     });
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1)
@@ -34,6 +46,9 @@ another query's image (a control: what the model reads from the pixels).`,
         "`mmc eval` needs `--checkpoint PATH` (the train's checkpoint folder or a step file)",
       );
     const samples = intFlag(args, "samples", 1);
+    const batchSize = batchSizeFlag(args);
+    if (args.switches.has("shuffle-images") && args.switches.has("no-images"))
+      throw new UsageError("give one control: `--shuffle-images` or `--no-images`");
     const { backend, threads } = samplingFlags(args);
     const entry = await loadTrainEntry(
       file,
@@ -53,6 +68,8 @@ another query's image (a control: what the model reads from the pixels).`,
         ...(threads !== undefined ? { threads } : {}),
         ...(samples !== undefined ? { samples } : {}),
         ...(args.switches.has("shuffle-images") ? { shuffleImages: true } : {}),
+        ...(args.switches.has("no-images") ? { noImages: true } : {}),
+        ...(batchSize !== undefined ? { batchSize } : {}),
       },
       { stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t) },
     );

@@ -1,7 +1,7 @@
 // `mmc explain CODE`: print the long-form page for a diagnostic code from docs/errors/.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { allCodes, codeInfo } from "../../diagnostics/codes.js";
+import { allCodes, codeInfo, retiredInfo } from "../../diagnostics/codes.js";
 import { suggest } from "../../diagnostics/suggest.js";
 import { parseArgs, UsageError } from "../args.js";
 import { PACKAGE_ROOT } from "../host.js";
@@ -16,7 +16,7 @@ export const explainCommand: Command = {
     const raw = args.positionals[0];
     if (!raw) throw new UsageError("`mmc explain` needs a code, e.g. `mmc explain MM2001`");
     const code = /^\d+$/.test(raw) ? `MM${raw}` : raw.toUpperCase();
-    if (!codeInfo(code)) {
+    if (!codeInfo(code) && !retiredInfo(code)) {
       const hint = suggest(
         code,
         allCodes().map((c) => c.code),

@@ -47,6 +47,17 @@ function numberFlag(
   return v;
 }
 
+/** Requests in one forward pass: more rows cost memory (each its own KV cache), not answers. */
+export const MAX_BATCH_SIZE = 256;
+
+/** `--batch-size N`, 1 to MAX_BATCH_SIZE; shared with `mmc eval`. */
+export function batchSizeFlag(args: ParsedArgs): number | undefined {
+  const n = intFlag(args, "batch-size", 1);
+  if (n !== undefined && n > MAX_BATCH_SIZE)
+    throw new UsageError(`\`--batch-size\` must be at most ${MAX_BATCH_SIZE}`);
+  return n;
+}
+
 /** Sampling, token limit, seed, backend and threads: shared with `mmc eval`. */
 export function samplingFlags(args: ParsedArgs) {
   const temperature = numberFlag(args, "temperature", 0, 100, 0);
@@ -77,8 +88,8 @@ export const generateCommand: Command = {
   summary: "continue a prompt with a trained model (images at `<image>` markers)",
   usage: `usage: mmc generate FILE [--train NAME | --model NAME] --checkpoint PATH
                     [--image a.png ...] --prompt TEXT [--max-tokens N] [--temperature T]
-                    [--top-k K] [--top-p P] [--seed S] [--json] [--no-cache]
-                    [--batch requests.jsonl --out answers.jsonl]
+                    [--top-k K] [--top-p P] [--seed S] [--json] [--no-cache] [--chat]
+                    [--batch requests.jsonl --out answers.jsonl [--batch-size N]]
                     [--backend auto|tensorflow|webgpu|wasm|cpu] [--threads N]
 
 Loads the weights of the checkpoint at PATH (a step-N.safetensors file, or the train's checkpoint
@@ -93,7 +104,11 @@ prompt_tokens, seconds). --batch answers a JSONL file of requests
 ({"prompt": "...", "images": ["a.png"], "id": ..., "max_tokens": ..., "temperature": ...,
 "top_k": ..., "top_p": ..., "seed": ...}, images relative to the file and inside its folder) into
 --out, one answer a line; bad lines are reported with their line number and skipped (exit 1).
---no-cache runs the whole sequence for every token (slower; for comparison).`,
+--batch-size N answers N requests at a time in one forward pass per token (the prompts padded
+and masked; each answer is the one the request gets alone). --chat wraps each prompt in the
+fine-tuning chat template, \`User: PROMPT\\nAssistant: \` (images with no markers open the user's
+turn), as the conversation data lays it out. --no-cache runs the whole sequence for every token
+(slower; for comparison).`,
   async run(argv, io) {
     const { values: images, rest } = takeRepeated(argv, "image");
     const args = parseArgs(rest, {
@@ -108,12 +123,13 @@ prompt_tokens, seconds). --batch answers a JSONL file of requests
         "top-p",
         "seed",
         "batch",
+        "batch-size",
         "out",
         "backend",
         "threads",
         "format",
       ],
-      switches: ["json", "no-cache", "no-color", "trace"],
+      switches: ["json", "no-cache", "chat", "no-color", "trace"],
     });
     const file = args.positionals[0];
     if (!file || args.positionals.length > 1)
@@ -136,12 +152,14 @@ prompt_tokens, seconds). --batch answers a JSONL file of requests
         throw new UsageError("`--out` must not be the requests file");
     } else {
       if (out !== undefined) throw new UsageError("`--out` goes with `--batch`");
+      if (args.values.has("batch-size")) throw new UsageError("`--batch-size` goes with `--batch`");
       if (prompt === undefined && images.length === 0)
         throw new UsageError(
           "give `--prompt TEXT` (and `--image` files), or `--batch requests.jsonl`",
         );
     }
     const maxTokens = intFlag(args, "max-tokens", 1) ?? 64;
+    const batchSize = batchSizeFlag(args);
     const flags = samplingFlags(args);
     const entry = await loadTrainEntry(
       file,
@@ -159,6 +177,8 @@ prompt_tokens, seconds). --batch answers a JSONL file of requests
       json: args.switches.has("json"),
       ...(batch !== undefined ? { batch, out: out as string } : {}),
       ...(args.switches.has("no-cache") ? { noCache: true } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(args.switches.has("chat") ? { chat: true } : {}),
     });
   },
 };

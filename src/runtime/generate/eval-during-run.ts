@@ -7,6 +7,7 @@ import type { MetricsLog } from "../run/metrics-log.js";
 import type { RunConfig } from "../run/run-config.js";
 import { evalTaskRecord } from "./eval-main.js";
 import { readTaskSamples } from "./eval-samples.js";
+import { generatorImages } from "./main.js";
 import { runTask } from "./eval-tasks.js";
 
 export class BenchmarkEval {
@@ -37,9 +38,7 @@ export class BenchmarkEval {
       model,
       code: this.config.code,
       tokenizer: this.tokenizer,
-      imageTokens: this.config.model.image === undefined ? 0 : this.config.imageTokens,
-      imageSize: this.config.model.image?.[1] ?? 0,
-      ...(this.config.data.resize ? { imageResize: this.config.data.resize } : {}),
+      ...generatorImages(this.config),
     };
     for (const task of this.config.eval.tasks ?? []) {
       const results = await runTask(g, task, { warn: (l) => say(`warning: ${l}`) });

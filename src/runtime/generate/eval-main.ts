@@ -23,6 +23,10 @@ export interface EvalCliOptions {
   /** Evaluate this many samples per task instead of the spec's `samples`. */
   readonly samples?: number;
   readonly shuffleImages?: boolean;
+  /** The images-withheld control: no image in any prompt. */
+  readonly noImages?: boolean;
+  /** Queries answered in one forward pass (default 1). */
+  readonly batchSize?: number;
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -84,6 +88,8 @@ export async function evalMain(
       const t = o.samples !== undefined ? { ...task, samples: o.samples } : task;
       for (const r of await runTask(g, t, {
         shuffleImages: o.shuffleImages === true,
+        noImages: o.noImages === true,
+        batchSize: o.batchSize ?? 1,
         warn: (l) => term.stderr(`warning: ${escapeControls(l)}\n`),
       })) {
         results.push(r);
@@ -109,6 +115,7 @@ export async function evalMain(
           step: g.step,
           out,
           ...(o.shuffleImages ? { shuffled_images: true } : {}),
+          ...(o.noImages ? { images_withheld: true } : {}),
           results: results.map((r) => ({
             task: r.task,
             shots: r.shots,

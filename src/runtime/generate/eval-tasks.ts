@@ -6,7 +6,8 @@ import { cocoCiderD, numpyMean, vqaAccuracy } from "../../metrics/index.js";
 import type { EvalTaskConfig } from "../run/run-config.js";
 import { loadImagePath } from "./images.js";
 import { IMAGE_MARKER, promptParts, type PromptDocument } from "./prompt.js";
-import { RequestError, runDocuments, type Generator } from "./request.js";
+import type { BatchItem } from "./generate.js";
+import { imageInput, prepareDocuments, RequestError, runItems, type Generator } from "./request.js";
 import { RunError } from "../run/errors.js";
 import { chooseQueries, chooseShots, readTaskSamples, type EvalSample } from "./eval-samples.js";
 
@@ -38,6 +39,13 @@ export interface TaskResult {
 export interface EvalRunOptions {
   /** Each query shows another query's image (rotated by one): the shuffled-images control. */
   readonly shuffleImages?: boolean;
+  /**
+   * No image anywhere in the prompts (shots and query laid out as a text-only model reads them):
+   * the images-withheld control of a multimodal model.
+   */
+  readonly noImages?: boolean;
+  /** Queries answered in one forward pass (default 1); the answers are the same. */
+  readonly batchSize?: number;
   readonly warn: (line: string) => void;
 }
 
@@ -58,12 +66,13 @@ export async function runTask(
 ): Promise<TaskResult[]> {
   const all = await readTaskSamples(task, o.warn);
   const queries = chooseQueries(all.length, task.samples, task.seed);
-  const withImages = g.imageTokens > 0;
+  const withImages = g.imageTokens > 0 && o.noImages !== true;
+  const batchSize = o.batchSize ?? 1;
   const pixels = new Map<string, Float32Array>();
   const image = async (path: string): Promise<Float32Array> => {
     const cached = pixels.get(path);
     if (cached) return cached;
-    const r = await loadImagePath(path, g.imageSize, g.imageResize);
+    const r = await loadImagePath(path, imageInput(g));
     if (!r.ok) throw new RunError(`\`eval.${task.name}\`: ${r.message}`);
     pixels.set(path, r.pixels);
     return r.pixels;
@@ -73,6 +82,7 @@ export async function runTask(
     const started = performance.now();
     const samples: SampleResult[] = [];
     const predictions: string[] = [];
+    let pending: BatchItem[] = [];
     for (let qi = 0; qi < queries.length; qi++) {
       const q = queries[qi] as number;
       const query = all[q] as EvalSample;
@@ -94,20 +104,19 @@ export async function runTask(
       docs.push({ parts: promptParts(text, withImages ? 1 : 0, images.length), closed: false });
       if (withImages) images.push(await image(seen.imagePath));
       shown.push(text);
-      let prediction: string;
       try {
-        const r = await runDocuments(g, docs, images, {
-          maxTokens: task.maxTokens,
-          sampling: { temperature: 0 },
-          seed: 0,
-        });
-        prediction = r.text.trim();
+        pending.push(
+          prepareDocuments(g, docs, images, {
+            maxTokens: task.maxTokens,
+            sampling: { temperature: 0 },
+            seed: 0,
+          }),
+        );
       } catch (e) {
         if (e instanceof RequestError)
           throw new RunError(`\`eval.${task.name}\` with ${k} shots: ${e.message}`);
         throw e;
       }
-      predictions.push(prediction);
       samples.push({
         index: q,
         id: query.id,
@@ -115,10 +124,15 @@ export async function runTask(
         ...(query.question !== undefined ? { question: query.question } : {}),
         shots: shots.map((s) => (all[s] as EvalSample).id),
         prompt: shown.join("\n"),
-        prediction,
+        prediction: "",
         references: query.references,
         score: 0,
       });
+      // `batchSize` queries answered in one forward pass (each answer as it is alone)
+      if (pending.length >= batchSize || qi === queries.length - 1) {
+        for (const r of await runItems(g, pending, batchSize)) predictions.push(r.text.trim());
+        pending = [];
+      }
     }
     const scores =
       task.kind === "captioning"
@@ -128,8 +142,12 @@ export async function runTask(
               hypothesis: predictions[i] as string,
             })),
           ).scores
-        : samples.map((s) => vqaAccuracy(s.prediction, s.references));
-    const scored = samples.map((s, i) => ({ ...s, score: scores[i] as number }));
+        : samples.map((s, i) => vqaAccuracy(predictions[i] as string, s.references));
+    const scored = samples.map((s, i) => ({
+      ...s,
+      prediction: predictions[i] as string,
+      score: scores[i] as number,
+    }));
     results.push({
       task: task.name,
       kind: task.kind,

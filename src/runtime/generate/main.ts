@@ -3,6 +3,7 @@
 // Failures that are the user's or the machine's are one line and exit 1.
 import { rename, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs-core";
+import { maxPasses } from "../../components/tiles.js";
 import type { BackendChoice } from "../backend.js";
 import { openRegular } from "../data/contained-file.js";
 import { loadTokenizer } from "../data/data-stream.js";
@@ -12,10 +13,19 @@ import { RunError, showPath } from "../run/errors.js";
 import { userError } from "../run/main.js";
 import type { RunConfig } from "../run/run-config.js";
 import { readRequests, type RequestDefaults } from "./batch.js";
-import type { Generation } from "./generate.js";
+import type { BatchItem, Generation } from "./generate.js";
 import { loadImagePath, loadImageRef } from "./images.js";
 import { loadTrainedModel } from "./model-load.js";
-import { RequestError, runRequest, type Generator } from "./request.js";
+import { chatPrompt } from "./prompt.js";
+import {
+  imageInput,
+  prepareDocuments,
+  requestDocument,
+  RequestError,
+  runItems,
+  runRequest,
+  type Generator,
+} from "./request.js";
 import type { SamplingOptions } from "./sampling.js";
 
 export interface GenerateCliOptions {
@@ -32,6 +42,10 @@ export interface GenerateCliOptions {
   readonly threads?: number;
   /** Run the whole sequence for every token (for comparison; the cache is the default). */
   readonly noCache?: boolean;
+  /** `--batch`: answer this many requests in one forward pass (default 1). */
+  readonly batchSize?: number;
+  /** Wrap each prompt in the fine-tuning chat template (`User: ...\nAssistant: `). */
+  readonly chat?: boolean;
 }
 
 export interface Terminal {
@@ -55,16 +69,30 @@ export function generationRecord(g: Generation): Record<string, unknown> {
   };
 }
 
+/**
+ * How the train's model reads images: the positions an encoder pass takes (a tiled model's
+ * compiled `imageTokens` is the most one image can take, its largest grid's crops and overview;
+ * each pass takes an equal share, as training lays it out), the crop size and the tiles.
+ */
+export function generatorImages(
+  config: RunConfig,
+): Pick<Generator, "imageTokens" | "imageSize" | "tiles" | "imageResize"> {
+  const tiles = config.model.tiles;
+  if (config.model.image === undefined) return { imageTokens: 0, imageSize: 0 };
+  return {
+    imageTokens: tiles ? config.imageTokens / maxPasses(tiles) : config.imageTokens,
+    imageSize: config.model.image[1],
+    ...(tiles ? { tiles } : {}),
+    ...(config.data.resize ? { imageResize: config.data.resize } : {}),
+  };
+}
+
 /** Opens the train's model on its backend; the caller disposes it. */
 export async function openGenerator(
   config: RunConfig,
   o: Pick<GenerateCliOptions, "checkpoint" | "backend" | "threads" | "noCache">,
   note: (line: string) => void,
 ): Promise<Generator & { readonly step: number; readonly path: string; readonly backend: string }> {
-  if (config.model.tiles)
-    throw new RunError(
-      `\`${config.name}\`'s model cuts images into crops (\`tiles\`), which generation does not do yet: it lays out one encoder input per image`,
-    );
   const chosen = await chooseBackend(config, o.backend, {
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     note,
@@ -75,9 +103,7 @@ export async function openGenerator(
     model: loaded.model,
     code: config.code,
     tokenizer,
-    imageTokens: config.model.image === undefined ? 0 : config.imageTokens,
-    imageSize: config.model.image?.[1] ?? 0,
-    ...(config.data.resize ? { imageResize: config.data.resize } : {}),
+    ...generatorImages(config),
     step: loaded.step,
     path: loaded.path,
     backend: chosen.backend,
@@ -88,7 +114,7 @@ export async function openGenerator(
 async function single(g: Generator, o: GenerateCliOptions, term: Terminal): Promise<number> {
   const images: Float32Array[] = [];
   for (const path of o.images) {
-    const r = await loadImagePath(path, g.imageSize, g.imageResize);
+    const r = await loadImagePath(path, imageInput(g));
     if (!r.ok) throw new RunError(r.message);
     images.push(r.pixels);
   }
@@ -96,8 +122,9 @@ async function single(g: Generator, o: GenerateCliOptions, term: Terminal): Prom
     throw new RunError(
       "this model has no vision encoder: drop `--image`, or use a multimodal `--train`",
     );
+  const prompt = o.prompt ?? "";
   const result = await runRequest(g, {
-    prompt: o.prompt ?? "",
+    prompt: o.chat ? chatPrompt(prompt, images.length) : prompt,
     images,
     maxTokens: o.maxTokens,
     sampling: o.sampling,
@@ -124,6 +151,25 @@ async function batch(
     skipped++;
     term.stderr(`${showPath(file)}:${line}: ${escapeControls(message)}; skipped\n`);
   };
+  // good requests wait here until `batchSize` of them run together
+  let pending: { line: number; id?: string | number; item: BatchItem }[] = [];
+  const flush = async () => {
+    const results = await runItems(
+      g,
+      pending.map((p) => p.item),
+      o.batchSize ?? 1,
+    );
+    pending.forEach((p, i) =>
+      answers.push(
+        JSON.stringify({
+          line: p.line,
+          ...(p.id !== undefined ? { id: p.id } : {}),
+          ...generationRecord(results[i] as Generation),
+        }),
+      ),
+    );
+    pending = [];
+  };
   for await (const parsed of readRequests(opened.handle, defaults)) {
     if (!parsed.ok) {
       skip(parsed.line, parsed.message);
@@ -133,7 +179,7 @@ async function batch(
     const images: Float32Array[] = [];
     let failed: string | undefined;
     for (const ref of r.images) {
-      const loaded = await loadImageRef(ref, file, g.imageSize, undefined, g.imageResize);
+      const loaded = await loadImageRef(ref, file, imageInput(g));
       if (!loaded.ok) {
         failed = loaded.message;
         break;
@@ -145,19 +191,16 @@ async function batch(
       continue;
     }
     try {
-      const result = await runRequest(g, { ...r, images });
-      answers.push(
-        JSON.stringify({
-          line: r.line,
-          ...(r.id !== undefined ? { id: r.id } : {}),
-          ...generationRecord(result),
-        }),
-      );
+      const prompt = o.chat ? chatPrompt(r.prompt, images.length) : r.prompt;
+      const item = prepareDocuments(g, [requestDocument(g, prompt, images.length)], images, r);
+      pending.push({ line: r.line, ...(r.id !== undefined ? { id: r.id } : {}), item });
     } catch (e) {
       if (!(e instanceof RequestError)) throw e;
       skip(r.line, e.message);
     }
+    if (pending.length >= (o.batchSize ?? 1)) await flush();
   }
+  if (pending.length > 0) await flush();
   // written whole, then renamed: an answers file is never half there
   const tmp = `${out}.partial-${process.pid}`;
   await writeFile(tmp, answers.map((a) => `${a}\n`).join(""));

@@ -1,8 +1,10 @@
 // How a prompt becomes the decoder's input, in training's layout (data/packer.ts): each document
 // is BOS, its parts in order (text ids; `imageTokens` IMAGE ids per image) and, when it is
-// complete, EOS. Few-shot prompts are several documents, the query last and left open.
+// complete, EOS. Few-shot prompts are several documents, the query last and left open. A tiled
+// image (its overview and crops) takes `imageTokens` per encoder pass, one slot a pass, in order.
 import type { ImageSlot } from "../model.js";
 import type { Tokenizer } from "../data/tokenizer.js";
+import { ASSISTANT_TAG, TURN_END, USER_TAG } from "../data/conversation.js";
 
 /** Where an image goes in a prompt's text. */
 export const IMAGE_MARKER = "<image>";
@@ -19,8 +21,21 @@ export interface PromptDocument {
 
 export interface LaidOutPrompt {
   readonly tokens: Int32Array;
-  /** Row 0; `image` indexes the images in the order they were numbered in the parts. */
+  /**
+   * Row 0; `image` indexes the encoder passes: the images in the order they were numbered in the
+   * parts, each taking as many passes as it has (1 untiled).
+   */
   readonly slots: readonly ImageSlot[];
+}
+
+/**
+ * `text` as the user's turn of the fine-tuning chat template (data/conversation.ts), the
+ * assistant's turn opened for the model: `User: ` + text + `\n` + `Assistant: `. With no markers
+ * the `images` open the user's turn, as in a conversation record without markers.
+ */
+export function chatPrompt(text: string, images: number): string {
+  const opening = countMarkers(text) === 0 ? IMAGE_MARKER.repeat(images) : "";
+  return `${USER_TAG}${opening}${text}${TURN_END}${ASSISTANT_TAG}`;
 }
 
 /** How many `<image>` markers `text` holds. */
@@ -48,15 +63,26 @@ export function promptParts(text: string, images: number, first = 0): PromptPart
   return parts;
 }
 
-/** The token ids and image slots of `docs`, laid out one after another in one row. */
+/**
+ * The token ids and image slots of `docs`, laid out one after another in one row. `passes[i]` is
+ * the encoder passes of image i (a tiled image's overview and crops; default 1).
+ */
 export function layoutPrompt(
   docs: readonly PromptDocument[],
   tokenizer: Tokenizer,
   imageTokens: number,
+  passes: readonly number[] = [],
 ): LaidOutPrompt {
   const ids: number[] = [];
   const slots: ImageSlot[] = [];
   const { bos, eos, image } = tokenizer.special;
+  const count = (i: number) => passes[i] ?? 1;
+  // the first pass of each image: the passes of the images numbered before it
+  const firstPass = (i: number) => {
+    let at = 0;
+    for (let j = 0; j < i; j++) at += count(j);
+    return at;
+  };
   for (const doc of docs) {
     ids.push(bos);
     for (const part of doc.parts) {
@@ -64,8 +90,11 @@ export function layoutPrompt(
         for (const id of tokenizer.encode(part.text)) ids.push(id);
         continue;
       }
-      slots.push({ row: 0, start: ids.length, length: imageTokens, image: part.image });
-      for (let j = 0; j < imageTokens; j++) ids.push(image);
+      const first = firstPass(part.image);
+      for (let k = 0; k < count(part.image); k++) {
+        slots.push({ row: 0, start: ids.length, length: imageTokens, image: first + k });
+        for (let j = 0; j < imageTokens; j++) ids.push(image);
+      }
     }
     if (doc.closed) ids.push(eos);
   }

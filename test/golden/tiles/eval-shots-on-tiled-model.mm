@@ -1,4 +1,5 @@
-// Benchmark tasks generate with one encoder input per image: a tiled model cannot be scored yet.
+// A tiled model's benchmark shots are checked against the context with the most positions one
+// image can take: 2x2 crops and an overview, 4 tokens each, 20 per image.
 import { ViT } from "std/encoders"
 import { AvgPool } from "std/connectors"
 import { Decoder } from "std/llm"
@@ -21,6 +22,6 @@ train scored {
   sequence: 128
   eval: {
     every: 50
-    captioning: { annotations: "data/captions.json", images: "data/images" }
+    captioning: { annotations: "data/captions.json", images: "data/images", shots: [0, 12] }
   }
 }
