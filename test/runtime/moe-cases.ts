@@ -6,19 +6,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { moeConfig, moe as moeKind, type MoeConfig } from "../../src/components/moe.js";
 import { moe, route, routeOnDevice, setMoeRouting } from "../../src/runtime/layers/moe.js";
+import { uniformStream } from "../../src/runtime/init.js";
 import { Params } from "../../src/runtime/params.js";
 
-/** A seeded stream of floats in [0, 1) (mulberry32), the same on every platform. */
-export function stream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded stream of floats in [0, 1) (the runtime's mulberry32), the same on every platform. */
+export const stream = uniformStream;
 
 export interface CaseShape {
   readonly n: number;

@@ -8,31 +8,8 @@
 // a norm that is not finite (tested on its bits: WGSL may assume floats are finite) leaves the
 // tensors as they were. Nothing here imports the optional webgpu package.
 import * as tf from "@tensorflow/tfjs-core";
+import type { Program, Uniform, WebgpuBackendLike } from "./webgpu-program.js";
 import type { AdamWAttrs } from "./fused-adamw.js";
-
-interface Program {
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number];
-  readonly variableNames: string[];
-  readonly uniforms: string;
-  readonly size: true;
-  getUserCode(): string;
-}
-
-type Uniform = { type: "int32" | "float32"; data: number[] };
-
-interface WebgpuBackendLike {
-  runWebGPUProgram(
-    program: Program,
-    inputs: tf.TensorInfo[],
-    dtype: "float32",
-    uniforms: Uniform[],
-  ): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-}
 
 /** Inputs per norm dispatch: 8 storage buffers per stage, one of them the output. */
 const NORM_GROUP = 7;

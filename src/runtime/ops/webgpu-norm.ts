@@ -5,28 +5,7 @@
 // where the op-by-op RMSNorm takes about 18. Nothing here imports the optional webgpu package:
 // the programs are plain objects in the shape its runner reads.
 import * as tf from "@tensorflow/tfjs-core";
-
-/** The members of tfjs-backend-webgpu's WebGPUProgram this file sets. */
-interface Program {
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number];
-  readonly variableNames: string[];
-  readonly uniforms: string;
-  readonly size: true;
-  getUserCode(): string;
-}
-
-interface WebgpuBackendLike {
-  runWebGPUProgram(
-    program: Program,
-    inputs: tf.TensorInfo[],
-    dtype: "float32",
-    uniforms: { type: "int32" | "float32"; data: number[] }[],
-  ): tf.TensorInfo;
-}
+import type { Program, WebgpuBackendLike } from "./webgpu-program.js";
 
 const GROUP = 64;
 
