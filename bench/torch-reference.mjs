@@ -84,10 +84,10 @@ export function torchPython(explicit) {
   return undefined;
 }
 
-/** One torch-step.py server: JSON commands in, one JSON line back each. */
-class TorchChild {
-  constructor(py, env) {
-    this.proc = spawn(py, [SCRIPT, "serve"], { env, stdio: ["pipe", "pipe", "pipe"] });
+/** One torch-step.py server (or `script`'s): JSON commands in, one JSON line back each. */
+export class TorchChild {
+  constructor(py, env, script = SCRIPT) {
+    this.proc = spawn(py, [script, "serve"], { env, stdio: ["pipe", "pipe", "pipe"] });
     this.stderr = "";
     this.proc.stderr.on("data", (d) => (this.stderr = (this.stderr + d).slice(-4000)));
     this.waiting = [];
@@ -170,7 +170,7 @@ const FIX_BLAS =
 /**
  * Starts the reference for `threads` threads. Options: python, blasDir (put first on
  * LD_LIBRARY_PATH), keepCoretype (leave an OPENBLAS_CORETYPE from the environment as it is),
- * allowSlowBlas. Returns { child, settings } or throws ReferenceError with what to do.
+ * allowSlowBlas. Returns { child, settings } (settings.env: the child's environment) or throws ReferenceError with what to do.
  */
 export async function startReference(threads, options = {}) {
   const py = torchPython(options.python);
@@ -246,6 +246,8 @@ export async function startReference(threads, options = {}) {
   }
   settings.info = info;
   settings.blas = blasName(info);
+  // what another child needs to run with the same verified settings (bench/pytorch-step.mjs)
+  settings.env = referenceEnv(threads, options, settings.coretype);
   return { child, settings };
 }
 

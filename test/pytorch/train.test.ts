@@ -232,6 +232,26 @@ describe.skipIf(python === undefined)("train.py", () => {
     model.dispose();
   });
 
+  test("AdamW decays the tensors the TypeScript runtime decays, and no norm or bias", async () => {
+    await useBackend("cpu");
+    const model = new MultimodalModel(program.trains[0]!.model.summary, 5);
+    const ts = model.params.specs.filter((s) => s.decay).map((s) => s.name);
+    model.dispose();
+    const script = [
+      "import json, sys",
+      "sys.path.insert(0, sys.argv[1])",
+      "import model as mm, train",
+      't = train.TRAINS["t"]',
+      'm = mm.MultimodalModel(t["model"], device="meta")',
+      'nd = set(t["no_decay"])',
+      "print(json.dumps([n for n, _ in train.mmc_names(m).values() if train.decays(n, nd)]))",
+    ].join("\n");
+    const py = JSON.parse(runPython(python!, ["-c", script, pkg], 120_000)) as string[];
+    expect(py.sort()).toEqual([...ts].sort());
+    expect(ts.some((n) => /norm|bias/.test(n))).toBe(false);
+    expect(ts).toContain("llm.layers.0.attn.q.weight");
+  }, 120_000);
+
   test("the first steps equal the TypeScript trainer's on the same weights and batches", async () => {
     await useBackend("cpu");
     const t = program.trains[0]!;

@@ -64,7 +64,8 @@ function dataNode(o: EmitOptions, d: CheckedData): PyNode {
 
 /**
  * The manifest's tensors without weight decay (biases, norms, positions, class tokens), with
- * layer numbers written `{i}`: a short list that train.py matches each tensor's name against.
+ * layer numbers written `{i}`: a short list that train.py matches each tensor's mmc name against.
+ * A part's manifest names are already under the part (`llm.final_norm.weight`).
  */
 export function noDecayPatterns(t: CheckedTrain): string[] {
   const parts: (PartSummary | undefined)[] = [
@@ -75,7 +76,7 @@ export function noDecayPatterns(t: CheckedTrain): string[] {
   const out = new Set<string>();
   for (const part of parts)
     for (const w of part?.manifest ?? [])
-      if (!w.decay) out.add(`${part!.part}.${w.name}`.replace(/\.\d+(?=\.)/g, ".{i}"));
+      if (!w.decay) out.add(w.name.replace(/\.\d+(?=\.)/g, ".{i}")); // `llm.layers.0.…`: named under its part
   return [...out].sort();
 }
 
