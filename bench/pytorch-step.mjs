@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { MultimodalModel, selectBackend } from "../dist/runtime/index.js";
 import { CONFIGS, batchFor, decoderInput, describe, exportForTorch } from "./step-configs.mjs";
 import { ReferenceError, TorchChild, settingsLines, startReference } from "./torch-reference.mjs";
+import { benchArgs } from "./args.mjs";
 
 const DRIVER = fileURLToPath(new URL("./emitted-step.py", import.meta.url));
 const MMC = fileURLToPath(new URL("../bin/mmc", import.meta.url));
@@ -25,23 +26,7 @@ const FIRST_LOSS_TOLERANCE = 1e-4;
 // later losses follow one AdamW update each: a wrong decay group or clipping shows here
 const LATER_LOSS_TOLERANCE = 1e-3;
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(`--${name}`);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-/** A positive integer option, or exit 2 saying what it takes. */
-function count(name, fallback) {
-  const raw = option(name, fallback);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} takes a positive whole number, not ${raw}`);
-    process.exit(2);
-  }
-  return n;
-}
+const { flag, option, count } = benchArgs();
 const threads = count("threads", "2");
 const parity = count("parity-steps", "3");
 const wanted = count("pairs", undefined);

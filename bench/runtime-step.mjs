@@ -32,13 +32,9 @@ import {
 import { checkParity } from "./step-parity.mjs";
 import { ReferenceError, settingsLines, startReference } from "./torch-reference.mjs";
 import { modelCode } from "./model-code.mjs";
+import { benchArgs } from "./args.mjs";
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(`--${name}`);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const { args, flag, option, count } = benchArgs();
 
 const OPTIMIZER = { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1, clip: 1 };
 const PEAK_SHAPES = [
@@ -80,17 +76,6 @@ for (const name of only) {
     console.error(`--only takes ${Object.keys(CONFIGS).join(", ")}, not ${name}`);
     process.exit(2);
   }
-}
-/** A positive integer option, or exit 2 saying what it takes. */
-function count(name, fallback) {
-  const raw = option(name, fallback);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} takes a positive whole number, not ${raw}`);
-    process.exit(2);
-  }
-  return n;
 }
 const parity = count("parity-steps", "3");
 const wanted = count("pairs", undefined);
