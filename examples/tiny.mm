@@ -6,10 +6,11 @@ import { AvgPool, AttnPool, CAbstractor } from "std/connectors"
 import { Decoder, MoE } from "std/llm"
 
 /// The language model, shared by the multimodal model and its text-only twin. Its vocabulary is
-/// the byte tokenizer's 260 ids.
+/// the byte tokenizer's 260 ids. It trains on 128-position sequences; its context of 512 leaves
+/// room for examples/tiny-eval.mm's 4-shot prompts (rotary positions: no parameters depend on it).
 llm TinyLM = Decoder {
   vocab: 260, width: 128, depth: 2, heads: 2, mlp: swiglu(344)
-  norm: rms, position: rope, context: 256
+  norm: rms, position: rope, context: 512
 }
 
 /// A CPU-sized MM1: a ViT, an average-pooling connector and a small decoder.

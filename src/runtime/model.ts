@@ -7,6 +7,7 @@ import type { Config, WeightTensor } from "../components/types.js";
 import type { DecoderConfig } from "../components/decoder.js";
 import { runtimeKind, type BoundConnector, type BoundEncoder } from "./kinds.js";
 import type { MoeStats } from "./layers/decoder.js";
+import { withoutCapacity } from "./layers/moe.js";
 import { gatherRows, scatterAddRows } from "./ops/rows.js";
 import { Params, WeightRecorder, type ParamScope } from "./params.js";
 
@@ -158,6 +159,18 @@ export class MultimodalModel {
     if (this.connector === undefined)
       throw new Error("this model has no connector, but the batch has images");
     return this.connector(this.weights.scope("connector"), patches);
+  }
+
+  /**
+   * This model as inference runs it: the same weights, its MoE layers routing without a capacity
+   * limit (`withoutCapacity`, as the KV-cached decoder routes), so the full forward pass answers
+   * what the cache answers. Itself when it has no experts. Dispose the model, not the view.
+   */
+  atInference(): MultimodalModel {
+    const moe = this.llm.moe;
+    if (moe === undefined) return this;
+    const view = Object.create(MultimodalModel.prototype) as MultimodalModel;
+    return Object.assign(view, this, { llm: { ...this.llm, moe: withoutCapacity(moe) } });
   }
 
   dispose(): void {

@@ -16,6 +16,8 @@ import {
 } from "../../src/runtime/layers/decoder-cached.js";
 import { generatedCode } from "../runtime/generated-code.js";
 import { tinyCode, tinyModel, useBackend } from "../runtime/helpers.js";
+import { generate } from "../../src/runtime/generate/generate.js";
+import { ByteTokenizer } from "../../src/runtime/data/tokenizer.js";
 
 const B = 2;
 const T = 12;
@@ -182,6 +184,46 @@ describe("KV-cached decoder = full forward", () => {
     }
     expect(tf.memory().numTensors).toBe(before + 2 * model.llm.depth);
     disposeCache(cache);
+    model.dispose();
+  });
+
+  it("an MoE whose training capacity drops tokens: generation with and without the cache agrees", async () => {
+    await useBackend("cpu");
+    // capacity 0.5: in training each expert takes a quarter of the tokens; inference drops none
+    const overrides: Config = {
+      vocab: 260,
+      moe: { experts: 4, top_k: 2, every: 1, capacity: 0.5 },
+      context: 32,
+    };
+    const model = tinyModel(overrides, 7);
+    const code = await tinyCode(overrides);
+    const prompt = {
+      tokens: Int32Array.from([256, 104, 105, 32, 116, 104, 101, 114, 101]),
+      slots: [],
+    };
+    const run = (cache: boolean) =>
+      generate(model, code, new ByteTokenizer(), prompt, undefined, 0, {
+        maxTokens: 12,
+        sampling: { temperature: 0 },
+        seed: 0,
+        cache,
+      });
+    const cached = await run(true);
+    const full = await run(false);
+    expect(cached.ids.length).toBeGreaterThan(0);
+    expect(full.ids).toEqual(cached.ids);
+    // the capacity does drop in the training forward: its logits differ from inference's
+    const batch: ModelBatch = {
+      batchSize: 1,
+      sequence: prompt.tokens.length,
+      tokens: prompt.tokens,
+      lossMask: new Uint8Array(prompt.tokens.length),
+    };
+    const training = tf.tidy(() => code.forward(model, batch).logits.dataSync() as Float32Array);
+    const inference = tf.tidy(
+      () => code.forward(model.atInference(), batch).logits.dataSync() as Float32Array,
+    );
+    expect(maxDiff(training, inference)).toBeGreaterThan(1e-3);
     model.dispose();
   });
 });

@@ -35,9 +35,9 @@ describe("hover", () => {
     const text = await hover("llm TinyLM", 5);
     expect(text).toContain("**llm TinyLM** = `Decoder`");
     expect(text).toContain("the byte tokenizer's 260 ids");
-    expect(text).toContain("- output: logits 256 × 260");
+    expect(text).toContain("- output: logits 512 × 260");
     expect(text).toContain("- parameters: 462,464 (462.5K)");
-    expect(text).toContain("- FLOPs per token: 1,119,232 (1.119M)");
+    expect(text).toContain("- FLOPs per token: 1,381,376 (1.381M)");
     expect(text).toContain("`head_dim = 64` from width / heads = 128 / 2");
   });
 

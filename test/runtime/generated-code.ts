@@ -16,17 +16,22 @@ const cache = new Map<string, Promise<ModelCode>>();
 let dir: string | undefined;
 let files = 0;
 
-async function emit(model: CheckedModel): Promise<ModelCode> {
+/** The TypeScript text of `model`'s generated models module (exporting `CaseCode`). */
+function emitText(model: CheckedModel, runtimeImport: string): string {
   const plan = emitModels([{ constName: "Case", model }], {
     sourcePath: "case.mm",
     outDir: ".",
-    runtimeImport: RUNTIME,
+    runtimeImport,
     locate: () => "case.mm:1",
     version: "test",
   });
-  const text = new Project({ useInMemoryFileSystem: true })
+  return new Project({ useInMemoryFileSystem: true })
     .createSourceFile(plan.name, { statements: plan.statements })
     .getFullText();
+}
+
+async function emit(model: CheckedModel): Promise<ModelCode> {
+  const text = emitText(model, RUNTIME);
   dir ??= mkdtempSync(join(tmpdir(), "mmc-code-"));
   const file = join(dir, `models-${files++}.ts`);
   writeFileSync(file, text);
@@ -34,24 +39,37 @@ async function emit(model: CheckedModel): Promise<ModelCode> {
   return mod.CaseCode;
 }
 
+/** The checked model of a model with these parts (named `Case`). */
+function caseModel(input: ModelInput): CheckedModel {
+  const summary = composeModel(input);
+  if (!summary.ok) throw new Error(summary.problems.map((p) => p.message).join("; "));
+  return {
+    name: "Case",
+    span: { file: "case.mm", start: 0, end: 0 },
+    ...(input.image ? { image: input.image } : {}),
+    parts: input,
+    summary,
+    spans: {},
+  };
+}
+
 /** The generated forward pass (`<Model>Code` of models.ts) of a model with these parts. */
 export function generatedCode(input: ModelInput): Promise<ModelCode> {
   const key = JSON.stringify(input);
   let code = cache.get(key);
   if (code === undefined) {
-    const summary = composeModel(input);
-    if (!summary.ok) throw new Error(summary.problems.map((p) => p.message).join("; "));
-    code = emit({
-      name: "Case",
-      span: { file: "case.mm", start: 0, end: 0 },
-      ...(input.image ? { image: input.image } : {}),
-      parts: input,
-      summary,
-      spans: {},
-    });
+    code = emit(caseModel(input));
     cache.set(key, code);
   }
   return code;
+}
+
+/**
+ * The generated models module's TypeScript text for a model with these parts (it exports
+ * `CaseCode` and imports only the runtime, from the source tree): for a page bundled elsewhere.
+ */
+export function generatedCodeText(input: ModelInput): string {
+  return emitText(caseModel(input), RUNTIME);
 }
 
 /** The generated forward pass of a model the checker built (from a spec). */

@@ -163,7 +163,7 @@ async function fullPass(
   tokens: Int32Array,
 ): Promise<Float32Array> {
   const logits = tf.tidy(
-    () => code.forward(model, promptBatch(tokens, prompt, images, imageSize)).logits,
+    () => code.forward(model.atInference(), promptBatch(tokens, prompt, images, imageSize)).logits,
   );
   const row = await lastRow(logits);
   logits.dispose();

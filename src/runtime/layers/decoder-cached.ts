@@ -11,7 +11,7 @@ import type { ParamScope } from "../params.js";
 import { causalMask, repeatKv, splitHeads, type AttentionOptions } from "./attention.js";
 import type { DecoderConfig } from "./decoder.js";
 import { dense, mlp } from "./mlp.js";
-import { moe } from "./moe.js";
+import { moe, withoutCapacity } from "./moe.js";
 import { applyNorm } from "./norm.js";
 import { applyRope, ropeTables } from "./positions.js";
 
@@ -159,8 +159,7 @@ export function decoderForwardCached(
   }
   const mask = pads === undefined ? undefined : paddedMask(pads, past, t);
   const attn: AttentionOptions = { ...o.attention, causal: true };
-  const moeOptions =
-    o.moe === undefined ? undefined : { ...o.moe, capacity: o.moe.experts / o.moe.topK };
+  const moeOptions = o.moe === undefined ? undefined : withoutCapacity(o.moe);
   const layers: LayerKv[] = [];
   for (let i = 0; i < o.depth; i++) {
     const layer = p.scope(BLOCK.layer(i));

@@ -23,6 +23,15 @@ import { mlp } from "./mlp.js";
 /** What routing reads of a resolved MoE config (`MoeConfig` has it all). */
 export type MoeRouting = Pick<MoeConfig, "experts" | "topK" | "capacity">;
 
+/**
+ * `o` with a capacity that never drops a token (each expert may take every token): inference
+ * routes so, the KV-cached decoder and the uncached forward alike, so a token's route does not
+ * depend on how the sequence was split or batched.
+ */
+export function withoutCapacity<T extends MoeRouting>(o: T): T {
+  return { ...o, capacity: o.experts / o.topK };
+}
+
 export interface MoeOutput {
   /** [n, width] */
   readonly y: tf.Tensor2D;

@@ -20,22 +20,22 @@ import type {
 } from "mmc/runtime";
 
 /**
- * `model Tiny`, declared at examples/tiny.mm:16.
+ * `model Tiny`, declared at examples/tiny.mm:17.
  *
  * A CPU-sized MM1: a ViT, an average-pooling connector and a small decoder.
  *
- * 587,456 parameters (587,456 active per token); 16 image tokens per image; 1,119,232 forward FLOPs per text token.
+ * 587,456 parameters (587,456 active per token); 16 image tokens per image; 1,381,376 forward FLOPs per text token.
  */
 export const Tiny: ModelInput = {
-  // Image[3, 64, 64]  (examples/tiny.mm:17)
+  // Image[3, 64, 64]  (examples/tiny.mm:18)
   image: [3, 64, 64],
-  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:18)
+  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:19)
   // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
   vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
-  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:20)
   // inferred: in = 64 from vision.width, out = 128 from llm.width
   connector: { kind: "AvgPool", config: { tokens: 16 } },
-  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:20)
+  // Decoder -> logits [512, 260]; 462,464 parameters  (examples/tiny.mm:21)
   // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
   llm: {
     kind: "Decoder",
@@ -47,7 +47,7 @@ export const Tiny: ModelInput = {
       mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 256,
+      context: 512,
     },
   },
 };
@@ -103,14 +103,14 @@ export function TinyLoss(model: MultimodalModel, batch: ModelBatch): LossParts {
 export const TinyCode: ModelCode = { embed: TinyEmbed, forward: TinyForward, loss: TinyLoss };
 
 /**
- * `model TinyText`, declared at examples/tiny.mm:28.
+ * `model TinyText`, declared at examples/tiny.mm:29.
  *
  * The same language model with no image side: the text-only baseline.
  *
- * 462,464 parameters (462,464 active per token); 1,119,232 forward FLOPs per text token.
+ * 462,464 parameters (462,464 active per token); 1,381,376 forward FLOPs per text token.
  */
 export const TinyText: ModelInput = {
-  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:28)
+  // Decoder -> logits [512, 260]; 462,464 parameters  (examples/tiny.mm:29)
   // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
   llm: {
     kind: "Decoder",
@@ -122,7 +122,7 @@ export const TinyText: ModelInput = {
       mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 256,
+      context: 512,
     },
   },
 };
@@ -174,22 +174,22 @@ export const TinyTextCode: ModelCode = {
 };
 
 /**
- * `model TinyMoE` (a variant of `Tiny`), declared at examples/tiny.mm:31.
+ * `model TinyMoE` (a variant of `Tiny`), declared at examples/tiny.mm:32.
  *
  * With a mixture of experts in every second layer, top-2 routing (MM1-MoE style).
  *
- * 984,256 parameters (720,064 active per token); 16 image tokens per image; 1,384,448 forward FLOPs per text token.
+ * 984,256 parameters (720,064 active per token); 16 image tokens per image; 1,646,592 forward FLOPs per text token.
  */
 export const TinyMoE: ModelInput = {
-  // Image[3, 64, 64]  (examples/tiny.mm:17)
+  // Image[3, 64, 64]  (examples/tiny.mm:18)
   image: [3, 64, 64],
-  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:18)
+  // ViT -> [64, 64] per image; 116,672 parameters  (examples/tiny.mm:19)
   // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
   vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
-  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // AvgPool -> [16, 128] per image; 8,320 parameters  (examples/tiny.mm:20)
   // inferred: in = 64 from vision.width, out = 128 from llm.width
   connector: { kind: "AvgPool", config: { tokens: 16 } },
-  // Decoder -> logits [256, 260]; 859,264 parameters  (examples/tiny.mm:20)
+  // Decoder -> logits [512, 260]; 859,264 parameters  (examples/tiny.mm:21)
   // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2, moe.hidden = 344 from the Decoder's mlp, moe.shared_hidden = 344 from hidden
   llm: {
     kind: "Decoder",
@@ -201,7 +201,7 @@ export const TinyMoE: ModelInput = {
       mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 256,
+      context: 512,
       moe: { experts: 4, top_k: 2, every: 2, balance_loss: 0.01, z_loss: 0.001, capacity: 1.25 },
     },
   },
@@ -262,22 +262,22 @@ export const TinyMoECode: ModelCode = {
 };
 
 /**
- * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:36.
+ * `model Tiny144` (a variant of `Tiny`), declared at examples/tiny.mm:37.
  *
  * At 96 px with 144 image tokens: only the overrides are written.
  *
- * 592,576 parameters (592,576 active per token); 144 image tokens per image; 1,119,232 forward FLOPs per text token.
+ * 592,576 parameters (592,576 active per token); 144 image tokens per image; 1,381,376 forward FLOPs per text token.
  */
 export const Tiny144: ModelInput = {
-  // Image[3, 96, 96]  (examples/tiny.mm:37)
+  // Image[3, 96, 96]  (examples/tiny.mm:38)
   image: [3, 96, 96],
-  // ViT -> [144, 64] per image; 121,792 parameters  (examples/tiny.mm:18)
+  // ViT -> [144, 64] per image; 121,792 parameters  (examples/tiny.mm:19)
   // inferred: mlp = { fn: "gelu", hidden: 256 } from gelu(4 * width)
   vision: { kind: "ViT", config: { patch: 8, width: 64, depth: 2, heads: 2 } },
-  // AvgPool -> [144, 128] per image; 8,320 parameters  (examples/tiny.mm:19)
+  // AvgPool -> [144, 128] per image; 8,320 parameters  (examples/tiny.mm:20)
   // inferred: in = 64 from vision.width, out = 128 from llm.width
   connector: { kind: "AvgPool", config: { tokens: 144 } },
-  // Decoder -> logits [256, 260]; 462,464 parameters  (examples/tiny.mm:20)
+  // Decoder -> logits [512, 260]; 462,464 parameters  (examples/tiny.mm:21)
   // inferred: kv_heads = 2 from heads, head_dim = 64 from width / heads = 128 / 2
   llm: {
     kind: "Decoder",
@@ -289,7 +289,7 @@ export const Tiny144: ModelInput = {
       mlp: { fn: "swiglu", hidden: 344 },
       norm: "rms",
       position: "rope",
-      context: 256,
+      context: 512,
     },
   },
 };

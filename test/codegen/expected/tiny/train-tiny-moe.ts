@@ -8,13 +8,13 @@ import { TinyMoE, TinyMoECode, TinyMoEParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
- * `train tiny_moe` (examples/tiny.mm:76): `model TinyMoE` on `data CaptionHeavy`,
+ * `train tiny_moe` (examples/tiny.mm:77): `model TinyMoE` on `data CaptionHeavy`,
  * 1000 steps of 8 x 128 tokens. Training memory (fp32): weights 3,937,024 B,
  * gradients 3,937,024 B, AdamW 7,874,048 B, activations 35,750,144 B.
  */
 export const config: RunConfig = {
   name: "tiny_moe",
-  source: "examples/tiny.mm:76",
+  source: "examples/tiny.mm:77",
   model: TinyMoE,
   code: TinyMoECode,
   params: TinyMoEParams,

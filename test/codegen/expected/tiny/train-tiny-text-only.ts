@@ -8,13 +8,13 @@ import { TinyText, TinyTextCode, TinyTextParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
- * `train tiny_text_only` (examples/tiny.mm:73): `model TinyText` on `data CaptionHeavy`,
+ * `train tiny_text_only` (examples/tiny.mm:74): `model TinyText` on `data CaptionHeavy`,
  * 1000 steps of 8 x 128 tokens. Training memory (fp32): weights 1,849,856 B,
  * gradients 1,849,856 B, AdamW 3,699,712 B, activations 20,004,864 B.
  */
 export const config: RunConfig = {
   name: "tiny_text_only",
-  source: "examples/tiny.mm:73",
+  source: "examples/tiny.mm:74",
   model: TinyText,
   code: TinyTextCode,
   params: TinyTextParams,

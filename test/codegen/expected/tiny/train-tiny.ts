@@ -8,13 +8,13 @@ import { Tiny, TinyCode, TinyParams } from "./models.js";
 import { SPEC_DIR, CaptionHeavy, CaptionHeavyHeldout } from "./data.js";
 
 /**
- * `train tiny` (examples/tiny.mm:61): `model Tiny` on `data CaptionHeavy`,
+ * `train tiny` (examples/tiny.mm:62): `model Tiny` on `data CaptionHeavy`,
  * 1000 steps of 8 x 128 tokens. Training memory (fp32): weights 2,349,824 B,
  * gradients 2,349,824 B, AdamW 4,699,648 B, activations 30,458,112 B.
  */
 export const config: RunConfig = {
   name: "tiny",
-  source: "examples/tiny.mm:61",
+  source: "examples/tiny.mm:62",
   model: Tiny,
   code: TinyCode,
   params: TinyParams,
