@@ -7,17 +7,24 @@ import { ViT } from "std/encoders"
 /// ImageNet head. At 224 px it has exactly 86,567,656 parameters.
 encoder ViT_B16 = ViT { patch: 16, width: 768, depth: 12, heads: 12, mlp: 3072, classes: 1000 }
 
-/// CLIP's vision towers: no patch bias, a norm before the blocks (`ln_pre`), no head.
-encoder CLIP_B16 = ViT { patch: 16, width: 768, depth: 12, heads: 12, mlp: 3072, patch_bias: false, pre_norm: true }
+/// CLIP's vision towers: no patch bias, a norm before the blocks (`ln_pre`), no head; OpenAI's
+/// towers use quick GELU, x sigmoid(1.702 x) (`hidden_act: quick_gelu` in their config.json).
+encoder CLIP_B16 = ViT {
+  patch: 16, width: 768, depth: 12, heads: 12, mlp: quick_gelu(3072), patch_bias: false, pre_norm: true
+}
 
-/// CLIP ViT-L/14, the encoder of MM1's ablations (at 224 or 336 px).
-encoder ViT_L14 = ViT { patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096, patch_bias: false, pre_norm: true }
+/// CLIP ViT-L/14 (OpenAI's `clip-vit-large-patch14`), the encoder of MM1's ablations (at 224 or
+/// 336 px).
+encoder ViT_L14 = ViT {
+  patch: 14, width: 1024, depth: 24, heads: 16, mlp: quick_gelu(4096), patch_bias: false, pre_norm: true
+}
 
 /// CLIP ViT-L/14 at 336 px (OpenAI's `clip-vit-large-patch14-336` vision tower): a 24x24 + 1
 /// position table, 303,507,456 parameters. A model using it must have `image: Image[3, 336, 336]`.
 encoder ViT_L14_336 = ViT_L14 { image: Image[3, 336, 336] }
 
-/// CLIP ViT-H/14, MM1's final encoder (at 378 px: 27x27 = 729 patch tokens).
+/// CLIP ViT-H/14, MM1's final encoder (at 378 px: 27x27 = 729 patch tokens). OpenCLIP-trained
+/// (LAION, DFN): exact GELU, which mmc's `gelu` (the tanh form) approximates (docs/language.md).
 encoder ViT_H14 = ViT { patch: 14, width: 1280, depth: 32, heads: 16, mlp: 5120, patch_bias: false, pre_norm: true }
 
 /// AIM encoders (El-Nouby et al. 2024), as in MM1's encoder ablation: patch 14, 24 blocks.

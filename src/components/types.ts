@@ -2,8 +2,11 @@
 // manifests and the `ComponentKind` interface that every kind file (vit.ts, decoder.ts, ...) fills in.
 // Pure data: the checker, `mmc info` and the runtime all read the same definitions.
 
-/** Activation functions an `mlp` value may name: `gelu(3072)`, `swiglu(11008)`, `relu(2048)`. */
-export type MlpFn = "gelu" | "swiglu" | "relu";
+/**
+ * Activation functions an `mlp` value may name: `gelu(3072)`, `swiglu(11008)`, `relu(2048)`, and
+ * for a ViT `quick_gelu(4096)` (OpenAI CLIP's x * sigmoid(1.702 x)).
+ */
+export type MlpFn = "gelu" | "quick_gelu" | "swiglu" | "relu";
 
 /** An `mlp` call value: `gelu(3072)` is `{ fn: "gelu", hidden: 3072 }`. */
 export interface MlpValue {

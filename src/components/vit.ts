@@ -68,8 +68,13 @@ const FIELDS: readonly FieldSpec[] = [
   { name: "heads", doc: "attention heads per block", type: HEADS, default: dflt(12) },
   {
     name: "mlp",
-    doc: "MLP of each block: a plain integer is `gelu(N)`",
-    type: { kind: "mlp", fns: ["gelu", "relu", "swiglu"], plain: "gelu", ...LIMITS.hidden },
+    doc: "MLP of each block: a plain integer is `gelu(N)`; OpenAI CLIP's towers use `quick_gelu(N)`",
+    type: {
+      kind: "mlp",
+      fns: ["gelu", "quick_gelu", "relu", "swiglu"],
+      plain: "gelu",
+      ...LIMITS.hidden,
+    },
     default: inferred("`gelu(4 * width)`"),
   },
   {

@@ -75,7 +75,7 @@ import { Decoder } from "std/llm"
 model M {
   init: safetensors("w/projector.safetensors", map: "w/projector-names.json")
   image: Image[3, 16, 16]
-  vision: ViT { patch: 8, width: 16, depth: 2, heads: 2, mlp: 32, patch_bias: false, pre_norm: true, init: safetensors("w/clip.safetensors", layout: hf) }
+  vision: ViT { patch: 8, width: 16, depth: 2, heads: 2, mlp: quick_gelu(32), patch_bias: false, pre_norm: true, init: safetensors("w/clip.safetensors", layout: hf) }
   connector: MLPProjector {}
   llm: Decoder { vocab: 40, width: 32, depth: 2, heads: 4, kv_heads: 2, mlp: swiglu(48), norm: rms, position: rope, context: 64, init: safetensors("w/llama.safetensors", layout: hf) }
 }

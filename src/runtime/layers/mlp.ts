@@ -1,5 +1,5 @@
-// The feed-forward block: `up` then an activation then `down`, or SwiGLU with a `gate`
-// (down(silu(gate(x)) * up(x))). Runs on 2-D activations [tokens, width].
+// The feed-forward block: `up` then an activation (GELU, quick GELU, ReLU) then `down`, or
+// SwiGLU with a `gate` (down(silu(gate(x)) * up(x))). Runs on 2-D activations [tokens, width].
 import * as tf from "@tensorflow/tfjs-core";
 import type { MlpFn } from "../../components/types.js";
 import { MLP, PARAM } from "../../components/weight-names.js";
@@ -39,6 +39,27 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return fusedGelu(x);
 }
 
+const QUICK = 1.702;
+
+// One tape node, as GELU's: x sigmoid(1.702 x); d/dx = s + 1.702 x s (1 - s).
+const fusedQuickGelu = customGrad(([x], save) => {
+  save([x as tf.Tensor]);
+  return {
+    value: tf.tidy(() => tf.mul(x as tf.Tensor, tf.sigmoid(tf.mul(x as tf.Tensor, QUICK)))),
+    gradFunc: (dy, saved) =>
+      tf.tidy(() => {
+        const sx = saved[0] as tf.Tensor;
+        const s = tf.sigmoid(tf.mul(sx, QUICK));
+        return tf.mul(dy, tf.add(s, tf.mul(tf.mul(tf.mul(sx, QUICK), s), tf.sub(1, s))));
+      }),
+  };
+});
+
+/** OpenAI CLIP's `quick_gelu`: x sigmoid(1.702 x) (Hugging Face's `hidden_act: quick_gelu`). */
+export function quickGelu(x: tf.Tensor): tf.Tensor {
+  return fusedQuickGelu(x);
+}
+
 export function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
@@ -58,6 +79,7 @@ export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor, bias: boolean): tf.T
   let hidden: tf.Tensor;
   if (fn === "swiglu") hidden = tf.mul(silu(dense(p, MLP.gate, x, bias)), up);
   else if (fn === "gelu") hidden = gelu(up);
+  else if (fn === "quick_gelu") hidden = quickGelu(up);
   else hidden = tf.relu(up);
   return dense(p, MLP.down, hidden, bias);
 }

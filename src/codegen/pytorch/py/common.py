@@ -66,6 +66,8 @@ class MLP(nn.Module):
             hidden = F.silu(getattr(self, self.names["gate"])(x)) * up
         elif self.fn == "gelu":
             hidden = gelu(up)
+        elif self.fn == "quick_gelu":
+            hidden = up * torch.sigmoid(1.702 * up)  # OpenAI CLIP's, as mlp.ts
         else:
             hidden = F.relu(up)
         return getattr(self, self.names["down"])(hidden)  # [..., width]
