@@ -89,6 +89,8 @@ for (const backend of ["cpu", "wasm"] as const) {
   describe(`fused layer ops on ${backend}`, () => {
     it("computes SwiGLU and its gradients as the op-by-op form does", async () => {
       await useBackend(backend);
+      // Off by default on wasm (slower there, ops/fused-switch.ts): forced on to test it.
+      setFusedOps({ swiglu: true });
       for (const shape of [
         [6, 40],
         [3, 5, 7],
@@ -102,6 +104,7 @@ for (const backend of ["cpu", "wasm"] as const) {
 
     it("applies rotary positions and their gradient as the op-by-op form does", async () => {
       await useBackend(backend);
+      setFusedOps({ rope: true });
       for (const shape of [
         [2, 3, 5, 8],
         [7, 16],
@@ -120,6 +123,7 @@ for (const backend of ["cpu", "wasm"] as const) {
 
     it("computes masked cross-entropy and its gradient as the op-by-op form does", async () => {
       await useBackend(backend);
+      setFusedOps({ crossEntropy: true });
       const [n, vocab] = [24, 37];
       const logits = tf.randomNormal([n, vocab], 0, 3, "float32", 4);
       const targets = tf.tensor1d(

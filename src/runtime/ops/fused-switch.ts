@@ -9,7 +9,9 @@ export type FusedOp = "swiglu" | "rope" | "crossEntropy";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
 export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
-  swiglu: ["webgpu", "wasm", "cpu"],
+  // Not wasm: there the JS loop (Math.exp per element) is slower than wasm's own Sigmoid and
+  // Multiply kernels (bench/fused-ops.mjs: 0.56x at the tiny step's shape).
+  swiglu: ["webgpu", "cpu"],
   rope: ["webgpu", "wasm", "cpu"],
   crossEntropy: ["webgpu", "wasm", "cpu"],
 };
