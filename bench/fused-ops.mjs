@@ -51,7 +51,11 @@ for (const [name, f] of Object.entries(cases)) {
     const a = time(f);
     setFusedOps({ [name]: false });
     const b = time(f);
-    if (r > 0) (fused.push(a), ops.push(b)); // the first is warm-up
+    // The first is warm-up.
+    if (r > 0) {
+      fused.push(a);
+      ops.push(b);
+    }
   }
   setFusedOps({ [name]: undefined });
   console.log(
