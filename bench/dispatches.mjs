@@ -3,16 +3,23 @@
 // step. It counts calls into tfjs's engine (`runKernel`), outermost only: a kernel that runs
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
-//      [--sequence N] [--batch N] [--steps N] [--unfused] [--time N] [--threads N] [--json FILE]
+//      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--time N] [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
-// passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path. --time N
+// passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path;
+// --unfused-layers SwiGLU's, rotary's and cross-entropy's (ops/fused-switch.ts). --time N
 // then times N more steps (the counting wrapper removed) and prints their median and range, with
 // the 1-minute load average: run it from two builds in turn to compare them.
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { AdamW, MultimodalModel, selectBackend, trainStep } from "../dist/runtime/index.js";
+import {
+  AdamW,
+  MultimodalModel,
+  selectBackend,
+  setFusedOps,
+  trainStep,
+} from "../dist/runtime/index.js";
 import { modelCode } from "./model-code.mjs";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
 
@@ -44,6 +51,8 @@ const steps = Number(option("steps", "2"));
 const model = MultimodalModel.fromInput(decoderInput(c), 1);
 const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
 if (args.includes("--unfused")) opt.fused = false;
+if (args.includes("--unfused-layers"))
+  setFusedOps({ swiglu: false, rope: false, crossEntropy: false });
 const data = batchFor(c);
 const { loss } = await modelCode(decoderInput(c));
 const step = () => trainStep(model, opt, data, 1e-4, { loss, microBatch: c.micro });
@@ -115,7 +124,10 @@ const result = {
   ),
   memory: { beforeFirstStep: before, afterEachStep: afterSteps },
 };
-console.log(`${backend}, ${which}: ${describe(c)}; AdamW ${opt.fused ? "fused" : "op by op"}`);
+console.log(
+  `${backend}, ${which}: ${describe(c)}; AdamW ${opt.fused ? "fused" : "op by op"}; ` +
+    `SwiGLU, rotary, cross-entropy ${args.includes("--unfused-layers") ? "op by op" : "as ops/fused-switch.ts says"}`,
+);
 console.log(
   `${total} dispatches a step (mean of ${steps} steps after the first), ${model.params.specs.length} parameter tensors`,
 );

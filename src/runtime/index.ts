@@ -58,6 +58,7 @@ export type { VitConfig } from "../components/vit.js";
 export { adaptiveAvgPool, poolingMatrix } from "./layers/pooling.js";
 export { crossEntropy } from "./train/loss.js";
 export { AdamW } from "./train/adamw.js";
+export { FUSED_DEFAULT, setFusedOps, type FusedOp } from "./ops/fused-switch.js";
 export type { AdamWConfig } from "./train/adamw.js";
 export { learningRate } from "./train/schedule.js";
 export type { ScheduleConfig } from "./train/schedule.js";

@@ -33,6 +33,14 @@ interface PageResult {
     fused: { forward: number; backward: number };
     ops: { forward: number; backward: number };
   }[];
+  fused: {
+    op: string;
+    hasFused: boolean;
+    worst: number;
+    scale: number;
+    fused: { forward: number; backward: number };
+    ops: { forward: number; backward: number };
+  }[];
 }
 
 const PAGE = join(import.meta.dirname, "webgpu-page.ts");
@@ -96,6 +104,24 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     console.log(
       `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)}, op by op ${JSON.stringify(result.norms[0]!.ops)}`,
     );
+  });
+
+  it("runs SwiGLU, rotary and masked cross-entropy on webgpu as WGSL kernels equal to the op-by-op forms", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.fused.length).toBe(8);
+    for (const f of result.fused) {
+      expect(f.hasFused, f.op).toBe(true);
+      // Relative to the largest value or gradient: not a comparison of zeros.
+      expect(f.scale, f.op).toBeGreaterThan(0.01);
+      expect(f.worst, f.op).toBeLessThan(1e-5);
+      expect(f.fused.forward + f.fused.backward, f.op).toBeLessThan(f.ops.forward + f.ops.backward);
+    }
+    for (const f of result.fused)
+      console.log(
+        `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
+      );
   });
 
   it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({

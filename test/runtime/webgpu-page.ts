@@ -17,6 +17,11 @@ import {
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { rmsNormOps } from "../../src/runtime/layers/norm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
+import { swiglu, swigluOps } from "../../src/runtime/layers/mlp.js";
+import { applyRope, applyRopeOps, ropeTables } from "../../src/runtime/layers/positions.js";
+import { hasFusedSwiGlu, hasFusedRope } from "../../src/runtime/ops/fused-elementwise.js";
+import { hasFusedCrossEntropy } from "../../src/runtime/ops/fused-loss.js";
+import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
 
 // WebGPU compute dispatches, counted around each norm's forward and backward.
 let dispatches = 0;
@@ -78,6 +83,121 @@ async function normCase(shape: number[], seed: number) {
     fused: { forward: fused.forward, backward: fused.backward },
     ops: { forward: ops.forward, backward: ops.backward },
   };
+}
+
+/**
+ * A fused layer op (SwiGLU, rotary, masked cross-entropy) against its op-by-op form on webgpu:
+ * the largest difference of the value and the inputs' gradients under a random cotangent, and
+ * each form's dispatches for the forward and the backward.
+ */
+async function fusedCase(
+  op: string,
+  inputs: tf.Tensor[],
+  fused: (...a: tf.Tensor[]) => tf.Tensor,
+  ops: (...a: tf.Tensor[]) => tf.Tensor,
+  hasFused: boolean,
+) {
+  const shape = ops(...inputs).shape;
+  const r = stream(97);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const dy = tf.tensor(
+    Float32Array.from({ length: size }, () => r() - 0.5),
+    shape,
+  );
+  const one = async (f: (...a: tf.Tensor[]) => tf.Tensor) => {
+    const start = dispatches;
+    const y = f(...inputs);
+    const forward = dispatches - start;
+    const before = dispatches;
+    const gs = tf.grads((...a: tf.Tensor[]) => f(...a))(inputs, dy);
+    const total = dispatches - before;
+    const values = [Array.from(await y.data())];
+    for (const g of gs) values.push(Array.from(await g.data()));
+    tf.dispose([y, ...gs]);
+    return { values, forward, backward: total - forward };
+  };
+  const a = await one(fused);
+  const b = await one(ops);
+  tf.dispose(dy);
+  let worst = 0;
+  let scale = 0;
+  a.values.forEach((v, i) =>
+    v.forEach((x, j) => {
+      const y = b.values[i]![j]!;
+      worst = Math.max(worst, Math.abs(x - y));
+      scale = Math.max(scale, Math.abs(y));
+    }),
+  );
+  return {
+    op,
+    hasFused,
+    worst: worst / Math.max(scale, 1e-30),
+    scale,
+    fused: { forward: a.forward, backward: a.backward },
+    ops: { forward: b.forward, backward: b.backward },
+  };
+}
+
+async function fusedCases() {
+  const r = stream(5);
+  const rand = (shape: number[], spread: number) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => spread * (r() - 0.5)),
+      shape,
+    );
+  const out = [];
+  for (const shape of [
+    [6, 40],
+    [3, 5, 7],
+    [200, 344],
+  ]) {
+    const g = rand(shape, 6);
+    const u = rand(shape, 4);
+    out.push(await fusedCase(`swiglu [${shape}]`, [g, u], swiglu, swigluOps, hasFusedSwiGlu(g, u)));
+    tf.dispose([g, u]);
+  }
+  for (const shape of [
+    [2, 3, 5, 8],
+    [7, 16],
+    [1, 2, 128, 64],
+  ]) {
+    const [cos, sin] = ropeTables(shape.at(-2)!, shape.at(-1)!, 100);
+    const x = rand(shape, 4);
+    out.push(
+      await fusedCase(
+        `rope [${shape}]`,
+        [x],
+        (a) => applyRope(a!, cos, sin),
+        (a) => applyRopeOps(a!, cos, sin),
+        hasFusedRope(x, cos, sin),
+      ),
+    );
+    tf.dispose([x, cos, sin]);
+  }
+  for (const [n, vocab] of [
+    [24, 37],
+    [256, 260],
+  ] as const) {
+    const logits = rand([n, vocab], 8);
+    const targets = tf.tensor1d(
+      Int32Array.from({ length: n }, (_, i) => (i * 11 + 3) % vocab),
+      "int32",
+    );
+    const mask = tf.tensor1d(
+      Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 || i === n - 1 ? 0 : 1)),
+    );
+    out.push(
+      await fusedCase(
+        `cross-entropy [${n}, ${vocab}]`,
+        [logits],
+        (l) => crossEntropy(l as tf.Tensor2D, targets, mask),
+        (l) => crossEntropyOps(l as tf.Tensor2D, targets, mask),
+        hasFusedCrossEntropy(logits, targets, mask),
+      ),
+    );
+    tf.dispose([logits, targets, mask]);
+  }
+  return out;
 }
 
 async function use(name: string): Promise<void> {
@@ -181,6 +301,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   await use("webgpu");
   const norms = [];
   for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
+  const fused = await fusedCases();
   const adam = [];
   for (const [seed, scale] of [
     [1, 0.01],
@@ -211,7 +332,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
       devDropped: dev.dropped,
     });
   }
-  return { backend: tf.getBackend(), routing, layers, norms, adam };
+  return { backend: tf.getBackend(), routing, layers, norms, adam, fused };
 }
 
 (globalThis as unknown as { __mmcRun: typeof run }).__mmcRun = run;

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { MlpFn } from "../../components/types.js";
 import { MLP, PARAM } from "../../components/weight-names.js";
 import { customGrad } from "../ops/custom-grad.js";
+import { fusedSwiGlu, hasFusedSwiGlu } from "../ops/fused-elementwise.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 
@@ -64,6 +65,16 @@ export function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
+/** silu(gate) * up: one fused kernel where the backend has it (ops/fused-elementwise.ts). */
+export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  return hasFusedSwiGlu(gate, up) ? fusedSwiGlu(gate, up) : swigluOps(gate, up);
+}
+
+/** silu(gate) * up op by op (any backend). */
+export function swigluOps(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  return tf.mul(silu(gate), up);
+}
+
 /** The dense layer stored under `p.scope(name)`: `weight` [in, out], and `bias` [out] if `bias`. */
 function dense(p: ParamScope, name: string, x: tf.Tensor, bias: boolean): tf.Tensor {
   const s = p.scope(name);
@@ -77,7 +88,7 @@ function dense(p: ParamScope, name: string, x: tf.Tensor, bias: boolean): tf.Ten
 export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor, bias: boolean): tf.Tensor {
   const up = dense(p, MLP.up, x, bias);
   let hidden: tf.Tensor;
-  if (fn === "swiglu") hidden = tf.mul(silu(dense(p, MLP.gate, x, bias)), up);
+  if (fn === "swiglu") hidden = swiglu(dense(p, MLP.gate, x, bias), up);
   else if (fn === "gelu") hidden = gelu(up);
   else if (fn === "quick_gelu") hidden = quickGelu(up);
   else hidden = tf.relu(up);

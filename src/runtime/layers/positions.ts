@@ -1,6 +1,7 @@
 // Position information: rotary embeddings (rotate-half form, applied to queries and keys) and
 // learned absolute positions (a [context, width] table added to the token embeddings).
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedRope, hasFusedRope } from "../ops/fused-elementwise.js";
 
 /** cos and sin tables [t, headDim / 2] for positions 0..t-1 (`base`: the Decoder's `rope_base`). */
 export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor2D, tf.Tensor2D] {
@@ -17,8 +18,16 @@ export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor
   return [tf.tensor2d(cos, [t, half]), tf.tensor2d(sin, [t, half])];
 }
 
-/** Rotates x [..., t, headDim] by position: (x1, x2) -> (x1 cos - x2 sin, x1 sin + x2 cos). */
+/**
+ * Rotates x [..., t, headDim] by position: (x1, x2) -> (x1 cos - x2 sin, x1 sin + x2 cos). One
+ * fused kernel each way where the backend has it (ops/fused-elementwise.ts), else `applyRopeOps`.
+ */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
+  return hasFusedRope(x, cos, sin) ? fusedRope(x, cos, sin) : applyRopeOps(x, cos, sin);
+}
+
+/** Rotary positions op by op (any backend; cos and sin broadcast against x's [t, headDim / 2]). */
+export function applyRopeOps(x: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor {
   const half = (x.shape[x.rank - 1] as number) / 2;
   const begin = x.shape.map(() => 0);
   const size = x.shape.map((d, i) => (i === x.rank - 1 ? half : d));

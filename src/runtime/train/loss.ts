@@ -2,10 +2,25 @@
 // image-token slots and padding never count. The one-hot is built in int32 and cast: a float32
 // oneHot on wasm returns garbage.
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedCrossEntropy, hasFusedCrossEntropy } from "../ops/fused-loss.js";
 import { logSumExp } from "../ops/logsumexp.js";
 
-/** logits [n, vocab], targets int32 [n], mask [n] (1 counts, 0 ignored) -> mean loss. */
+/**
+ * logits [n, vocab], targets int32 [n], mask [n] (1 counts, 0 ignored) -> mean loss. Two fused
+ * kernels where the backend has them (ops/fused-loss.ts), else `crossEntropyOps`.
+ */
 export function crossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  mask: tf.Tensor1D,
+): tf.Scalar {
+  return hasFusedCrossEntropy(logits, targets, mask)
+    ? fusedCrossEntropy(logits, targets, mask)
+    : crossEntropyOps(logits, targets, mask);
+}
+
+/** The masked cross-entropy op by op (any backend). */
+export function crossEntropyOps(
   logits: tf.Tensor2D,
   targets: tf.Tensor1D,
   mask: tf.Tensor1D,

@@ -1,0 +1,39 @@
+// Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy) run where the
+// backend has their kernels. Each is on by default only on the backends listed for it: there it
+// matches the op-by-op form (tests) and is not slower (bench/dispatches.mjs --time). Elsewhere, or
+// with the switch set to false, the op-by-op form runs. `setFusedOps` changes the switches (tests
+// and benchmarks compare the two forms with it).
+import * as tf from "@tensorflow/tfjs-core";
+
+export type FusedOp = "swiglu" | "rope" | "crossEntropy";
+
+/** The backends each fused op is on by default on (where its kernel is registered). */
+export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
+  // Not wasm: there the JS loop (Math.exp per element) is slower than wasm's own Sigmoid and
+  // Multiply kernels (bench/fused-ops.mjs: 0.56x at the tiny step's shape).
+  swiglu: ["webgpu", "cpu"],
+  rope: ["webgpu", "wasm", "cpu"],
+  crossEntropy: ["webgpu", "wasm", "cpu"],
+};
+
+/** true / false force an op on or off on every backend with its kernel; undefined: the default. */
+const forced: Partial<Record<FusedOp, boolean>> = {};
+
+/** Forces ops on or off (`undefined` restores the default); returns the previous settings. */
+export function setFusedOps(
+  settings: Partial<Record<FusedOp, boolean | undefined>>,
+): Partial<Record<FusedOp, boolean>> {
+  const previous = { ...forced };
+  for (const [k, v] of Object.entries(settings) as [FusedOp, boolean | undefined][]) {
+    if (v === undefined) delete forced[k];
+    else forced[k] = v;
+  }
+  return previous;
+}
+
+/** Whether `op` runs fused on the backend in use: its kernel is there and the switch is on. */
+export function fusedOn(op: FusedOp, kernel: string): boolean {
+  const backend = tf.getBackend();
+  if (tf.getKernel(kernel, backend) === undefined) return false;
+  return forced[op] ?? FUSED_DEFAULT[op].includes(backend);
+}

@@ -1,0 +1,114 @@
+// SwiGLU's and rotary positions' fused kernels (ops/fused-elementwise.ts) on webgpu, as WGSL
+// programs run through tfjs-backend-webgpu's program runner: SwiGLU one dispatch forward and two
+// backward (one program per gradient), rotary one each way (the backward is the inverse rotation).
+import * as tf from "@tensorflow/tfjs-core";
+import { flatProgram, type Uniform, type WebgpuBackendLike } from "./webgpu-program.js";
+
+const run = (
+  backend: unknown,
+  p: ReturnType<typeof flatProgram>,
+  inputs: tf.TensorInfo[],
+  uniforms: Uniform[] = [],
+) => (backend as WebgpuBackendLike).runWebGPUProgram(p, inputs, "float32", uniforms);
+
+const SIG = `let g = G[index];
+          let s = 1.0 / (1.0 + exp(-g));`;
+
+const swiglu: tf.KernelFunc = ({ inputs, backend }) => {
+  const { gate, up } = inputs as Record<"gate" | "up", tf.TensorInfo>;
+  return run(
+    backend,
+    flatProgram(
+      "swiglu",
+      [...gate.shape],
+      ["G", "U"],
+      "",
+      `${SIG}
+          setOutputAtIndex(index, g * s * U[index]);`,
+    ),
+    [gate, up],
+  );
+};
+
+const swigluGrad: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, gate, up } = inputs as Record<"dy" | "gate" | "up", tf.TensorInfo>;
+  const shape = [...gate.shape];
+  const dg = run(
+    backend,
+    flatProgram(
+      "swiglu_dgate",
+      shape,
+      ["DY", "G", "U"],
+      "",
+      `${SIG}
+          setOutputAtIndex(index, DY[index] * U[index] * s * (1.0 + g * (1.0 - s)));`,
+    ),
+    [dy, gate, up],
+  );
+  const du = run(
+    backend,
+    flatProgram(
+      "swiglu_dup",
+      shape,
+      ["DY", "G"],
+      "",
+      `${SIG}
+          setOutputAtIndex(index, DY[index] * g * s);`,
+    ),
+    [dy, gate],
+  );
+  return [dg, du];
+};
+
+const rope: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, cos, sin } = inputs as Record<"x" | "cos" | "sin", tf.TensorInfo>;
+  const sign = (attrs as { sign: number }).sign;
+  const hd = x.shape[x.shape.length - 1] as number;
+  const t = x.shape[x.shape.length - 2] as number;
+  return run(
+    backend,
+    flatProgram(
+      "rope",
+      [...x.shape],
+      ["X", "C", "S"],
+      "hd : i32, t : i32, sign : f32,",
+      `let hd = uniforms.hd;
+          let half = hd / 2;
+          let row = index / hd;
+          let j = index - row * hd;
+          let o = row * hd;
+          let i = j % half;
+          let p = (row % uniforms.t) * half + i;
+          let c = C[p];
+          let s = uniforms.sign * S[p];
+          let x1 = X[o + i];
+          let x2 = X[o + half + i];
+          if (j < half) {
+            setOutputAtIndex(index, x1 * c - x2 * s);
+          } else {
+            setOutputAtIndex(index, x1 * s + x2 * c);
+          }`,
+    ),
+    [x, cos, sin],
+    [
+      { type: "int32", data: [hd] },
+      { type: "int32", data: [t] },
+      { type: "float32", data: [sign] },
+    ],
+  );
+};
+
+/** Registers the kernels for webgpu under `names` (those of ops/fused-elementwise.ts). */
+export function registerWebgpuElementwise(names: {
+  swiglu: string;
+  swigluGrad: string;
+  rope: string;
+}): void {
+  for (const [kernelName, kernelFunc] of [
+    [names.swiglu, swiglu],
+    [names.swigluGrad, swigluGrad],
+    [names.rope, rope],
+  ] as const)
+    if (tf.getKernel(kernelName, "webgpu") === undefined)
+      tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc });
+}

@@ -1,0 +1,191 @@
+// The fused layer kernels (ops/fused-elementwise.ts: SwiGLU, rotary; ops/fused-loss.ts: masked
+// cross-entropy) against their op-by-op forms on wasm and cpu: values and gradients on random
+// inputs (masked positions included), and 20 training steps' losses with every fused op on
+// against every one off.
+import * as tf from "@tensorflow/tfjs-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { swiglu, swigluOps } from "../../src/runtime/layers/mlp.js";
+import { applyRope, applyRopeOps, ropeTables } from "../../src/runtime/layers/positions.js";
+import {
+  ROPE_KERNEL,
+  SWIGLU_GRAD_KERNEL,
+  SWIGLU_KERNEL,
+} from "../../src/runtime/ops/fused-elementwise.js";
+import {
+  CROSS_ENTROPY_GRAD_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+} from "../../src/runtime/ops/fused-loss.js";
+import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
+import { AdamW } from "../../src/runtime/train/adamw.js";
+import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
+import { trainStep } from "../../src/runtime/train/trainer.js";
+import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+
+/** max |a - b| over max |b|. */
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  expect(x.length).toBe(y.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < y.length; i++) {
+    diff = Math.max(diff, Math.abs((x[i] as number) - (y[i] as number)));
+    scale = Math.max(scale, Math.abs(y[i] as number));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Kernel names dispatched while `f` runs. */
+function kernelsOf(f: () => void): string[] {
+  const engine = tf.engine();
+  const runKernel = engine.runKernel.bind(engine);
+  const seen: string[] = [];
+  engine.runKernel = (name, inputs, attrs) => {
+    seen.push(name);
+    return runKernel(name, inputs, attrs);
+  };
+  try {
+    f();
+  } finally {
+    engine.runKernel = runKernel;
+  }
+  return seen;
+}
+
+/** The fused and op-by-op values and input gradients of `f` and `g` under a random cotangent. */
+function compare(
+  fused: (...a: tf.Tensor[]) => tf.Tensor,
+  ops: (...a: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  kernels: string[],
+): void {
+  const y = ops(...inputs);
+  const dy = tf.randomNormal(y.shape, 0, 1, "float32", 7);
+  const loss =
+    (f: (...a: tf.Tensor[]) => tf.Tensor) =>
+    (...a: tf.Tensor[]) =>
+      tf.sum(tf.mul(f(...a), dy));
+  let gf: tf.Tensor[] = [];
+  const names = kernelsOf(() => {
+    gf = tf.grads(loss(fused))(inputs);
+  });
+  for (const k of kernels) expect(names).toContain(k);
+  const go = tf.grads(loss(ops))(inputs);
+  const yf = fused(...inputs);
+  expect(relDiff(yf, y)).toBeLessThan(1e-5);
+  for (let i = 0; i < inputs.length; i++) {
+    expect(relDiff(gf[i] as tf.Tensor, go[i] as tf.Tensor), `gradient ${i}`).toBeLessThan(1e-5);
+    // Not a comparison of zeros.
+    expect(tf.max(tf.abs(go[i] as tf.Tensor)).dataSync()[0]).toBeGreaterThan(0.05);
+  }
+  tf.dispose([y, dy, yf, ...gf, ...go]);
+}
+
+afterEach(() => {
+  setFusedOps({ swiglu: undefined, rope: undefined, crossEntropy: undefined });
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  describe(`fused layer ops on ${backend}`, () => {
+    it("computes SwiGLU and its gradients as the op-by-op form does", async () => {
+      await useBackend(backend);
+      // Off by default on wasm (slower there, ops/fused-switch.ts): forced on to test it.
+      setFusedOps({ swiglu: true });
+      for (const shape of [
+        [6, 40],
+        [3, 5, 7],
+      ]) {
+        const g = tf.randomNormal(shape, 0, 3, "float32", 1);
+        const u = tf.randomNormal(shape, 0.5, 2, "float32", 2);
+        compare(swiglu, swigluOps, [g, u], [SWIGLU_KERNEL, SWIGLU_GRAD_KERNEL]);
+        tf.dispose([g, u]);
+      }
+    });
+
+    it("applies rotary positions and their gradient as the op-by-op form does", async () => {
+      await useBackend(backend);
+      setFusedOps({ rope: true });
+      for (const shape of [
+        [2, 3, 5, 8],
+        [7, 16],
+      ]) {
+        const [cos, sin] = ropeTables(shape.at(-2)!, shape.at(-1)!, 100);
+        const x = tf.randomNormal(shape, 0, 2, "float32", 3);
+        compare(
+          (a) => applyRope(a, cos, sin),
+          (a) => applyRopeOps(a, cos, sin),
+          [x],
+          [ROPE_KERNEL],
+        );
+        tf.dispose([x, cos, sin]);
+      }
+    });
+
+    it("computes masked cross-entropy and its gradient as the op-by-op form does", async () => {
+      await useBackend(backend);
+      setFusedOps({ crossEntropy: true });
+      const [n, vocab] = [24, 37];
+      const logits = tf.randomNormal([n, vocab], 0, 3, "float32", 4);
+      const targets = tf.tensor1d(
+        Int32Array.from({ length: n }, (_, i) => (i * 11 + 3) % vocab),
+        "int32",
+      );
+      // Masked positions at the start, the end and between.
+      const mask = tf.tensor1d(
+        Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 || i === n - 1 ? 0 : 1)),
+      );
+      compare(
+        (l) => tf.mul(crossEntropy(l as tf.Tensor2D, targets, mask), 1),
+        (l) => crossEntropyOps(l as tf.Tensor2D, targets, mask),
+        [logits],
+        [CROSS_ENTROPY_KERNEL, CROSS_ENTROPY_GRAD_KERNEL],
+      );
+      // A masked position's logits get no gradient.
+      const g = tf.grad((l: tf.Tensor) => crossEntropy(l as tf.Tensor2D, targets, mask))(logits);
+      expect(Array.from(tf.slice(g, [5, 0], [1, vocab]).dataSync()).every((v) => v === 0)).toBe(
+        true,
+      );
+      // All masked: a zero loss (the mean over max(count, 1)), as the op-by-op form gives.
+      const none = tf.zeros([n]) as tf.Tensor1D;
+      expect(crossEntropy(logits as tf.Tensor2D, targets, none).dataSync()[0]).toBe(0);
+      tf.dispose([logits, targets, mask, g, none]);
+    });
+
+    it("trains 20 steps with the fused ops to the op-by-op losses within 1e-5", async () => {
+      await useBackend(backend);
+      const config = { position: "rope", norm: "rms" };
+      const { loss } = await tinyCode(config);
+      const batch = patternBatch();
+      const run = async (on: boolean) => {
+        setFusedOps({ swiglu: on, rope: on, crossEntropy: on });
+        const model = tinyModel(config);
+        const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
+        const losses: number[] = [];
+        const engine = tf.engine();
+        const runKernel = engine.runKernel.bind(engine);
+        const seen = new Set<string>();
+        engine.runKernel = (name, inputs, attrs) => {
+          seen.add(name);
+          return runKernel(name, inputs, attrs);
+        };
+        try {
+          for (let i = 0; i < 20; i++)
+            losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
+        } finally {
+          engine.runKernel = runKernel;
+        }
+        opt.dispose();
+        model.dispose();
+        const fusedKernels = [SWIGLU_KERNEL, ROPE_KERNEL, CROSS_ENTROPY_KERNEL];
+        expect(fusedKernels.map((k) => seen.has(k))).toEqual(fusedKernels.map(() => on));
+        return losses;
+      };
+      const fused = await run(true);
+      const ops = await run(false);
+      const worst = Math.max(...fused.map((v, i) => Math.abs(v - (ops[i] as number))));
+      expect(worst).toBeLessThan(1e-5);
+      // The model learns (the losses are not a constant).
+      expect(ops[19]).toBeLessThan((ops[0] as number) * 0.7);
+    });
+  });
+}
