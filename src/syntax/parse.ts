@@ -25,14 +25,15 @@ export interface ParseResult {
 let lexer: Lexer | undefined;
 
 /**
- * The one lexer of `.mm` (building one analyses every token pattern, ~15 ms). Tokens carry
- * offsets only: lines and columns come from the SourceFile's line table when a span is shown,
- * and tracking them in the lexer cost time and four fields on every token.
+ * The one lexer of `.mm` (building one analyses every token pattern, ~15 ms), shared by the
+ * parser and the language server's chunk cutter. Full position tracking is kept: chevrotain's
+ * offset-only tokens have no `endOffset`, so CST node locations would be lost and every node span
+ * would fall back to walking its subtree (measured: parsing got slower, not faster).
  */
 export function getLexer(): Lexer {
   // Definition checks are skipped to start faster; a test runs them (`validateGrammar`).
   lexer ??= new Lexer(ALL_TOKENS, {
-    positionTracking: "onlyOffset",
+    positionTracking: "full",
     ensureOptimizations: false,
     skipValidations: true,
   });
