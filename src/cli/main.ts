@@ -61,7 +61,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new Error("injected fault (MMC_FAULT=internal)");
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" ? rest[0] : undefined;
-      const cmd = topic ? COMMANDS.find((c) => c.name === topic) : undefined;
+      const entry = topic ? COMMANDS.find((c) => c.name === topic) : undefined;
+      const cmd = entry ? await entry.load() : undefined;
       io.stdout(cmd ? commandUsage(cmd) : HELP);
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
@@ -69,13 +70,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       io.stdout(`mmc ${version()}\n`);
       return EXIT.ok;
     }
-    const cmd = COMMANDS.find((c) => c.name === name);
-    if (!cmd) {
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) {
       const hint = suggestCommand(name);
       throw new UsageError(
         `unknown command \`${name}\`${hint ? `; did you mean \`${hint}\`?` : ""} (see \`mmc --help\`)`,
       );
     }
+    const cmd = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(commandUsage(cmd));
       return EXIT.ok;

@@ -11,10 +11,9 @@
 // unbalanced brackets, a syntax error, a warning) the whole file is parsed as `mmc check` does,
 // and its diagnostics and recovery are exactly the whole-file ones. test/lsp/incremental.test.ts
 // checks both paths against whole-file parses over random edits.
-import { Lexer, type IToken } from "chevrotain";
+import type { IToken } from "chevrotain";
 import type { Declaration } from "../syntax/ast.js";
-import { parseSource, type ParseResult } from "../syntax/parse.js";
-import { ALL_TOKENS } from "../syntax/tokens.js";
+import { getLexer, parseSource, type ParseResult } from "../syntax/parse.js";
 import { SourceFile } from "../source/source-file.js";
 
 /** Token types that start a top-level declaration (tokens.ts: `keyword(word, true)`). */
@@ -31,8 +30,6 @@ const STARTS_DECLARATION = new Set([
 ]);
 const OPENERS = new Set(["LCurly", "LBracket", "LParen"]);
 const CLOSERS = new Set(["RCurly", "RBracket", "RParen"]);
-
-let lexer: Lexer | undefined;
 
 interface Chunk {
   /** Declarations with spans relative to the chunk's start. */
@@ -98,12 +95,7 @@ export class IncrementalParser {
  * a lexical error, or brackets that close more than they open.
  */
 export function chunkStarts(text: string): number[] | undefined {
-  lexer ??= new Lexer(ALL_TOKENS, {
-    positionTracking: "onlyOffset",
-    ensureOptimizations: false,
-    skipValidations: true,
-  });
-  const lexed = lexer.tokenize(text);
+  const lexed = getLexer().tokenize(text);
   if (lexed.errors.length > 0 || ((lexed.groups["errors"] as IToken[] | undefined)?.length ?? 0))
     return undefined;
   const starts = [0];
