@@ -216,7 +216,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       const names = new Map(ma.params.entries().map(([n, v]) => [v.name, n]));
       let worstState = 0;
       let worstNorm = 0;
-      for (let step = 0; step < 20; step++) {
+      // 8 steps: the state is compared after each (the 20-step loss check below covers the run)
+      for (let step = 0; step < 8; step++) {
         // One set of gradients for both (the states are equal before each step), and one norm:
         // what is compared is the update itself.
         const { value, grads } = tf.variableGrads(() => tinyCode.loss(ma, batch).total, vars);
@@ -232,7 +233,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       }
       expect(worstNorm).toBeLessThan(1e-6);
       expect(worstState).toBeLessThan(1e-6);
-      expect(fused.step).toBe(20);
+      expect(fused.step).toBe(8);
       fused.dispose();
       plain.dispose();
       ma.dispose();
