@@ -24,8 +24,10 @@ encoder ViT_L14 = ViT {
 encoder ViT_L14_336 = ViT_L14 { image: Image[3, 336, 336] }
 
 /// CLIP ViT-H/14, MM1's final encoder (at 378 px: 27x27 = 729 patch tokens). OpenCLIP-trained
-/// (LAION, DFN): exact GELU, which mmc's `gelu` (the tanh form) approximates (docs/language.md).
-encoder ViT_H14 = ViT { patch: 14, width: 1280, depth: 32, heads: 16, mlp: 5120, patch_bias: false, pre_norm: true }
+/// (LAION, DFN): the exact, erf GELU (`hidden_act: gelu` in their config.json), `gelu_exact`.
+encoder ViT_H14 = ViT {
+  patch: 14, width: 1280, depth: 32, heads: 16, mlp: gelu_exact(5120), patch_bias: false, pre_norm: true
+}
 
 /// AIM encoders (El-Nouby et al. 2024), as in MM1's encoder ablation: patch 14, 24 blocks.
 encoder AIM_600M = ViT { patch: 14, width: 1536, depth: 24, heads: 12, mlp: 6144, patch_bias: false, pre_norm: true }

@@ -94,7 +94,7 @@ export function linearFlops(inW: number, outW: number): number {
 }
 
 /**
- * An MLP: `gelu`/`quick_gelu`/`relu` are `up` [width, hidden] then `down` [hidden, width]; `swiglu` adds a
+ * An MLP: `gelu`/`gelu_exact`/`quick_gelu`/`relu` are `up` [width, hidden] then `down` [hidden, width]; `swiglu` adds a
  * `gate` [width, hidden] (down(silu(gate(x)) * up(x))).
  */
 export function mlpTensors(

@@ -60,7 +60,8 @@ function wordsOf(type: FieldType): readonly string[] {
 
 /**
  * Every bare word some field accepts: enum words (`rms`, `rope`, `qkv`, ...), words an int field
- * accepts (`all`) and `mlp` function names (`gelu`, `quick_gelu`, `swiglu`, `relu`).
+ * accepts (`all`) and `mlp` function names (`gelu`, `gelu_exact`, `quick_gelu`,
+ * `swiglu`, `relu`).
  */
 export const ENUM_WORDS: ReadonlySet<string> = new Set(
   Object.values(COMPONENT_KINDS).flatMap((kind) => kind.fields.flatMap((f) => wordsOf(f.type))),

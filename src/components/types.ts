@@ -4,9 +4,10 @@
 
 /**
  * Activation functions an `mlp` value may name: `gelu(3072)`, `swiglu(11008)`, `relu(2048)`, and
- * for a ViT `quick_gelu(4096)` (OpenAI CLIP's x * sigmoid(1.702 x)).
+ * for a ViT `quick_gelu(4096)` (OpenAI CLIP's x * sigmoid(1.702 x)) and `gelu_exact(5120)` (the
+ * exact, erf GELU of OpenCLIP and timm; `gelu` is the tanh approximation).
  */
-export type MlpFn = "gelu" | "quick_gelu" | "swiglu" | "relu";
+export type MlpFn = "gelu" | "gelu_exact" | "quick_gelu" | "swiglu" | "relu";
 
 /** An `mlp` call value: `gelu(3072)` is `{ fn: "gelu", hidden: 3072 }`. */
 export interface MlpValue {

@@ -68,10 +68,10 @@ const FIELDS: readonly FieldSpec[] = [
   { name: "heads", doc: "attention heads per block", type: HEADS, default: dflt(12) },
   {
     name: "mlp",
-    doc: "MLP of each block: a plain integer is `gelu(N)`; OpenAI CLIP's towers use `quick_gelu(N)`",
+    doc: "MLP of each block: a plain integer is `gelu(N)` (tanh GELU); OpenAI CLIP's towers use `quick_gelu(N)`, OpenCLIP's and timm's `gelu_exact(N)` (erf GELU)",
     type: {
       kind: "mlp",
-      fns: ["gelu", "quick_gelu", "relu", "swiglu"],
+      fns: ["gelu", "gelu_exact", "quick_gelu", "relu", "swiglu"],
       plain: "gelu",
       ...LIMITS.hidden,
     },

@@ -15,6 +15,7 @@ export const BUILTIN_CALLEES: ReadonlySet<string> = new Set([
   "textfiles",
   "conversations",
   "gelu",
+  "gelu_exact",
   "quick_gelu",
   "swiglu",
   "relu",

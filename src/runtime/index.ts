@@ -34,7 +34,7 @@ export { applyRope, ropeTables, learnedPositions } from "./layers/positions.js";
 export { attention, causalMask } from "./layers/attention.js";
 export type { AttentionOptions, QkNorm } from "./layers/attention.js";
 export type { AttentionShape, NormKind } from "../components/blocks.js";
-export { mlp, gelu, quickGelu, silu } from "./layers/mlp.js";
+export { mlp, gelu, geluExact, quickGelu, silu } from "./layers/mlp.js";
 export { moe, route, expertCapacity } from "./layers/moe.js";
 export type { MoeRouting, MoeOutput } from "./layers/moe.js";
 export { decoderForward, embedTokens, moeAuxLoss } from "./layers/decoder.js";

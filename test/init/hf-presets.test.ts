@@ -1,6 +1,7 @@
 // mmc's presets of the towers Hugging Face publishes, field by field against the published
 // config.json values (written here by hand from OpenAI's `clip-vit-base-patch16`,
-// `clip-vit-large-patch14`, `clip-vit-large-patch14-336` and Meta's `Llama-2-7b-hf`), including
+// `clip-vit-large-patch14`, `clip-vit-large-patch14-336`, LAION's OpenCLIP
+// `CLIP-ViT-H-14-laion2B-s32B-b79K` and Meta's `Llama-2-7b-hf`), including
 // what the forward pass depends on: the activation, the norms' eps, rope_theta, heads, tying.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ const CLIP = {
     intermediate_size: 3072,
     num_hidden_layers: 12,
     num_attention_heads: 12,
+    hidden_act: "quick_gelu",
   },
   ViT_L14: {
     image_size: 224,
@@ -29,6 +31,7 @@ const CLIP = {
     intermediate_size: 4096,
     num_hidden_layers: 24,
     num_attention_heads: 16,
+    hidden_act: "quick_gelu",
   },
   ViT_L14_336: {
     image_size: 336,
@@ -37,9 +40,25 @@ const CLIP = {
     intermediate_size: 4096,
     num_hidden_layers: 24,
     num_attention_heads: 16,
+    hidden_act: "quick_gelu",
+  },
+  ViT_H14: {
+    image_size: 224,
+    patch_size: 14,
+    hidden_size: 1280,
+    intermediate_size: 5120,
+    num_hidden_layers: 32,
+    num_attention_heads: 16,
+    hidden_act: "gelu",
   },
 } as const;
-const CLIP_COMMON = { hidden_act: "quick_gelu", layer_norm_eps: 1e-5 };
+const CLIP_COMMON = { layer_norm_eps: 1e-5 };
+/** Hugging Face's `hidden_act` of each mmc mlp function (`gelu` there is the exact, erf form). */
+const HF_ACT: Record<string, string> = {
+  gelu: "gelu_pytorch_tanh",
+  gelu_exact: "gelu",
+  quick_gelu: "quick_gelu",
+};
 const LLAMA2_7B = {
   vocab_size: 32000,
   hidden_size: 4096,
@@ -99,7 +118,7 @@ describe("presets against the published Hugging Face configs", () => {
         intermediate_size: (c["mlp"] as { hidden: number }).hidden,
         num_hidden_layers: c["depth"],
         num_attention_heads: c["heads"],
-        hidden_act: (c["mlp"] as { fn: string }).fn,
+        hidden_act: HF_ACT[(c["mlp"] as { fn: string }).fn],
         layer_norm_eps: NORM_EPS,
       }).toEqual({ ...hf, ...CLIP_COMMON });
       // CLIP's embeddings: a class token, no patch bias, `pre_layrnorm`; biases everywhere else

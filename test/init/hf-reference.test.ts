@@ -64,7 +64,12 @@ const llamaConfig = (tied: boolean, ropeTheta: number) => ({
   tie_word_embeddings: tied,
 });
 
-const VIT = `ViT { patch: ${CLIP.patch}, width: ${CLIP.width}, heads: ${CLIP.heads}, mlp: quick_gelu(${CLIP.hidden}), patch_bias: false, pre_norm: true`;
+/** The tower as mmc writes it, with its MLP's function: `quick_gelu` (OpenAI) or `gelu_exact`. */
+const vitOf = (fn: string) =>
+  `ViT { patch: ${CLIP.patch}, width: ${CLIP.width}, heads: ${CLIP.heads}, mlp: ${fn}(${CLIP.hidden}), patch_bias: false, pre_norm: true`;
+const VIT = vitOf("quick_gelu");
+/** The function of the exact-GELU tower (OpenCLIP's and timm's `hidden_act: gelu`). */
+const EXACT_FN = "gelu_exact";
 const DEC = `vocab: ${LLAMA.vocab}, width: ${LLAMA.width}, depth: ${LLAMA.depth}, heads: ${LLAMA.heads}, mlp: swiglu(${LLAMA.hidden}), norm: rms, position: rope, context: 64`;
 const SPEC = `import { ViT } from "std/encoders"
 import { MLPProjector } from "std/connectors"
@@ -80,6 +85,12 @@ model Tied {
   vision: ${VIT}, depth: ${CLIP.depth - 1}, final_norm: false, init: safetensors("clip.safetensors", layout: hf) }
   connector: MLPProjector {}
   llm: Decoder { ${DEC}, tied: true, init: safetensors("llama-tied.safetensors", layout: hf) }
+}
+model Exact {
+  image: Image[3, ${CLIP.image}, ${CLIP.image}]
+  vision: ${vitOf(EXACT_FN)}, depth: ${CLIP.depth}, init: safetensors("clip.safetensors", layout: hf) }
+  connector: MLPProjector {}
+  llm: Decoder { ${DEC}, kv_heads: ${LLAMA.kvHeads}, rope_base: 500000, init: safetensors("llama.safetensors", layout: hf) }
 }
 `;
 
@@ -138,8 +149,8 @@ async function runMmc(m: CheckedModel, images: Float32Array, tokens: Int32Array,
 }
 
 describe.skipIf(python === undefined)("init: Hugging Face weights run as the real models", () => {
-  let ref: { untied: Reference; tied: Reference } | undefined;
-  let mmc: { untied: Measured; tied: Measured } | undefined;
+  let ref: { untied: Reference; tied: Reference; exact: Reference } | undefined;
+  let mmc: { untied: Measured; tied: Measured; exact: Measured } | undefined;
 
   beforeAll(async () => {
     await useBackend("cpu");
@@ -152,7 +163,11 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     writeFileSync(join(dir, "spec.mm"), SPEC);
     const checked = checkSpec(join(dir, "spec.mm"));
     expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const [untied, tied] = checked.checked!.models as [CheckedModel, CheckedModel];
+    const [untied, tied, exact] = checked.checked!.models as [
+      CheckedModel,
+      CheckedModel,
+      CheckedModel,
+    ];
 
     const next = uniformStream(44);
     const images = new Float32Array(2 * 3 * CLIP.image * CLIP.image).map(() => next() * 2 - 1);
@@ -162,13 +177,14 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     mmc = {
       untied: await runMmc(untied, images, tokens, b),
       tied: await runMmc(tied, images, tokens, b),
+      exact: await runMmc(exact, images, tokens, b),
     };
 
-    const run = (name: string, llama: string, config: object): Reference => {
+    const run = (name: string, llama: string, config: object, clip = CLIP_CONFIG): Reference => {
       writeFileSync(
         join(dir, `${name}.json`),
         JSON.stringify({
-          clip: { path: join(dir, "clip.safetensors"), config: CLIP_CONFIG },
+          clip: { path: join(dir, "clip.safetensors"), config: clip },
           llama: { path: join(dir, llama), config },
           images: { shape: [2, 3, CLIP.image, CLIP.image], data: Array.from(images) },
           tokens: { shape: [b, t], data: Array.from(tokens) },
@@ -184,6 +200,11 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     ref = {
       untied: run("untied", "llama.safetensors", llamaConfig(false, 500000)),
       tied: run("tied", "llama-tied.safetensors", llamaConfig(true, 10000)),
+      // OpenCLIP's and timm's towers: `hidden_act: gelu` is the exact, erf GELU
+      exact: run("exact", "llama.safetensors", llamaConfig(false, 500000), {
+        ...CLIP_CONFIG,
+        hidden_act: "gelu",
+      }),
     };
   }, 600_000);
 
@@ -201,6 +222,16 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     // hidden_states[-2][:, 1:] of the whole 3-block tower, what LLaVA feeds its projector
     const full = ref!.untied.vision!.hidden_states;
     const { diff, max } = compare(mmc!.tied.features, dropClass(full[full.length - 2]!));
+    expect(max).toBeGreaterThan(0.1);
+    expect(diff).toBeLessThan(1e-5 * Math.max(1, max));
+  });
+
+  test("ViT: `gelu_exact` is Hugging Face's `hidden_act: gelu` (exact erf GELU, OpenCLIP's towers)", () => {
+    // mmc's `gelu` (tanh) in its place is 1.8e-4 off here, above this bound
+    const { diff, max } = compare(
+      mmc!.exact.features,
+      dropClass(ref!.exact.vision!.post_layernorm_tokens),
+    );
     expect(max).toBeGreaterThan(0.1);
     expect(diff).toBeLessThan(1e-5 * Math.max(1, max));
   });

@@ -190,6 +190,19 @@ describe("completion", () => {
     expect(await labels("rope, context")).toEqual(["learned", "rope", "none"]);
   });
 
+  it("offers the mlp functions a kind accepts at an `mlp` value", async () => {
+    const text =
+      'import { ViT } from "std/encoders"\nimport { Decoder } from "std/llm"\n' +
+      "encoder E = ViT { mlp: g }\nllm L = Decoder { mlp: g }\n";
+    const doc = await client.open(join(ROOT, "examples", "completion-scratch.mm"), text);
+    const vit = (await client.completion(doc.uri, { line: 2, character: 23 })).map((i) => i.label);
+    expect(vit.sort()).toEqual(["gelu", "gelu_exact", "quick_gelu", "relu", "swiglu"]);
+    const llm = (await client.completion(doc.uri, { line: 3, character: 23 })).map((i) => i.label);
+    expect(llm).not.toContain("gelu_exact");
+    expect(llm).toContain("gelu");
+    await client.close(doc.uri);
+  });
+
   it("offers declared names and kinds that fit", async () => {
     // At `llm:`, the llm presets and kinds in scope.
     expect((await labels("TinyLM\n  budget")).sort()).toEqual(["Decoder", "TinyLM"]);

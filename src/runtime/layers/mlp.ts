@@ -1,4 +1,4 @@
-// The feed-forward block: `up` then an activation (GELU, quick GELU, ReLU) then `down`, or
+// The feed-forward block: `up` then an activation (GELU, exact GELU, quick GELU, ReLU) then `down`, or
 // SwiGLU with a `gate` (down(silu(gate(x)) * up(x))). Runs on 2-D activations [tokens, width].
 import * as tf from "@tensorflow/tfjs-core";
 import type { MlpFn } from "../../components/types.js";
@@ -38,6 +38,36 @@ const fusedGelu = customGrad(([x], save) => {
 /** GELU, tanh approximation (GPT-2's form; PyTorch's `approximate="tanh"`). */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return fusedGelu(x);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+// One tape node, as GELU's: x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2; d/dx = Phi(x) +
+// x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi). tf.erf is a kernel on cpu, wasm, webgpu and
+// tensorflow (cpu's is Abramowitz-Stegun 7.1.26, within 1.5e-7).
+const fusedGeluExact = customGrad(([x], save) => {
+  save([x as tf.Tensor]);
+  return {
+    value: tf.tidy(() =>
+      tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(tf.erf(tf.mul(x as tf.Tensor, SQRT1_2)), 1)),
+    ),
+    gradFunc: (dy, saved) =>
+      tf.tidy(() => {
+        const sx = saved[0] as tf.Tensor;
+        const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, SQRT1_2)), 1), 0.5);
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), INV_SQRT_2PI);
+        return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
+      }),
+  };
+});
+
+/**
+ * The exact GELU, x Phi(x) with the normal CDF through erf (PyTorch's default `F.gelu`, Hugging
+ * Face's `hidden_act: gelu`; OpenCLIP's and timm's towers).
+ */
+export function geluExact(x: tf.Tensor): tf.Tensor {
+  return fusedGeluExact(x);
 }
 
 const QUICK = 1.702;
@@ -90,6 +120,7 @@ export function mlp(p: ParamScope, fn: MlpFn, x: tf.Tensor, bias: boolean): tf.T
   let hidden: tf.Tensor;
   if (fn === "swiglu") hidden = swiglu(dense(p, MLP.gate, x, bias), up);
   else if (fn === "gelu") hidden = gelu(up);
+  else if (fn === "gelu_exact") hidden = geluExact(up);
   else if (fn === "quick_gelu") hidden = quickGelu(up);
   else hidden = tf.relu(up);
   return dense(p, MLP.down, hidden, bias);

@@ -66,6 +66,8 @@ class MLP(nn.Module):
             hidden = F.silu(getattr(self, self.names["gate"])(x)) * up
         elif self.fn == "gelu":
             hidden = gelu(up)
+        elif self.fn == "gelu_exact":
+            hidden = F.gelu(up)  # the exact, erf form (approximate="none"), as mlp.ts
         elif self.fn == "quick_gelu":
             hidden = up * torch.sigmoid(1.702 * up)  # OpenAI CLIP's, as mlp.ts
         else:
