@@ -9,36 +9,7 @@ import {
   hasFusedRmsNorm,
 } from "../../src/runtime/ops/fused-norm.js";
 import { useBackend } from "./helpers.js";
-
-/** max |a - b| over max |b|. */
-function relDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs((x[i] as number) - (y[i] as number)));
-    scale = Math.max(scale, Math.abs(y[i] as number));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
-/** Kernel names dispatched while `f` runs. */
-function kernelsOf(f: () => void): string[] {
-  const engine = tf.engine();
-  const runKernel = engine.runKernel.bind(engine);
-  const seen: string[] = [];
-  engine.runKernel = (name, inputs, attrs) => {
-    seen.push(name);
-    return runKernel(name, inputs, attrs);
-  };
-  try {
-    f();
-  } finally {
-    engine.runKernel = runKernel;
-  }
-  return seen;
-}
+import { kernelsOf, relDiff } from "./tensor-checks.js";
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`fused RMSNorm on ${backend}`, () => {

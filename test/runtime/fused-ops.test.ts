@@ -20,37 +20,7 @@ import { AdamW } from "../../src/runtime/train/adamw.js";
 import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
-
-/** max |a - b| over max |b|. */
-function relDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  expect(x.length).toBe(y.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs((x[i] as number) - (y[i] as number)));
-    scale = Math.max(scale, Math.abs(y[i] as number));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
-/** Kernel names dispatched while `f` runs. */
-function kernelsOf(f: () => void): string[] {
-  const engine = tf.engine();
-  const runKernel = engine.runKernel.bind(engine);
-  const seen: string[] = [];
-  engine.runKernel = (name, inputs, attrs) => {
-    seen.push(name);
-    return runKernel(name, inputs, attrs);
-  };
-  try {
-    f();
-  } finally {
-    engine.runKernel = runKernel;
-  }
-  return seen;
-}
+import { kernelsOf, relDiff } from "./tensor-checks.js";
 
 /** The fused and op-by-op values and input gradients of `f` and `g` under a random cotangent. */
 function compare(
