@@ -9,19 +9,7 @@ import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { generatedCode } from "./generated-code.js";
 import { patternBatch, tinyDecoder, tinyModel, useBackend } from "./helpers.js";
-
-/** max |a - b| over max |b|: the difference relative to the tensor's scale. */
-function relDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs((x[i] as number) - (y[i] as number)));
-    scale = Math.max(scale, Math.abs(y[i] as number));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
+import { relDiff } from "./tensor-checks.js";
 
 /** The global norm of `grads` summed in double precision in JS: the reference for both paths. */
 function norm64(grads: ReadonlyMap<string, tf.Tensor>): number {
