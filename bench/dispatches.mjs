@@ -3,11 +3,13 @@
 // step. It counts calls into tfjs's engine (`runKernel`), outermost only: a kernel that runs
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
-//      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--time N] [--threads N] [--json FILE]
+//      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--copy-identity]
+//      [--time N] [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
 // passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path;
-// --unfused-layers SwiGLU's, rotary's and cross-entropy's (ops/fused-switch.ts). --time N
+// --unfused-layers SwiGLU's, rotary's and cross-entropy's (ops/fused-switch.ts); --copy-identity
+// wasm's stock Identity, which copies its input (ops/wasm-kernels.ts shares it). --time N
 // then times N more steps (the counting wrapper removed) and prints their median and range, with
 // the 1-minute load average: run it from two builds in turn to compare them.
 import { writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import {
   MultimodalModel,
   selectBackend,
   setFusedOps,
+  setWasmIdentitySharing,
   trainStep,
 } from "../dist/runtime/index.js";
 import { modelCode } from "./model-code.mjs";
@@ -53,6 +56,7 @@ const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
 if (args.includes("--unfused")) opt.fused = false;
 if (args.includes("--unfused-layers"))
   setFusedOps({ swiglu: false, rope: false, crossEntropy: false });
+if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
 const data = batchFor(c);
 const { loss } = await modelCode(decoderInput(c));
 const step = () => trainStep(model, opt, data, 1e-4, { loss, microBatch: c.micro });

@@ -1,9 +1,14 @@
 // Faster Slice and Unpack kernels for the wasm backend. The stock ones copy the WHOLE input out of
 // the wasm heap for every slice (readSync), so unstacking n slices costs n full copies; these read
-// the input through a heap view and copy only the slice. Installed by selectBackend("wasm").
+// the input through a heap view and copy only the slice. And an Identity that shares its input's
+// buffer by reference count (as the cpu and webgpu backends' do) where the stock one copies it:
+// every tensor a custom gradient saves for its backward goes through Identity (Engine.clone), 66
+// copies a tiny step. No kernel writes into its inputs, so sharing is safe; values are identical.
+// Installed by selectBackend("wasm").
 import * as tf from "@tensorflow/tfjs-core";
 
 interface WasmBackendLike {
+  incRef(dataId: tf.DataId): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -60,14 +65,35 @@ function sliceInfo(
 }
 
 let installed = false;
+let sharing = true;
 
-/** Replaces the wasm Slice and Unpack kernels (numeric dtypes; strings keep the stock ones). */
+/**
+ * Whether wasm's Identity shares its input's buffer (the default once installed) or copies it
+ * as the stock kernel does: the copying form is kept for tests and benchmarks to compare with.
+ */
+export function setWasmIdentitySharing(on: boolean): void {
+  sharing = on;
+}
+
+/** Replaces the wasm Slice, Unpack and Identity kernels (numeric dtypes; strings keep the stock ones). */
 export function installWasmKernels(): void {
   if (installed || tf.getBackend() !== "wasm") return;
   const stockSlice = tf.getKernel("Slice", "wasm");
   const stockUnpack = tf.getKernel("Unpack", "wasm");
-  if (stockSlice === undefined || stockUnpack === undefined) return;
+  const stockIdentity = tf.getKernel("Identity", "wasm");
+  if (stockSlice === undefined || stockUnpack === undefined || stockIdentity === undefined) return;
   installed = true;
+  tf.unregisterKernel("Identity", "wasm");
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const x = args.inputs["x"] as tf.TensorInfo;
+      if (!sharing || x.dtype === "string") return stockIdentity.kernelFunc(args);
+      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
   tf.unregisterKernel("Slice", "wasm");
   tf.registerKernel({
     kernelName: "Slice",
