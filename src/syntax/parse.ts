@@ -1,13 +1,13 @@
-// The syntax stage: text -> tokens -> CST -> AST, with every lexical and syntax error as a
+// The syntax stage: text -> tokens -> AST, with every lexical and syntax error as a
 // diagnostic. Never throws on any input.
 import { Lexer, type IRecognitionException, type IToken } from "chevrotain";
+import { AstParts } from "./ast-parts.js";
 import { SourceFile, type Span } from "../source/source-file.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceAst } from "./ast.js";
 import { parseTokens } from "./parser.js";
 import { describeToken } from "./messages.js";
 import { ALL_TOKENS } from "./tokens.js";
-import { AstBuilder } from "./to-ast.js";
 import {
   BIDI_NAMES,
   BIDI_PATTERN,
@@ -26,14 +26,14 @@ let lexer: Lexer | undefined;
 
 /**
  * The one lexer of `.mm` (building one analyses every token pattern, ~15 ms), shared by the
- * parser and the language server's chunk cutter. Full position tracking is kept: chevrotain's
- * offset-only tokens have no `endOffset`, so CST node locations would be lost and every node span
- * would fall back to walking its subtree (measured: parsing got slower, not faster).
+ * parser and the language server's chunk cutter. Tokens carry their start offset only: every
+ * span is an offset range (a token ends at its start plus its text's length), and lines and
+ * columns are computed from offsets where a message needs them.
  */
 export function getLexer(): Lexer {
   // Definition checks are skipped to start faster; a test runs them (`validateGrammar`).
   lexer ??= new Lexer(ALL_TOKENS, {
-    positionTracking: "full",
+    positionTracking: "onlyStart",
     ensureOptimizations: false,
     skipValidations: true,
   });
@@ -94,14 +94,17 @@ export function parseSource(source: SourceFile): ParseResult {
     };
   }
 
-  const { cst, errors } = parseTokens(lexed.tokens);
+  const parts = new AstParts(source, (lexed.groups["docs"] ?? []) as IToken[]);
+  const parsed = parseTokens(lexed.tokens, parts);
+  const { errors } = parsed;
   appendAll(diagnostics, syntaxDiagnostics(errors, lexed.tokens, source));
-
-  const builder = new AstBuilder(source, (lexed.groups["docs"] ?? []) as IToken[]);
-  const ast = builder.file(cst);
-  appendAll(diagnostics, builder.diagnostics);
-  const strays = (cst.children["Stray"] ?? []).filter((t): t is IToken => "image" in t);
-  appendAll(diagnostics, strayDiagnostics(strays, ast, errors, source));
+  const ast: SourceAst = {
+    path: source.path,
+    declarations: parsed.declarations,
+    span: source.span(0, source.text.length),
+  };
+  appendAll(diagnostics, parsed.diagnostics);
+  appendAll(diagnostics, strayDiagnostics(parsed.strays, ast, errors, source));
   return { source, ast, diagnostics: bounded(diagnostics) };
 }
 
@@ -246,7 +249,7 @@ function tokenAt(offset: number, tokens: readonly IToken[]): IToken | undefined 
  * unless a syntax error just before it already explains it (recovery left the rest over).
  */
 function strayDiagnostics(
-  strays: IToken[],
+  strays: readonly IToken[],
   ast: SourceAst,
   errors: IRecognitionException[],
   source: SourceFile,

@@ -1,22 +1,11 @@
 // Property test: mangled specs never make the front end throw; it only reports, and quickly.
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { checkFile } from "../../src/pipeline.js";
 import { fileHost } from "../../src/cli/host.js";
 import type { ModuleHost } from "../../src/resolve/program.js";
 import { parseText } from "../../src/syntax/parse.js";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-const seeds = [
-  ...readdirSync(join(ROOT, "examples"))
-    .filter((f) => f.endsWith(".mm"))
-    .map((f) => join(ROOT, "examples", f)),
-  ...readdirSync(join(ROOT, "stdlib"))
-    .filter((f) => f.endsWith(".mm"))
-    .map((f) => join(ROOT, "stdlib", f)),
-].map((f) => readFileSync(f, "utf8"));
+import { mutation, seedArb, seeds } from "./mangle-arbs.js";
 
 /** A host that serves the mangled text as the entry file and the real standard library. */
 function hostFor(text: string): ModuleHost {
@@ -43,72 +32,6 @@ function checkNeverThrows(text: string): void {
   }
   expect(elapsed).toBeLessThan(TIME_BOUND_MS);
 }
-
-const seedArb = fc.constantFrom(...seeds);
-
-const mutation = fc.oneof(
-  // delete a range
-  fc.tuple(fc.nat(), fc.nat({ max: 40 })).map(([at, len]) => (s: string) => {
-    const i = at % (s.length + 1);
-    return s.slice(0, i) + s.slice(i + len);
-  }),
-  // duplicate a range
-  fc.tuple(fc.nat(), fc.nat({ max: 80 })).map(([at, len]) => (s: string) => {
-    const i = at % (s.length + 1);
-    return s.slice(0, i) + s.slice(i, i + len) + s.slice(i);
-  }),
-  // insert random characters, including control characters and lone surrogates
-  fc
-    .tuple(fc.nat(), fc.string({ unit: "binary", maxLength: 12 }))
-    .map(([at, junk]) => (s: string) => {
-      const i = at % (s.length + 1);
-      return s.slice(0, i) + junk + s.slice(i);
-    }),
-  // insert punctuation that stresses recovery
-  fc
-    .tuple(
-      fc.nat(),
-      fc.constantFrom(
-        "{",
-        "}",
-        "[",
-        "]",
-        "(",
-        ")",
-        ":",
-        ",",
-        '"',
-        "/*",
-        "///",
-        "<=",
-        "=",
-        "model",
-        "budget {",
-      ),
-    )
-    .map(([at, p]) => (s: string) => {
-      const i = at % (s.length + 1);
-      return s.slice(0, i) + p + s.slice(i);
-    }),
-  // truncate
-  fc.nat().map((at) => (s: string) => s.slice(0, at % (s.length + 1))),
-  // huge numbers
-  fc
-    .tuple(
-      fc.nat(),
-      fc.constantFrom(
-        "9".repeat(400),
-        "1e999",
-        "1e-999",
-        "123456789012345678901234567890T",
-        "0.0000001%",
-      ),
-    )
-    .map(([at, n]) => (s: string) => {
-      const i = at % (s.length + 1);
-      return s.slice(0, i) + ` ${n} ` + s.slice(i);
-    }),
-);
 
 describe("the front end never throws", () => {
   test("on mangled valid specs", () => {

@@ -1,20 +1,22 @@
-// The syntax-tree-to-AST step: walks chevrotain's CST (which may be partial after error
-// recovery) and builds the typed AST, decoding literals and attaching doc comments.
+// The reference for test/syntax/cst-parity.test.ts: mmc's earlier syntax-tree-to-AST step, which
+// walked chevrotain's CST (partial after error recovery) and built the typed AST. The leaves
+// (names, literals, doc comments) come from the parser's own ast-parts.ts; the tree, what error
+// recovery leaves of it, and the spans are this walker's.
 import type { CstElement, CstNode, IToken } from "chevrotain";
-import type { SourceFile, Span } from "../source/source-file.js";
-import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
-import type * as A from "./ast.js";
-import { decodeNumber, decodeRatio, decodeString } from "./literals.js";
-import type { PresetKeyword } from "./tokens.js";
-import { codePointName, findMixedScript, lookAlikeOf } from "./unicode.js";
+import type { SourceFile, Span } from "../../../src/source/source-file.js";
+import type { Diagnostic } from "../../../src/diagnostics/diagnostic.js";
+import type * as A from "../../../src/syntax/ast.js";
+import type { AstParts } from "../../../src/syntax/ast-parts.js";
+import type { PresetKeyword } from "../../../src/syntax/tokens.js";
 
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
+  private readonly source: SourceFile;
 
-  constructor(
-    private readonly source: SourceFile,
-    private readonly docTokens: readonly IToken[],
-  ) {}
+  constructor(private readonly parts: AstParts) {
+    this.source = parts.source;
+    parts.sink = this.diagnostics;
+  }
 
   file(cst: CstNode): A.SourceAst {
     const declarations: A.Declaration[] = [];
@@ -188,11 +190,7 @@ export class AstBuilder {
       return source ? { kind: "weighted", weight: n, source, span } : n;
     }
     const ratio = tok(cst, "Ratio");
-    if (ratio) {
-      const r = decodeRatio(ratio.image);
-      if (!r.ok) this.report("MM1005", r.message, this.tokenSpan(ratio), r.help);
-      return { kind: "ratio", parts: r.ok ? r.value : [], text: ratio.image, span };
-    }
+    if (ratio) return this.parts.ratio(ratio, span);
     const str = tok(cst, "StringLiteral");
     if (str) return this.string(str);
     if (tok(cst, "Kw_true")) return { kind: "bool", value: true, span };
@@ -258,103 +256,23 @@ export class AstBuilder {
   }
 
   private number(t: IToken, minus: IToken | undefined): A.NumberValue {
-    const span = minus ? this.source.span(minus.startOffset, tokenEnd(t)) : this.tokenSpan(t);
-    const r = decodeNumber(t.image);
-    if (!r.ok) {
-      this.report("MM1005", r.message, this.tokenSpan(t), r.help);
-      return { kind: "number", value: NaN, unit: "none", text: t.image, span };
-    }
-    const sign = minus ? -1 : 1;
-    return {
-      kind: "number",
-      value: sign * r.value.value,
-      unit: r.value.unit,
-      text: (minus ? "-" : "") + t.image,
-      span,
-    };
+    return this.parts.number(t, minus);
   }
 
   private string(t: IToken): A.StringValue {
-    const span = this.tokenSpan(t);
-    if (t.tokenType.name === "UnterminatedString") {
-      this.diagnostics.push(
-        diagnostic({
-          code: "MM1002",
-          message: "unterminated string",
-          span,
-          label: 'this string has no closing `"`',
-          help: 'add a `"` at the end of the string; strings cannot span lines (write `\\n` for a line break)',
-        }),
-      );
-    }
-    const { value, problems } = decodeString(t.image);
-    for (const p of problems) {
-      const start = t.startOffset + p.offset;
-      this.report("MM1004", p.message, this.source.span(start, start + p.length), p.help);
-    }
-    this.checkMixedScript(t);
-    return { kind: "string", value, span };
-  }
-
-  /**
-   * MM1008: a word in a string that mixes Latin letters with a Cyrillic or Greek look-alike
-   * (`"data/sуnth"`) names something other than what it shows. Names are ASCII (the lexer
-   * allows nothing else), so strings are where look-alikes can hide. Escapes are visible, so
-   * only the text as written is checked.
-   */
-  private checkMixedScript(t: IToken): void {
-    const mixed = findMixedScript(t.image);
-    if (!mixed) return;
-    const l = lookAlikeOf(mixed.code);
-    if (!l) return;
-    const start = t.startOffset + mixed.offset;
-    const what = `${codePointName(mixed.code)} ${l.name}`;
-    this.diagnostics.push(
-      diagnostic({
-        code: "MM1008",
-        severity: "warning",
-        message: `a word in this string mixes scripts: ${what} looks like \`${l.latin}\``,
-        span: this.source.span(start, start + String.fromCodePoint(mixed.code).length),
-        label: `${what}, not the Latin \`${l.latin}\``,
-        help: `retype it as the Latin \`${l.latin}\` (or write \`\\u{${mixed.code.toString(16)}}\` if the other letter is meant)`,
-      }),
-    );
+    return this.parts.string(t);
   }
 
   private name(t: IToken): A.Name {
-    return { text: t.image, span: this.tokenSpan(t) };
+    return this.parts.name(t);
   }
 
-  /** Doc comments attach to a declaration when only whitespace separates them. */
   private doc(span: Span): { doc?: string } {
-    const lines: string[] = [];
-    let cursor = span.start;
-    // Binary search for the last doc comment before the declaration, then walk back.
-    let lo = 0;
-    let hi = this.docTokens.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.docTokens[mid]?.startOffset ?? Infinity) < cursor) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo - 1; i >= 0; i--) {
-      const t = this.docTokens[i];
-      if (!t || t.startOffset >= cursor) continue;
-      if (this.source.text.slice(tokenEnd(t), cursor).trim() !== "") break;
-      lines.unshift(t.image.replace(/^\/\/\/ ?/, ""));
-      cursor = t.startOffset;
-    }
-    return lines.length ? { doc: lines.join("\n") } : {};
-  }
-
-  private report(code: string, message: string, span: Span, help: string): void {
-    this.diagnostics.push(diagnostic({ code, message, span, help }));
+    return this.parts.doc(span);
   }
 
   private tokenSpan(t: IToken): Span {
-    if (Number.isNaN(t.startOffset))
-      return this.source.span(this.source.text.length, this.source.text.length);
-    return this.source.span(t.startOffset, tokenEnd(t));
+    return this.parts.tokenSpan(t);
   }
 
   private nodeSpan(cst: CstNode): Span {
