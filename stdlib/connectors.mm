@@ -11,5 +11,5 @@ connector AttnPool144 = AttnPool { tokens: 144 }
 /// Honeybee's C-Abstractor with 144 tokens: MM1's choice.
 connector CAbstractor144 = CAbstractor { tokens: 144 }
 
-/// LLaVA-1.5's two-layer MLP projector: keeps every patch token.
-connector LLaVAProjector = MLPProjector {}
+/// LLaVA-1.5's two-layer MLP projector with its exact (erf) GELU: keeps every patch token.
+connector LLaVAProjector = MLPProjector { act: gelu_exact }

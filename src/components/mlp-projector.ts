@@ -1,5 +1,6 @@
 // MLPProjector: LLaVA-1.5's connector: two linear layers with a GELU between them, applied to
-// every patch token, so the token count stays the encoder's.
+// every patch token, so the token count stays the encoder's. LLaVA's GELU is the exact (erf)
+// one (`nn.GELU()`); `act: gelu_exact` selects it, the default `gelu` is the tanh form.
 import { linear, linearFlops, linearParams } from "./blocks.js";
 import {
   IN_FIELD,
@@ -8,7 +9,7 @@ import {
   resolveConnectorIo,
   type ConnectorIoConfig,
 } from "./connector-io.js";
-import { HIDDEN, getInt, inferred, readFields } from "./fields.js";
+import { HIDDEN, dflt, getInt, getWord, inferred, readFields } from "./fields.js";
 import type {
   ComponentKind,
   Config,
@@ -20,6 +21,10 @@ import type {
 } from "./types.js";
 import { MLP_PROJECTOR } from "./weight-names.js";
 
+/** The GELU between the layers. */
+export type ProjectorAct = "gelu" | "gelu_exact";
+const ACTS: readonly ProjectorAct[] = ["gelu", "gelu_exact"];
+
 const FIELDS: readonly FieldSpec[] = [
   IN_FIELD,
   OUT_FIELD,
@@ -29,15 +34,22 @@ const FIELDS: readonly FieldSpec[] = [
     type: HIDDEN,
     default: inferred("`out`"),
   },
+  {
+    name: "act",
+    doc: "the GELU between the layers: `gelu` (tanh form) or `gelu_exact` (erf, LLaVA's `nn.GELU()`)",
+    type: { kind: "enum", words: ACTS },
+    default: dflt("gelu"),
+  },
 ];
 
 /** A resolved MLPProjector config, typed: `fc1` [in, hidden], GELU, `fc2` [hidden, out]. */
 export interface MlpProjectorConfig extends ConnectorIoConfig {
   readonly hidden: number;
+  readonly act: ProjectorAct;
 }
 
 export function mlpProjectorConfig(c: Config): MlpProjectorConfig {
-  return { ...connectorIoConfig(c), hidden: getInt(c, "hidden") };
+  return { ...connectorIoConfig(c), hidden: getInt(c, "hidden"), act: getWord(c, "act", ACTS) };
 }
 
 function resolve(config: Config, context: ResolveContext): ResolveResult {

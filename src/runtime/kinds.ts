@@ -6,6 +6,7 @@ import { attnPoolConfig } from "../components/attn-pool.js";
 import { avgPoolConfig } from "../components/avg-pool.js";
 import { cAbstractorConfig } from "../components/c-abstractor.js";
 import { decoderConfig, type DecoderConfig } from "../components/decoder.js";
+import { mlpProjectorConfig } from "../components/mlp-projector.js";
 import { moeConfig, type MoeConfig } from "../components/moe.js";
 import { isComponentKindName, type ComponentKindName } from "../components/registry.js";
 import type { Config } from "../components/types.js";
@@ -61,7 +62,13 @@ const KINDS = {
       return (p, x) => cAbstractorForward(p, a, x);
     },
   },
-  MLPProjector: { role: "connector", bind: () => mlpProjectorForward },
+  MLPProjector: {
+    role: "connector",
+    bind: (c) => {
+      const m = mlpProjectorConfig(c);
+      return (p, x) => mlpProjectorForward(p, m, x);
+    },
+  },
   Decoder: { role: "llm", bind: decoderConfig },
   MoE: { role: "moe", bind: moeConfig },
 } as const satisfies Record<ComponentKindName, RuntimeKind>;

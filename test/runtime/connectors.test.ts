@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { composeModel } from "../../src/components/model.js";
 import type { Config } from "../../src/components/types.js";
+import { mlpProjectorConfig } from "../../src/components/mlp-projector.js";
+import { mlpProjectorForward } from "../../src/runtime/layers/connector.js";
+import { gelu, geluExact } from "../../src/runtime/layers/mlp.js";
 import { adaptiveAvgPool, poolingMatrix } from "../../src/runtime/layers/pooling.js";
 import { MultimodalModel } from "../../src/runtime/model.js";
 import { tinyDecoder, useBackend } from "./helpers.js";
@@ -66,4 +69,49 @@ for (const backend of ["cpu", "wasm"] as const) {
       });
     }
   });
+}
+
+describe("MLPProjector's activation", () => {
+  // fc1 and fc2 the identity with zero biases: the projector is its GELU.
+  const xs = [-2, -1, -0.5, 0.5, 1, 2, 3];
+  const identity = (n: number) => tf.eye(n);
+  for (const backend of ["cpu", "wasm"] as const) {
+    it(`act: gelu_exact is the erf GELU, the default the tanh one (${backend})`, async () => {
+      await useBackend(backend);
+      const n = xs.length;
+      const weights: Record<string, tf.Tensor> = {
+        "fc1.weight": identity(n),
+        "fc1.bias": tf.zeros([n]),
+        "fc2.weight": identity(n),
+        "fc2.bias": tf.zeros([n]),
+      };
+      const p = { get: (name: string) => weights[name]!, scope: () => p };
+      const x = tf.tensor3d(xs, [1, 1, n]);
+      const exact = mlpProjectorForward(p, { act: "gelu_exact" }, x).dataSync();
+      const tanh = mlpProjectorForward(p, mlpProjectorConfig(resolvedProjector()), x).dataSync();
+      const erfGelu = geluExact(x).dataSync();
+      const tanhGelu = gelu(x).dataSync();
+      let apart = 0;
+      for (let i = 0; i < n; i++) {
+        expect(exact[i]).toBeCloseTo(erfGelu[i]!, 6);
+        expect(tanh[i]).toBeCloseTo(tanhGelu[i]!, 6);
+        apart = Math.max(apart, Math.abs(exact[i]! - tanh[i]!));
+      }
+      // The two GELUs differ by up to about 1e-3 on these inputs: the test can tell them apart.
+      expect(apart).toBeGreaterThan(1e-4);
+      tf.dispose([x, ...Object.values(weights)]);
+    });
+  }
+});
+
+/** A projector config as the checker resolves `MLPProjector {}` (act at its default). */
+function resolvedProjector(): Config {
+  const summary = composeModel({
+    image: [3, 16, 16],
+    vision: { kind: "ViT", config: { patch: 4, width: 16, depth: 1, heads: 2 } },
+    connector: { kind: "MLPProjector", config: {} },
+    llm: { kind: "Decoder", config: tinyDecoder({ context: 32 }) },
+  });
+  if (!summary.ok) throw new Error(summary.problems.map((p) => p.message).join("; "));
+  return summary.parts.connector!.config;
 }

@@ -4,11 +4,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { AttnPoolConfig } from "../../components/attn-pool.js";
 import type { AvgPoolConfig } from "../../components/avg-pool.js";
+import type { MlpProjectorConfig } from "../../components/mlp-projector.js";
 import { ATTN_POOL, AVG_POOL, MLP_PROJECTOR, PARAM, dot } from "../../components/weight-names.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { attention } from "./attention.js";
-import { gelu } from "./mlp.js";
+import { gelu, geluExact } from "./mlp.js";
 import { adaptiveAvgPool } from "./pooling.js";
 
 export { cAbstractorForward } from "./c-abstractor.js";
@@ -35,7 +36,13 @@ export function attnPoolForward(p: ParamScope, c: AttnPoolConfig, x: tf.Tensor3D
   return project(p, ATTN_POOL.proj, attention(p.scope(ATTN_POOL.attn), opts, queries, x));
 }
 
-/** Its widths are the weights' own shapes, so it reads nothing else of its config. */
-export function mlpProjectorForward(p: ParamScope, x: tf.Tensor3D): tf.Tensor3D {
-  return project(p, MLP_PROJECTOR.fc2, gelu(project(p, MLP_PROJECTOR.fc1, x)) as tf.Tensor3D);
+/** Its widths are the weights' own shapes; of its config it reads the activation. */
+export function mlpProjectorForward(
+  p: ParamScope,
+  c: Pick<MlpProjectorConfig, "act">,
+  x: tf.Tensor3D,
+): tf.Tensor3D {
+  const h = project(p, MLP_PROJECTOR.fc1, x);
+  const a = c.act === "gelu_exact" ? geluExact(h) : gelu(h);
+  return project(p, MLP_PROJECTOR.fc2, a as tf.Tensor3D);
 }
