@@ -107,6 +107,7 @@ describe("a run", () => {
   });
 
   test("resumes from the previous checkpoint when the newest is damaged, saying why that is safe", () => {
+    const began = Date.now() / 1000;
     const r0 = run("--steps", "4", "--fresh");
     expect(r0.status, r0.stderr).toBe(0);
     const newest = join(runs, "micro", "step-00000004.safetensors");
@@ -122,13 +123,23 @@ describe("a run", () => {
     );
     expect(r.stdout).toContain("resuming from step 2");
     expect(r.stdout).toMatch(/finished at step 5\/5/);
-    const steps = readFileSync(join(runs, "micro", "metrics.jsonl"), "utf8")
+    const records = readFileSync(join(runs, "micro", "metrics.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { type: string; step: number })
-      .filter((x) => x.type === "step")
-      .map((x) => x.step);
-    expect(steps).toEqual([1, 2, 3, 4, 5]);
+      .map(
+        (l) => JSON.parse(l) as { type: string; step: number; time: number; data_seconds: number },
+      )
+      .filter((x) => x.type === "step");
+    expect(records.map((x) => x.step)).toEqual([1, 2, 3, 4, 5]);
+    // Each step record carries its wall clock (within this test, forward in time except where
+    // the resumed run logged steps 3-4 again) and the time its batch took.
+    for (const x of records) {
+      expect(x.time).toBeGreaterThanOrEqual(began);
+      expect(x.time).toBeLessThanOrEqual(Date.now() / 1000);
+      expect(x.data_seconds).toBeGreaterThan(0);
+      expect(x.data_seconds).toBeLessThan(60);
+    }
+    expect(records[4]!.time).toBeGreaterThanOrEqual(records[3]!.time);
     expect(readFileSync(`${newest}.damaged`).length).toBe(bytes.length - 10);
   });
 });

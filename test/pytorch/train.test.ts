@@ -77,6 +77,22 @@ interface StepRecord {
   lr: number;
   grad_norm: number;
   sources: Record<string, number>;
+  step_seconds: number;
+  data_seconds: number;
+  time: number;
+}
+
+/** Each record's wall clock lies in the test's time and runs forward; data and step times are real. */
+function expectTimes(rs: readonly StepRecord[], began: number): void {
+  let previous = began;
+  for (const r of rs) {
+    expect(r.time).toBeGreaterThanOrEqual(previous);
+    expect(r.time).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(r.data_seconds).toBeGreaterThan(0);
+    expect(r.data_seconds).toBeLessThan(r.time - began + 1);
+    expect(r.step_seconds).toBeGreaterThan(0);
+    previous = r.time;
+  }
 }
 
 function records(dir: string): StepRecord[] {
@@ -145,6 +161,7 @@ describe.skipIf(python === undefined)("train.py", () => {
   }, 300_000);
 
   test("2 gloo processes (mmc run --nproc 2) train as 1 with the same global batch", () => {
+    const began = Date.now() / 1000;
     const spec = join(root, "train.mm");
     const two = mmc(["run", spec, "--target", "pytorch", "--nproc", "2", "--steps", "4"]);
     expect(two.status, two.stderr + two.stdout).toBe(0);
@@ -161,6 +178,7 @@ describe.skipIf(python === undefined)("train.py", () => {
     const b = records(run);
     expect(a.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     expect(b.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expectTimes([...a, ...b], began);
     let worst = 0;
     a.forEach((r, i) => {
       const s = b[i]!;

@@ -154,6 +154,8 @@ function stepRecord(m: StepMetrics, stream: DataStream): Record<string, unknown>
     grad_norm: m.gradNorm,
     tokens_per_second: m.tokensPerSecond,
     step_seconds: m.stepSeconds,
+    data_seconds: m.dataSeconds,
+    time: m.time,
     sources: Object.fromEntries(sources.map((s) => [s.name, s.samples])),
     source_tokens: Object.fromEntries(sources.map((s) => [s.name, s.tokens])),
     ...(m.expertLoad ? { expert_load: m.expertLoad, expert_dropped: m.expertDropped } : {}),
@@ -364,10 +366,7 @@ function stepLoop(
     ...(place.checkpoint ? { checkpoint: place.checkpoint } : {}),
     ...(resumeFrom ? { resume: resumeFrom } : {}),
     signal,
-    batches: async () => {
-      await log.flush();
-      return toModelBatch(await stream.nextBatch(config.batch));
-    },
+    batches: async () => toModelBatch(await stream.nextBatch(config.batch)),
     onLog: async (m) => {
       log.push(stepRecord(m, stream));
       progress.update({
@@ -382,6 +381,8 @@ function stepLoop(
         await heldout.run(model, config.code, m.step, microBatch, log, say);
         await benchmarks?.run(model, m.step, log, say);
       }
+      // Written before the next batch is read, so `data_seconds` times the data alone.
+      await log.flush();
     },
     onCheckpoint: (path, step) => say(`checkpoint: step ${step} -> ${showPath(path)}`),
     dataState: () => stream.getState(),

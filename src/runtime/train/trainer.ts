@@ -27,6 +27,10 @@ export interface StepMetrics {
   readonly gradNorm: number;
   readonly tokensPerSecond: number;
   readonly stepSeconds: number;
+  /** Seconds waiting for the step's batch (reading, decoding, packing). */
+  readonly dataSeconds: number;
+  /** When the step ended: Unix time in seconds. */
+  readonly time: number;
   /** Per MoE layer, the fraction of assignments each expert processed. */
   readonly expertLoad?: number[][];
   /** Per MoE layer, the fraction of assignments dropped for capacity. */
@@ -355,7 +359,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (savedStep !== step) await save(step, lastBatch);
         return result("aborted", step);
       }
+      const d0 = performance.now();
       const batch = await next();
+      const dataSeconds = (performance.now() - d0) / 1000;
       const lr = learningRate(options.schedule, step, steps, options.optimizer.lr);
       const t0 = performance.now();
       const r = await trainStep(model, opt, batch, lr, stepOptions);
@@ -374,6 +380,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         gradNorm: r.gradNorm,
         tokensPerSecond: (batch.batchSize * batch.sequence) / seconds,
         stepSeconds: seconds,
+        dataSeconds,
+        time: Date.now() / 1000,
         ...(r.load.length > 0 ? { expertLoad: r.load, expertDropped: r.dropped } : {}),
       });
       if (checkpoint !== undefined && checkpoint.every > 0 && (step + 1) % checkpoint.every === 0) {

@@ -790,7 +790,9 @@ class Trainer:
                     last_path = self.save(step, batch, stream, watch, last) or last_path
                 say(f"stopped at step {step}/{self.steps}")
                 return 128 + (stop.received or signal.SIGTERM)
+            d0 = time.perf_counter()
             batch = to_torch_batch(stream.next_batch(train["batch"]), self.device)
+            data_seconds = time.perf_counter() - d0
             lr = learning_rate(train["schedule"], step, self.steps, train["optimizer"]["lr"])
             t0 = time.perf_counter()
             loss, ce, norm, loads, dropped = self.step(batch, lr)
@@ -814,6 +816,8 @@ class Trainer:
                     "grad_norm": norm,
                     "tokens_per_second": train["batch"] * train["sequence"] / seconds,
                     "step_seconds": seconds,
+                    "data_seconds": data_seconds,
+                    "time": round(time.time(), 3),
                     "sources": {s["name"]: s["samples"] for s in stream.source_stats()},
                     **({"expert_load": loads, "expert_dropped": dropped} if loads else {}),
                 }
