@@ -4,8 +4,8 @@
 import { ViT } from "std/encoders"
 
 /// ViT-B/16 as in "An Image is Worth 16x16 Words" (timm `vit_base_patch16_224`): a 1000-class
-/// ImageNet head. At 224 px it has exactly 86,567,656 parameters.
-encoder ViT_B16 = ViT { patch: 16, width: 768, depth: 12, heads: 12, mlp: 3072, classes: 1000 }
+/// ImageNet head; timm's LayerNorms add 1e-6. At 224 px it has exactly 86,567,656 parameters.
+encoder ViT_B16 = ViT { patch: 16, width: 768, depth: 12, heads: 12, mlp: 3072, classes: 1000, norm_eps: 1e-6 }
 
 /// CLIP's vision towers: no patch bias, a norm before the blocks (`ln_pre`), no head; OpenAI's
 /// towers use quick GELU, x sigmoid(1.702 x) (`hidden_act: quick_gelu` in their config.json).
@@ -29,7 +29,14 @@ encoder ViT_H14 = ViT {
   patch: 14, width: 1280, depth: 32, heads: 16, mlp: gelu_exact(5120), patch_bias: false, pre_norm: true
 }
 
-/// AIM encoders (El-Nouby et al. 2024), as in MM1's encoder ablation: patch 14, 24 blocks.
-encoder AIM_600M = ViT { patch: 14, width: 1536, depth: 24, heads: 12, mlp: 6144, patch_bias: false, pre_norm: true }
-encoder AIM_1B = ViT { patch: 14, width: 2048, depth: 24, heads: 16, mlp: 8192, patch_bias: false, pre_norm: true }
-encoder AIM_3B = ViT { patch: 14, width: 3072, depth: 24, heads: 24, mlp: 12288, patch_bias: false, pre_norm: true }
+/// AIM encoders (El-Nouby et al. 2024), as in MM1's encoder ablation: patch 14, 24 blocks;
+/// apple/ml-aim's LayerNorms add 1e-6.
+encoder AIM_600M = ViT {
+  patch: 14, width: 1536, depth: 24, heads: 12, mlp: 6144, patch_bias: false, pre_norm: true, norm_eps: 1e-6
+}
+encoder AIM_1B = ViT {
+  patch: 14, width: 2048, depth: 24, heads: 16, mlp: 8192, patch_bias: false, pre_norm: true, norm_eps: 1e-6
+}
+encoder AIM_3B = ViT {
+  patch: 14, width: 3072, depth: 24, heads: 24, mlp: 12288, patch_bias: false, pre_norm: true, norm_eps: 1e-6
+}

@@ -6,6 +6,13 @@ import { ATTENTION, MLP, PARAM, dot } from "./weight-names.js";
 
 export type NormKind = "layer" | "rms";
 
+/**
+ * The eps a norm adds to the variance (LayerNorm) or the mean square (RMSNorm) when a config
+ * does not write `norm_eps`: PyTorch's `nn.LayerNorm` default, and Llama-2's, GPT-2's and
+ * CLIP's `rms_norm_eps` / `layer_norm_eps`.
+ */
+export const DEFAULT_NORM_EPS = 1e-5;
+
 /** Elements of one tensor. */
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

@@ -11,7 +11,18 @@ import {
   resolveConnectorIo,
   type ConnectorIoConfig,
 } from "./connector-io.js";
-import { DEPTH, WIDTH, dflt, getBool, getInt, inferred, readFields, sized } from "./fields.js";
+import {
+  DEPTH,
+  NORM_EPS_FIELD,
+  WIDTH,
+  dflt,
+  getBool,
+  getInt,
+  getNumber,
+  inferred,
+  readFields,
+  sized,
+} from "./fields.js";
 import { LIMITS } from "./limits.js";
 import type {
   ComponentKind,
@@ -60,6 +71,7 @@ const FIELDS: readonly FieldSpec[] = [
     type: { kind: "bool" },
     default: dflt(true),
   },
+  NORM_EPS_FIELD,
   IN_FIELD,
   OUT_FIELD,
 ];
@@ -71,6 +83,8 @@ export interface CAbstractorConfig extends ConnectorIoConfig {
   readonly hidden: number;
   readonly mlpDepth: number;
   readonly posEmbed: boolean;
+  /** The eps of the blocks' LayerNorms over channels (`norm_eps`; timm's LayerNorm2d uses 1e-6). */
+  readonly normEps: number;
 }
 
 export function cAbstractorConfig(c: Config): CAbstractorConfig {
@@ -81,6 +95,7 @@ export function cAbstractorConfig(c: Config): CAbstractorConfig {
     hidden: getInt(c, "hidden"),
     mlpDepth: getInt(c, "mlp_depth"),
     posEmbed: getBool(c, "pos_embed"),
+    normEps: getNumber(c, "norm_eps"),
   };
 }
 

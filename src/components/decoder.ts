@@ -25,6 +25,7 @@ import {
   DEPTH,
   HEADS,
   MLP_FNS,
+  NORM_EPS_FIELD,
   WIDTH,
   dflt,
   getBool,
@@ -74,6 +75,8 @@ export interface DecoderConfig {
   readonly headDim: number;
   readonly mlp: MlpValue;
   readonly norm: NormKind;
+  /** The eps of every norm (`norm_eps`), the query/key norms' too. */
+  readonly normEps: number;
   readonly biases: DecoderBiases;
   readonly qkNorm: QkNorm;
   readonly position: DecoderPosition;
@@ -96,6 +99,7 @@ export function decoderConfig(c: Config): DecoderConfig {
   const heads = getInt(c, "heads");
   const biases = getWord(c, "biases", BIASES);
   const norm = getWord(c, "norm", NORMS);
+  const normEps = getNumber(c, "norm_eps");
   const qkNorm = getWord(c, "qk_norm", QK_NORMS);
   const m = getConfig(c, "moe");
   const moeTyped = m === undefined ? undefined : moeConfig(m);
@@ -118,6 +122,7 @@ export function decoderConfig(c: Config): DecoderConfig {
     headDim: attention.headDim,
     mlp: getMlp(c, "mlp"),
     norm,
+    normEps,
     biases,
     qkNorm,
     position: getWord(c, "position", POSITIONS),
@@ -166,6 +171,7 @@ const FIELDS: readonly FieldSpec[] = [
     type: { kind: "enum", words: NORMS },
     default: dflt("rms"),
   },
+  NORM_EPS_FIELD,
   {
     name: "biases",
     doc: "linear biases: `none`, `all` (attention and MLP) or `qkv` (query, key and value only)",

@@ -1,5 +1,6 @@
 // Reading a config against a kind's field schema: apply fixed defaults, check value kinds and
 // ranges, normalise `mlp` ints; plus typed accessors the kinds use on resolved configs.
+import { DEFAULT_NORM_EPS } from "./blocks.js";
 import { LIMITS, WHOLE_LIMIT, overLimitMessage, type Limit } from "./limits.js";
 import type {
   Config,
@@ -275,6 +276,19 @@ export const WIDTH = sized(LIMITS.width);
 export const DEPTH = sized(LIMITS.depth);
 export const HEADS = sized(LIMITS.heads);
 export const HIDDEN = sized(LIMITS.hidden);
+
+/**
+ * `norm_eps`, the field of every kind with norms (Decoder, ViT, CAbstractor): the eps each of its
+ * norms adds, which a pretrained checkpoint fixes (config.json's `rms_norm_eps` or
+ * `layer_norm_eps`). In (0, 1]: zero divides a constant row by zero, and published values are far
+ * below 1 (LIMITS.normEps). It changes the forward pass, never a count.
+ */
+export const NORM_EPS_FIELD: FieldSpec = {
+  name: "norm_eps",
+  doc: "eps each norm adds to the variance (LayerNorm) or mean square (RMSNorm); a checkpoint's `rms_norm_eps` / `layer_norm_eps` (1e-6: Llama-1, Qwen2, SigLIP, timm)",
+  type: { kind: "number", exclusiveMin: 0, ...LIMITS.normEps },
+  default: dflt(DEFAULT_NORM_EPS),
+};
 
 /** A `[channels, height, width]` of whole numbers, as an `image` field holds it. */
 export function isImageValue(v: ConfigValue | undefined): v is readonly [number, number, number] {

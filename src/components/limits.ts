@@ -38,6 +38,10 @@ export const LIMITS = {
   steps: { max: 2 ** 40, why: "2^40 steps at a millisecond each take 35 years" },
   batch: { max: 2 ** 24, why: "published batches are at most tens of thousands of sequences" },
   evalBatches: { max: 2 ** 24, why: "an evaluation that long never ends in a real run" },
+  normEps: {
+    max: 1,
+    why: "published norms add 1e-12 to 1e-5; an eps near 1, the variance of unit-scale activations, would stop the norm from normalising",
+  },
   seed: {
     max: 2 ** 32 - 1,
     why: "the seed is a 32-bit number: larger seeds would repeat smaller ones",

@@ -25,11 +25,13 @@ import {
   ABSENT,
   DEPTH,
   HEADS,
+  NORM_EPS_FIELD,
   WIDTH,
   dflt,
   getBool,
   getInt,
   getMlp,
+  getNumber,
   getOptImage,
   getOptInt,
   getWord,
@@ -113,6 +115,7 @@ const FIELDS: readonly FieldSpec[] = [
     type: { kind: "enum", words: NORMS },
     default: dflt("layer"),
   },
+  NORM_EPS_FIELD,
   {
     name: "qkv_bias",
     doc: "biases in the query, key and value projections",
@@ -149,6 +152,8 @@ export interface VitConfig {
   readonly finalNorm: boolean;
   readonly classes?: number;
   readonly norm: NormKind;
+  /** The eps of every norm (`norm_eps`). */
+  readonly normEps: number;
   readonly qkvBias: boolean;
   /** Biases in the attention output, the MLP and the head (`bias`). */
   readonly bias: boolean;
@@ -174,6 +179,7 @@ export function vitConfig(c: Config): VitConfig {
   const grid: [number, number] = [imageHeight / patch, imageWidth / patch];
   const classToken = getBool(c, "class_token");
   const norm = getWord(c, "norm", NORMS);
+  const normEps = getNumber(c, "norm_eps");
   const qkvBias = getBool(c, "qkv_bias");
   const bias = getBool(c, "bias");
   const classes = getOptInt(c, "classes");
@@ -189,6 +195,7 @@ export function vitConfig(c: Config): VitConfig {
     finalNorm: getBool(c, "final_norm"),
     ...(classes === undefined ? {} : { classes }),
     norm,
+    normEps,
     qkvBias,
     bias,
     channels: getInt(c, "channels"),

@@ -3,6 +3,8 @@
 // `clip-vit-large-patch14`, `clip-vit-large-patch14-336`, LAION's OpenCLIP
 // `CLIP-ViT-H-14-laion2B-s32B-b79K` and Meta's `Llama-2-7b-hf`), including
 // what the forward pass depends on: the activation, the norms' eps, rope_theta, heads, tying.
+// The presets of models published as code rather than a config.json (timm, apple/ml-aim,
+// Honeybee) are checked for their norms' eps against that code.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +13,6 @@ import { checkSpec } from "../../src/cli/load.js";
 import { decoder } from "../../src/components/decoder.js";
 import type { Config } from "../../src/components/types.js";
 import { vit } from "../../src/components/vit.js";
-import { NORM_EPS } from "../../src/runtime/layers/norm.js";
 
 /** The config.json keys mmc's fields correspond to (vision_config for CLIP). */
 const CLIP = {
@@ -119,7 +120,7 @@ describe("presets against the published Hugging Face configs", () => {
         num_hidden_layers: c["depth"],
         num_attention_heads: c["heads"],
         hidden_act: HF_ACT[(c["mlp"] as { fn: string }).fn],
-        layer_norm_eps: NORM_EPS,
+        layer_norm_eps: c["norm_eps"],
       }).toEqual({ ...hf, ...CLIP_COMMON });
       // CLIP's embeddings: a class token, no patch bias, `pre_layrnorm`; biases everywhere else
       expect([c["class_token"], c["patch_bias"], c["pre_norm"], c["norm"]]).toEqual([
@@ -146,10 +147,62 @@ describe("presets against the published Hugging Face configs", () => {
       num_key_value_heads: c["kv_heads"],
       max_position_embeddings: c["context"],
       hidden_act: mlp.fn === "swiglu" ? "silu" : mlp.fn,
-      rms_norm_eps: c["norm"] === "rms" ? NORM_EPS : undefined,
+      rms_norm_eps: c["norm"] === "rms" ? c["norm_eps"] : undefined,
       rope_theta: c["position"] === "rope" ? c["rope_base"] : undefined,
       tie_word_embeddings: c["tied"],
       attention_bias: c["biases"] !== "none",
     }).toEqual(LLAMA2_7B);
+  });
+});
+
+/**
+ * The eps of presets whose models are published as code (and GPT-2's config.json), with where
+ * the code sets it: each differs from mmc's default or is its default by the published value.
+ */
+const PUBLISHED_EPS: Record<string, { eps: number; where: string }> = {
+  ViT_B16: { eps: 1e-6, where: "timm vision_transformer.py: partial(nn.LayerNorm, eps=1e-6)" },
+  AIM_600M: { eps: 1e-6, where: "apple/ml-aim aim/v1/torch/layers.py: LayerNorm eps=1e-6" },
+  AIM_1B: { eps: 1e-6, where: "apple/ml-aim aim/v1/torch/layers.py: LayerNorm eps=1e-6" },
+  AIM_3B: { eps: 1e-6, where: "apple/ml-aim aim/v1/torch/layers.py: LayerNorm eps=1e-6" },
+  CAbstractor144: {
+    eps: 1e-6,
+    where: "Honeybee: RegStage(norm_layer=LayerNorm2d), timm's LayerNorm2d eps=1e-6",
+  },
+  GPT2_Small: { eps: 1e-5, where: "Hugging Face gpt2 config.json: layer_norm_epsilon 1e-05" },
+};
+
+describe("presets' norm eps against the published code", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmc-eps-presets-"));
+  const encoders = ["ViT_B16", "AIM_600M", "AIM_1B", "AIM_3B"];
+  writeFileSync(
+    join(dir, "s.mm"),
+    `import { ${encoders.join(", ")} } from "std/encoders"
+import { CAbstractor144 } from "std/connectors"
+import { GPT2_Small } from "std/llm"
+${encoders
+  .map(
+    (e) => `model M_${e} {
+  image: Image[3, 336, 336]
+  vision: ${e}
+  connector: CAbstractor144
+  llm: GPT2_Small
+}`,
+  )
+  .join("\n")}
+`,
+  );
+  const checked = checkSpec(join(dir, "s.mm"));
+  const models = checked.checked?.models ?? [];
+  const eps = new Map<string, unknown>();
+  for (const m of models) {
+    const parts = m.summary.parts;
+    eps.set(m.name.slice(2), parts.vision?.config["norm_eps"]);
+    eps.set("CAbstractor144", parts.connector?.config["norm_eps"]);
+    eps.set("GPT2_Small", parts.llm.config["norm_eps"]);
+  }
+
+  test.each(Object.entries(PUBLISHED_EPS))("%s has the published eps", (name, published) => {
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(eps.get(name), published.where).toBe(published.eps);
   });
 });

@@ -2,8 +2,9 @@
 // Llama-layout checkpoints (hf-fixtures.ts) load into mmc through `init: safetensors(...,
 // layout: hf)` and its name table, and mmc's vision features and logits are compared with
 // hf_reference.py, an independent torch forward of CLIPVisionModel and LlamaForCausalLM that
-// reads the same files by Hugging Face's own names and takes Hugging Face's config keys. Skipped
-// with a notice where no Python has torch.
+// reads the same files by Hugging Face's own names and takes Hugging Face's config keys
+// (`layer_norm_eps` and `rms_norm_eps` too: mmc's `norm_eps` must match them). Skipped with a
+// notice where no Python has torch.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +52,7 @@ const CLIP_CONFIG = {
 };
 const LLAMA = { vocab: 40, width: 32, depth: 2, heads: 4, kvHeads: 2, hidden: 48 };
 /** LlamaConfig's keys, as Llama-2's config.json writes them (sizes shrunk, rope_theta not 1e4). */
-const llamaConfig = (tied: boolean, ropeTheta: number) => ({
+const llamaConfig = (tied: boolean, ropeTheta: number, rmsNormEps = 1e-5) => ({
   vocab_size: LLAMA.vocab,
   hidden_size: LLAMA.width,
   intermediate_size: LLAMA.hidden,
@@ -59,7 +60,7 @@ const llamaConfig = (tied: boolean, ropeTheta: number) => ({
   num_attention_heads: LLAMA.heads,
   num_key_value_heads: tied ? LLAMA.heads : LLAMA.kvHeads,
   hidden_act: "silu",
-  rms_norm_eps: 1e-5,
+  rms_norm_eps: rmsNormEps,
   rope_theta: ropeTheta,
   tie_word_embeddings: tied,
 });
@@ -85,6 +86,18 @@ model Tied {
   vision: ${VIT}, depth: ${CLIP.depth - 1}, final_norm: false, init: safetensors("clip.safetensors", layout: hf) }
   connector: MLPProjector {}
   llm: Decoder { ${DEC}, tied: true, init: safetensors("llama-tied.safetensors", layout: hf) }
+}
+model SmallEps {
+  image: Image[3, ${CLIP.image}, ${CLIP.image}]
+  vision: ${VIT}, depth: ${CLIP.depth}, norm_eps: 1e-6, init: safetensors("clip.safetensors", layout: hf) }
+  connector: MLPProjector {}
+  llm: Decoder { ${DEC}, kv_heads: ${LLAMA.kvHeads}, rope_base: 500000, norm_eps: 1e-6, init: safetensors("llama.safetensors", layout: hf) }
+}
+model LargeEps {
+  image: Image[3, ${CLIP.image}, ${CLIP.image}]
+  vision: ${VIT}, depth: ${CLIP.depth}, norm_eps: 1e-2, init: safetensors("clip.safetensors", layout: hf) }
+  connector: MLPProjector {}
+  llm: Decoder { ${DEC}, kv_heads: ${LLAMA.kvHeads}, rope_base: 500000, norm_eps: 1e-2, init: safetensors("llama.safetensors", layout: hf) }
 }
 model Exact {
   image: Image[3, ${CLIP.image}, ${CLIP.image}]
@@ -149,8 +162,9 @@ async function runMmc(m: CheckedModel, images: Float32Array, tokens: Int32Array,
 }
 
 describe.skipIf(python === undefined)("init: Hugging Face weights run as the real models", () => {
-  let ref: { untied: Reference; tied: Reference; exact: Reference } | undefined;
-  let mmc: { untied: Measured; tied: Measured; exact: Measured } | undefined;
+  type Cases<T> = Record<"untied" | "tied" | "exact" | "smallEps" | "largeEps", T>;
+  let ref: Cases<Reference> | undefined;
+  let mmc: Cases<Measured> | undefined;
 
   beforeAll(async () => {
     await useBackend("cpu");
@@ -163,7 +177,9 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     writeFileSync(join(dir, "spec.mm"), SPEC);
     const checked = checkSpec(join(dir, "spec.mm"));
     expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    const [untied, tied, exact] = checked.checked!.models as [
+    const [untied, tied, smallEps, largeEps, exact] = checked.checked!.models as [
+      CheckedModel,
+      CheckedModel,
       CheckedModel,
       CheckedModel,
       CheckedModel,
@@ -178,6 +194,8 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
       untied: await runMmc(untied, images, tokens, b),
       tied: await runMmc(tied, images, tokens, b),
       exact: await runMmc(exact, images, tokens, b),
+      smallEps: await runMmc(smallEps, images, tokens, b),
+      largeEps: await runMmc(largeEps, images, tokens, b),
     };
 
     const run = (name: string, llama: string, config: object, clip = CLIP_CONFIG): Reference => {
@@ -204,6 +222,15 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
       exact: run("exact", "llama.safetensors", llamaConfig(false, 500000), {
         ...CLIP_CONFIG,
         hidden_act: "gelu",
+      }),
+      // Llama-1's and Qwen2's rms_norm_eps, SigLIP's layer_norm_eps; and one far from 1e-5
+      smallEps: run("small-eps", "llama.safetensors", llamaConfig(false, 500000, 1e-6), {
+        ...CLIP_CONFIG,
+        layer_norm_eps: 1e-6,
+      }),
+      largeEps: run("large-eps", "llama.safetensors", llamaConfig(false, 500000, 1e-2), {
+        ...CLIP_CONFIG,
+        layer_norm_eps: 1e-2,
       }),
     };
   }, 600_000);
@@ -247,4 +274,39 @@ describe.skipIf(python === undefined)("init: Hugging Face weights run as the rea
     expect(max).toBeGreaterThan(0.1);
     expect(diff).toBeLessThan(1e-5 * Math.max(1, max));
   });
+
+  // The same files and tokens as `Untied`, run with another eps on both sides; against the
+  // reference at 1e-5 (`untied`) mmc's output is further off than the bar, so a norm that
+  // ignored `norm_eps` fails. At 1e-6 the tower's features move by only about 2e-5 (their
+  // variance is near 1), under the bar: there the logits (mean squares near 0.01) show it.
+  for (const [name, eps, towerSees] of [
+    ["smallEps", "1e-6", false],
+    ["largeEps", "1e-2", true],
+  ] as const) {
+    test(`\`norm_eps: ${eps}\` is rms_norm_eps ${eps} (LlamaForCausalLM's logits) and layer_norm_eps ${eps} (CLIP's features)`, () => {
+      const logits = compare(mmc![name].logits, ref![name].logits!.data);
+      const bar = 1e-5 * Math.max(1, logits.max);
+      expect(logits.max).toBeGreaterThan(0.1);
+      expect(logits.diff).toBeLessThan(bar);
+      const features = compare(
+        mmc![name].features,
+        dropClass(ref![name].vision!.post_layernorm_tokens),
+      );
+      const featureBar = 1e-5 * Math.max(1, features.max);
+      expect(features.max).toBeGreaterThan(0.1);
+      expect(features.diff).toBeLessThan(featureBar);
+      const logitsAt1e5 = compare(mmc![name].logits, ref!.untied.logits!.data).diff;
+      const featuresAt1e5 = compare(
+        mmc![name].features,
+        dropClass(ref!.untied.vision!.post_layernorm_tokens),
+      ).diff;
+      console.log(
+        `norm_eps ${eps}: max |d logit| ${logits.diff.toExponential(2)} (${logitsAt1e5.toExponential(2)} ` +
+          `against eps 1e-5), max |d feature| ${features.diff.toExponential(2)} ` +
+          `(${featuresAt1e5.toExponential(2)} against eps 1e-5)`,
+      );
+      expect(logitsAt1e5).toBeGreaterThan(10 * bar);
+      if (towerSees) expect(featuresAt1e5).toBeGreaterThan(10 * featureBar);
+    });
+  }
 });

@@ -244,7 +244,7 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
     results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as typeof results;
   }, 600_000);
 
-  test("covers every connector kind, MoE with dropping, GQA, GPT-2-like and both qk-norms", () => {
+  test("covers every connector kind, MoE with dropping, GQA, GPT-2-like, both qk-norms and norm_eps", () => {
     const kinds = new Set(models.map((m) => m.summary.parts.connector?.kind));
     expect([...kinds].sort()).toEqual(
       ["AttnPool", "AvgPool", "CAbstractor", "MLPProjector", undefined].sort(),
@@ -256,6 +256,11 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
         name,
       ).toBe(true);
     }
+    // `norm_eps` away from the default in every kind with norms, so both targets must read it
+    const eps = models.find((m) => m.name === "norm_eps")!.summary.parts;
+    expect([eps.vision, eps.connector, eps.llm].map((p) => p?.config["norm_eps"])).toEqual([
+      1e-2, 1e-2, 1e-2,
+    ]);
   });
 
   const names = [
@@ -271,6 +276,7 @@ describe.skipIf(python === undefined)("loss parity: TypeScript runtime and PyTor
     "qk_norm_head",
     "options_a",
     "tiled",
+    "norm_eps",
   ];
   test.each(names.flatMap((n) => [n, `${n}.scaled`]))(
     "%s: losses, logits, MoE routing and gradients agree",

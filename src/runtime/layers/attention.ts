@@ -15,6 +15,8 @@ export type { QkNorm };
 /** The attention's shape as the component config gives it (the manifest's too), and how it runs. */
 export interface AttentionOptions extends AttentionShape {
   readonly causal: boolean;
+  /** The eps of the query/key norms: the kind's `norm_eps` (counts do not depend on it). */
+  readonly normEps: number;
   /** cos/sin tables [t, headDim / 2] (see positions.ts); absent: no rotary positions. */
   readonly rope?: readonly [tf.Tensor2D, tf.Tensor2D];
   /** A precomputed causal mask [t, s] (causalMask), shared by the layers of one forward pass. */
@@ -66,14 +68,14 @@ export function attention(
   let k = dense(p, ATTENTION.k, kv2, o.qkvBias); // [b*s, kvHeads*hd]
   const v = dense(p, ATTENTION.v, kv2, o.qkvBias);
   if (o.qkNorm === "full") {
-    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, q);
-    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, k);
+    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, q);
+    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, k);
   }
   let qh = splitHeads(q, b, t, o.heads, o.headDim); // [b, heads, t, hd]
   let kh = splitHeads(k, b, s, o.kvHeads, o.headDim); // [b, kvHeads, s, hd]
   if (o.qkNorm === "head") {
-    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, qh);
-    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, kh);
+    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, qh);
+    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, kh);
   }
   if (o.rope !== undefined) {
     qh = applyRope(qh, o.rope[0], o.rope[1]);

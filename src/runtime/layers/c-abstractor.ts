@@ -44,10 +44,19 @@ function w(p: ParamScope, name: string): tf.Tensor {
   return p.get(dot(name, PARAM.weight));
 }
 
-/** One bottleneck block from `cin` channels (the output has the input's channels or `hidden`). */
-function bottleneck(p: ParamScope, cin: number, c: number, x: tf.Tensor4D): tf.Tensor4D {
+/**
+ * One bottleneck block from `cin` channels (the output has the input's channels or `hidden`); its
+ * LayerNorms add `eps` (the config's `norm_eps`).
+ */
+function bottleneck(
+  p: ParamScope,
+  cin: number,
+  c: number,
+  eps: number,
+  x: tf.Tensor4D,
+): tf.Tensor4D {
   const B = BOTTLENECK;
-  const ln = (name: string, y: tf.Tensor): tf.Tensor => applyNorm(p.scope(name), "layer", y);
+  const ln = (name: string, y: tf.Tensor): tf.Tensor => applyNorm(p.scope(name), "layer", eps, y);
   let y = silu(ln(B.norm1, conv1x1(x, w(p, B.conv1)))) as tf.Tensor4D;
   y = silu(ln(B.norm2, depthwise3x3(y, w(p, B.conv2)))) as tf.Tensor4D;
   const squeezed = tf.mean(y, [1, 2], true) as tf.Tensor4D; // [n, 1, 1, c]
@@ -63,10 +72,16 @@ function bottleneck(p: ParamScope, cin: number, c: number, x: tf.Tensor4D): tf.T
   return silu(tf.add(y, shortcut)) as tf.Tensor4D;
 }
 
-function stage(p: ParamScope, depth: number, cin: number, c: number, x: tf.Tensor4D): tf.Tensor4D {
+function stage(
+  p: ParamScope,
+  o: CAbstractorConfig,
+  cin: number,
+  c: number,
+  x: tf.Tensor4D,
+): tf.Tensor4D {
   let h = x;
-  for (let i = 0; i < depth; i++)
-    h = bottleneck(p.scope(C_ABSTRACTOR.block(i)), blockInput(i, cin, c), c, h);
+  for (let i = 0; i < o.depth; i++)
+    h = bottleneck(p.scope(C_ABSTRACTOR.block(i)), blockInput(i, cin, c), c, o.normEps, h);
   return h;
 }
 
@@ -81,10 +96,10 @@ export function cAbstractorForward(
   let h: tf.Tensor3D = o.posEmbed ? tf.add(x, p.get(C_ABSTRACTOR.posEmbed)) : x;
   const [gh, gw] = o.grid;
   const grid1 = tf.reshape(h, [n, gh, gw, -1]) as tf.Tensor4D;
-  let g = stage(p.scope(C_ABSTRACTOR.stage1), o.depth, o.in, o.hidden, grid1);
+  let g = stage(p.scope(C_ABSTRACTOR.stage1), o, o.in, o.hidden, grid1);
   h = adaptiveAvgPool(tf.reshape(g, [n, gh * gw, -1]) as tf.Tensor3D, o.grid, [side, side]);
   const grid2 = tf.reshape(h, [n, side, side, -1]) as tf.Tensor4D;
-  g = stage(p.scope(C_ABSTRACTOR.stage2), o.depth, o.hidden, o.hidden, grid2);
+  g = stage(p.scope(C_ABSTRACTOR.stage2), o, o.hidden, o.hidden, grid2);
   let y: tf.Tensor = tf.reshape(g, [n * side * side, -1]);
   for (let j = 0; j < o.mlpDepth; j++) {
     if (j > 0) y = silu(y);

@@ -10,6 +10,7 @@ import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { attention } from "./attention.js";
 import { gelu, geluExact } from "./mlp.js";
+import { NORM_EPS } from "./norm.js";
 import { adaptiveAvgPool } from "./pooling.js";
 
 export { cAbstractorForward } from "./c-abstractor.js";
@@ -32,7 +33,8 @@ export function attnPoolForward(p: ParamScope, c: AttnPoolConfig, x: tf.Tensor3D
     1,
     1,
   ]) as tf.Tensor3D;
-  const opts = { ...c.attention, causal: false };
+  // No query/key norms (`qkNorm: none`), so the eps is never read: AttnPool has no `norm_eps`.
+  const opts = { ...c.attention, normEps: NORM_EPS, causal: false };
   return project(p, ATTN_POOL.proj, attention(p.scope(ATTN_POOL.attn), opts, queries, x));
 }
 

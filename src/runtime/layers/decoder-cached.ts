@@ -52,14 +52,14 @@ export function attentionCached(
   let k = dense(p, ATTENTION.k, x2, o.qkvBias);
   const v = dense(p, ATTENTION.v, x2, o.qkvBias);
   if (o.qkNorm === "full") {
-    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, q);
-    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, k);
+    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, q);
+    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, k);
   }
   let qh = splitHeads(q, b, t, o.heads, o.headDim);
   let kh = splitHeads(k, b, t, o.kvHeads, o.headDim);
   if (o.qkNorm === "head") {
-    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, qh);
-    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, kh);
+    qh = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, qh);
+    kh = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, kh);
   }
   if (rope !== undefined) {
     qh = applyRope(qh, rope[0] as tf.Tensor2D, rope[1] as tf.Tensor2D);
@@ -158,22 +158,22 @@ export function decoderForwardCached(
     }
   }
   const mask = pads === undefined ? undefined : paddedMask(pads, past, t);
-  const attn: AttentionOptions = { ...o.attention, causal: true };
+  const attn: AttentionOptions = { ...o.attention, normEps: o.normEps, causal: true };
   const moeOptions = o.moe === undefined ? undefined : withoutCapacity(o.moe);
   const layers: LayerKv[] = [];
   for (let i = 0; i < o.depth; i++) {
     const layer = p.scope(BLOCK.layer(i));
-    const a = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, h);
+    const a = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, o.normEps, h);
     const x3 = tf.reshape(a, [b, t, o.width]) as tf.Tensor3D;
     const r = attentionCached(layer.scope(BLOCK.attn), attn, x3, cache?.layers[i], rope, mask);
     layers.push(r.kv);
     h = tf.add(h, tf.reshape(r.y, [b * t, o.width]));
-    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, h) as tf.Tensor2D;
+    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, o.normEps, h) as tf.Tensor2D;
     if (moeOptions !== undefined && o.moeLayers.has(i))
       h = tf.add(h, moe(layer.scope(BLOCK.moe), moeOptions, m).y);
     else h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.mlpBias));
   }
-  if (o.finalNorm) h = applyNorm(p.scope(DECODER.finalNorm), o.norm, h) as tf.Tensor2D;
+  if (o.finalNorm) h = applyNorm(p.scope(DECODER.finalNorm), o.norm, o.normEps, h) as tf.Tensor2D;
   const head = o.tied
     ? (tf.transpose(p.get(dot(DECODER.embed, PARAM.weight))) as tf.Tensor2D)
     : (p.get(dot(DECODER.head, PARAM.weight)) as tf.Tensor2D);

@@ -56,16 +56,17 @@ export function decoderForward(
   const rope = o.position === "rope" ? ropeTables(t, o.headDim, o.ropeBase) : undefined;
   const attn: AttentionOptions = {
     ...o.attention,
+    normEps: o.normEps,
     causal: true,
     mask: causalMask(t, t),
     ...(rope === undefined ? {} : { rope }),
   };
   for (let i = 0; i < o.depth; i++) {
     const layer = p.scope(BLOCK.layer(i));
-    const a = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, h);
+    const a = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, o.normEps, h);
     const x3 = tf.reshape(a, [b, t, o.width]) as tf.Tensor3D;
     h = tf.add(h, tf.reshape(attention(layer.scope(BLOCK.attn), attn, x3), [b * t, o.width]));
-    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, h) as tf.Tensor2D;
+    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, o.normEps, h) as tf.Tensor2D;
     if (o.moe !== undefined && o.moeLayers.has(i)) {
       const r = moe(layer.scope(BLOCK.moe), o.moe, m);
       stats.balance.push(r.balance);
@@ -78,7 +79,7 @@ export function decoderForward(
       h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.mlpBias));
     }
   }
-  if (o.finalNorm) h = applyNorm(p.scope(DECODER.finalNorm), o.norm, h) as tf.Tensor2D;
+  if (o.finalNorm) h = applyNorm(p.scope(DECODER.finalNorm), o.norm, o.normEps, h) as tf.Tensor2D;
   const head = o.tied
     ? (tf.transpose(p.get(dot(DECODER.embed, PARAM.weight))) as tf.Tensor2D)
     : (p.get(dot(DECODER.head, PARAM.weight)) as tf.Tensor2D);

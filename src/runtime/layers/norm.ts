@@ -1,14 +1,16 @@
 // Norms over the last axis: LayerNorm (scale and bias) and RMSNorm (scale only). Which one a
-// block uses is the component config's `norm` (the same field the manifest is built from).
+// block uses is the component config's `norm` (the same field the manifest is built from), and
+// the eps its `norm_eps`.
 import * as tf from "@tensorflow/tfjs-core";
-import type { NormKind } from "../../components/blocks.js";
+import { DEFAULT_NORM_EPS, type NormKind } from "../../components/blocks.js";
 import { PARAM } from "../../components/weight-names.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../ops/fused-norm.js";
 import type { ParamScope } from "../params.js";
 
 export type { NormKind };
 
-export const NORM_EPS = 1e-5;
+/** The eps of a config that does not write `norm_eps` (components/blocks.ts). */
+export const NORM_EPS = DEFAULT_NORM_EPS;
 
 export function layerNorm(
   x: tf.Tensor,
@@ -35,8 +37,11 @@ export function rmsNormOps(x: tf.Tensor, weight: tf.Tensor, eps = NORM_EPS): tf.
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
 }
 
-/** The norm of `kind` stored under `p` (`weight`, and `bias` for LayerNorm) applied to `x`. */
-export function applyNorm(p: ParamScope, kind: NormKind, x: tf.Tensor): tf.Tensor {
+/**
+ * The norm of `kind` stored under `p` (`weight`, and `bias` for LayerNorm) applied to `x`, with
+ * the config's `eps` (its `norm_eps`: no default here, so no caller can forget it).
+ */
+export function applyNorm(p: ParamScope, kind: NormKind, eps: number, x: tf.Tensor): tf.Tensor {
   const weight = p.get(PARAM.weight);
-  return kind === "layer" ? layerNorm(x, weight, p.get(PARAM.bias)) : rmsNorm(x, weight);
+  return kind === "layer" ? layerNorm(x, weight, p.get(PARAM.bias), eps) : rmsNorm(x, weight, eps);
 }

@@ -42,17 +42,17 @@ export function vitForward(p: ParamScope, o: VitConfig, images: tf.Tensor4D): tf
   const seq = x.shape[1] as number;
   x = tf.add(x, p.get(VIT.posEmbed));
   let h: tf.Tensor = tf.reshape(x, [n * seq, o.width]);
-  if (o.preNorm) h = applyNorm(p.scope(VIT.preNorm), o.norm, h);
-  const attn: AttentionOptions = { ...o.attention, causal: false };
+  if (o.preNorm) h = applyNorm(p.scope(VIT.preNorm), o.norm, o.normEps, h);
+  const attn: AttentionOptions = { ...o.attention, normEps: o.normEps, causal: false };
   for (let i = 0; i < o.depth; i++) {
     const layer = p.scope(BLOCK.layer(i));
-    const normed = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, h);
+    const normed = applyNorm(layer.scope(BLOCK.attnNorm), o.norm, o.normEps, h);
     const a = tf.reshape(normed, [n, seq, o.width]) as tf.Tensor3D;
     h = tf.add(h, tf.reshape(attention(layer.scope(BLOCK.attn), attn, a), [n * seq, o.width]));
-    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, h);
+    const m = applyNorm(layer.scope(BLOCK.mlpNorm), o.norm, o.normEps, h);
     h = tf.add(h, mlp(layer.scope(BLOCK.mlp), o.mlp.fn, m, o.bias));
   }
-  if (o.finalNorm) h = applyNorm(p.scope(VIT.finalNorm), o.norm, h);
+  if (o.finalNorm) h = applyNorm(p.scope(VIT.finalNorm), o.norm, o.normEps, h);
   const out = tf.reshape(h, [n, seq, o.width]);
   return (o.classToken ? tf.slice(out, [0, 1, 0], [-1, -1, -1]) : out) as tf.Tensor3D;
 }

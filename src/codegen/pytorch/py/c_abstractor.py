@@ -18,12 +18,12 @@ class LayerNorm2d(Norm):
 class ConvNorm(nn.Module):
     """A bias-free convolution and its norm (timm's ConvNormAct without the activation)."""
 
-    def __init__(self, cin, cout, kernel, groups=1, device=None):
+    def __init__(self, cin, cout, kernel, eps, groups=1, device=None):
         super().__init__()
         self.conv = nn.Conv2d(
             cin, cout, kernel, padding=kernel // 2, groups=groups, bias=False, device=device
         )
-        self.bn = LayerNorm2d(cout, "layer", device)
+        self.bn = LayerNorm2d(cout, "layer", eps, device)
 
     def forward(self, x):
         return self.bn(self.conv(x))
@@ -47,14 +47,14 @@ class Bottleneck(nn.Module):
     channels; SiLU after the first two and after the residual sum.
     """
 
-    def __init__(self, cin, c, device=None):
+    def __init__(self, cin, c, eps, device=None):
         super().__init__()
-        self.conv1 = ConvNorm(cin, c, 1, device=device)
-        self.conv2 = ConvNorm(c, c, 3, groups=c, device=device)
+        self.conv1 = ConvNorm(cin, c, 1, eps, device=device)
+        self.conv2 = ConvNorm(c, c, 3, eps, groups=c, device=device)
         # timm's squeeze-excite width: Python's round (half to even) of a quarter of `cin`.
         self.se = SqueezeExcite(c, round(cin * 0.25), device)
-        self.conv3 = ConvNorm(c, c, 1, device=device)
-        self.downsample = ConvNorm(cin, c, 1, device=device) if cin != c else None
+        self.conv3 = ConvNorm(c, c, 1, eps, device=device)
+        self.downsample = ConvNorm(cin, c, 1, eps, device=device) if cin != c else None
 
     def forward(self, x):  # x [N, cin, H, W]
         y = F.silu(self.conv1(x))  # [N, C, H, W]
@@ -65,11 +65,11 @@ class Bottleneck(nn.Module):
 
 
 class RegStage(nn.Module):
-    def __init__(self, depth, cin, c, device=None):
+    def __init__(self, depth, cin, c, eps, device=None):
         super().__init__()
         self.depth = depth
         for i in range(depth):
-            self.add_module(f"b{i + 1}", Bottleneck(cin if i == 0 else c, c, device))
+            self.add_module(f"b{i + 1}", Bottleneck(cin if i == 0 else c, c, eps, device))
 
     def forward(self, x):
         for i in range(self.depth):
@@ -81,6 +81,7 @@ class CAbstractor(nn.Module):
     def __init__(self, c, device=None):
         super().__init__()
         width_in, hidden, depth, out = c["in"], c["hidden"], c["depth"], c["out"]
+        eps = norm_eps(c)
         self.grid = (c["grid_h"], c["grid_w"])
         self.side = math.isqrt(c["tokens"])
         if c["pos_embed"]:
@@ -88,9 +89,9 @@ class CAbstractor(nn.Module):
         else:
             self.register_parameter("pos_emb", None)
         self.net = nn.Sequential(
-            RegStage(depth, width_in, hidden, device),
+            RegStage(depth, width_in, hidden, eps, device),
             nn.AdaptiveAvgPool2d(self.side),
-            RegStage(depth, hidden, hidden, device),
+            RegStage(depth, hidden, hidden, eps, device),
         )
         read_in = hidden if depth > 0 else width_in
         layers = []

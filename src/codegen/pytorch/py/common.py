@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# src/runtime/layers/norm.ts: NORM_EPS; src/runtime/init.ts: INIT_STD.
+# The eps of a config without `norm_eps` (src/components/blocks.ts: DEFAULT_NORM_EPS);
+# src/runtime/init.ts: INIT_STD.
 NORM_EPS = 1e-5
 INIT_STD = 0.02
 # The runtime's additive causal mask (attention.ts: causalMask) uses -1e9, not -inf.
@@ -15,11 +16,21 @@ MASK_VALUE = -1e9
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
-class Norm(nn.Module):
-    """LayerNorm (`weight` and `bias`) or RMSNorm (`weight` only) over the last axis."""
+def norm_eps(c):
+    """A config's `norm_eps` (every kind with norms has one; NORM_EPS where it is absent)."""
+    return float(c.get("norm_eps", NORM_EPS))
 
-    def __init__(self, width, kind, device=None):
+
+class Norm(nn.Module):
+    """LayerNorm (`weight` and `bias`) or RMSNorm (`weight` only) over the last axis.
+
+    `eps` is added to the variance (LayerNorm) or the mean square (RMSNorm): the config's
+    `norm_eps`, which a pretrained checkpoint fixes (`rms_norm_eps`, `layer_norm_eps`).
+    """
+
+    def __init__(self, width, kind, eps=NORM_EPS, device=None):
         super().__init__()
+        self.eps = eps
         self.weight = nn.Parameter(torch.ones(width, device=device))
         if kind == "layer":
             self.bias = nn.Parameter(torch.zeros(width, device=device))
@@ -28,9 +39,9 @@ class Norm(nn.Module):
 
     def forward(self, x):
         if self.bias is not None:
-            return F.layer_norm(x, self.weight.shape, self.weight, self.bias, NORM_EPS)
+            return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
         mean_square = x.pow(2).mean(-1, keepdim=True)  # [..., 1]
-        return x * torch.rsqrt(mean_square + NORM_EPS) * self.weight
+        return x * torch.rsqrt(mean_square + self.eps) * self.weight
 
 
 def gelu(x):
@@ -118,6 +129,7 @@ class Attention(nn.Module):
         qk_norm="none",
         norm_kind="layer",
         out_name="o_proj",
+        norm_eps=NORM_EPS,
         device=None,
     ):
         super().__init__()
@@ -129,11 +141,11 @@ class Attention(nn.Module):
         self.v_proj = linear(width, kv_width, qkv_bias, device)
         self.add_module(out_name, linear(q_width, width, out_bias, device))
         if qk_norm == "full":
-            self.q_norm = Norm(q_width, norm_kind, device)
-            self.k_norm = Norm(kv_width, norm_kind, device)
+            self.q_norm = Norm(q_width, norm_kind, norm_eps, device)
+            self.k_norm = Norm(kv_width, norm_kind, norm_eps, device)
         elif qk_norm == "head":
-            self.q_norm = Norm(head_dim, norm_kind, device)
-            self.k_norm = Norm(head_dim, norm_kind, device)
+            self.q_norm = Norm(head_dim, norm_kind, norm_eps, device)
+            self.k_norm = Norm(head_dim, norm_kind, norm_eps, device)
 
     def forward(self, x, kv=None, mask=None, rope=None, causal=False):
         b, t, _ = x.shape  # x [B, T, width]

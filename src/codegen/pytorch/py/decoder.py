@@ -14,9 +14,9 @@ def moe_layers(depth, every):
 class DecoderLayer(nn.Module):
     def __init__(self, c, moe, device=None):
         super().__init__()
-        width, kind = c["width"], c["norm"]
+        width, kind, eps = c["width"], c["norm"], norm_eps(c)
         biases = c["biases"]
-        self.input_layernorm = Norm(width, kind, device)
+        self.input_layernorm = Norm(width, kind, eps, device)
         self.self_attn = Attention(
             width,
             c["heads"],
@@ -26,9 +26,10 @@ class DecoderLayer(nn.Module):
             biases == "all",
             c["qk_norm"],
             kind,
+            norm_eps=eps,
             device=device,
         )
-        self.post_attention_layernorm = Norm(width, kind, device)
+        self.post_attention_layernorm = Norm(width, kind, eps, device)
         mlp = c["mlp"]
         if moe:
             self.mlp = MoE(c["moe"], device)
@@ -56,7 +57,7 @@ class DecoderModel(nn.Module):
         moe = c.get("moe")
         at = moe_layers(c["depth"], moe["every"]) if moe is not None else set()
         self.layers = nn.ModuleList(DecoderLayer(c, i in at, device) for i in range(c["depth"]))
-        self.norm = Norm(c["width"], c["norm"], device) if c["final_norm"] else None
+        self.norm = Norm(c["width"], c["norm"], norm_eps(c), device) if c["final_norm"] else None
 
     def forward(self, h):  # h [B, T, width]: text embeddings with image tokens in place
         t = h.shape[1]

@@ -34,9 +34,9 @@ class ViTEmbeddings(nn.Module):
 class ViTLayer(nn.Module):
     def __init__(self, c, device=None):
         super().__init__()
-        width, heads, kind = c["width"], c["heads"], c["norm"]
+        width, heads, kind, eps = c["width"], c["heads"], c["norm"], norm_eps(c)
         mlp = c["mlp"]
-        self.layer_norm1 = Norm(width, kind, device)
+        self.layer_norm1 = Norm(width, kind, eps, device)
         self.self_attn = Attention(
             width,
             heads,
@@ -47,7 +47,7 @@ class ViTLayer(nn.Module):
             out_name="out_proj",
             device=device,
         )
-        self.layer_norm2 = Norm(width, kind, device)
+        self.layer_norm2 = Norm(width, kind, eps, device)
         names = CLIP_SWIGLU_MLP if mlp["fn"] == "swiglu" else CLIP_MLP
         self.mlp = MLP(width, mlp["fn"], mlp["hidden"], c["bias"], names, device)
 
@@ -70,12 +70,12 @@ class ViTEncoder(nn.Module):
 class VisionTransformer(nn.Module):
     def __init__(self, c, device=None):
         super().__init__()
-        width, kind = c["width"], c["norm"]
+        width, kind, eps = c["width"], c["norm"], norm_eps(c)
         self.embeddings = ViTEmbeddings(c, device)
         # CLIP's spelling, `pre_layrnorm`, so its checkpoints load as they are.
-        self.pre_layrnorm = Norm(width, kind, device) if c["pre_norm"] else None
+        self.pre_layrnorm = Norm(width, kind, eps, device) if c["pre_norm"] else None
         self.encoder = ViTEncoder(c, device)
-        self.post_layernorm = Norm(width, kind, device) if c["final_norm"] else None
+        self.post_layernorm = Norm(width, kind, eps, device) if c["final_norm"] else None
 
     def forward(self, images):  # images [N, C, H, W]
         h = self.embeddings(images)  # [N, seq, width]
