@@ -15,8 +15,8 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   swiglu: ["webgpu", "cpu"],
   rope: ["webgpu", "wasm", "cpu"],
   crossEntropy: ["webgpu", "wasm", "cpu"],
-  // Not wasm: the quickstart's README scores were measured on wasm's op-by-op path, which this
-  // does not reproduce bit for bit (Math.exp in JS, not XNNPACK's). Not webgpu yet: its WGSL
+  // Not wasm: slower there (bench/fused-ops.mjs: 0.74x), and the README's quickstart scores were
+  // measured on wasm's op-by-op path, which this does not reproduce bit for bit. Not webgpu yet: its WGSL
   // kernels are checked in chromium but not timed against the op-by-op form.
   maskedSoftmax: ["cpu"],
 };
