@@ -4,11 +4,12 @@
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
 //      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--copy-identity]
-//      [--time N] [--threads N] [--json FILE]
+//      [--softmax-ops | --softmax-fused] [--time N] [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
 // passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path;
-// --unfused-layers SwiGLU's, rotary's and cross-entropy's (ops/fused-switch.ts); --copy-identity
+// --unfused-layers SwiGLU's, rotary's, cross-entropy's and attention's softmax's
+// (ops/fused-switch.ts), --softmax-ops / --softmax-fused the softmax's alone; --copy-identity
 // wasm's stock Identity, which copies its input (ops/wasm-kernels.ts shares it). --time N
 // then times N more steps (the counting wrapper removed) and prints their median and range, with
 // the 1-minute load average: run it from two builds in turn to compare them.
@@ -55,7 +56,10 @@ const model = MultimodalModel.fromInput(decoderInput(c), 1);
 const opt = new AdamW(model.params, { lr: 1e-4, weightDecay: 0.1, clip: 1 });
 if (args.includes("--unfused")) opt.fused = false;
 if (args.includes("--unfused-layers"))
-  setFusedOps({ swiglu: false, rope: false, crossEntropy: false });
+  setFusedOps({ swiglu: false, rope: false, crossEntropy: false, maskedSoftmax: false });
+// Attention's scaled masked softmax alone, forced either way (its default is fused-switch.ts's).
+if (args.includes("--softmax-ops")) setFusedOps({ maskedSoftmax: false });
+if (args.includes("--softmax-fused")) setFusedOps({ maskedSoftmax: true });
 if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
 const data = batchFor(c);
 const { loss } = await modelCode(decoderInput(c));

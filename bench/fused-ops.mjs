@@ -1,6 +1,6 @@
 // The fused layer ops (ops/fused-elementwise.ts, ops/fused-loss.ts) against their op-by-op forms,
-// alone: forward and backward of SwiGLU, rotary positions (queries and keys) and the masked
-// cross-entropy at the tiny step's shapes, timed in alternation (fused, op by op, ...), each
+// alone: forward and backward of SwiGLU, rotary positions (queries and keys), the masked
+// cross-entropy and attention's scaled masked softmax (with its scores' matmul) at the tiny step's shapes, timed in alternation (fused, op by op, ...), each
 // repetition's time the mean of a few calls; prints the median and the minimum of each, and the
 // 1-minute load average. Run: npm run build && node bench/fused-ops.mjs [--backend wasm|cpu]
 //      [--reps N]
@@ -10,6 +10,7 @@ import { selectBackend, setFusedOps } from "../dist/runtime/index.js";
 import { swiglu } from "../dist/runtime/layers/mlp.js";
 import { applyRope, ropeTables } from "../dist/runtime/layers/positions.js";
 import { crossEntropy } from "../dist/runtime/train/loss.js";
+import { attentionProbs } from "../dist/runtime/layers/attention.js";
 import { benchArgs } from "./args.mjs";
 
 const { option, count } = benchArgs();
@@ -27,10 +28,15 @@ const targets = tf.tensor1d(
   "int32",
 );
 const mask = tf.tensor1d(Float32Array.from({ length: rows }, (_, i) => (i % 128 === 0 ? 0 : 1)));
+const keys = tf.randomNormal([8 * heads, hd, t], 0, 1, "float32", 5);
+const attn = { headDim: hd, causal: true };
 const cases = {
   swiglu: () => tf.grads((g, u) => tf.sum(swiglu(g, u)))([gate, up]),
   rope: () => tf.grads((x) => tf.sum(tf.mul(applyRope(x, cos, sin), x)))([q]),
   crossEntropy: () => tf.grads((l) => crossEntropy(l, targets, mask))([logits]),
+  // The scores and the softmax of the queries q against the keys, causal (the matmul included).
+  maskedSoftmax: () =>
+    tf.grads((x) => tf.sum(tf.mul(attentionProbs(x, keys, attn, 8 * heads, t, t), 0.5)))([q]),
 };
 const time = (f) => {
   const start = performance.now();

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgpu";
-import { AdamW, MultimodalModel, trainStep } from "../dist/runtime/index.js";
+import { AdamW, MultimodalModel, setFusedOps, trainStep } from "../dist/runtime/index.js";
 import { batchFor, decoderInput } from "./step-configs.mjs";
 
 let phase = "forward+backward";
@@ -123,9 +123,10 @@ async function trainOn(backend, code, cfg, steps) {
   return result;
 }
 
-/** Installs window.__mmcRun for the bench: { config, steps } in, per-backend results out. */
+/** Installs window.__mmcRun for the bench: { config, steps, fusedOps } in, per-backend results out. */
 export function install(code) {
-  window.__mmcRun = async ({ config, steps, backends }) => {
+  window.__mmcRun = async ({ config, steps, backends, fusedOps }) => {
+    setFusedOps(fusedOps ?? {});
     const out = [];
     for (const b of backends) out.push(await trainOn(b, code, config, steps));
     return out;

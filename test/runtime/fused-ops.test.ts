@@ -15,7 +15,13 @@ import {
   CROSS_ENTROPY_GRAD_KERNEL,
   CROSS_ENTROPY_KERNEL,
 } from "../../src/runtime/ops/fused-loss.js";
+import {
+  MASKED_SOFTMAX_GRAD_KERNEL,
+  MASKED_SOFTMAX_KERNEL,
+  fusedMaskedSoftmax,
+} from "../../src/runtime/ops/fused-softmax.js";
 import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
+import { causalMask } from "../../src/runtime/layers/attention.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
@@ -52,7 +58,12 @@ function compare(
 }
 
 afterEach(() => {
-  setFusedOps({ swiglu: undefined, rope: undefined, crossEntropy: undefined });
+  setFusedOps({
+    swiglu: undefined,
+    rope: undefined,
+    crossEntropy: undefined,
+    maskedSoftmax: undefined,
+  });
 });
 
 for (const backend of ["cpu", "wasm"] as const) {
@@ -121,13 +132,48 @@ for (const backend of ["cpu", "wasm"] as const) {
       tf.dispose([logits, targets, mask, g, none]);
     });
 
+    it("computes the scaled masked softmax and its gradient as the op-by-op form does", async () => {
+      await useBackend(backend);
+      setFusedOps({ maskedSoftmax: true });
+      // [bh, t, s]: t == s, t < s (a cache of earlier keys), odd sizes; causal and not.
+      for (const [bh, t, s] of [
+        [3, 7, 7],
+        [2, 5, 11],
+        [1, 1, 9],
+        [4, 13, 13],
+      ] as const)
+        for (const causal of [true, false]) {
+          const scale = 1 / Math.sqrt(5);
+          const x = tf.randomNormal([bh, t, s], 0, 4, "float32", bh * 31 + s);
+          compare(
+            (a) => fusedMaskedSoftmax(a!, scale, causal),
+            (a) => {
+              let z: tf.Tensor = tf.mul(a!, scale);
+              if (causal) z = tf.add(z, causalMask(t, s));
+              return tf.softmax(z);
+            },
+            [x],
+            [MASKED_SOFTMAX_KERNEL, MASKED_SOFTMAX_GRAD_KERNEL],
+          );
+          tf.dispose(x);
+        }
+      // t > s: the first rows see no key; they are zeros, not NaN, and so is their gradient.
+      const x = tf.randomNormal([2, 5, 3], 0, 1, "float32", 9);
+      const y = fusedMaskedSoftmax(x, 0.5, true);
+      const rows = (y.arraySync() as number[][][]).flat();
+      expect(rows.slice(0, 2).flat()).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(rows.flat().every((v) => Number.isFinite(v))).toBe(true);
+      expect(rows[4]!.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
+      tf.dispose([x, y]);
+    });
+
     it("trains 20 steps with the fused ops to the op-by-op losses within 1e-5", async () => {
       await useBackend(backend);
       const config = { position: "rope", norm: "rms" };
       const { loss } = await tinyCode(config);
       const batch = patternBatch();
       const run = async (on: boolean) => {
-        setFusedOps({ swiglu: on, rope: on, crossEntropy: on });
+        setFusedOps({ swiglu: on, rope: on, crossEntropy: on, maskedSoftmax: on });
         const model = tinyModel(config);
         const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
         const losses: number[] = [];
@@ -146,7 +192,12 @@ for (const backend of ["cpu", "wasm"] as const) {
         }
         opt.dispose();
         model.dispose();
-        const fusedKernels = [SWIGLU_KERNEL, ROPE_KERNEL, CROSS_ENTROPY_KERNEL];
+        const fusedKernels = [
+          SWIGLU_KERNEL,
+          ROPE_KERNEL,
+          CROSS_ENTROPY_KERNEL,
+          MASKED_SOFTMAX_KERNEL,
+        ];
         expect(fusedKernels.map((k) => seen.has(k))).toEqual(fusedKernels.map(() => on));
         return losses;
       };

@@ -106,11 +106,11 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     );
   });
 
-  it("runs SwiGLU, rotary and masked cross-entropy on webgpu as WGSL kernels equal to the op-by-op forms", ({
+  it("runs SwiGLU, rotary, masked cross-entropy and the masked softmax on webgpu as WGSL kernels equal to the op-by-op forms", ({
     skip,
   }) => {
     if (result === undefined) return skip(notice);
-    expect(result.fused.length).toBe(8);
+    expect(result.fused.length).toBe(12);
     for (const f of result.fused) {
       expect(f.hasFused, f.op).toBe(true);
       // Relative to the largest value or gradient: not a comparison of zeros.

@@ -22,6 +22,9 @@ import { applyRope, applyRopeOps, ropeTables } from "../../src/runtime/layers/po
 import { hasFusedSwiGlu, hasFusedRope } from "../../src/runtime/ops/fused-elementwise.js";
 import { hasFusedCrossEntropy } from "../../src/runtime/ops/fused-loss.js";
 import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
+import { causalMask } from "../../src/runtime/layers/attention.js";
+import { fusedMaskedSoftmax, hasFusedMaskedSoftmax } from "../../src/runtime/ops/fused-softmax.js";
+import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
 
 // WebGPU compute dispatches, counted around each norm's forward and backward.
 let dispatches = 0;
@@ -197,6 +200,32 @@ async function fusedCases() {
     );
     tf.dispose([logits, targets, mask]);
   }
+  // Off by default on webgpu (not timed there yet, ops/fused-switch.ts): forced on to check it.
+  setFusedOps({ maskedSoftmax: true });
+  for (const [bh, t, s, causal] of [
+    [3, 7, 7, true],
+    [2, 5, 11, true],
+    [4, 13, 13, false],
+    [4, 128, 128, true],
+  ] as const) {
+    const x = rand([bh, t, s], 12);
+    const scale = 1 / Math.sqrt(5);
+    out.push(
+      await fusedCase(
+        `masked softmax [${bh}, ${t}, ${s}]${causal ? " causal" : ""}`,
+        [x],
+        (a) => fusedMaskedSoftmax(a!, scale, causal),
+        (a) => {
+          let z: tf.Tensor = tf.mul(a!, scale);
+          if (causal) z = tf.add(z, causalMask(t, s));
+          return tf.softmax(z);
+        },
+        hasFusedMaskedSoftmax(x),
+      ),
+    );
+    tf.dispose(x);
+  }
+  setFusedOps({ maskedSoftmax: undefined });
   return out;
 }
 

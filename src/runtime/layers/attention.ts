@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { AttentionShape, QkNorm } from "../../components/blocks.js";
 import { ATTENTION } from "../../components/weight-names.js";
+import { fusedMaskedSoftmax, hasFusedMaskedSoftmax } from "../ops/fused-softmax.js";
 import { bmm } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 import { dense } from "./mlp.js";
@@ -51,6 +52,30 @@ export function repeatKv(x: tf.Tensor, heads: number): tf.Tensor {
 }
 
 /**
+ * softmax(q k^T / sqrt(hd) + causal mask) [bh, t, s] of the queries qh (reshaped to [bh, t, hd])
+ * and the keys kT [bh, hd, s]: one fused kernel each way where it runs (ops/fused-softmax.ts,
+ * the scale folded in), else the scaled queries, the mask's add and softmax op by op.
+ */
+export function attentionProbs(
+  qh: tf.Tensor,
+  kT: tf.Tensor3D,
+  o: Pick<AttentionOptions, "headDim" | "causal" | "mask">,
+  bh: number,
+  t: number,
+  s: number,
+): tf.Tensor3D {
+  const scale = 1 / Math.sqrt(o.headDim);
+  if (hasFusedMaskedSoftmax(qh)) {
+    const q = tf.reshape(qh, [bh, t, o.headDim]) as tf.Tensor3D;
+    return fusedMaskedSoftmax(bmm(q, kT), scale, o.causal) as tf.Tensor3D;
+  }
+  const q3 = tf.reshape(tf.mul(qh, scale), [bh, t, o.headDim]) as tf.Tensor3D;
+  let scores: tf.Tensor = bmm(q3, kT); // [b*heads, t, s]
+  if (o.causal) scores = tf.add(scores, o.mask ?? causalMask(t, s));
+  return tf.softmax(scores) as tf.Tensor3D;
+}
+
+/**
  * x [b, t, width] (queries) and kv [b, s, kvWidth] (keys/values, default x) -> [b, t, width].
  * Weights under `p`: q, k, v, o (`.weight` [in, out], `.bias` as `o` says), q_norm/k_norm.
  */
@@ -83,12 +108,9 @@ export function attention(
   }
   const vh = splitHeads(v, b, s, o.kvHeads, o.headDim);
   const bh = b * o.heads;
-  const q3 = tf.reshape(tf.mul(qh, 1 / Math.sqrt(o.headDim)), [bh, t, o.headDim]) as tf.Tensor3D;
   const kT = tf.transpose(tf.reshape(repeatKv(kh, o.heads), [bh, s, o.headDim]), [0, 2, 1]);
   const v3 = tf.reshape(repeatKv(vh, o.heads), [bh, s, o.headDim]) as tf.Tensor3D;
-  let scores: tf.Tensor = bmm(q3, kT as tf.Tensor3D); // [b*heads, t, s]
-  if (o.causal) scores = tf.add(scores, o.mask ?? causalMask(t, s));
-  const probs = tf.softmax(scores) as tf.Tensor3D;
+  const probs = attentionProbs(qh, kT as tf.Tensor3D, o, bh, t, s);
   const ctx = bmm(probs, v3); // [b*heads, t, hd]
   const merged = tf.reshape(
     tf.transpose(tf.reshape(ctx, [b, o.heads, t, o.headDim]), [0, 2, 1, 3]),

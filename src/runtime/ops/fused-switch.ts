@@ -1,11 +1,12 @@
-// Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy) run where the
+// Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy, attention's
+// scaled masked softmax) run where the
 // backend has their kernels. Each is on by default only on the backends listed for it: there it
 // matches the op-by-op form (tests) and is not slower (bench/dispatches.mjs --time). Elsewhere, or
 // with the switch set to false, the op-by-op form runs. `setFusedOps` changes the switches (tests
 // and benchmarks compare the two forms with it).
 import * as tf from "@tensorflow/tfjs-core";
 
-export type FusedOp = "swiglu" | "rope" | "crossEntropy";
+export type FusedOp = "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
 export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
@@ -14,6 +15,10 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   swiglu: ["webgpu", "cpu"],
   rope: ["webgpu", "wasm", "cpu"],
   crossEntropy: ["webgpu", "wasm", "cpu"],
+  // Not wasm: slower there (bench/fused-ops.mjs: 0.74x), and the README's quickstart scores were
+  // measured on wasm's op-by-op path, which this does not reproduce bit for bit. Not webgpu yet: its WGSL
+  // kernels are checked in chromium but not timed against the op-by-op form.
+  maskedSoftmax: ["cpu"],
 };
 
 /** true / false force an op on or off on every backend with its kernel; undefined: the default. */
