@@ -451,6 +451,7 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
       [bpe, tinyOptions, 8],
       [synthetic, { ...tinyOptions, rank: 2, worldSize: 2 }, 8],
       [synthetic, { ...tinyOptions, rank: 0, worldSize: 3 }, 8],
+      [{ ...synthetic, fit: "pad" }, { ...tinyOptions, image: { size: 16, tiles: TILES } }, 8],
     ];
     const unit = { ...UNIT, errors };
     python({ module: MODULE, unit, scenarios: job, strict, out }, "job");
@@ -548,14 +549,21 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     );
   });
 
-  it("refuses what it cannot do with a clear error: BPE, a bad rank, a batch ranks cannot share", () => {
+  const PAD_WITH_TILES =
+    "`fit: pad` does not apply to tiled images (fix: remove `fit: pad` from the data block)";
+  it("refuses what it cannot do with a clear error: BPE, a bad rank, a batch ranks cannot share, fit: pad with tiles", () => {
     expect(py.unit["errors"]).toEqual([
       expect.stringMatching(
         /^data `Synthetic` uses a BPE tokenizer; the pytorch target supports `tokenizer: bytes` only \(fix: /,
       ),
       expect.stringMatching(/^rank 2 is not a rank of 2 \(fix: /),
       expect.stringMatching(/^a batch of 8 does not divide among 3 ranks \(fix: /),
+      PAD_WITH_TILES,
     ]);
+    const tiled = { ...tinyMixtures(corpus.root)["Synthetic"]!, fit: "pad" as const };
+    expect(() =>
+      openDataStream(tiled, { sequence: 128, imageTokens: 4, image: { size: 16, tiles: TILES } }),
+    ).toThrow(PAD_WITH_TILES);
   });
 
   it("expands braces, trims and encodes text as JavaScript does", () => {

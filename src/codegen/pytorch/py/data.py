@@ -783,7 +783,8 @@ class DataStream:
         self.image.update(image or {})
         if self.image.get("fit") == "pad" and self.image.get("tiles"):
             raise DataError(  # the checker refuses it (MM5021)
-                "`fit: pad` does not apply to tiled images (fix: remove `fit: pad` from the data block)"
+                "`fit: pad` does not apply to tiled images "
+                "(fix: remove `fit: pad` from the data block)"
             )
         self.issues = issues or IssueSink(strict, on_warning, max_warnings_per_kind)
         self.sampler = MixtureSampler(
