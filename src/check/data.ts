@@ -40,6 +40,8 @@ const SETTINGS = fieldNames(DATA_SETTINGS);
 
 /** `resize`: how images are resampled to the encoder's side (image-preprocess.ts). */
 const RESIZE_MODES = ["auto", "area", "bilinear", "bicubic"] as const;
+/** `fit`: how a non-square image is made square (image-preprocess.ts's expandToSquare). */
+const FIT_MODES = ["crop", "pad"] as const;
 
 /**
  * The fields of a data block with its bases applied (`data B = A { ... }`): a field of the
@@ -119,6 +121,7 @@ export function checkData(
   let synthesize: string | undefined;
   let roots: CheckedData["roots"];
   let resize: CheckedData["resize"];
+  let fit: CheckedData["fit"];
   const seen = new Map<string, Field>();
   let ok = true;
 
@@ -219,6 +222,10 @@ export function checkData(
       if (mode !== undefined && (RESIZE_MODES as readonly string[]).includes(mode)) {
         if (mode !== "auto") resize = mode as CheckedData["resize"];
       } else checkResize(ctx, v);
+    } else if (key === "fit") {
+      const mode = v.kind === "name" ? v.name.text : undefined;
+      if (mode === "pad") fit = "pad";
+      else if (mode !== "crop") checkFit(ctx, v);
     } else if (key === "mix") {
       if (v.kind === "ratio") mix = { parts: v.parts, span: v.span };
       else wrongSetting(ctx, key, v, "a ratio such as `45:45:10`, one part per source in order");
@@ -289,6 +296,7 @@ export function checkData(
     ...(synthesize ? { synthesize } : {}),
     ...(roots?.length ? { roots } : {}),
     ...(resize ? { resize } : {}),
+    ...(fit ? { fit } : {}),
   };
 }
 
@@ -363,6 +371,28 @@ function checkResize(ctx: CheckContext, v: Value): void {
     help: near
       ? `write \`resize: ${near}\` (a name, without quotes)`
       : "write `resize: bicubic` for a pretrained CLIP encoder, or leave `resize` out",
+  });
+}
+
+/** A `fit` that is not `crop` or `pad`: both, and the one meant when it is a near miss. */
+function checkFit(ctx: CheckContext, v: Value): void {
+  const written = v.kind === "name" ? v.name.text : v.kind === "string" ? v.value : undefined;
+  const near =
+    written === undefined
+      ? undefined
+      : (FIT_MODES as readonly string[]).includes(written)
+        ? written
+        : suggest(written, FIT_MODES);
+  ctx.report({
+    code: "MM2009",
+    message: `\`fit\` must be \`crop\` or \`pad\`, not ${describeValue(v)}`,
+    span: v.span,
+    notes: [
+      "`pad` pads to a square of the mean colour, as LLaVA-1.5 does; `crop` takes the centred square",
+    ],
+    help: near
+      ? `write \`fit: ${near}\` (a name, without quotes)`
+      : "write `fit: pad` to pad as LLaVA-1.5 does, or leave `fit` out",
   });
 }
 

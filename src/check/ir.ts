@@ -89,6 +89,11 @@ export interface CheckedData {
    * for `auto`, area averaging to shrink and bilinear to enlarge.
    */
   readonly resize?: "area" | "bilinear" | "bicubic";
+  /**
+   * `fit: pad`: a non-square image is pasted on a square filled with the normalisation mean
+   * (LLaVA-1.5's `image_aspect_ratio: pad`) instead of centre-cropped; absent for `crop`.
+   */
+  readonly fit?: "pad";
 }
 
 /** `optimizer: AdamW { ... }`: the settings the runtime takes, and the kind written. */

@@ -287,6 +287,10 @@ export function checkTrain(
     return undefined;
   if (!imagesLeaveRoomForText(ctx, composed, data, sequence, at)) return undefined;
   if (!batchSplitsOverDevices(ctx, batch, devices, f)) return undefined;
+  if (data.fit === "pad" && draft.tiles) {
+    padWithTiles(ctx, draft.tiles.span, dataFieldSpan(ctx, dataRef!.sym, "fit"), data, draft.name);
+    return undefined;
+  }
   if (checkpoint)
     checkpointsWithinRun(
       ctx,
@@ -554,6 +558,30 @@ function checkpointsWithinRun(
     message: `checkpoints every ${checkpoint.every} steps, but the run has only ${steps}: only the final checkpoint is written`,
     span: at,
     help: `write \`every: ${Math.max(1, Math.floor(steps / 2))}\` or less, or remove \`checkpoint\` to keep only the final weights`,
+  });
+}
+
+/**
+ * MM5021: `fit: pad` with a tiled model. LLaVA-1.5's pad and LLaVA-NeXT's tiles are two different
+ * preprocessings (`image_aspect_ratio: pad` or `anyres`); a tiled image is already padded to its
+ * grid, and its overview is stretched as LLaVA-NeXT's is, so `fit` has nothing to apply to.
+ */
+function padWithTiles(
+  ctx: CheckContext,
+  tiles: Span,
+  fit: Span | undefined,
+  data: CheckedData,
+  model: string,
+): void {
+  ctx.report({
+    code: "MM5021",
+    message: `\`data ${data.name}\` pads images to a square (\`fit: pad\`), but \`model ${model}\` tiles them`,
+    span: fit ?? tiles,
+    secondary: fit ? [{ span: tiles, message: "the model's `tiles`" }] : [],
+    notes: [
+      "a tiled image is resized and padded with black to its grid, and its overview is stretched, as LLaVA-NeXT does; `fit: pad` is LLaVA-1.5's preprocessing for untiled images",
+    ],
+    help: "remove `fit: pad` from the data block (or use it with a model without `tiles`)",
   });
 }
 

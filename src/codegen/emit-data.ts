@@ -66,6 +66,7 @@ export function emitData(names: NamePlan, o: EmitOptions): FilePlan {
           tokenizer: ${tokenizer},
           ${roots}
           ${d.resize ? `resize: ${tsString(d.resize)},` : ""}
+          ${d.fit ? `fit: ${tsString(d.fit)},` : ""}
         }`,
         `\`data ${d.name}\`: ${d.sources.map((s) => `${s.name} ${Number((s.weight * 100).toFixed(2))}%`).join(", ")}.`,
       ),

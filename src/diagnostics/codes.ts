@@ -72,6 +72,7 @@ const CHECKER_CODES: readonly CodeInfo[] = [
   { code: "MM5018", title: "earlier stage's weights do not fit the model" },
   { code: "MM5019", title: "stage writes into the folder it starts from" },
   { code: "MM5020", title: "batch does not split over the devices" },
+  { code: "MM5021", title: "`fit: pad` with a tiled model" },
   { code: "MM5101", title: "sweep cannot vary this path" },
   { code: "MM5102", title: "sweep axis without values" },
   { code: "MM5103", title: "unknown sweep metric" },

@@ -55,6 +55,9 @@ export const BUILTIN_WORDS: ReadonlySet<string> = new Set([
   "area",
   "bilinear",
   "bicubic",
+  // a data block's `fit`
+  "crop",
+  "pad",
   // `init: safetensors(..., layout: hf)`
   "hf",
   "mmc",

@@ -265,6 +265,12 @@ export const DATA_SETTINGS: FieldTable = [
     type: { kind: "word", words: ["auto", "area", "bilinear", "bicubic"] },
     default: { kind: "value", value: "auto" },
   },
+  {
+    name: "fit",
+    doc: "how a non-square image is made square before the resize: `crop` (the centred square) or `pad` (LLaVA-1.5's `image_aspect_ratio: pad`: pasted centred on a square filled with the normalisation mean; not with `tiles`)",
+    type: { kind: "word", words: ["crop", "pad"] },
+    default: { kind: "value", value: "crop" },
+  },
 ];
 
 const TASK_COMMON: FieldTable = [

@@ -2,7 +2,9 @@
 // data_image.py `_bicubic`, against Pillow itself, `Image.resize((w, h), Image.BICUBIC, box)` on
 // 8-bit RGB, byte for byte. Sizes and boxes come from fast-check (1xN, tiny, odd, shrinking and
 // enlarging, extreme ratios, fractional boxes, output windows as CLIP's centre crop takes); all
-// cases go to one Python process. Skipped, with a notice, where Pillow is missing.
+// cases go to one Python process. Then `fit: pad` with `resize: bicubic`, both targets, against
+// LLaVA-1.5's expand2square and CLIPImageProcessor written here with Pillow. Skipped, with a
+// notice, where Pillow is missing.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +18,8 @@ import {
   type ResampleBox,
 } from "../../src/runtime/data/resample-bicubic.js";
 import { Prng } from "../../src/runtime/data/index.js";
+import { preprocessImage } from "../../src/runtime/data/image-preprocess.js";
+import { CLIP_MEAN, CLIP_STD, resolveImageOptions } from "../../src/runtime/data/spec.js";
 import { tempDir } from "./fixtures.js";
 
 const PYTHON = process.env["MMC_PYTHON"] ?? "/usr/bin/python3";
@@ -236,6 +240,123 @@ describe.skipIf(missing !== null)("bicubic resize against Pillow", () => {
     expect(first, `${mismatched} of ${cases.length} cases differ from Pillow`).toEqual([]);
   });
 });
+
+/**
+ * `fit: pad` with `resize: bicubic` against LLaVA-1.5's own preprocessing, written out here with
+ * Pillow and without mmc's code: `expand2square` as llava/mm_utils.py has it (Image.new of the
+ * mean colour, paste), then CLIPImageProcessor's shortest-edge bicubic resize and centre crop.
+ * Wide and tall images with odd and even differences, a square, 1 x N, enlarging and shrinking,
+ * and means other than CLIP's (the fill is int(x * 255), truncated).
+ */
+const PAD_CASES: { w: number; h: number; size: number; mean: [number, number, number] }[] = [
+  { w: 45, h: 30, size: 16, mean: [...CLIP_MEAN] }, // wide, odd difference (15)
+  { w: 30, h: 47, size: 16, mean: [...CLIP_MEAN] }, // tall, odd difference (17)
+  { w: 64, h: 40, size: 32, mean: [...CLIP_MEAN] }, // wide, even difference
+  { w: 7, h: 200, size: 24, mean: [...CLIP_MEAN] }, // thin and tall
+  { w: 3, h: 2, size: 32, mean: [...CLIP_MEAN] }, // enlarging, difference 1
+  { w: 1, h: 5, size: 8, mean: [...CLIP_MEAN] },
+  { w: 33, h: 33, size: 16, mean: [...CLIP_MEAN] }, // square: no padding
+  { w: 101, h: 60, size: 40, mean: [0.5, 0.5, 0.5] }, // 127.5 -> 127
+  { w: 50, h: 91, size: 24, mean: [0.1, 0.2, 0.3] }, // 25.5, 51.00000000000001, 76.5
+];
+
+describe.skipIf(missing !== null)(
+  "fit: pad with resize: bicubic against LLaVA-1.5's Pillow code",
+  () => {
+    const root = tempDir();
+
+    it("gives expand2square + CLIPImageProcessor's bytes, in both targets", () => {
+      const images = PAD_CASES.map((c, i) =>
+        imageOf({ w: c.w, h: c.h, outW: 1, outH: 1, pattern: (i % 3) as 0 | 1 | 2, seed: 100 + i }),
+      );
+      writeFileSync(join(root, "in.bin"), Buffer.concat(images.map((im) => Buffer.from(im.data))));
+      writeFileSync(join(root, "cases.json"), JSON.stringify(PAD_CASES));
+      const script = [
+        "import json, sys",
+        "from PIL import Image",
+        "root = sys.argv[1]",
+        "sys.path.insert(0, sys.argv[2])",
+        "import numpy as np, data_image",
+        "def expand2square(pil_img, background_color):  # llava/mm_utils.py",
+        "    width, height = pil_img.size",
+        "    if width == height:",
+        "        return pil_img",
+        "    elif width > height:",
+        "        result = Image.new(pil_img.mode, (width, width), background_color)",
+        "        result.paste(pil_img, (0, (width - height) // 2))",
+        "        return result",
+        "    else:",
+        "        result = Image.new(pil_img.mode, (height, height), background_color)",
+        "        result.paste(pil_img, ((height - width) // 2, 0))",
+        "        return result",
+        "def clip_process(img, size):  # CLIPImageProcessor: shortest edge, then centre crop",
+        "    w, h = img.size",
+        "    short, long = min(w, h), max(w, h)",
+        "    new_long = int(size * long / short)",
+        "    nw, nh = (size, new_long) if w <= h else (new_long, size)",
+        "    img = img.resize((nw, nh), Image.BICUBIC)",
+        "    top, left = int((nh - size) / 2.0), int((nw - size) / 2.0)",
+        "    return img.crop((left, top, left + size, top + size))",
+        "cases = json.load(open(root + '/cases.json'))",
+        "data = open(root + '/in.bin', 'rb').read()",
+        "out, ours, at = [], [], 0",
+        "for c in cases:",
+        "    n = c['w'] * c['h'] * 4",
+        "    im = Image.frombytes('RGBA', (c['w'], c['h']), data[at:at + n]).convert('RGB')",
+        "    at += n",
+        "    fill = tuple(int(x * 255) for x in c['mean'])",
+        "    out.append(clip_process(expand2square(im, fill), c['size']).tobytes())",
+        "    std = (0.26862954, 0.26130258, 0.27577711)",
+        "    x = data_image.preprocess_image(np.asarray(im), c['size'], c['mean'], std, 'bicubic', 'pad')",
+        "    ours.append(x.astype(np.float32).tobytes())",
+        "open(root + '/out.bin', 'wb').write(b''.join(out))",
+        "open(root + '/numpy.bin', 'wb').write(b''.join(ours))",
+      ].join("\n");
+      const r = spawnSync(PYTHON, ["-B", "-c", script, root, MODULE], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const pillow = readFileSync(join(root, "out.bin"));
+      const numpy = readFileSync(join(root, "numpy.bin"));
+      let at = 0;
+      let atF = 0;
+      PAD_CASES.forEach((c, i) => {
+        const s = c.size;
+        const options = resolveImageOptions({
+          size: s,
+          mean: c.mean,
+          resize: "bicubic",
+          fit: "pad",
+        });
+        const ts = preprocessImage(images[i]!, options);
+        const py = new Float32Array(
+          numpy.buffer.slice(numpy.byteOffset + atF, numpy.byteOffset + atF + ts.length * 4),
+        );
+        atF += ts.length * 4;
+        const theirs = pillow.subarray(at, at + s * s * 3);
+        at += s * s * 3;
+        // Both targets' normalised pixels, back to the bytes they came from: exact integers.
+        for (const [name, x] of [
+          ["TypeScript", ts],
+          ["data_image.py", py],
+        ] as const) {
+          const bytes = new Uint8Array(s * s * 3);
+          let worst = 0;
+          for (let ch = 0; ch < 3; ch++)
+            for (let p = 0; p < s * s; p++) {
+              const v = (x[ch * s * s + p]! * CLIP_STD[ch]! + c.mean[ch]!) * 255;
+              worst = Math.max(worst, Math.abs(v - Math.round(v)));
+              bytes[p * 3 + ch] = Math.round(v);
+            }
+          expect(worst, `${name}, case ${i}: normalised values are bytes`).toBeLessThan(1e-3);
+          expect(Buffer.from(bytes).equals(theirs), `${name}, case ${i} (${c.w}x${c.h})`).toBe(
+            true,
+          );
+        }
+      });
+      expect(at).toBe(pillow.length);
+      expect(atF).toBe(numpy.length);
+    });
+  },
+);
 
 describe("CLIP's shortest-edge size", () => {
   it("scales the shorter side to the target and truncates the longer", () => {

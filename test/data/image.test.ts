@@ -10,6 +10,8 @@ import {
   sniffImageFormat,
   type RgbaImage,
 } from "../../src/runtime/data/index.js";
+import { expandToSquare, fitProblem, padColour } from "../../src/runtime/data/image-preprocess.js";
+import { encoderPixels } from "../../src/runtime/data/image-tiles.js";
 import { encodeWebp } from "./fixtures.js";
 
 function image(
@@ -201,5 +203,88 @@ describe("preprocessing", () => {
       expect(out[i]).toBeCloseTo(norm(0, 0), 4);
       expect(out[4 + i]).toBeCloseTo(norm(255, 1), 4);
     }
+  });
+});
+
+describe("fit: pad (LLaVA-1.5's expand2square)", () => {
+  /** Channel c of the [3, S, S] output at (x, y), back in bytes. */
+  const byteAt = (out: Float32Array, s: number, c: 0 | 1 | 2, x: number, y: number) =>
+    Math.round(((out[c * s * s + y * s + x] ?? NaN) * CLIP_STD[c] + CLIP_MEAN[c]) * 255);
+
+  it("fills with CLIP's mean as int(x * 255): (122, 116, 104)", () => {
+    expect(padColour(CLIP_MEAN)).toEqual([122, 116, 104]);
+    // truncated, not rounded: 127.5 -> 127, 76.5 -> 76, 51.00000000000001 -> 51
+    expect(padColour([0.5, 0.3, 0.2])).toEqual([127, 76, 51]);
+  });
+
+  it("a wide image: top and bottom bands are the mean colour, the centre rows the image", () => {
+    // 8 x 3 on an 8 x 8 square at (0, (8 - 3) // 2 = 2): rows 0-1 and 5-7 are padding (the odd
+    // row goes below); resized to 8 it is copied pixel for pixel
+    const img = image(8, 3, (x, y) => [10 + x, 200 + y, 30 * y]);
+    const out = preprocessImage(img, { ...DEFAULT_IMAGE_OPTIONS, size: 8, fit: "pad" });
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) {
+        const got = [0, 1, 2].map((c) => byteAt(out, 8, c as 0 | 1 | 2, x, y));
+        const inside = y >= 2 && y < 5;
+        expect(got, `(${x}, ${y})`).toEqual(
+          inside ? [10 + x, 200 + (y - 2), 30 * (y - 2)] : [122, 116, 104],
+        );
+      }
+    // the default, `crop`, keeps no padding: the centred 3 x 3 (from x = 2.5) of the image
+    const crop = preprocessImage(img, { ...DEFAULT_IMAGE_OPTIONS, size: 3 });
+    expect(((crop[0] ?? NaN) * CLIP_STD[0] + CLIP_MEAN[0]) * 255).toBeCloseTo(12.5, 3);
+  });
+
+  it("a tall image: left and right bands, the odd column on the right", () => {
+    const img = image(2, 5, (x, y) => [x * 100, y * 40, 7]);
+    const sq = expandToSquare(img, [1, 2, 3]);
+    expect([sq.width, sq.height]).toEqual([5, 5]);
+    for (let y = 0; y < 5; y++)
+      for (let x = 0; x < 5; x++) {
+        const px = Array.from(sq.data.subarray((y * 5 + x) * 4, (y * 5 + x) * 4 + 3));
+        // at ((5 - 2) // 2 = 1, 0): column 0 and columns 3-4 are padding
+        expect(px, `(${x}, ${y})`).toEqual(
+          x >= 1 && x < 3 ? [(x - 1) * 100, y * 40, 7] : [1, 2, 3],
+        );
+      }
+    expect(
+      expandToSquare(
+        image(4, 4, () => [9, 9, 9]),
+        [1, 2, 3],
+      ).data[0],
+    ).toBe(9); // square: as is
+  });
+
+  it("fills with the configured mean, not CLIP's", () => {
+    const options = {
+      ...DEFAULT_IMAGE_OPTIONS,
+      size: 4,
+      fit: "pad" as const,
+      mean: [0.5, 0.3, 0.2] as const,
+    };
+    const out = preprocessImage(
+      image(4, 1, () => [0, 0, 0]),
+      options,
+    );
+    // row 0 is padding: (127 / 255 - 0.5) / std, channel by channel
+    expect(out[0]).toBeCloseTo((127 / 255 - 0.5) / CLIP_STD[0], 5);
+    expect(out[16]).toBeCloseTo((76 / 255 - 0.3) / CLIP_STD[1], 5);
+    expect(out[32]).toBeCloseTo((51 / 255 - 0.2) / CLIP_STD[2], 5);
+  });
+
+  it("refuses a square past the pixel limit, and tiles without it", () => {
+    const pad = { ...DEFAULT_IMAGE_OPTIONS, fit: "pad" as const };
+    expect(fitProblem(8000, 8000, pad, 64)).toBeUndefined();
+    expect(fitProblem(8001, 10, pad, 64)).toBe(
+      "image is 8001x10; `fit: pad` makes it a 8001x8001 square (65 MP), over the 64 MP limit",
+    );
+    expect(fitProblem(8001, 10, DEFAULT_IMAGE_OPTIONS, 64)).toBeUndefined();
+    const tiles = { grids: [{ cols: 1, rows: 1 }], overview: true };
+    expect(() =>
+      encoderPixels(
+        image(4, 2, () => [0, 0, 0]),
+        { ...pad, size: 2, tiles },
+      ),
+    ).toThrow(/does not apply to tiled images/);
   });
 });

@@ -394,6 +394,29 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
         batches: 3,
         saveAt: 1,
       },
+      // `fit: pad` (LLaVA-1.5's expand2square with CLIP's mean colour) as a data block gives it,
+      // with the default resampling, then with Pillow's bicubic; the hostile corpus has wide and
+      // tall images with odd differences (34x31, 10x27). The second lowers the per-image limit
+      // to 1100 px so that 34x31 (1054 px) passes its header but not as a 34x34 square.
+      {
+        name: "pad-hostile",
+        spec: { ...corpus.hostile, fit: "pad" },
+        options: hostileOptions,
+        batch: 6,
+        batches: 4,
+        saveAt: 2,
+      },
+      {
+        name: "pad-bicubic",
+        spec: { ...corpus.hostile, fit: "pad", resize: "bicubic" },
+        options: {
+          ...hostileOptions,
+          limits: { ...hostileOptions.limits, megapixels: 0.0011 },
+        },
+        batch: 6,
+        batches: 4,
+        saveAt: 2,
+      },
       // conversations: prompt masking, image markers, every skip of the format
       {
         name: "conversations",
@@ -428,6 +451,7 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
       [bpe, tinyOptions, 8],
       [synthetic, { ...tinyOptions, rank: 2, worldSize: 2 }, 8],
       [synthetic, { ...tinyOptions, rank: 0, worldSize: 3 }, 8],
+      [{ ...synthetic, fit: "pad" }, { ...tinyOptions, image: { size: 16, tiles: TILES } }, 8],
     ];
     const unit = { ...UNIT, errors };
     python({ module: MODULE, unit, scenarios: job, strict, out }, "job");
@@ -525,14 +549,21 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     );
   });
 
-  it("refuses what it cannot do with a clear error: BPE, a bad rank, a batch ranks cannot share", () => {
+  const PAD_WITH_TILES =
+    "`fit: pad` does not apply to tiled images (fix: remove `fit: pad` from the data block)";
+  it("refuses what it cannot do with a clear error: BPE, a bad rank, a batch ranks cannot share, fit: pad with tiles", () => {
     expect(py.unit["errors"]).toEqual([
       expect.stringMatching(
         /^data `Synthetic` uses a BPE tokenizer; the pytorch target supports `tokenizer: bytes` only \(fix: /,
       ),
       expect.stringMatching(/^rank 2 is not a rank of 2 \(fix: /),
       expect.stringMatching(/^a batch of 8 does not divide among 3 ranks \(fix: /),
+      PAD_WITH_TILES,
     ]);
+    const tiled = { ...tinyMixtures(corpus.root)["Synthetic"]!, fit: "pad" as const };
+    expect(() =>
+      openDataStream(tiled, { sequence: 128, imageTokens: 4, image: { size: 16, tiles: TILES } }),
+    ).toThrow(PAD_WITH_TILES);
   });
 
   it("expands braces, trims and encodes text as JavaScript does", () => {
@@ -560,6 +591,8 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     "tiled-synthetic",
     "bicubic-hostile",
     "bicubic-tiled",
+    "pad-hostile",
+    "pad-bicubic",
   ];
 
   it("resamples differently with `resize: bicubic` (the mode reaches both pipelines)", () => {
@@ -568,6 +601,28 @@ describe.skipIf(missing !== null)("the Python data pipeline matches the TypeScri
     expect(bicubic.tokens).toEqual(auto.tokens); // the same records, resampled otherwise
     expect(bicubic.images.length).toBeGreaterThan(0);
     expect(raw(bicubic.images).equals(raw(auto.images))).toBe(false);
+  });
+
+  it("pads with `fit: pad` (the mode reaches both pipelines), and refuses a square past the limit", async () => {
+    const first = (name: string) => ts.get(name)!.batches[0]!;
+    const [crop, pad] = [first("hostile"), first("pad-hostile")];
+    expect(pad.tokens).toEqual(crop.tokens); // the same records, made square otherwise
+    expect(pad.images.length).toBeGreaterThan(0);
+    expect(raw(pad.images).equals(raw(crop.images))).toBe(false);
+    // the 34x31 image passes its header (1054 px) and is refused as a 34x34 square: in both
+    // pipelines (the same counts per reason, below), with the square in TypeScript's words
+    const s = scenarios.find((x) => x.name === "pad-bicubic")!;
+    const messages: string[] = [];
+    const stream = openDataStream(s.spec, {
+      ...s.options,
+      onWarning: (i) => messages.push(i.message),
+    });
+    for (let i = 0; i < s.batches; i++) await stream.nextBatch(s.batch);
+    await stream.close();
+    expect(messages).toContain(
+      "image is 34x31; `fit: pad` makes it a 34x34 square (1 MP), over the 0.0011 MP limit",
+    );
+    expect(py.scenarios["pad-bicubic"]!.issues).toEqual(ts.get("pad-bicubic")!.issues);
   });
 
   describe.each(names)("%s", (name) => {

@@ -76,6 +76,7 @@ function trainFields(t: CheckedTrain): Map<string, Value> {
   out.set("data.images_per_sequence", t.data.imagesPerSequence);
   out.set("data.weighting", t.data.weighting);
   out.set("data.resize", t.data.resize ?? "auto");
+  out.set("data.fit", t.data.fit ?? "crop");
   out.set(
     "data.tokenizer",
     t.data.tokenizer.kind === "bpe" ? `bpe("${t.data.tokenizer.path}")` : "bytes",

@@ -49,6 +49,7 @@ function dataNode(o: EmitOptions, d: CheckedData): PyNode {
     { key: "imagesPerSequence", value: num(d.imagesPerSequence) },
     { key: "tokenizer", value: tokenizer },
     ...(d.resize ? [{ key: "resize", value: str(d.resize) }] : []),
+    ...(d.fit ? [{ key: "fit", value: str(d.fit) }] : []),
     // held-out captions for `eval` (heldout.ts): never trained on
     ...(d.heldout ? [{ key: "heldout", value: sourceNode(o, d.heldout) }] : []),
     ...(d.roots

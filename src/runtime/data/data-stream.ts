@@ -2,7 +2,7 @@
 // JSON state for checkpoints and per-source statistics for the run log.
 import { resolve } from "node:path";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
-import { IssueSink, type IssueOptions } from "./issues.js";
+import { DataError, IssueSink, type IssueOptions } from "./issues.js";
 import type { DataLimits } from "./limits.js";
 import { MixtureSampler, type SamplerState } from "./mixture-sampler.js";
 import {
@@ -88,6 +88,11 @@ export class DataStream {
     this.tokenizer = options.tokenizer ?? loadTokenizer(spec);
     this.issues = options.issues ?? new IssueSink(options);
     this.image = resolveImageOptions(options.image, spec);
+    if (this.image.fit === "pad" && this.image.tiles)
+      throw new DataError(
+        // the checker refuses it (MM5021); data.py says the same
+        "`fit: pad` does not apply to tiled images (fix: remove `fit: pad` from the data block)",
+      );
     const samplerState: SamplerState | undefined = options.state?.sampler;
     this.sampler = new MixtureSampler(spec, {
       tokenizer: this.tokenizer,

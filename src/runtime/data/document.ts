@@ -2,8 +2,8 @@
 import type { FileHandle } from "node:fs/promises";
 import { AllowedFolders, openRegular, readContained } from "./contained-file.js";
 import { checkImageHeader, decodeImage } from "./image-decode.js";
-import { preprocessImage } from "./image-preprocess.js";
-import { tileImage } from "./image-tiles.js";
+import { fitProblem } from "./image-preprocess.js";
+import { encoderPixels } from "./image-tiles.js";
 import type { DataIssueCode, IssueSink } from "./issues.js";
 import { resolveLimits, type DataLimits } from "./limits.js";
 import { showText } from "./show-text.js";
@@ -133,10 +133,17 @@ export async function loadImageBytes(
     budget.left -= pixels;
   }
   const decoded = checked.ok ? await decodeImage(bytes, megapixels) : checked;
-  if (decoded.ok)
-    return ctx.image.tiles
-      ? tileImage(decoded.image, ctx.image.tiles, ctx.image).pixels
-      : preprocessImage(decoded.image, ctx.image);
+  if (decoded.ok) {
+    const { width, height } = decoded.image;
+    const tooLarge = fitProblem(width, height, ctx.image, megapixels);
+    if (tooLarge)
+      return report(
+        "image-too-large",
+        tooLarge,
+        "crop the image nearer to square, or use `fit: crop`",
+      );
+    return encoderPixels(decoded.image, ctx.image);
+  }
   if (decoded.reason === "too-large")
     return report("image-too-large", decoded.message, "resize the image before training");
   if (decoded.reason === "unsupported")

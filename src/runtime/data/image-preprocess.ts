@@ -1,7 +1,8 @@
 // Encoder input from decoded pixels, as CLIP does it: the centred square crop resized to the
 // encoder's side (area averaging to shrink, bilinear to enlarge), or with `resize: bicubic`
 // CLIP's own order (Pillow's bicubic to the shortest edge, then the centre crop); alpha dropped,
-// then per-channel (x / 255 - mean) / std, laid out channel-first [3, S, S].
+// then per-channel (x / 255 - mean) / std, laid out channel-first [3, S, S]. With `fit: pad` the
+// image is first pasted on a square filled with the mean colour (LLaVA-1.5's expand2square).
 import type { RgbaImage } from "./image-decode.js";
 import { resampleBicubic, shortestEdgeSize } from "./resample-bicubic.js";
 import type { ImageOptions } from "./spec.js";
@@ -13,8 +14,62 @@ interface Taps {
   width: number;
 }
 
-export function preprocessImage(image: RgbaImage, options: ImageOptions): Float32Array {
+/**
+ * The fill colour of `fit: pad`: the normalisation mean as 8-bit colour, `int(x * 255)` per
+ * channel as LLaVA-1.5 computes it (Python's int truncates; the product is the same double). For
+ * CLIP's mean it is (122, 116, 104).
+ */
+export function padColour(mean: readonly [number, number, number]): [number, number, number] {
+  return [Math.trunc(mean[0] * 255), Math.trunc(mean[1] * 255), Math.trunc(mean[2] * 255)];
+}
+
+/**
+ * LLaVA-1.5's `expand2square(img, background)`: a square image is returned as it is; otherwise
+ * a canvas of side max(w, h) filled with `background` and the image pasted on it at
+ * (0, (w - h) // 2) when it is wider than tall, ((h - w) // 2, 0) when taller (x, y offsets).
+ */
+export function expandToSquare(
+  image: RgbaImage,
+  background: readonly [number, number, number],
+): RgbaImage {
+  const { width: w, height: h } = image;
+  if (w === h) return image;
+  const side = Math.max(w, h);
+  const x0 = w > h ? 0 : Math.floor((h - w) / 2);
+  const y0 = w > h ? Math.floor((w - h) / 2) : 0;
+  const data = new Uint8Array(side * side * 4);
+  const [r, g, b] = background;
+  for (let i = 0; i < side * side * 4; i += 4) {
+    data[i] = r;
+    data[i + 1] = g;
+    data[i + 2] = b;
+    data[i + 3] = 255;
+  }
+  for (let y = 0; y < h; y++)
+    data.set(image.data.subarray(y * w * 4, (y + 1) * w * 4), ((y0 + y) * side + x0) * 4);
+  return { width: side, height: side, data };
+}
+
+/**
+ * Why `fit: pad` refuses an image, if it does: its square canvas (max(w, h) squared pixels) must
+ * stay within the per-image pixel limit, as the decoded image itself must, so a thin image
+ * cannot allocate gigabytes. Undefined when it fits, or with `fit: crop`.
+ */
+export function fitProblem(
+  width: number,
+  height: number,
+  options: ImageOptions,
+  megapixels: number,
+): string | undefined {
+  const side = Math.max(width, height);
+  if (options.fit !== "pad" || side * side <= megapixels * 1e6) return undefined;
+  return `image is ${width}x${height}; \`fit: pad\` makes it a ${side}x${side} square (${Math.ceil((side * side) / 1e6)} MP), over the ${megapixels} MP limit`;
+}
+
+export function preprocessImage(original: RgbaImage, options: ImageOptions): Float32Array {
   const s = options.size;
+  const image =
+    options.fit === "pad" ? expandToSquare(original, padColour(options.mean)) : original;
   if (options.resize === "bicubic") {
     // Hugging Face's CLIPImageProcessor: resize the shortest edge to S with Pillow's bicubic,
     // then crop S x S at ((w - S) // 2, (h - S) // 2); no fractional crop is ever needed. Only

@@ -10,7 +10,7 @@ import {
   type TilesConfig,
 } from "../../components/tiles.js";
 import type { RgbaImage } from "./image-decode.js";
-import { resizeRegion } from "./image-preprocess.js";
+import { preprocessImage, resizeRegion } from "./image-preprocess.js";
 import type { ImageOptions } from "./spec.js";
 
 export interface TiledImage {
@@ -41,6 +41,8 @@ export function padValues(options: ImageOptions): [number, number, number] {
  * enlarge; with `resize: bicubic`, Pillow's bicubic, which LLaVA-NeXT's `image.resize` uses.
  */
 export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOptions): TiledImage {
+  // The checker refuses `fit: pad` with `tiles` (MM5021): LLaVA-NeXT pads to the grid instead.
+  if (options.fit === "pad") throw new Error("`fit: pad` does not apply to tiled images");
   const s = options.size;
   const grid = selectGrid(tiles.grids, s, image.width, image.height);
   const whole = { x0: 0, y0: 0, width: image.width, height: image.height };
@@ -78,6 +80,17 @@ export function tileImage(image: RgbaImage, tiles: TilesConfig, options: ImageOp
     out += per;
   }
   return { grid, passes, pixels };
+}
+
+/**
+ * What the encoder reads of a decoded image, the one entry point of training, `mmc generate` and
+ * `mmc eval`: a tiled model's overview and crops ([passes, 3, S, S]), else the square (the
+ * centred crop, or with `fit: pad` the padded square) resized and normalised ([3, S, S]).
+ */
+export function encoderPixels(image: RgbaImage, options: ImageOptions): Float32Array {
+  return options.tiles
+    ? tileImage(image, options.tiles, options).pixels
+    : preprocessImage(image, options);
 }
 
 /** Encoder passes held by one image part's pixels ([passes, 3, S, S]). */

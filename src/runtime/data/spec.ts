@@ -29,10 +29,19 @@ export interface DataSpec {
   seed?: number;
   /** `resize` in the data block: how images are resampled; absent is "auto". */
   resize?: ResizeMode;
+  /** `fit` in the data block: how an image is made square; absent is "crop". */
+  fit?: FitMode;
 }
 
 /** How images are resampled (`resize` in a data block). */
 export type ResizeMode = "auto" | "bilinear" | "area" | "bicubic";
+
+/**
+ * How a non-square image is made square (`fit` in a data block): "crop" takes the centred
+ * square; "pad" is LLaVA-1.5's `image_aspect_ratio: pad` (`expand2square`): the image pasted on
+ * a square of side max(w, h) filled with the normalisation mean as 8-bit colour.
+ */
+export type FitMode = "crop" | "pad";
 
 /** How images become encoder input. Defaults: 64 px, CLIP mean/std, area/bilinear by scale. */
 export interface ImageOptions {
@@ -45,6 +54,12 @@ export interface ImageOptions {
    * bicubic in CLIP's order (shortest edge, then the centre crop), what pretrained CLIP towers see.
    */
   resize: ResizeMode;
+  /**
+   * "crop" (the default) takes the centred square; "pad" first pastes the image on a square of
+   * side max(w, h) filled with `mean` as 8-bit colour (image-preprocess.ts's expandToSquare).
+   * Not for tiled images (the checker refuses it with `tiles`; tileImage throws).
+   */
+  fit: FitMode;
   /**
    * A tiled model's grids (image-tiles.ts): each image becomes an overview and crops of `size`,
    * [passes, 3, S, S]. Absent: the centred square crop, [3, S, S].
@@ -64,16 +79,21 @@ export const DEFAULT_IMAGE_OPTIONS: ImageOptions = {
   mean: CLIP_MEAN,
   std: CLIP_STD,
   resize: "auto",
+  fit: "crop",
 };
 
-/** The image options of a stream: the defaults, the data block's `resize`, then `partial`. */
+/**
+ * The image options of a stream: the defaults, the data block's `resize` and `fit`, then
+ * `partial`.
+ */
 export function resolveImageOptions(
   partial: Partial<ImageOptions> | undefined,
-  spec?: Pick<DataSpec, "resize">,
+  spec?: Pick<DataSpec, "resize" | "fit">,
 ): ImageOptions {
   return {
     ...DEFAULT_IMAGE_OPTIONS,
     ...(spec?.resize ? { resize: spec.resize } : {}),
+    ...(spec?.fit ? { fit: spec.fit } : {}),
     ...partial,
   };
 }

@@ -5,11 +5,11 @@
 import type { TilesConfig } from "../../components/tiles.js";
 import { AllowedFolders, readBounded, readContained } from "../data/contained-file.js";
 import { checkImageHeader, decodeImage, type RgbaImage } from "../data/image-decode.js";
-import { preprocessImage } from "../data/image-preprocess.js";
-import { tileImage } from "../data/image-tiles.js";
+import { fitProblem } from "../data/image-preprocess.js";
+import { encoderPixels } from "../data/image-tiles.js";
 import { DEFAULT_LIMITS } from "../data/limits.js";
 import { showText } from "../data/show-text.js";
-import { resolveImageOptions, type ResizeMode } from "../data/spec.js";
+import { resolveImageOptions, type FitMode, type ResizeMode } from "../data/spec.js";
 
 export type ImageLoad = { ok: true; pixels: Float32Array } | { ok: false; message: string };
 
@@ -19,23 +19,31 @@ export interface ImageInput {
   readonly tiles?: TilesConfig;
   /** The data block's `resize`, so images are resampled as in training; absent is "auto". */
   readonly resize?: ResizeMode;
+  /** The data block's `fit` (`pad`: the image padded to a square first); absent is "crop". */
+  readonly fit?: FitMode;
 }
 
 /** Decoded pixels as the model reads them: [3, S, S], or a tiled model's [passes, 3, S, S]. */
 export function encoderInput(image: RgbaImage, input: ImageInput): Float32Array {
-  const options = resolveImageOptions({
+  return encoderPixels(image, optionsOf(input));
+}
+
+function optionsOf(input: ImageInput) {
+  return resolveImageOptions({
     size: input.size,
+    ...(input.tiles ? { tiles: input.tiles } : {}),
     ...(input.resize ? { resize: input.resize } : {}),
+    ...(input.fit ? { fit: input.fit } : {}),
   });
-  return input.tiles
-    ? tileImage(image, input.tiles, options).pixels
-    : preprocessImage(image, options);
 }
 
 async function decodeFor(bytes: Uint8Array, input: ImageInput, shown: string): Promise<ImageLoad> {
   const checked = checkImageHeader(bytes, DEFAULT_LIMITS.megapixels);
   const decoded = checked.ok ? await decodeImage(bytes, DEFAULT_LIMITS.megapixels) : checked;
   if (!decoded.ok) return { ok: false, message: `image ${shown}: ${decoded.message}` };
+  const { width, height } = decoded.image;
+  const tooLarge = fitProblem(width, height, optionsOf(input), DEFAULT_LIMITS.megapixels);
+  if (tooLarge) return { ok: false, message: `image ${shown}: ${tooLarge}` };
   return { ok: true, pixels: encoderInput(decoded.image, input) };
 }
 

@@ -76,7 +76,7 @@ export function generationRecord(g: Generation): Record<string, unknown> {
  */
 export function generatorImages(
   config: RunConfig,
-): Pick<Generator, "imageTokens" | "imageSize" | "tiles" | "imageResize"> {
+): Pick<Generator, "imageTokens" | "imageSize" | "tiles" | "imageResize" | "imageFit"> {
   const tiles = config.model.tiles;
   if (config.model.image === undefined) return { imageTokens: 0, imageSize: 0 };
   return {
@@ -84,6 +84,7 @@ export function generatorImages(
     imageSize: config.model.image[1],
     ...(tiles ? { tiles } : {}),
     ...(config.data.resize ? { imageResize: config.data.resize } : {}),
+    ...(config.data.fit ? { imageFit: config.data.fit } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // One generation request, checked: the prompt's `<image>` markers against its images, the model's
 // image side, and the laid-out prompt against the context. Problems are RequestErrors in words a
 // user acts on; the command line and the batch mode word where they came from.
-import type { ResizeMode } from "../data/spec.js";
+import type { FitMode, ResizeMode } from "../data/spec.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import type { ModelCode, MultimodalModel } from "../model.js";
 import { generate, generateBatch, type BatchItem, type Generation } from "./generate.js";
@@ -34,6 +34,8 @@ export interface Generator {
   readonly tiles?: TilesConfig;
   /** The data block's `resize`, so images are resampled as in training; absent is "auto". */
   readonly imageResize?: ResizeMode;
+  /** The data block's `fit`, so images are made square as in training; absent is "crop". */
+  readonly imageFit?: FitMode;
   readonly cache?: boolean;
 }
 
@@ -43,6 +45,7 @@ export function imageInput(g: Generator): ImageInput {
     size: g.imageSize,
     ...(g.tiles ? { tiles: g.tiles } : {}),
     ...(g.imageResize ? { resize: g.imageResize } : {}),
+    ...(g.imageFit ? { fit: g.imageFit } : {}),
   };
 }
 

@@ -778,7 +778,14 @@ class DataStream:
         self.image = {"size": 64, "mean": CLIP_MEAN, "std": CLIP_STD, "resize": "auto"}
         if spec.get("resize"):  # the data block's `resize`; `image` may override it
             self.image["resize"] = spec["resize"]
+        if spec.get("fit"):  # the data block's `fit` (`pad`: expand2square first)
+            self.image["fit"] = spec["fit"]
         self.image.update(image or {})
+        if self.image.get("fit") == "pad" and self.image.get("tiles"):
+            raise DataError(  # the checker refuses it (MM5021)
+                "`fit: pad` does not apply to tiled images "
+                "(fix: remove `fit: pad` from the data block)"
+            )
         self.issues = issues or IssueSink(strict, on_warning, max_warnings_per_kind)
         self.sampler = MixtureSampler(
             spec,

@@ -489,10 +489,49 @@ def shortest_edge_size(width: int, height: int, side: int) -> tuple[int, int]:
     return (side, scaled) if width <= height else (scaled, side)
 
 
-def preprocess_image(rgb: np.ndarray, size: int, mean, std, resize: str = "auto") -> np.ndarray:
+def pad_colour(mean) -> tuple[int, int, int]:
+    """`fit: pad`'s fill (image-preprocess.ts's padColour): LLaVA-1.5's
+    `tuple(int(x * 255) for x in image_mean)`, (122, 116, 104) for CLIP's mean."""
+    return tuple(int(x * 255) for x in mean)
+
+
+def expand_to_square(rgb: np.ndarray, background) -> np.ndarray:
+    """LLaVA-1.5's expand2square (image-preprocess.ts's expandToSquare): [side, side, 3] uint8,
+    side max(w, h), filled with `background`, the image at (0, (w - h) // 2) when wider than tall,
+    ((h - w) // 2, 0) when taller (x, y); a square image as it is."""
+    h, w = rgb.shape[:2]
+    if w == h:
+        return rgb
+    side = max(w, h)
+    x0, y0 = (0, (w - h) // 2) if w > h else ((h - w) // 2, 0)
+    canvas = np.empty((side, side, 3), np.uint8)
+    canvas[:, :] = np.array(background, np.uint8)
+    canvas[y0 : y0 + h, x0 : x0 + w] = rgb[:, :, :3]
+    return canvas
+
+
+def fit_problem(width: int, height: int, fit: str, megapixels: float) -> str | None:
+    """Why `fit: pad` refuses an image (image-preprocess.ts's fitProblem): its square canvas must
+    stay within the per-image pixel limit."""
+    side = max(width, height)
+    if fit != "pad" or side * side <= megapixels * 1e6:
+        return None
+    mp = math.ceil(side * side / 1e6)
+    return (
+        f"image is {width}x{height}; `fit: pad` makes it a {side}x{side} square ({mp} MP), "
+        f"over the {megapixels:g} MP limit"
+    )
+
+
+def preprocess_image(
+    rgb: np.ndarray, size: int, mean, std, resize: str = "auto", fit: str = "crop"
+) -> np.ndarray:
     """[3, S, S] float32: the centred square crop resized (area to shrink, bilinear to enlarge),
     then (x / 255 - mean) / std; with `bicubic`, CLIP's order: Pillow's bicubic to the shortest
-    edge, then the centre crop at ((w - S) // 2, (h - S) // 2)."""
+    edge, then the centre crop at ((w - S) // 2, (h - S) // 2). With `fit: pad`, the image is
+    first expanded to a square of the mean colour (LLaVA-1.5's `image_aspect_ratio: pad`)."""
+    if fit == "pad":
+        rgb = expand_to_square(rgb, pad_colour(mean))
     h, w = rgb.shape[:2]
     if resize == "bicubic":  # only the crop is resampled, as image-preprocess.ts does
         nw, nh = shortest_edge_size(w, h, size)

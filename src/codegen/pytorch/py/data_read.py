@@ -16,13 +16,13 @@ try:  # as part of a generated package, or run from its folder
     from .data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
         escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
         parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
-    from .data_image import (ImageRefused, check_image_header, decode_image,
+    from .data_image import (ImageRefused, check_image_header, decode_image, fit_problem,
         preprocess_image, tile_image, tile_passes)
 except ImportError:
     from data_files import (AllowedFolders, GzipError, Line, Refusal, TarEntry, TarFormatError,
         escape_controls, file_chunks, format_bytes, gunzip, js_trim, nullish, open_regular,
         parse_json, read_contained, read_lines, read_tar, show_text, utf16_len)
-    from data_image import (ImageRefused, check_image_header, decode_image,
+    from data_image import (ImageRefused, check_image_header, decode_image, fit_problem,
         preprocess_image, tile_image, tile_passes)
 # fmt: on
 
@@ -342,9 +342,13 @@ class ImagePart:
 
 
 def _preprocess(rgb: np.ndarray, o: dict) -> np.ndarray:
+    """What the encoder reads (image-tiles.ts's encoderPixels): a tiled model's overview and
+    crops, else the square (centre crop, or with `fit: pad` the padded square) resized."""
     if o.get("tiles"):
         return tile_image(rgb, o["tiles"], o["size"], o["mean"], o["std"], o["resize"])
-    return preprocess_image(rgb, o["size"], o["mean"], o["std"], o["resize"])
+    return preprocess_image(
+        rgb, o["size"], o["mean"], o["std"], o["resize"], o.get("fit", "crop")
+    )
 
 
 REFUSED = {
@@ -369,7 +373,13 @@ def load_image_bytes(ctx: Context, b: bytes, ref: str, file: str, position: str,
                 fix = "split the document or use smaller images"
                 return ctx.report("record-too-large", file, position, message, fix)
             budget["left"] -= w * h
-        return ImagePart(ref, b, decode_image(b, ctx.limits["megapixels"]), ctx)
+        rgb = decode_image(b, ctx.limits["megapixels"])
+        h, w = rgb.shape[:2]
+        too_large = fit_problem(w, h, ctx.image.get("fit", "crop"), ctx.limits["megapixels"])
+        if too_large:
+            fix = "crop the image nearer to square, or use `fit: crop`"
+            return ctx.report("image-too-large", file, position, too_large, fix)
+        return ImagePart(ref, b, rgb, ctx)
     except ImageRefused as r:
         code, fix = REFUSED[r.reason]
         return ctx.report(code, file, position, r.message, fix)
