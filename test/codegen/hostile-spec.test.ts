@@ -79,6 +79,7 @@ ${d("data")}data D {
   synthesize: ${mmString(`synth/${p.synthesize}`)}
   tokenizer: bpe(${mmString(`tok/${p.tokenizer}.json`)})
   roots: [${mmString(`extra/${p.root}`)}, ${mmString(`/abs/${p.root}`)}]
+  resize: bicubic, fit: pad
 }
 ${d("train")}train t {
   model: M, data: D, steps: 2, batch: 1, sequence: 32
@@ -375,6 +376,9 @@ describe("hostile text in every user-text position", () => {
         expect(resolve(specDir(data, dataFile))).toBe(got.folder);
         const strings = stringsByProperty(data);
         expect(strings.get("field")).toContain(t.field);
+        // The data block's words reach the program as escaped strings too.
+        expect(strings.get("resize")).toEqual(["bicubic"]);
+        expect(strings.get("fit")).toEqual(["pad"]);
         const at = (p: string): string => resolve(got.folder, p);
         expect((strings.get("path") ?? []).map(at).sort()).toEqual(
           [
