@@ -252,6 +252,80 @@ for (const backend of ["cpu", "wasm"] as const) {
       mb.dispose();
     }, 300_000);
 
+    for (const fusedPath of [true, false]) {
+      it(`skips a step whose loss is not finite though its gradients are (${fusedPath ? "fused" : "op-by-op"})`, async () => {
+        await useBackend(backend);
+        const model = tinyModel();
+        const opt = new AdamW(model.params, { lr: 1e-2, clip: 1, weightDecay: 0.1 });
+        opt.fused = fusedPath;
+        const batch = patternBatch(4);
+        // A healthy step first, so the moments are not zero and a change to them would show.
+        await trainStep(model, opt, batch, 1e-2, { loss: helperCode.loss });
+        const stepBefore = opt.step;
+        const snapshot = (): tf.Tensor[] =>
+          model.params
+            .entries()
+            .flatMap(([n, p]) => [tf.clone(p), tf.clone(opt.m.get(n)!), tf.clone(opt.v.get(n)!)]);
+        const before = snapshot();
+        // Two passes; the second's loss is +Inf, a constant added, so every gradient stays
+        // finite (and so does their norm): only the loss can stop the update.
+        let pass = 0;
+        const outcome = await trainStep(model, opt, batch, 1e-2, {
+          microBatch: 2,
+          loss: (m, b) => {
+            const parts = helperCode.loss(m, b);
+            if (pass++ === 0) return parts;
+            return { ...parts, crossEntropy: tf.add(parts.crossEntropy, Infinity) as tf.Scalar };
+          },
+        });
+        expect(Number.isFinite(outcome.loss)).toBe(false);
+        expect(Number.isFinite(outcome.gradNorm)).toBe(true);
+        expect(opt.step).toBe(stepBefore);
+        const after = snapshot();
+        after.forEach((t, i) => expect(relDiff(t, before[i] as tf.Tensor)).toBe(0));
+        // The same step with finite losses does move the weights.
+        await trainStep(model, opt, batch, 1e-2, { microBatch: 2, loss: helperCode.loss });
+        expect(relDiff(model.params.entries()[0]![1], before[0] as tf.Tensor)).toBeGreaterThan(0);
+        expect(opt.step).toBe(stepBefore + 1);
+        tf.dispose([...before, ...after]);
+        opt.dispose();
+        model.dispose();
+      });
+    }
+
+    it("reads from the backend once a step, after the update, whatever the passes", async () => {
+      await useBackend(backend);
+      const model = tinyModel();
+      const opt = new AdamW(model.params, { lr: 1e-2, clip: 1 });
+      const engine = tf.engine();
+      const read = engine.read.bind(engine);
+      const readSync = engine.readSync.bind(engine);
+      let reads = 0;
+      engine.read = (dataId) => (reads++, read(dataId));
+      engine.readSync = (dataId) => (reads++, readSync(dataId));
+      const counts: number[] = [];
+      try {
+        for (const fusedPath of [true, false]) {
+          opt.fused = fusedPath;
+          for (const microBatch of [4, 2, 1]) {
+            reads = 0;
+            await trainStep(model, opt, patternBatch(4), 1e-2, {
+              microBatch,
+              loss: helperCode.loss,
+            });
+            counts.push(reads);
+          }
+        }
+      } finally {
+        engine.read = read;
+        engine.readSync = readSync;
+      }
+      // 1, 2 and 4 passes on each path: one read each (the norm, the losses and any MoE load).
+      expect(counts).toEqual([1, 1, 1, 1, 1, 1]);
+      opt.dispose();
+      model.dispose();
+    });
+
     it("holds one data buffer per variable before and after steps", async () => {
       await useBackend(backend);
       const start = tf.memory();

@@ -190,6 +190,8 @@ export async function trainStep(
   const sums = new Map<string, tf.Tensor>();
   let lossValue = 0;
   let ceValue = 0;
+  // Each pass's loss and weighted cross-entropy, as scalars on the device until the step's end.
+  const passLosses: [tf.Scalar, tf.Scalar][] = [];
   const load: number[][] = [];
   const dropped: number[] = [];
   // Device-routed MoE layers' statistics, read once after the update (no readback mid-step).
@@ -211,10 +213,8 @@ export async function trainStep(
       });
       return tf.add(ce, tf.mul(tf.sub(p.total, p.crossEntropy), auxWeight)) as tf.Scalar;
     }, vars);
-    // Asynchronous reads: a GPU backend (webgpu) cannot read synchronously in Node.
-    lossValue += (await value.data())[0] as number;
-    ceValue += (await (ce as tf.Scalar).data())[0] as number;
-    tf.dispose([value, ce]);
+    // Read after the update, not here: a read in the middle of a step stalls a GPU queue.
+    passLosses.push([value, ce as tf.Scalar]);
     for (const [varName, g] of Object.entries(grads)) {
       const name = names.get(varName) as string;
       const prev = sums.get(name);
@@ -226,28 +226,55 @@ export async function trainStep(
     }
   }
   const normT = AdamW.globalNorm(sums, opt.fused);
+  // One read for the norm, every pass's losses and the MoE layers' statistics (each read waits
+  // for the GPU queue to drain). The host sums the losses in float64, pass by pass, so the
+  // metrics do not depend on the path.
+  const readAll = async (): Promise<number> => {
+    const scalars = tf.stack([normT, ...passLosses.flat()]);
+    const all =
+      pending.length === 0 ? scalars : tf.concat([scalars, ...pending.map((p) => p.stats)]);
+    const values = await all.data();
+    tf.dispose([scalars, all]);
+    for (let i = 0; i < passLosses.length; i++) {
+      lossValue += values[1 + 2 * i] as number;
+      ceValue += values[2 + 2 * i] as number;
+    }
+    let at = 1 + 2 * passLosses.length;
+    for (const { layer, weight, stats } of pending) {
+      const e = stats.size - 1;
+      const prev =
+        (load[layer] ?? []).length === e ? (load[layer] as number[]) : new Array<number>(e).fill(0);
+      load[layer] = prev.map((x, j) => x + (values[at + j] as number) * weight);
+      dropped[layer] = (dropped[layer] ?? 0) + (values[at + e] as number) * weight;
+      at += e + 1;
+    }
+    return values[0] as number;
+  };
   let gradNorm: number;
   if (opt.fused) {
-    // The kernel takes the clip scale from the norm tensor and skips a norm that is not
-    // finite itself, so the norm is read once, after the update, for the metrics.
-    if (Number.isFinite(lossValue)) opt.apply(sums, lr, normT);
-    gradNorm = (await normT.data())[0] as number;
-    if (Number.isFinite(lossValue) && !Number.isFinite(gradNorm)) opt.unstep();
+    // The kernel takes the clip scale from the tensor it is given and changes nothing when that
+    // is not finite. `norm + 0 * loss` for each pass is the norm itself when every loss is finite
+    // and NaN otherwise (0 * Inf is NaN), so a non-finite loss skips the update on the device
+    // without a read first. The losses and the norm are read after it, and a skipped update is
+    // taken back from the step count.
+    const gate =
+      passLosses.length === 0
+        ? normT
+        : (tf.tidy(() =>
+            tf.addN([normT, ...passLosses.map(([value]) => tf.mul(value, 0))]),
+          ) as tf.Scalar);
+    opt.apply(sums, lr, gate);
+    if (gate !== normT) gate.dispose();
+    gradNorm = await readAll();
+    if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) opt.unstep();
   } else {
-    gradNorm = (await normT.data())[0] as number;
+    gradNorm = await readAll();
     if (Number.isFinite(lossValue) && Number.isFinite(gradNorm)) opt.apply(sums, lr, gradNorm);
   }
+  tf.dispose(passLosses.flat());
   normT.dispose();
   tf.dispose([...sums.values()]);
-  for (const { layer, weight, stats } of pending) {
-    const v = await stats.data();
-    stats.dispose();
-    const e = v.length - 1;
-    const prev =
-      (load[layer] ?? []).length === e ? (load[layer] as number[]) : new Array<number>(e).fill(0);
-    load[layer] = prev.map((x, j) => x + (v[j] as number) * weight);
-    dropped[layer] = (dropped[layer] ?? 0) + (v[e] as number) * weight;
-  }
+  tf.dispose(pending.map((p) => p.stats));
   return { loss: lossValue, crossEntropy: ceValue, gradNorm, load, dropped };
 }
 
