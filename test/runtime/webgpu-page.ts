@@ -15,6 +15,7 @@ import {
   stream,
 } from "./moe-cases.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
+import { setAdamWOneDispatch } from "../../src/runtime/ops/webgpu-adamw.js";
 import { rmsNormOps } from "../../src/runtime/layers/norm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
 import { swiglu, swigluOps } from "../../src/runtime/layers/mlp.js";
@@ -244,7 +245,10 @@ async function adamCase(seed: number, scale: number) {
   const shape = caseShape(seed);
   const make = () => layerParams({ ...shape, shared: 1 }, seed).params;
   const runs = [];
-  for (const fused of [true, false]) {
+  // The fused update in one raw dispatch per tensor, in three programs, and op by op.
+  for (const variant of ["one", "three", "ops"] as const) {
+    const fused = variant !== "ops";
+    setAdamWOneDispatch(variant === "one");
     const params = make();
     const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
     opt.fused = fused;
@@ -305,18 +309,23 @@ async function adamCase(seed: number, scale: number) {
     opt.dispose();
     params.dispose();
   }
-  const [f, o] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  setAdamWOneDispatch(true);
+  const [f, t, o] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
   let worst = 0;
+  let worstThree = 0;
   f.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - o.values[i]!))));
+  t.values.forEach((v, i) => (worstThree = Math.max(worstThree, Math.abs(v - o.values[i]!))));
   return {
     seed,
     scale,
     tensors: f.tensors,
     worst,
-    sameLength: f.values.length === o.values.length,
+    worstThree,
+    sameLength: f.values.length === o.values.length && t.values.length === o.values.length,
     fusedDispatches: f.dispatchesPerStep,
+    threeDispatches: t.dispatchesPerStep,
     opsDispatches: o.dispatchesPerStep,
-    nanUnchanged: f.unchanged,
+    nanUnchanged: f.unchanged && t.unchanged,
   };
 }
 

@@ -2,7 +2,7 @@
 // many tensors, and clipping plus AdamW over many tensors, the clip scale computed inside from
 // the norm tensor (so no readback is needed before the update). On the synchronous backends
 // (wasm, cpu) each is one dispatch, a JS loop over the backend's own memory; on webgpu they are
-// WGSL programs (ops/webgpu-adamw.ts: a few dispatches for the norm, three per tensor).
+// WGSL programs (ops/webgpu-adamw.ts: a few dispatches for the norm, one per tensor).
 import * as tf from "@tensorflow/tfjs-core";
 import { float32Inputs, hostMemory, type HostArray } from "./host-memory.js";
 import { registerWebgpuAdamW } from "./webgpu-adamw.js";

@@ -3,13 +3,16 @@
 // of up to 7 tensors sums their squares (WebGPU binds at most 8 storage buffers per shader
 // stage, the output among them), and further dispatches add the partial sums, the last taking
 // the square root: 21 tensors take 4 dispatches where the op-by-op norm takes 47. The update:
-// three dispatches per tensor (new weights, first and second moments, each reading the same
-// inputs), the clip scale computed in the shader from the norm tensor, so nothing is read back;
-// a norm that is not finite (tested on its bits: WGSL may assume floats are finite) leaves the
-// tensors as they were. Nothing here imports the optional webgpu package.
+// one dispatch per tensor writing the new weights and both moments (ops/webgpu-raw.ts; 5 inputs
+// and 3 outputs, WebGPU's 8 storage buffers), or, where the backend does not allow a raw
+// dispatch, three programs per tensor that each read the same inputs. The clip scale is
+// computed in the shader from the norm tensor, so nothing is read back; a norm that is not
+// finite (tested on its bits: WGSL may assume floats are finite) leaves the tensors as they
+// were. Nothing here imports the optional webgpu package.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Program, Uniform, WebgpuBackendLike } from "./webgpu-program.js";
 import type { AdamWAttrs } from "./fused-adamw.js";
+import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 
 /** Inputs per norm dispatch: 8 storage buffers per stage, one of them the output. */
 const NORM_GROUP = 7;
@@ -129,26 +132,95 @@ function updateProgram(which: Which, shape: number[]): Program {
   };
 }
 
+/** The update of one tensor in one dispatch: new weights, first and second moments. */
+const ONE_DISPATCH_UPDATE = `
+struct U {
+  lr : f32, beta1 : f32, beta2 : f32, eps : f32, keep : f32, clip : f32, c1 : f32, c2 : f32,
+  size : i32,
+};
+@group(0) @binding(0) var<storage, read_write> outP : array<f32>;
+@group(0) @binding(1) var<storage, read_write> outM : array<f32>;
+@group(0) @binding(2) var<storage, read_write> outV : array<f32>;
+@group(0) @binding(3) var<storage, read> N : array<f32>;
+@group(0) @binding(4) var<storage, read> P : array<f32>;
+@group(0) @binding(5) var<storage, read> M : array<f32>;
+@group(0) @binding(6) var<storage, read> V : array<f32>;
+@group(0) @binding(7) var<storage, read> G : array<f32>;
+@group(0) @binding(8) var<uniform> u : U;
+@compute @workgroup_size(64)
+fn main(${flatParams}) {
+  ${flatIndex}
+  if (index >= u.size) {
+    return;
+  }
+  let norm = N[0];
+  if ((bitcast<u32>(norm) & 0x7f800000u) == 0x7f800000u) {
+    outP[index] = P[index];
+    outM[index] = M[index];
+    outV[index] = V[index];
+    return;
+  }
+  var scale = 1.0;
+  if (u.clip > 0.0 && norm > u.clip) {
+    scale = u.clip / (norm + 1e-6);
+  }
+  let gj = G[index] * scale;
+  let mj = u.beta1 * M[index] + (1.0 - u.beta1) * gj;
+  let vj = u.beta2 * V[index] + (1.0 - u.beta2) * gj * gj;
+  outP[index] = P[index] * u.keep - (u.lr * (mj / u.c1)) / (sqrt(vj / u.c2) + u.eps);
+  outM[index] = mj;
+  outV[index] = vj;
+}
+`;
+
+let oneDispatch = true;
+
+/**
+ * Whether the webgpu update takes one raw dispatch per tensor (the default) or three programs:
+ * for tests, which hold each to the other. Returns the previous setting.
+ */
+export function setAdamWOneDispatch(on: boolean): boolean {
+  const was = oneDispatch;
+  oneDispatch = on;
+  return was;
+}
+
 const adamW: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as WebgpuBackendLike;
   const a = attrs as unknown as AdamWAttrs;
   const named = inputs as tf.NamedTensorInfoMap;
   const norm = named["norm"]!;
+  const raw = oneDispatch && rawDispatchReady(backend);
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < a.n; i++) {
-    const [p, m, v, g] = ["p", "m", "v", "g"].map((k) => named[`${k}${i}`]!);
+    const [p, m, v, g] = ["p", "m", "v", "g"].map((k) => named[`${k}${i}`]!) as [
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+      tf.TensorInfo,
+    ];
     const keep = a.decay[i] === 1 && a.weightDecay > 0 ? 1 - a.lr * a.weightDecay : 1;
     const uniforms: Uniform[] = [a.lr, a.beta1, a.beta2, a.eps, keep, a.clip, a.c1, a.c2].map(
       (x) => ({ type: "float32", data: [x] }),
     );
+    const shape = [...p.shape];
+    if (raw) {
+      const elements = size(p);
+      outs.push(
+        ...rawDispatch(
+          backend,
+          ONE_DISPATCH_UPDATE,
+          [shape, shape, shape],
+          [norm, p, m, v, g],
+          [...uniforms, { type: "int32", data: [elements] }],
+          elements,
+        ),
+      );
+      continue;
+    }
     for (const which of ["p", "m", "v"] as const)
       outs.push(
-        b.runWebGPUProgram(
-          updateProgram(which, [...p!.shape]),
-          [norm, p!, m!, v!, g!],
-          "float32",
-          uniforms,
-        ),
+        b.runWebGPUProgram(updateProgram(which, shape), [norm, p, m, v, g], "float32", uniforms),
       );
   }
   return outs;
