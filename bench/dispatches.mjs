@@ -4,7 +4,7 @@
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
 //      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--copy-identity]
-//      [--softmax-ops | --softmax-fused] [--time N] [--threads N] [--json FILE]
+//      [--softmax-ops | --softmax-fused] [--attention-fused] [--time N] [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
 // passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path;
@@ -60,6 +60,8 @@ if (args.includes("--unfused-layers"))
 // Attention's scaled masked softmax alone, forced either way (its default is fused-switch.ts's).
 if (args.includes("--softmax-ops")) setFusedOps({ maskedSoftmax: false });
 if (args.includes("--softmax-fused")) setFusedOps({ maskedSoftmax: true });
+// The fused attention core (ops/fused-attention.ts), off by default everywhere.
+if (args.includes("--attention-fused")) setFusedOps({ attention: true });
 if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
 const data = batchFor(c);
 const { loss } = await modelCode(decoderInput(c));

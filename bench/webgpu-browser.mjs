@@ -7,9 +7,10 @@
 // times it shows say nothing about a GPU's.
 // Run: npm run build && node bench/webgpu-browser.mjs [--config tiny|mid] [--steps N]
 //      [--sequence N] [--batch N] [--moe EXPERTS,TOPK,CAPACITY] [--softmax-fused | --softmax-ops]
-//      [--json FILE]
+//      [--attention-fused] [--json FILE]
 // --softmax-fused / --softmax-ops force attention's fused masked softmax on or off on both
-// backends (ops/fused-switch.ts; by default it is fused on cpu only).
+// backends (ops/fused-switch.ts; by default it is fused on cpu only). --attention-fused turns
+// the fused attention core (ops/fused-attention.ts; off by default everywhere) on, on both.
 // --moe makes every layer's MLP a mixture of experts: cpu then routes on the host and webgpu on
 // the device (layers/moe.ts), so the losses compare the two routings too.
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -59,11 +60,14 @@ const { value, adapter, logs } = await runInChromium(join(dir, "entry.mjs"), {
   config,
   steps,
   backends: ["cpu", "webgpu"],
-  fusedOps: process.argv.includes("--softmax-fused")
-    ? { maskedSoftmax: true }
-    : process.argv.includes("--softmax-ops")
-      ? { maskedSoftmax: false }
-      : {},
+  fusedOps: {
+    ...(process.argv.includes("--softmax-fused")
+      ? { maskedSoftmax: true }
+      : process.argv.includes("--softmax-ops")
+        ? { maskedSoftmax: false }
+        : {}),
+    ...(process.argv.includes("--attention-fused") ? { attention: true } : {}),
+  },
 });
 if (adapter === undefined || value === undefined) {
   console.error("chromium gave no WebGPU adapter");

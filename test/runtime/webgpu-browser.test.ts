@@ -35,6 +35,7 @@ interface PageResult {
     fused: { forward: number; backward: number };
     ops: { forward: number; backward: number };
   }[];
+  attention: PageResult["fused"];
   fused: {
     op: string;
     hasFused: boolean;
@@ -121,6 +122,25 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
       expect(f.fused.forward + f.fused.backward, f.op).toBeLessThan(f.ops.forward + f.ops.backward);
     }
     for (const f of result.fused)
+      console.log(
+        `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
+      );
+  });
+
+  it("runs the fused attention core on webgpu as WGSL kernels equal to attention op by op", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.attention.length).toBe(5);
+    for (const f of result.attention) {
+      expect(f.hasFused, f.op).toBe(true);
+      expect(f.scale, f.op).toBeGreaterThan(0.01);
+      expect(f.worst, f.op).toBeLessThan(1e-5);
+      // One dispatch forward (output and log-sum-exp), three backward (row stats, dq, dk and dv).
+      expect(f.fused, f.op).toEqual({ forward: 1, backward: 3 });
+      expect(f.ops.forward + f.ops.backward, f.op).toBeGreaterThan(10);
+    }
+    for (const f of result.attention)
       console.log(
         `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
       );

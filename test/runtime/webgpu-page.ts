@@ -26,6 +26,9 @@ import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
 import { causalMask } from "../../src/runtime/layers/attention.js";
 import { fusedMaskedSoftmax, hasFusedMaskedSoftmax } from "../../src/runtime/ops/fused-softmax.js";
 import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
+import { fusedAttention, hasFusedAttention } from "../../src/runtime/ops/fused-attention.js";
+import { ropeTablePacked } from "../../src/runtime/layers/positions.js";
+import { reference } from "./attention-reference.js";
 
 // WebGPU compute dispatches, counted around each norm's forward and backward.
 let dispatches = 0;
@@ -230,6 +233,45 @@ async function fusedCases() {
   return out;
 }
 
+/** The fused attention core against attention op by op, on webgpu. */
+async function attentionCases() {
+  const r = stream(11);
+  const rand = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * (r() - 0.5)),
+      shape,
+    );
+  setFusedOps({ attention: true });
+  const out = [];
+  for (const [b, t, s, heads, kvHeads, hd, causal, rope] of [
+    [2, 7, 7, 2, 2, 8, true, true],
+    [1, 9, 9, 4, 2, 6, true, true],
+    [2, 5, 5, 3, 1, 4, true, false],
+    [1, 4, 11, 2, 2, 5, false, false],
+    [8, 128, 128, 2, 2, 64, true, true], // the tiny example's layer
+  ] as const) {
+    const [q, k, v] = [
+      [b, t, heads, hd],
+      [b, s, kvHeads, hd],
+      [b, s, kvHeads, hd],
+    ].map(rand) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const tables = rope ? ropeTables(t, hd, 10000) : undefined;
+    const packed = rope ? ropeTablePacked(t, hd, 10000) : undefined;
+    out.push(
+      await fusedCase(
+        `attention b ${b} t ${t} s ${s} heads ${heads}/${kvHeads} hd ${hd}${causal ? " causal" : ""}${rope ? " rope" : ""}`,
+        [q, k, v],
+        (x, y, z) => fusedAttention(x!, y!, z!, packed, 1 / Math.sqrt(hd), causal),
+        (x, y, z) => reference(x!, y!, z!, tables, causal),
+        hasFusedAttention(q, k, rope),
+      ),
+    );
+    tf.dispose([q, k, v, ...(tables ?? []), ...(packed === undefined ? [] : [packed])]);
+  }
+  setFusedOps({ attention: undefined });
+  return out;
+}
+
 async function use(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
@@ -340,6 +382,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   const norms = [];
   for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
   const fused = await fusedCases();
+  const attention = await attentionCases();
   const adam = [];
   for (const [seed, scale] of [
     [1, 0.01],
@@ -370,7 +413,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
       devDropped: dev.dropped,
     });
   }
-  return { backend: tf.getBackend(), routing, layers, norms, adam, fused };
+  return { backend: tf.getBackend(), routing, layers, norms, adam, fused, attention };
 }
 
 (globalThis as unknown as { __mmcRun: typeof run }).__mmcRun = run;

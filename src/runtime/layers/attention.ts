@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { AttentionShape, QkNorm } from "../../components/blocks.js";
 import { ATTENTION } from "../../components/weight-names.js";
+import { fusedAttention, hasFusedAttention } from "../ops/fused-attention.js";
 import { fusedMaskedSoftmax, hasFusedMaskedSoftmax } from "../ops/fused-softmax.js";
 import { bmm } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
@@ -22,6 +23,11 @@ export interface AttentionOptions extends AttentionShape {
   readonly rope?: readonly [tf.Tensor2D, tf.Tensor2D];
   /** A precomputed causal mask [t, s] (causalMask), shared by the layers of one forward pass. */
   readonly mask?: tf.Tensor2D;
+  /**
+   * `rope` as one table [t, headDim] (positions.ts ropeTablePacked) for the fused attention;
+   * with `rope` and without it, the attention runs op by op.
+   */
+  readonly ropePacked?: tf.Tensor2D;
 }
 
 /** Additive mask [t, s]: 0 where query i may see key j (j <= i + s - t), a large negative elsewhere. */
@@ -96,6 +102,9 @@ export function attention(
     q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, q);
     k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, k);
   }
+  const fused = fusedCore(p, o, q, k, v, b, t, s);
+  if (fused !== undefined)
+    return tf.reshape(dense(p, ATTENTION.o, fused, o.outBias), [b, t, -1]) as tf.Tensor3D;
   let qh = splitHeads(q, b, t, o.heads, o.headDim); // [b, heads, t, hd]
   let kh = splitHeads(k, b, s, o.kvHeads, o.headDim); // [b, kvHeads, s, hd]
   if (o.qkNorm === "head") {
@@ -117,4 +126,45 @@ export function attention(
     [b * t, o.heads * o.headDim],
   );
   return tf.reshape(dense(p, ATTENTION.o, merged, o.outBias), [b, t, -1]) as tf.Tensor3D;
+}
+
+/**
+ * The attention core as one fused kernel each way (ops/fused-attention.ts) where it runs: the
+ * projections q [b*t, heads*hd], k and v [b*s, kvHeads*hd] (after any full q/k norm) reshaped to
+ * [b, n, heads, hd] with no transposes, per-head norms over the last axis as before, rotary
+ * positions inside. The context [b*t, heads*hd], or undefined where it does not run.
+ */
+function fusedCore(
+  p: ParamScope,
+  o: AttentionOptions,
+  q2: tf.Tensor,
+  k2: tf.Tensor,
+  v2: tf.Tensor,
+  b: number,
+  t: number,
+  s: number,
+): tf.Tensor | undefined {
+  const rope = o.rope !== undefined;
+  if (rope && o.ropePacked === undefined) return undefined;
+  let q = tf.reshape(q2, [b, t, o.heads, o.headDim]);
+  let k = tf.reshape(k2, [b, s, o.kvHeads, o.headDim]);
+  if (!hasFusedAttention(q, k, rope)) {
+    tf.dispose([q, k]);
+    return undefined;
+  }
+  if (o.qkNorm === "head") {
+    // A norm over the head dim, the same on [b, n, heads, hd] as on [b, heads, n, hd].
+    q = applyNorm(p.scope(ATTENTION.qNorm), o.normKind, o.normEps, q);
+    k = applyNorm(p.scope(ATTENTION.kNorm), o.normKind, o.normEps, k);
+  }
+  const v = tf.reshape(v2, [b, s, o.kvHeads, o.headDim]);
+  const ctx = fusedAttention(
+    q,
+    k,
+    v,
+    rope ? o.ropePacked : undefined,
+    1 / Math.sqrt(o.headDim),
+    o.causal,
+  );
+  return tf.reshape(ctx, [b * t, o.heads * o.headDim]);
 }

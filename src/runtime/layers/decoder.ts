@@ -4,6 +4,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { DecoderConfig } from "../../components/decoder.js";
 import { BLOCK, DECODER, PARAM, dot } from "../../components/weight-names.js";
+import { ATTENTION_KERNEL } from "../ops/fused-attention.js";
+import { fusedOn } from "../ops/fused-switch.js";
 import { matmul2d } from "../ops/matmul.js";
 import { gatherRows } from "../ops/rows.js";
 import { sumAll } from "../ops/sum-all.js";
@@ -12,7 +14,7 @@ import { attention, causalMask, type AttentionOptions } from "./attention.js";
 import { mlp } from "./mlp.js";
 import { moe } from "./moe.js";
 import { applyNorm } from "./norm.js";
-import { learnedPositions, ropeTables } from "./positions.js";
+import { learnedPositions, ropeTablePacked, ropeTables } from "./positions.js";
 
 export type { DecoderConfig };
 
@@ -60,6 +62,9 @@ export function decoderForward(
     causal: true,
     mask: causalMask(t, t),
     ...(rope === undefined ? {} : { rope }),
+    ...(rope !== undefined && fusedOn("attention", ATTENTION_KERNEL)
+      ? { ropePacked: ropeTablePacked(t, o.headDim, o.ropeBase) }
+      : {}),
   };
   for (let i = 0; i < o.depth; i++) {
     const layer = p.scope(BLOCK.layer(i));

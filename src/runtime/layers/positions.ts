@@ -3,8 +3,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedRope, hasFusedRope } from "../ops/fused-elementwise.js";
 
-/** cos and sin tables [t, headDim / 2] for positions 0..t-1 (`base`: the Decoder's `rope_base`). */
-export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor2D, tf.Tensor2D] {
+/** cos and sin [t, headDim / 2] for positions 0..t-1, in host memory. */
+function ropeValues(t: number, headDim: number, base: number): [Float32Array, Float32Array] {
   const half = headDim / 2;
   const cos = new Float32Array(t * half);
   const sin = new Float32Array(t * half);
@@ -15,7 +15,29 @@ export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor
       sin[pos * half + i] = Math.sin(angle);
     }
   }
+  return [cos, sin];
+}
+
+/** cos and sin tables [t, headDim / 2] for positions 0..t-1 (`base`: the Decoder's `rope_base`). */
+export function ropeTables(t: number, headDim: number, base: number): [tf.Tensor2D, tf.Tensor2D] {
+  const half = headDim / 2;
+  const [cos, sin] = ropeValues(t, headDim, base);
   return [tf.tensor2d(cos, [t, half]), tf.tensor2d(sin, [t, half])];
+}
+
+/**
+ * The same numbers as one table [t, headDim] for the fused attention (ops/fused-attention.ts):
+ * row p holds cos(p w_0 .. p w_{half-1}) then sin(p w_0 ..).
+ */
+export function ropeTablePacked(t: number, headDim: number, base: number): tf.Tensor2D {
+  const half = headDim / 2;
+  const [cos, sin] = ropeValues(t, headDim, base);
+  const table = new Float32Array(t * headDim);
+  for (let p = 0; p < t; p++) {
+    table.set(cos.subarray(p * half, (p + 1) * half), p * headDim);
+    table.set(sin.subarray(p * half, (p + 1) * half), p * headDim + half);
+  }
+  return tf.tensor2d(table, [t, headDim]);
 }
 
 /**

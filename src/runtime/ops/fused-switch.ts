@@ -1,12 +1,12 @@
 // Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy, attention's
-// scaled masked softmax) run where the
+// scaled masked softmax, the whole attention core) run where the
 // backend has their kernels. Each is on by default only on the backends listed for it: there it
 // matches the op-by-op form (tests) and is not slower (bench/dispatches.mjs --time). Elsewhere, or
 // with the switch set to false, the op-by-op form runs. `setFusedOps` changes the switches (tests
 // and benchmarks compare the two forms with it).
 import * as tf from "@tensorflow/tfjs-core";
 
-export type FusedOp = "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax";
+export type FusedOp = "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax" | "attention";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
 export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
@@ -19,6 +19,9 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // measured on wasm's op-by-op path, which this does not reproduce bit for bit. Not webgpu yet: its WGSL
   // kernels are checked in chromium but not timed against the op-by-op form.
   maskedSoftmax: ["cpu"],
+  // Nowhere yet: checked against the op-by-op attention on cpu, wasm and webgpu (chromium), not
+  // timed on a GPU, and on wasm and cpu a JS loop against XNNPACK's and tfjs's products.
+  attention: [],
 };
 
 /** true / false force an op on or off on every backend with its kernel; undefined: the default. */
