@@ -32,7 +32,9 @@ interface PageResult {
     shape: number[];
     hasFused: boolean;
     worst: number;
+    worstPrograms: number;
     fused: { forward: number; backward: number };
+    programs: { forward: number; backward: number };
     ops: { forward: number; backward: number };
   }[];
   attention: PageResult["fused"];
@@ -101,11 +103,14 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     for (const n of result.norms) {
       expect(n.hasFused, JSON.stringify(n.shape)).toBe(true);
       expect(n.worst, JSON.stringify(n.shape)).toBeLessThan(1e-5);
-      expect(n.fused).toEqual({ forward: 2, backward: 3 });
+      expect(n.worstPrograms, JSON.stringify(n.shape)).toBeLessThan(1e-5);
+      // Raw dispatches: y and 1 / rms in one, dx in one and dweight in one; programs: 2 and 3.
+      expect(n.fused).toEqual({ forward: 1, backward: 2 });
+      expect(n.programs).toEqual({ forward: 2, backward: 3 });
       expect(n.ops.forward + n.ops.backward).toBeGreaterThan(10);
     }
     console.log(
-      `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)}, op by op ${JSON.stringify(result.norms[0]!.ops)}`,
+      `RMSNorm dispatches on webgpu: fused ${JSON.stringify(result.norms[0]!.fused)} (programs ${JSON.stringify(result.norms[0]!.programs)}), op by op ${JSON.stringify(result.norms[0]!.ops)}`,
     );
   });
 

@@ -15,7 +15,7 @@ import {
   stream,
 } from "./moe-cases.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
-import { setAdamWOneDispatch } from "../../src/runtime/ops/webgpu-adamw.js";
+import { setRawDispatch } from "../../src/runtime/ops/webgpu-raw.js";
 import { rmsNormOps } from "../../src/runtime/layers/norm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
 import { swiglu, swigluOps } from "../../src/runtime/layers/mlp.js";
@@ -77,17 +77,28 @@ async function normCase(shape: number[], seed: number) {
     return out;
   };
   const fused = await one((a, b) => fusedRmsNorm(a, b, 1e-5));
+  // The kernels' program path, where raw dispatches are not allowed.
+  setRawDispatch(false);
+  const programs = await one((a, b) => fusedRmsNorm(a, b, 1e-5));
+  setRawDispatch(true);
   const ops = await one((a, b) => rmsNormOps(a, b, 1e-5));
   const hasFused = hasFusedRmsNorm(x, w);
   tf.dispose([x, w, dy]);
   let worst = 0;
-  for (const k of ["y", "dx", "dw"] as const)
+  let worstPrograms = 0;
+  for (const k of ["y", "dx", "dw"] as const) {
     fused[k].forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ops[k][i]!))));
+    programs[k].forEach(
+      (v, i) => (worstPrograms = Math.max(worstPrograms, Math.abs(v - ops[k][i]!))),
+    );
+  }
   return {
     shape,
     hasFused,
     worst,
+    worstPrograms,
     fused: { forward: fused.forward, backward: fused.backward },
+    programs: { forward: programs.forward, backward: programs.backward },
     ops: { forward: ops.forward, backward: ops.backward },
   };
 }
@@ -290,7 +301,7 @@ async function adamCase(seed: number, scale: number) {
   // The fused update in one raw dispatch per tensor, in three programs, and op by op.
   for (const variant of ["one", "three", "ops"] as const) {
     const fused = variant !== "ops";
-    setAdamWOneDispatch(variant === "one");
+    setRawDispatch(variant === "one");
     const params = make();
     const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
     opt.fused = fused;
@@ -351,7 +362,7 @@ async function adamCase(seed: number, scale: number) {
     opt.dispose();
     params.dispose();
   }
-  setAdamWOneDispatch(true);
+  setRawDispatch(true);
   const [f, t, o] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
   let worst = 0;
   let worstThree = 0;

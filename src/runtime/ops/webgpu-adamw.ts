@@ -173,24 +173,12 @@ fn main(${flatParams}) {
 }
 `;
 
-let oneDispatch = true;
-
-/**
- * Whether the webgpu update takes one raw dispatch per tensor (the default) or three programs:
- * for tests, which hold each to the other. Returns the previous setting.
- */
-export function setAdamWOneDispatch(on: boolean): boolean {
-  const was = oneDispatch;
-  oneDispatch = on;
-  return was;
-}
-
 const adamW: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as WebgpuBackendLike;
   const a = attrs as unknown as AdamWAttrs;
   const named = inputs as tf.NamedTensorInfoMap;
   const norm = named["norm"]!;
-  const raw = oneDispatch && rawDispatchReady(backend);
+  const raw = rawDispatchReady(backend);
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < a.n; i++) {
     const [p, m, v, g] = ["p", "m", "v", "g"].map((k) => named[`${k}${i}`]!) as [

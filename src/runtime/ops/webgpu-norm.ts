@@ -1,11 +1,15 @@
 // RMSNorm's fused kernels (ops/fused-norm.ts's MmcRmsNorm and MmcRmsNormGrad) on webgpu, as WGSL
-// programs run through tfjs-backend-webgpu's own program runner (`runWebGPUProgram`: its shader
-// header, buffers, uniforms and pipeline cache). Forward: each row's 1 / rms, then y; backward:
-// each row's mean(dy * weight * n), then dx, then the weight's gradient by column: 5 dispatches
-// where the op-by-op RMSNorm takes about 18. Nothing here imports the optional webgpu package:
-// the programs are plain objects in the shape its runner reads.
+// modules. Where the backend allows raw dispatches (ops/webgpu-raw.ts): forward one invocation
+// per row writing y and the row's 1 / rms; backward one invocation per row for dx (its
+// mean(dy * weight * n) first), then the weight's gradient by column: 3 dispatches where the
+// op-by-op RMSNorm takes about 18. Otherwise programs through tfjs-backend-webgpu's own runner
+// (`runWebGPUProgram`: its shader header, buffers, uniforms and pipeline cache; one output each):
+// each row's 1 / rms, then y; each row's mean, then dx, then the weight's gradient: 5.
+// Nothing here imports the optional webgpu package: the programs are plain objects in the shape
+// its runner reads.
 import * as tf from "@tensorflow/tfjs-core";
-import type { Program, WebgpuBackendLike } from "./webgpu-program.js";
+import type { Program, Uniform, WebgpuBackendLike } from "./webgpu-program.js";
+import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 
 const GROUP = 64;
 
@@ -48,12 +52,81 @@ const run = (
 
 const lastAxis = (t: tf.TensorInfo): number => t.shape[t.shape.length - 1] as number;
 
+/** A raw module over `rows` invocations (one a row): `outputs`, then `inputs`, then d, rows, eps. */
+function rowModule(outputs: string[], inputs: string[], body: string): string {
+  const names = [...outputs, ...inputs];
+  return `struct U { d : i32, rows : i32, eps : f32, };
+${names
+  .map(
+    (n, i) =>
+      `@group(0) @binding(${i}) var<storage, ${i < outputs.length ? "read_write" : "read"}> ${n} : array<f32>;`,
+  )
+  .join("\n")}
+@group(0) @binding(${names.length}) var<uniform> u : U;
+@compute @workgroup_size(64)
+fn main(${flatParams}) {
+  ${flatIndex}
+  if (index >= u.rows) {
+    return;
+  }
+  let d = u.d;
+  let o = index * d;
+  ${body}
+}`;
+}
+
+const FORWARD_ROW = rowModule(
+  ["Y", "R"],
+  ["X", "W"],
+  `var ss = 0.0;
+  for (var j = 0; j < d; j++) {
+    let v = X[o + j];
+    ss = ss + v * v;
+  }
+  let r = 1.0 / sqrt(ss / f32(d) + u.eps);
+  for (var j = 0; j < d; j++) {
+    Y[o + j] = X[o + j] * r * W[j];
+  }
+  R[index] = r;`,
+);
+
+const DX_ROW = rowModule(
+  ["DX"],
+  ["DY", "X", "W", "R"],
+  `let ri = R[index];
+  var s = 0.0;
+  for (var j = 0; j < d; j++) {
+    s = s + DY[o + j] * W[j] * X[o + j] * ri;
+  }
+  let m = s / f32(d);
+  for (var j = 0; j < d; j++) {
+    DX[o + j] = ri * (DY[o + j] * W[j] - X[o + j] * ri * m);
+  }`,
+);
+
+const rowUniforms = (d: number, rows: number, eps: number): Uniform[] => [
+  { type: "int32", data: [d] },
+  { type: "int32", data: [rows] },
+  { type: "float32", data: [eps] },
+];
+
 /** Inputs x, weight; outputs y and r (as the cpu and wasm kernels). */
 const forward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, weight } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo };
   const eps = (attrs as { eps: number }).eps;
   const d = lastAxis(x);
   const rows = d === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / d;
+  if (rows > 0 && rawDispatchReady(backend)) {
+    const [y, r] = rawDispatch(
+      backend,
+      FORWARD_ROW,
+      [[...x.shape], x.shape.length === 1 ? [1] : [rows]],
+      [x, weight],
+      rowUniforms(d, rows, eps),
+      rows,
+    ) as [tf.TensorInfo, tf.TensorInfo];
+    return [y, { ...r, shape: x.shape.slice(0, -1) }];
+  }
   const r = run(
     backend,
     program(
@@ -96,6 +169,35 @@ const backward: tf.KernelFunc = ({ inputs, backend }) => {
   const { dy, x, weight, r } = inputs as Record<"dy" | "x" | "weight" | "r", tf.TensorInfo>;
   const d = lastAxis(x);
   const rows = d === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / d;
+  const dwOf = (): tf.TensorInfo =>
+    run(
+      backend,
+      program(
+        "dw",
+        [d],
+        ["DY", "X", "R"],
+        `var s = 0.0;
+          for (var i = 0; i < uniforms.rows; i++) {
+            s = s + DY[i * d + index] * X[i * d + index] * R[i];
+          }
+          setOutputAtIndex(index, s);`,
+      ),
+      [dy, x, r],
+      d,
+      rows,
+      0,
+    );
+  if (rows > 0 && rawDispatchReady(backend)) {
+    const [dx] = rawDispatch(
+      backend,
+      DX_ROW,
+      [[...x.shape]],
+      [dy, x, weight, r],
+      rowUniforms(d, rows, 0),
+      rows,
+    );
+    return [dx!, dwOf()];
+  }
   // mean over the row of dy * weight * n, n = x * r
   const mean = run(
     backend,
@@ -131,23 +233,7 @@ const backward: tf.KernelFunc = ({ inputs, backend }) => {
     rows,
     0,
   );
-  const dw = run(
-    backend,
-    program(
-      "dw",
-      [d],
-      ["DY", "X", "R"],
-      `var s = 0.0;
-          for (var i = 0; i < uniforms.rows; i++) {
-            s = s + DY[i * d + index] * X[i * d + index] * R[i];
-          }
-          setOutputAtIndex(index, s);`,
-    ),
-    [dy, x, r],
-    d,
-    rows,
-    0,
-  );
+  const dw = dwOf();
   (backend as tf.KernelBackend).disposeData(mean.dataId);
   return [dx, dw];
 };

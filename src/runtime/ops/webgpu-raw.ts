@@ -55,10 +55,24 @@ const MEMBERS = [
   "submitQueue",
 ] as const;
 
+let allowed = true;
+
+/**
+ * Allows raw dispatches (the default) or not, in which case the kernels take their program
+ * paths (or do not run fused): for tests, which hold each path to the other. Returns the
+ * previous setting.
+ */
+export function setRawDispatch(on: boolean): boolean {
+  const was = allowed;
+  allowed = on;
+  return was;
+}
+
 /** Whether `backend` is a webgpu backend a raw dispatch can record into now. */
 export function rawDispatchReady(backend: unknown): boolean {
   const b = backend as Partial<Record<string, unknown>>;
   return (
+    allowed &&
     typeof b === "object" &&
     b !== null &&
     MEMBERS.every((m) => typeof b[m] === "function") &&
