@@ -38,6 +38,7 @@ interface PageResult {
     ops: { forward: number; backward: number };
   }[];
   attention: PageResult["fused"];
+  layerNormGelu: PageResult["fused"];
   fused: {
     op: string;
     hasFused: boolean;
@@ -149,6 +150,27 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
       console.log(
         `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
       );
+  });
+
+  it("runs LayerNorm and GELU on webgpu fused by default, equal to their op-by-op forms", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.layerNormGelu.length).toBe(5);
+    for (const f of result.layerNormGelu) {
+      expect(f.hasFused, f.op).toBe(true);
+      expect(f.scale, f.op).toBeGreaterThan(0.01);
+      expect(f.worst, f.op).toBeLessThan(1e-5);
+      // LayerNorm: y and the row stats in one; dx by row, then dweight and dbias by column.
+      const expected = f.op.startsWith("layer")
+        ? { forward: 1, backward: 2 }
+        : { forward: 1, backward: 1 };
+      expect(f.fused, f.op).toEqual(expected);
+      expect(f.ops.forward + f.ops.backward, f.op).toBeGreaterThan(8);
+      console.log(
+        `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
+      );
+    }
   });
 
   it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({

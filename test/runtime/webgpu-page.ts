@@ -29,6 +29,10 @@ import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
 import { fusedAttention, hasFusedAttention } from "../../src/runtime/ops/fused-attention.js";
 import { ropeTablePacked } from "../../src/runtime/layers/positions.js";
 import { reference } from "./attention-reference.js";
+import { layerNorm, layerNormOps } from "../../src/runtime/layers/norm.js";
+import { gelu, geluOps } from "../../src/runtime/layers/mlp.js";
+import { hasFusedLayerNorm } from "../../src/runtime/ops/fused-layernorm.js";
+import { hasFusedGelu } from "../../src/runtime/ops/fused-gelu.js";
 
 // WebGPU compute dispatches, counted around each norm's forward and backward.
 let dispatches = 0;
@@ -283,6 +287,59 @@ async function attentionCases() {
   return out;
 }
 
+/** LayerNorm and GELU (tanh form), fused (their webgpu default) against op by op. */
+async function layerNormGeluCases() {
+  const r = stream(13);
+  const rand = (shape: number[], spread: number, shift = 0) =>
+    tf.tensor(
+      Float32Array.from(
+        { length: shape.reduce((a, b) => a * b, 1) },
+        () => shift + spread * (r() - 0.5),
+      ),
+      shape,
+    );
+  const out = [];
+  for (const shape of [
+    [6, 40],
+    [3, 5, 7],
+    [64, 512],
+  ]) {
+    const d = shape.at(-1)!;
+    const [x, w, b] = [rand(shape, 6, 2), rand([d], 0.6, 1), rand([d], 1)] as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
+    out.push(
+      await fusedCase(
+        `layer norm [${shape}]`,
+        [x, w, b],
+        (a, c, e) => layerNorm(a!, c!, e!, 1e-5),
+        (a, c, e) => layerNormOps(a!, c!, e!, 1e-5),
+        hasFusedLayerNorm(x, w, b),
+      ),
+    );
+    tf.dispose([x, w, b]);
+  }
+  for (const shape of [
+    [6, 40],
+    [64, 2048],
+  ]) {
+    const x = rand(shape, 12);
+    out.push(
+      await fusedCase(
+        `gelu [${shape}]`,
+        [x],
+        (a) => gelu(a!),
+        (a) => geluOps(a!),
+        hasFusedGelu(x),
+      ),
+    );
+    x.dispose();
+  }
+  return out;
+}
+
 async function use(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
@@ -394,6 +451,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
   const fused = await fusedCases();
   const attention = await attentionCases();
+  const layerNormGelu = await layerNormGeluCases();
   const adam = [];
   for (const [seed, scale] of [
     [1, 0.01],
@@ -424,7 +482,16 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
       devDropped: dev.dropped,
     });
   }
-  return { backend: tf.getBackend(), routing, layers, norms, adam, fused, attention };
+  return {
+    backend: tf.getBackend(),
+    routing,
+    layers,
+    norms,
+    adam,
+    fused,
+    attention,
+    layerNormGelu,
+  };
 }
 
 (globalThis as unknown as { __mmcRun: typeof run }).__mmcRun = run;

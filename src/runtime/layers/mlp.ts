@@ -5,6 +5,7 @@ import type { MlpFn } from "../../components/types.js";
 import { MLP, PARAM } from "../../components/weight-names.js";
 import { customGrad } from "../ops/custom-grad.js";
 import { fusedSwiGlu, hasFusedSwiGlu } from "../ops/fused-elementwise.js";
+import { fusedGelu, hasFusedGelu } from "../ops/fused-gelu.js";
 import { linear } from "../ops/matmul.js";
 import type { ParamScope } from "../params.js";
 
@@ -16,7 +17,7 @@ function geluTanh(x: tf.Tensor): tf.Tensor {
 }
 
 // One tape node: only x is kept for the backward pass instead of every intermediate.
-const fusedGelu = customGrad(([x], save) => {
+const geluOneNode = customGrad(([x], save) => {
   save([x as tf.Tensor]);
   return {
     value: tf.tidy(() => tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(geluTanh(x as tf.Tensor), 1))),
@@ -35,9 +36,17 @@ const fusedGelu = customGrad(([x], save) => {
   };
 });
 
-/** GELU, tanh approximation (GPT-2's form; PyTorch's `approximate="tanh"`). */
+/**
+ * GELU, tanh approximation (GPT-2's form; PyTorch's `approximate="tanh"`): two fused kernels
+ * where they run (ops/fused-gelu.ts), else `geluOps`.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return fusedGelu(x);
+  return hasFusedGelu(x) ? fusedGelu(x) : geluOps(x);
+}
+
+/** GELU (tanh form) op by op, as one tape node (any backend). */
+export function geluOps(x: tf.Tensor): tf.Tensor {
+  return geluOneNode(x);
 }
 
 const SQRT1_2 = Math.SQRT1_2;

@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { DEFAULT_NORM_EPS, type NormKind } from "../../components/blocks.js";
 import { PARAM } from "../../components/weight-names.js";
+import { fusedLayerNorm, hasFusedLayerNorm } from "../ops/fused-layernorm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../ops/fused-norm.js";
 import type { ParamScope } from "../params.js";
 
@@ -12,7 +13,20 @@ export type { NormKind };
 /** The eps of a config that does not write `norm_eps` (components/blocks.ts). */
 export const NORM_EPS = DEFAULT_NORM_EPS;
 
+/** LayerNorm: fused kernels where they run (ops/fused-layernorm.ts), else `layerNormOps`. */
 export function layerNorm(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps = NORM_EPS,
+): tf.Tensor {
+  return hasFusedLayerNorm(x, weight, bias)
+    ? fusedLayerNorm(x, weight, bias, eps)
+    : layerNormOps(x, weight, bias, eps);
+}
+
+/** LayerNorm op by op (any backend). */
+export function layerNormOps(
   x: tf.Tensor,
   weight: tf.Tensor,
   bias: tf.Tensor,

@@ -1,12 +1,13 @@
 // Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy, attention's
-// scaled masked softmax, the whole attention core) run where the
+// scaled masked softmax, the whole attention core, LayerNorm, GELU) run where the
 // backend has their kernels. Each is on by default only on the backends listed for it: there it
 // matches the op-by-op form (tests) and is not slower (bench/dispatches.mjs --time). Elsewhere, or
 // with the switch set to false, the op-by-op form runs. `setFusedOps` changes the switches (tests
 // and benchmarks compare the two forms with it).
 import * as tf from "@tensorflow/tfjs-core";
 
-export type FusedOp = "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax" | "attention";
+export type FusedOp =
+  "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax" | "attention" | "layerNorm" | "gelu";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
 export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
@@ -22,6 +23,11 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // Nowhere yet: checked against the op-by-op attention on cpu, wasm and webgpu (chromium), not
   // timed on a GPU, and on wasm and cpu a JS loop against XNNPACK's and tfjs's products.
   attention: [],
+  // LayerNorm and GELU (tanh form): on webgpu, where each op by op is a dozen dispatches or more;
+  // not on wasm or cpu, whose op-by-op numbers (the README's scores, the towers' published
+  // checks) these JS loops would not reproduce bit for bit.
+  layerNorm: ["webgpu"],
+  gelu: ["webgpu"],
 };
 
 /** true / false force an op on or off on every backend with its kernel; undefined: the default. */

@@ -112,3 +112,54 @@ export function registerWebgpuElementwise(names: {
     if (tf.getKernel(kernelName, "webgpu") === undefined)
       tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc });
 }
+
+// tanh through exp of a non-positive number, as tfjs's own webgpu tanh: WGSL's tanh may give NaN
+// for large |x| on some implementations.
+const GELU_T = `let x = X[index];
+          let a = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+          let e = exp(-2.0 * abs(a));
+          let t = sign(a) * (1.0 - e) / (1.0 + e);`;
+
+const gelu: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  return run(
+    backend,
+    flatProgram(
+      "gelu",
+      [...x.shape],
+      ["X"],
+      "",
+      `${GELU_T}
+          setOutputAtIndex(index, 0.5 * x * (1.0 + t));`,
+    ),
+    [x],
+  );
+};
+
+const geluGrad: tf.KernelFunc = ({ inputs, backend }) => {
+  const { dy, x } = inputs as Record<"dy" | "x", tf.TensorInfo>;
+  return run(
+    backend,
+    flatProgram(
+      "gelu_grad",
+      [...x.shape],
+      ["DY", "X"],
+      "",
+      `${GELU_T}
+          let inner = 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
+          let slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner;
+          setOutputAtIndex(index, DY[index] * slope);`,
+    ),
+    [dy, x],
+  );
+};
+
+/** Registers GELU's two kernels for webgpu under `names` (those of ops/fused-gelu.ts). */
+export function registerWebgpuGelu(names: { forward: string; backward: string }): void {
+  for (const [kernelName, kernelFunc] of [
+    [names.forward, gelu],
+    [names.backward, geluGrad],
+  ] as const)
+    if (tf.getKernel(kernelName, "webgpu") === undefined)
+      tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc });
+}

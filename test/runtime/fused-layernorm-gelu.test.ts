@@ -1,0 +1,130 @@
+// The fused LayerNorm (ops/fused-layernorm.ts) and GELU (ops/fused-gelu.ts) against their
+// op-by-op forms on cpu and wasm: values and input gradients under a random cotangent, and 20
+// training steps of a LayerNorm/GELU decoder (the mid benchmark's kinds) with both fused against
+// both op by op. The webgpu kernels are held to the same forms in chromium
+// (webgpu-browser.test.ts).
+import * as tf from "@tensorflow/tfjs-core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Config } from "../../src/components/types.js";
+import { gelu, geluOps } from "../../src/runtime/layers/mlp.js";
+import { layerNorm, layerNormOps } from "../../src/runtime/layers/norm.js";
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from "../../src/runtime/ops/fused-gelu.js";
+import {
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+} from "../../src/runtime/ops/fused-layernorm.js";
+import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
+import { AdamW } from "../../src/runtime/train/adamw.js";
+import { trainStep } from "../../src/runtime/train/trainer.js";
+import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+import { kernelsOf, relDiff } from "./tensor-checks.js";
+
+/** Fused against op by op: values and every input's gradient within 1e-5, not all zeros. */
+function compare(
+  fused: (...a: tf.Tensor[]) => tf.Tensor,
+  ops: (...a: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  kernels: string[],
+): void {
+  const y = ops(...inputs);
+  const dy = tf.randomNormal(y.shape, 0, 1, "float32", 7);
+  const loss =
+    (f: (...a: tf.Tensor[]) => tf.Tensor) =>
+    (...a: tf.Tensor[]) =>
+      tf.sum(tf.mul(f(...a), dy));
+  let gf: tf.Tensor[] = [];
+  const names = kernelsOf(() => {
+    gf = tf.grads(loss(fused))(inputs);
+  });
+  for (const k of kernels) expect(names).toContain(k);
+  const go = tf.grads(loss(ops))(inputs);
+  const yf = fused(...inputs);
+  expect(relDiff(yf, y)).toBeLessThan(1e-5);
+  for (let i = 0; i < inputs.length; i++) {
+    expect(relDiff(gf[i]!, go[i]!), `gradient ${i}`).toBeLessThan(1e-5);
+    expect(tf.max(tf.abs(go[i]!)).dataSync()[0]).toBeGreaterThan(0.05);
+  }
+  tf.dispose([y, dy, yf, ...gf, ...go]);
+}
+
+afterEach(() => setFusedOps({ layerNorm: undefined, gelu: undefined }));
+
+for (const backend of ["cpu", "wasm"] as const) {
+  describe(`fused LayerNorm and GELU on ${backend}`, () => {
+    it("computes LayerNorm and its gradients as the op-by-op form does", async () => {
+      await useBackend(backend);
+      setFusedOps({ layerNorm: true });
+      for (const shape of [[6, 40], [3, 5, 7], [9], [64, 512]]) {
+        const d = shape.at(-1)!;
+        const x = tf.add(tf.randomNormal(shape, 0, 3, "float32", d), 2);
+        const w = tf.randomNormal([d], 1, 0.3, "float32", d + 1);
+        const b = tf.randomNormal([d], 0, 0.5, "float32", d + 2);
+        compare(
+          (a, c, e) => layerNorm(a!, c!, e!, 1e-5),
+          (a, c, e) => layerNormOps(a!, c!, e!, 1e-5),
+          [x, w, b],
+          [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL],
+        );
+        tf.dispose([x, w, b]);
+      }
+    });
+
+    it("computes GELU (tanh form) and its gradient as the op-by-op form does", async () => {
+      await useBackend(backend);
+      setFusedOps({ gelu: true });
+      for (const shape of [
+        [6, 40],
+        [3, 5, 7],
+      ]) {
+        // Wide enough to reach both tails (tanh near +-1) as well as the middle.
+        const x = tf.randomNormal(shape, 0, 4, "float32", shape.length);
+        compare(
+          (a) => gelu(a!),
+          (a) => geluOps(a!),
+          [x],
+          [GELU_KERNEL, GELU_GRAD_KERNEL],
+        );
+        tf.dispose(x);
+      }
+    });
+
+    it("trains 20 steps of a LayerNorm/GELU decoder fused to the op-by-op losses within 1e-5", async () => {
+      await useBackend(backend);
+      const config: Config = {
+        position: "learned",
+        norm: "layer",
+        mlp: { fn: "gelu", hidden: 64 },
+      };
+      const { loss } = await tinyCode(config);
+      const batch = patternBatch();
+      const run = async (on: boolean) => {
+        setFusedOps({ layerNorm: on, gelu: on });
+        const model = tinyModel(config);
+        const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
+        const seen = new Set<string>();
+        const engine = tf.engine();
+        const runKernel = engine.runKernel.bind(engine);
+        engine.runKernel = (name, inputs, attrs) => {
+          seen.add(name);
+          return runKernel(name, inputs, attrs);
+        };
+        const losses: number[] = [];
+        try {
+          for (let i = 0; i < 20; i++)
+            losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
+        } finally {
+          engine.runKernel = runKernel;
+        }
+        expect([seen.has(LAYER_NORM_KERNEL), seen.has(GELU_KERNEL)]).toEqual([on, on]);
+        opt.dispose();
+        model.dispose();
+        return losses;
+      };
+      const fused = await run(true);
+      const ops = await run(false);
+      const worst = Math.max(...fused.map((v, i) => Math.abs(v - ops[i]!) / Math.abs(ops[i]!)));
+      expect(worst).toBeLessThan(1e-5);
+      expect(ops[19]).toBeLessThan(ops[0]! * 0.7);
+    }, 120_000);
+  });
+}
