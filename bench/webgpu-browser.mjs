@@ -7,10 +7,13 @@
 // times it shows say nothing about a GPU's.
 // Run: npm run build && node bench/webgpu-browser.mjs [--config tiny|mid] [--steps N]
 //      [--sequence N] [--batch N] [--moe EXPERTS,TOPK,CAPACITY] [--softmax-fused | --softmax-ops]
-//      [--attention-fused] [--json FILE]
+//      [--attention-fused] [--fused-vs-ops] [--json FILE]
 // --softmax-fused / --softmax-ops force attention's fused masked softmax on or off on both
 // backends (ops/fused-switch.ts; by default it is fused on cpu only). --attention-fused turns
 // the fused attention core (ops/fused-attention.ts; off by default everywhere) on, on both.
+// --fused-vs-ops trains on webgpu twice instead, every fused kernel on (the optimizer, the norms,
+// the layer ops, the attention core, raw dispatches) against every one off (all op by op), and
+// compares those two runs' losses.
 // --moe makes every layer's MLP a mixture of experts: cpu then routes on the host and webgpu on
 // the device (layers/moe.ts), so the losses compare the two routings too.
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -56,10 +59,30 @@ writeFileSync(
   join(dir, "entry.mjs"),
   `import { BenchCode } from "./models.mjs";\nimport { install } from ${JSON.stringify(page)};\ninstall(BenchCode);\n`,
 );
+const ALL = [
+  "swiglu",
+  "rope",
+  "crossEntropy",
+  "maskedSoftmax",
+  "attention",
+  "layerNorm",
+  "gelu",
+  "rmsNorm",
+];
+const fusedVsOps = args.includes("--fused-vs-ops");
+const every = (on) => Object.fromEntries(ALL.map((k) => [k, on]));
 const { value, adapter, logs } = await runInChromium(join(dir, "entry.mjs"), {
   config,
   steps,
   backends: ["cpu", "webgpu"],
+  ...(fusedVsOps
+    ? {
+        runs: [
+          { backend: "webgpu", fusedOps: every(false), adamFused: false, raw: false },
+          { backend: "webgpu", fusedOps: every(true), adamFused: true, raw: true },
+        ],
+      }
+    : {}),
   fusedOps: {
     ...(process.argv.includes("--softmax-fused")
       ? { maskedSoftmax: true }
@@ -79,12 +102,13 @@ console.log(
   `${which}: ${describe(config)}${moeNote}; adapter ${adapter.vendor} ${adapter.architecture}`,
 );
 const [cpu, gpu] = value;
+const [refName, gpuName] = fusedVsOps ? ["webgpu op by op", "webgpu fused"] : ["cpu", "webgpu"];
 let worst = 0;
 for (let i = 0; i < cpu.losses.length; i++) {
   const d = Math.abs(cpu.losses[i] - gpu.losses[i]);
   worst = Math.max(worst, d);
   console.log(
-    `  step ${i}: loss cpu ${cpu.losses[i].toFixed(7)}  webgpu ${gpu.losses[i].toFixed(7)}  |diff| ${d.toExponential(2)}`,
+    `  step ${i}: loss ${refName} ${cpu.losses[i].toFixed(7)}  ${gpuName} ${gpu.losses[i].toFixed(7)}  |diff| ${d.toExponential(2)}`,
   );
 }
 if (config.moe)
@@ -99,9 +123,9 @@ if (config.moe)
         .join(" ")}`,
   );
 console.log(`largest loss difference ${worst.toExponential(2)} over ${cpu.losses.length} steps`);
-for (const r of value) {
+for (const [i, r] of value.entries()) {
   console.log(
-    `${r.backend} (AdamW ${r.fusedAdamW ? "fused" : "op by op"}, ${r.parameterTensors} parameter tensors): ` +
+    `${[refName, gpuName][i]} (AdamW ${r.fusedAdamW ? "fused" : "op by op"}, ${r.parameterTensors} parameter tensors): ` +
       `${r.kernelsPerStep} tfjs kernels a step`,
   );
 }
@@ -121,7 +145,7 @@ if (zero.length > 0)
     `  kernels with no dispatch (views, reshapes): ${zero.map(([k, n]) => `${k} ${n}`).join(", ")}`,
   );
 console.log(
-  `SwiftShader step ${gpu.msPerStep.toFixed(0)} ms, cpu ${cpu.msPerStep.toFixed(0)} ms (CPU emulation: not a GPU timing); load ${loadavg()[0].toFixed(2)}`,
+  `SwiftShader step ${gpu.msPerStep.toFixed(0)} ms, ${refName} ${cpu.msPerStep.toFixed(0)} ms (CPU emulation: not a GPU timing); load ${loadavg()[0].toFixed(2)}`,
 );
 const json = option("json", undefined);
 if (json !== undefined)

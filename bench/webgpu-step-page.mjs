@@ -6,7 +6,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgpu";
-import { AdamW, MultimodalModel, setFusedOps, trainStep } from "../dist/runtime/index.js";
+import {
+  AdamW,
+  MultimodalModel,
+  setFusedOps,
+  setRawDispatch,
+  trainStep,
+} from "../dist/runtime/index.js";
 import { batchFor, decoderInput } from "./step-configs.mjs";
 
 let phase = "forward+backward";
@@ -78,13 +84,17 @@ engine.runKernel = (name, inputs, attrs) => {
 const perStep = (m, steps) =>
   Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n / steps]));
 
-/** `steps` counted steps after one warm-up step on `backend`; losses of every step. */
-async function trainOn(backend, code, cfg, steps) {
+/**
+ * `steps` counted steps after one warm-up step on `backend`; losses of every step. `adamFused`
+ * false runs the op-by-op optimizer.
+ */
+async function trainOn(backend, code, cfg, steps, adamFused = true) {
   if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend("${backend}") failed`);
   await tf.ready();
   const input = decoderInput(cfg);
   const model = MultimodalModel.fromInput(input, 1);
   const opt = new AdamW(model.params, { lr: 1e-3, weightDecay: 0.1, clip: 1 });
+  if (!adamFused) opt.fused = false;
   const data = batchFor(cfg);
   const losses = [];
   const gradNorms = [];
@@ -123,12 +133,20 @@ async function trainOn(backend, code, cfg, steps) {
   return result;
 }
 
-/** Installs window.__mmcRun for the bench: { config, steps, fusedOps } in, per-backend results out. */
+/**
+ * Installs window.__mmcRun for the bench: { config, steps, fusedOps, backends } in, per-backend
+ * results out; or { config, steps, runs }, each run { backend, fusedOps, adamFused, raw } (raw:
+ * whether raw WebGPU dispatches are allowed, ops/webgpu-raw.ts).
+ */
 export function install(code) {
-  window.__mmcRun = async ({ config, steps, backends, fusedOps }) => {
-    setFusedOps(fusedOps ?? {});
+  window.__mmcRun = async ({ config, steps, backends, fusedOps, runs }) => {
     const out = [];
-    for (const b of backends) out.push(await trainOn(b, code, config, steps));
+    const plan = runs ?? backends.map((backend) => ({ backend, fusedOps }));
+    for (const r of plan) {
+      setFusedOps(r.fusedOps ?? {});
+      setRawDispatch(r.raw ?? true);
+      out.push(await trainOn(r.backend, code, config, steps, r.adamFused ?? true));
+    }
     return out;
   };
 }

@@ -59,6 +59,7 @@ export { adaptiveAvgPool, poolingMatrix } from "./layers/pooling.js";
 export { crossEntropy } from "./train/loss.js";
 export { AdamW } from "./train/adamw.js";
 export { FUSED_DEFAULT, setFusedOps, type FusedOp } from "./ops/fused-switch.js";
+export { setRawDispatch } from "./ops/webgpu-raw.js";
 export type { AdamWConfig } from "./train/adamw.js";
 export { learningRate } from "./train/schedule.js";
 export type { ScheduleConfig } from "./train/schedule.js";

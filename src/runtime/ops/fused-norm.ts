@@ -4,6 +4,7 @@
 // backends (wasm, cpu) this is one each, on webgpu 2 and 3 (WGSL, ops/webgpu-norm.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
+import { fusedOn } from "./fused-switch.js";
 import { float32Inputs, hostMemory } from "./host-memory.js";
 import { registerWebgpuRmsNorm } from "./webgpu-norm.js";
 
@@ -95,10 +96,10 @@ for (const backendName of ["wasm", "cpu"]) {
 
 registerWebgpuRmsNorm({ forward: RMS_NORM_KERNEL, backward: RMS_NORM_GRAD_KERNEL });
 
-/** Whether the backend in use has the fused RMSNorm (float32 `x` with a [d] weight). */
+/** Whether the fused RMSNorm runs here (its switch on, float32 `x` with a [d] weight). */
 export function hasFusedRmsNorm(x: tf.Tensor, weight: tf.Tensor): boolean {
   return (
-    tf.getKernel(RMS_NORM_KERNEL, tf.getBackend()) !== undefined &&
+    fusedOn("rmsNorm", RMS_NORM_KERNEL) &&
     x.dtype === "float32" &&
     weight.dtype === "float32" &&
     x.rank >= 1 &&

@@ -7,7 +7,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 export type FusedOp =
-  "swiglu" | "rope" | "crossEntropy" | "maskedSoftmax" | "attention" | "layerNorm" | "gelu";
+  | "swiglu"
+  | "rope"
+  | "crossEntropy"
+  | "maskedSoftmax"
+  | "attention"
+  | "layerNorm"
+  | "gelu"
+  | "rmsNorm";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
 export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
@@ -28,6 +35,9 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // checks) these JS loops would not reproduce bit for bit.
   layerNorm: ["webgpu"],
   gelu: ["webgpu"],
+  // Everywhere its kernels are (since the first fused kernels): the switch exists so that a whole
+  // step can run op by op for comparison (bench/webgpu-browser.mjs --fused-vs-ops).
+  rmsNorm: ["webgpu", "wasm", "cpu"],
 };
 
 /** true / false force an op on or off on every backend with its kernel; undefined: the default. */
