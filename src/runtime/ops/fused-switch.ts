@@ -27,9 +27,12 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // measured on wasm's op-by-op path, which this does not reproduce bit for bit. Not webgpu yet: its WGSL
   // kernels are checked in chromium but not timed against the op-by-op form.
   maskedSoftmax: ["cpu"],
-  // Nowhere yet: checked against the op-by-op attention on cpu, wasm and webgpu (chromium), not
-  // timed on a GPU, and on wasm and cpu a JS loop against XNNPACK's and tfjs's products.
-  attention: [],
+  // On webgpu: 4 dispatches a layer where op by op takes about 22, at the 0.25-0.45 ms a dispatch
+  // measured on an H100 (issue 16) against well under a millisecond of attention arithmetic a
+  // layer at the mid benchmark's size; checked against attention op by op in chromium, not yet
+  // timed on a GPU. Not wasm (a JS loop against XNNPACK's products: 2.9x slower a tiny step,
+  // bench/dispatches.mjs --attention-fused) nor cpu (within noise there).
+  attention: ["webgpu"],
   // LayerNorm and GELU (tanh form): on webgpu, where each op by op is a dozen dispatches or more;
   // not on wasm or cpu, whose op-by-op numbers (the README's scores, the towers' published
   // checks) these JS loops would not reproduce bit for bit.
