@@ -39,6 +39,7 @@ interface PageResult {
   }[];
   attention: PageResult["fused"];
   layerNormGelu: PageResult["fused"];
+  bigAdam: { elements: number; worst: number; moved: number };
   fused: {
     op: string;
     hasFused: boolean;
@@ -171,6 +172,17 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
         `${f.op} on webgpu: fused ${JSON.stringify(f.fused)} dispatches, op by op ${JSON.stringify(f.ops)}, relative difference ${f.worst.toExponential(2)}`,
       );
     }
+  });
+
+  it("updates a tensor past 65,535 workgroups in one raw dispatch as the programs do", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    const { elements, worst, moved } = result.bigAdam;
+    expect(elements).toBeGreaterThan(65535 * 64);
+    expect(worst).toBeLessThan(1e-7);
+    // Every element moved, the ones past the first 65,535 workgroups included.
+    expect(moved).toBe(elements);
   });
 
   it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({

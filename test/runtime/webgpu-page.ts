@@ -15,6 +15,7 @@ import {
   stream,
 } from "./moe-cases.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
+import { Params } from "../../src/runtime/params.js";
 import { setRawDispatch } from "../../src/runtime/ops/webgpu-raw.js";
 import { rmsNormOps } from "../../src/runtime/layers/norm.js";
 import { fusedRmsNorm, hasFusedRmsNorm } from "../../src/runtime/ops/fused-norm.js";
@@ -439,6 +440,41 @@ async function adamCase(seed: number, scale: number) {
   };
 }
 
+/**
+ * One AdamW update of a tensor larger than 65,535 workgroups of 64 (the raw dispatch spills
+ * into y there), raw against the three programs: the largest difference and how many elements
+ * the update moved.
+ */
+async function bigAdamCase() {
+  const n = 65535 * 64 + 4099;
+  const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5);
+  const grads = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) * 0.01);
+  const out: Float32Array[] = [];
+  for (const raw of [true, false]) {
+    setRawDispatch(raw);
+    const params = Params.create([{ name: "big", shape: [n], init: "zeros", decay: true }], 1);
+    const p = params.get("big");
+    p.assign(tf.tensor1d(values));
+    const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.1, clip: 0 });
+    const g = new Map([["big", tf.tensor1d(grads) as tf.Tensor]]);
+    const norm = AdamW.globalNorm(g, true);
+    opt.apply(g, 1e-2, norm);
+    out.push((await p.data()) as Float32Array);
+    tf.dispose([norm, ...g.values()]);
+    opt.dispose();
+    params.dispose();
+  }
+  setRawDispatch(true);
+  const [a, b] = out as [Float32Array, Float32Array];
+  let worst = 0;
+  let moved = 0;
+  for (let i = 0; i < n; i++) {
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    if (a[i] !== values[i]) moved++;
+  }
+  return { elements: n, worst, moved };
+}
+
 interface Args {
   readonly routingSeeds: number[];
   readonly layerSeeds: number[];
@@ -451,6 +487,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   for (const [i, shape] of normShapes.entries()) norms.push(await normCase(shape, i + 1));
   const fused = await fusedCases();
   const attention = await attentionCases();
+  const bigAdam = await bigAdamCase();
   const layerNormGelu = await layerNormGeluCases();
   const adam = [];
   for (const [seed, scale] of [
@@ -491,6 +528,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
     fused,
     attention,
     layerNormGelu,
+    bigAdam,
   };
 }
 
