@@ -18,6 +18,7 @@ import {
   type IsolatedProbe,
   type WebgpuAdapter,
 } from "./webgpu-node.js";
+import { guardWebgpuMatMul } from "./ops/webgpu-matmul.js";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
 export type BackendChoice = BackendName | "auto";
@@ -103,6 +104,7 @@ async function loadWebgpu(auto: boolean): Promise<void> {
   }
   webgpuAdapter = adapter;
   await importOptional("@tensorflow/tfjs-backend-webgpu");
+  guardWebgpuMatMul();
 }
 
 let wasmPathsSet = false;

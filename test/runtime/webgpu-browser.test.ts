@@ -40,6 +40,7 @@ interface PageResult {
   attention: PageResult["fused"];
   layerNormGelu: PageResult["fused"];
   bigAdam: { elements: number; worst: number; moved: number };
+  matmul: { shape: string; guarded: number; splitK: number }[];
   fused: {
     op: string;
     hasFused: boolean;
@@ -183,6 +184,19 @@ describe.skipIf(!haveChromium)("webgpu in chromium (SwiftShader)", () => {
     expect(worst).toBeLessThan(1e-7);
     // Every element moved, the ones past the first 65,535 workgroups included.
     expect(moved).toBe(elements);
+  });
+
+  it("keeps small-output products with a long transposed inner dim off tfjs's split-K program", ({
+    skip,
+  }) => {
+    if (result === undefined) return skip(notice);
+    expect(result.matmul.length).toBe(4);
+    for (const m of result.matmul) {
+      expect(m.guarded, m.shape).toBeLessThan(1e-5);
+      console.log(
+        `${m.shape} on webgpu: guarded ${m.guarded.toExponential(2)}, split-K forced ${m.splitK.toExponential(2)} (relative to cpu)`,
+      );
+    }
   });
 
   it("runs clipping and AdamW on webgpu as WGSL kernels equal to the op-by-op update", ({

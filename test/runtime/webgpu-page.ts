@@ -475,6 +475,54 @@ async function bigAdamCase() {
   return { elements: n, worst, moved };
 }
 
+/**
+ * Products tfjs would run through its split-K program with transposeB (ops/webgpu-matmul.ts),
+ * on webgpu behind the guard against cpu; and what the split-K program itself gives.
+ */
+async function matmulCases() {
+  const out = [];
+  for (const [a, b, ta] of [
+    [[8, 2048], [512, 2048], false],
+    [[2048, 8], [512, 2048], true],
+    [[8, 4096], [512, 4096], false],
+    [[1, 2000], [100, 2000], false],
+  ] as const) {
+    const r = stream(a[0] + b[0]);
+    const x = Float32Array.from({ length: a[0] * a[1] }, () => r() - 0.5);
+    const y = Float32Array.from({ length: b[0] * b[1] }, () => r() - 0.5);
+    const results: Float32Array[] = [];
+    for (const [backend, type] of [
+      ["cpu", -1],
+      ["webgpu", -1],
+      ["webgpu", 1],
+    ] as const) {
+      await use(backend);
+      if (backend === "webgpu") tf.env().set("WEBGPU_MATMUL_PROGRAM_TYPE", type);
+      const [X, Y] = [tf.tensor(x, [...a]), tf.tensor(y, [...b])];
+      const z = tf.matMul(X, Y, ta, true);
+      results.push((await z.data()) as Float32Array);
+      tf.dispose([X, Y, z]);
+      if (backend === "webgpu") tf.env().set("WEBGPU_MATMUL_PROGRAM_TYPE", -1);
+    }
+    const [c, g, k] = results as [Float32Array, Float32Array, Float32Array];
+    let scale = 0;
+    let guarded = 0;
+    let splitK = 0;
+    c.forEach((v, i) => {
+      scale = Math.max(scale, Math.abs(v));
+      guarded = Math.max(guarded, Math.abs(v - g[i]!));
+      splitK = Math.max(splitK, Math.abs(v - k[i]!));
+    });
+    out.push({
+      shape: `${a} x ${b}^T${ta ? " (a^T)" : ""}`,
+      guarded: guarded / scale,
+      splitK: splitK / scale,
+    });
+  }
+  await use("webgpu");
+  return out;
+}
+
 interface Args {
   readonly routingSeeds: number[];
   readonly layerSeeds: number[];
@@ -488,6 +536,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
   const fused = await fusedCases();
   const attention = await attentionCases();
   const bigAdam = await bigAdamCase();
+  const matmul = await matmulCases();
   const layerNormGelu = await layerNormGeluCases();
   const adam = [];
   for (const [seed, scale] of [
@@ -529,6 +578,7 @@ async function run({ routingSeeds, layerSeeds, normShapes }: Args) {
     attention,
     layerNormGelu,
     bigAdam,
+    matmul,
   };
 }
 

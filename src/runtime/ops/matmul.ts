@@ -5,10 +5,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
 import "./gradients.js";
+import { guardWebgpuMatMul } from "./webgpu-matmul.js";
 
 /** Whether to take the wasm-shaped paths (explicit transposes, per-slice batched products). */
 export function wantsFlatMatmul(): boolean {
-  return tf.getBackend() === "wasm";
+  const backend = tf.getBackend();
+  // Every product of the runtime passes here: on webgpu, make sure tfjs's matMul is guarded
+  // (webgpu-matmul.ts) whenever tfjs-backend-webgpu was imported after this module.
+  if (backend === "webgpu") guardWebgpuMatMul();
+  return backend === "wasm";
 }
 
 /** a x b^T for rank-2 or rank-3 (batched) operands, via explicit transposes when flat. */
