@@ -10,7 +10,11 @@ export {
   BACKEND_ORDER,
 } from "./backend.js";
 export { registerRuntimeGradients } from "./ops/gradients.js";
-export { installWasmKernels, setWasmIdentitySharing } from "./ops/wasm-kernels.js";
+export {
+  installWasmKernels,
+  setWasmGatherRows,
+  setWasmIdentitySharing,
+} from "./ops/wasm-kernels.js";
 export { microBatches, sliceRows, targetCount } from "./train/micro-batch.js";
 export type { BackendChoice, BackendName, BackendOptions } from "./backend.js";
 export { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
