@@ -17,35 +17,7 @@ import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
-import { kernelsOf, relDiff } from "./tensor-checks.js";
-
-/** Fused against op by op: values and every input's gradient within 1e-5, not all zeros. */
-function compare(
-  fused: (...a: tf.Tensor[]) => tf.Tensor,
-  ops: (...a: tf.Tensor[]) => tf.Tensor,
-  inputs: tf.Tensor[],
-  kernels: string[],
-): void {
-  const y = ops(...inputs);
-  const dy = tf.randomNormal(y.shape, 0, 1, "float32", 7);
-  const loss =
-    (f: (...a: tf.Tensor[]) => tf.Tensor) =>
-    (...a: tf.Tensor[]) =>
-      tf.sum(tf.mul(f(...a), dy));
-  let gf: tf.Tensor[] = [];
-  const names = kernelsOf(() => {
-    gf = tf.grads(loss(fused))(inputs);
-  });
-  for (const k of kernels) expect(names).toContain(k);
-  const go = tf.grads(loss(ops))(inputs);
-  const yf = fused(...inputs);
-  expect(relDiff(yf, y)).toBeLessThan(1e-5);
-  for (let i = 0; i < inputs.length; i++) {
-    expect(relDiff(gf[i]!, go[i]!), `gradient ${i}`).toBeLessThan(1e-5);
-    expect(tf.max(tf.abs(go[i]!)).dataSync()[0]).toBeGreaterThan(0.05);
-  }
-  tf.dispose([y, dy, yf, ...gf, ...go]);
-}
+import { compareFused } from "./tensor-checks.js";
 
 afterEach(() => setFusedOps({ layerNorm: undefined, gelu: undefined }));
 
@@ -59,7 +31,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         const x = tf.add(tf.randomNormal(shape, 0, 3, "float32", d), 2);
         const w = tf.randomNormal([d], 1, 0.3, "float32", d + 1);
         const b = tf.randomNormal([d], 0, 0.5, "float32", d + 2);
-        compare(
+        compareFused(
           (a, c, e) => layerNorm(a!, c!, e!, 1e-5),
           (a, c, e) => layerNormOps(a!, c!, e!, 1e-5),
           [x, w, b],
@@ -78,7 +50,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       ]) {
         // Wide enough to reach both tails (tanh near +-1) as well as the middle.
         const x = tf.randomNormal(shape, 0, 4, "float32", shape.length);
-        compare(
+        compareFused(
           (a) => gelu(a!),
           (a) => geluOps(a!),
           [x],

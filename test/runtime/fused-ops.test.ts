@@ -26,36 +26,7 @@ import { AdamW } from "../../src/runtime/train/adamw.js";
 import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
 import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
-import { kernelsOf, relDiff } from "./tensor-checks.js";
-
-/** The fused and op-by-op values and input gradients of `f` and `g` under a random cotangent. */
-function compare(
-  fused: (...a: tf.Tensor[]) => tf.Tensor,
-  ops: (...a: tf.Tensor[]) => tf.Tensor,
-  inputs: tf.Tensor[],
-  kernels: string[],
-): void {
-  const y = ops(...inputs);
-  const dy = tf.randomNormal(y.shape, 0, 1, "float32", 7);
-  const loss =
-    (f: (...a: tf.Tensor[]) => tf.Tensor) =>
-    (...a: tf.Tensor[]) =>
-      tf.sum(tf.mul(f(...a), dy));
-  let gf: tf.Tensor[] = [];
-  const names = kernelsOf(() => {
-    gf = tf.grads(loss(fused))(inputs);
-  });
-  for (const k of kernels) expect(names).toContain(k);
-  const go = tf.grads(loss(ops))(inputs);
-  const yf = fused(...inputs);
-  expect(relDiff(yf, y)).toBeLessThan(1e-5);
-  for (let i = 0; i < inputs.length; i++) {
-    expect(relDiff(gf[i] as tf.Tensor, go[i] as tf.Tensor), `gradient ${i}`).toBeLessThan(1e-5);
-    // Not a comparison of zeros.
-    expect(tf.max(tf.abs(go[i] as tf.Tensor)).dataSync()[0]).toBeGreaterThan(0.05);
-  }
-  tf.dispose([y, dy, yf, ...gf, ...go]);
-}
+import { compareFused } from "./tensor-checks.js";
 
 afterEach(() => {
   setFusedOps({
@@ -78,7 +49,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       ]) {
         const g = tf.randomNormal(shape, 0, 3, "float32", 1);
         const u = tf.randomNormal(shape, 0.5, 2, "float32", 2);
-        compare(swiglu, swigluOps, [g, u], [SWIGLU_KERNEL, SWIGLU_GRAD_KERNEL]);
+        compareFused(swiglu, swigluOps, [g, u], [SWIGLU_KERNEL, SWIGLU_GRAD_KERNEL]);
         tf.dispose([g, u]);
       }
     });
@@ -92,7 +63,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       ]) {
         const [cos, sin] = ropeTables(shape.at(-2)!, shape.at(-1)!, 100);
         const x = tf.randomNormal(shape, 0, 2, "float32", 3);
-        compare(
+        compareFused(
           (a) => applyRope(a, cos, sin),
           (a) => applyRopeOps(a, cos, sin),
           [x],
@@ -115,7 +86,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const mask = tf.tensor1d(
         Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 || i === n - 1 ? 0 : 1)),
       );
-      compare(
+      compareFused(
         (l) => tf.mul(crossEntropy(l as tf.Tensor2D, targets, mask), 1),
         (l) => crossEntropyOps(l as tf.Tensor2D, targets, mask),
         [logits],
@@ -145,7 +116,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         for (const causal of [true, false]) {
           const scale = 1 / Math.sqrt(5);
           const x = tf.randomNormal([bh, t, s], 0, 4, "float32", bh * 31 + s);
-          compare(
+          compareFused(
             (a) => fusedMaskedSoftmax(a!, scale, causal),
             (a) => {
               let z: tf.Tensor = tf.mul(a!, scale);

@@ -15,7 +15,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
 import { fusedOn } from "./fused-switch.js";
 import { float32Inputs, hostMemory, type HostArray } from "./host-memory.js";
-import { registerWebgpuAttention, webgpuAttentionReady } from "./webgpu-attention.js";
+import {
+  attentionDims,
+  registerWebgpuAttention,
+  webgpuAttentionReady,
+} from "./webgpu-attention.js";
 
 export const ATTENTION_KERNEL = "MmcAttention";
 export const ATTENTION_STATS_KERNEL = "MmcAttentionStats";
@@ -27,22 +31,6 @@ export interface AttentionAttrs {
   scale: number;
   causal: boolean;
   rope: boolean;
-}
-
-/** The shape of one call: batch, queries, keys, query heads, key/value heads, head dim. */
-export interface AttentionDims {
-  b: number;
-  t: number;
-  s: number;
-  heads: number;
-  kvHeads: number;
-  hd: number;
-}
-
-export function attentionDims(q: tf.TensorInfo, k: tf.TensorInfo): AttentionDims {
-  const [b, t, heads, hd] = q.shape as [number, number, number, number];
-  const [, s, kvHeads] = k.shape as [number, number, number, number];
-  return { b, t, s, heads, kvHeads, hd };
 }
 
 /** The first query row (of t) that sees key j (of s): query i sees j iff j <= i + s - t. */

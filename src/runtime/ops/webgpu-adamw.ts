@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Program, Uniform, WebgpuBackendLike } from "./webgpu-program.js";
 import type { AdamWAttrs } from "./fused-adamw.js";
-import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
+import { flatModule, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 
 /** Inputs per norm dispatch: 8 storage buffers per stage, one of them the output. */
 const NORM_GROUP = 7;
@@ -133,27 +133,12 @@ function updateProgram(which: Which, shape: number[]): Program {
 }
 
 /** The update of one tensor in one dispatch: new weights, first and second moments. */
-const ONE_DISPATCH_UPDATE = `
-struct U {
-  lr : f32, beta1 : f32, beta2 : f32, eps : f32, keep : f32, clip : f32, c1 : f32, c2 : f32,
-  size : i32,
-};
-@group(0) @binding(0) var<storage, read_write> outP : array<f32>;
-@group(0) @binding(1) var<storage, read_write> outM : array<f32>;
-@group(0) @binding(2) var<storage, read_write> outV : array<f32>;
-@group(0) @binding(3) var<storage, read> N : array<f32>;
-@group(0) @binding(4) var<storage, read> P : array<f32>;
-@group(0) @binding(5) var<storage, read> M : array<f32>;
-@group(0) @binding(6) var<storage, read> V : array<f32>;
-@group(0) @binding(7) var<storage, read> G : array<f32>;
-@group(0) @binding(8) var<uniform> u : U;
-@compute @workgroup_size(64)
-fn main(${flatParams}) {
-  ${flatIndex}
-  if (index >= u.size) {
-    return;
-  }
-  let norm = N[0];
+const ONE_DISPATCH_UPDATE = flatModule(
+  "lr : f32, beta1 : f32, beta2 : f32, eps : f32, keep : f32, clip : f32, c1 : f32, c2 : f32, size : i32,",
+  ["outP", "outM", "outV"],
+  ["N", "P", "M", "V", "G"],
+  "size",
+  `let norm = N[0];
   if ((bitcast<u32>(norm) & 0x7f800000u) == 0x7f800000u) {
     outP[index] = P[index];
     outM[index] = M[index];
@@ -169,9 +154,8 @@ fn main(${flatParams}) {
   let vj = u.beta2 * V[index] + (1.0 - u.beta2) * gj * gj;
   outP[index] = P[index] * u.keep - (u.lr * (mj / u.c1)) / (sqrt(vj / u.c2) + u.eps);
   outM[index] = mj;
-  outV[index] = vj;
-}
-`;
+  outV[index] = vj;`,
+);
 
 const adamW: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as WebgpuBackendLike;

@@ -6,7 +6,7 @@
 // JS loops there, in float32. Nothing here imports the optional webgpu package.
 import * as tf from "@tensorflow/tfjs-core";
 import type { AttentionAttrs } from "./fused-attention.js";
-import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
+import { flatIndex, flatParams, rawBindings, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 import type { Uniform } from "./webgpu-program.js";
 
 /** Whether the backend can run the kernels (they need raw dispatches). */
@@ -58,23 +58,31 @@ function unrotFn(rope: boolean): string {
 
 /** The module's head: constants, bindings (outputs, then inputs, then the uniforms). */
 function head(hd: number, outputs: string[], inputs: string[]): string {
-  const bindings = [
-    ...outputs.map(
-      (n, i) => `@group(0) @binding(${i}) var<storage, read_write> ${n} : array<f32>;`,
-    ),
-    ...inputs.map(
-      (n, i) => `@group(0) @binding(${outputs.length + i}) var<storage, read> ${n} : array<f32>;`,
-    ),
-    `@group(0) @binding(${outputs.length + inputs.length}) var<uniform> u : U;`,
-  ];
   return `const HD = ${hd};
 const HALF = ${Math.floor(hd / 2)};
 ${UNIFORMS}
-${bindings.join("\n")}`;
+${rawBindings(outputs, inputs)}`;
 }
 
 const withTable = (rope: boolean, names: string[]): string[] =>
   rope ? [...names.slice(0, 3), "T", ...names.slice(3)] : names;
+
+/**
+ * The entry point's start for one invocation per query row (index = (b * heads + h) * t + i):
+ * i, h, bi, the key/value head kh, the row's offset qAt and its rotated values qr.
+ */
+const QUERY_ROW = `@compute @workgroup_size(64)
+fn main(${flatParams}) {
+  ${flatIndex}
+  if (index >= u.rows) {
+    return;
+  }
+  let i = index % u.t;
+  let h = (index / u.t) % u.heads;
+  let bi = index / (u.t * u.heads);
+  let kh = h / (u.heads / u.kvHeads);
+  let qAt = ((bi * u.t + i) * u.heads + h) * HD;
+  let qr = rotQ(qAt, i);`;
 
 /** Keys seen by query i: `n`. */
 const KEYS_SEEN = `var n = u.s;
@@ -86,18 +94,7 @@ function forwardCode(hd: number, rope: boolean): string {
   return `${head(hd, ["O", "LSE"], withTable(rope, ["Q", "K", "V"]))}
 ${rotFn("Q", rope)}
 ${rotFn("K", rope)}
-@compute @workgroup_size(64)
-fn main(${flatParams}) {
-  ${flatIndex}
-  if (index >= u.rows) {
-    return;
-  }
-  let i = index % u.t;
-  let h = (index / u.t) % u.heads;
-  let bi = index / (u.t * u.heads);
-  let kh = h / (u.heads / u.kvHeads);
-  let qAt = ((bi * u.t + i) * u.heads + h) * HD;
-  let qr = rotQ(qAt, i);
+${QUERY_ROW}
   ${KEYS_SEEN}
   var m = -3.402823e38;
   var l = 0.0;
@@ -159,18 +156,7 @@ function gradQCode(hd: number, rope: boolean): string {
 ${rotFn("Q", rope)}
 ${rotFn("K", rope)}
 ${unrotFn(rope)}
-@compute @workgroup_size(64)
-fn main(${flatParams}) {
-  ${flatIndex}
-  if (index >= u.rows) {
-    return;
-  }
-  let i = index % u.t;
-  let h = (index / u.t) % u.heads;
-  let bi = index / (u.t * u.heads);
-  let kh = h / (u.heads / u.kvHeads);
-  let qAt = ((bi * u.t + i) * u.heads + h) * HD;
-  let qr = rotQ(qAt, i);
+${QUERY_ROW}
   let lse = ST[2 * index];
   let delta = ST[2 * index + 1];
   ${KEYS_SEEN}
@@ -249,7 +235,8 @@ fn main(${flatParams}) {
 }`;
 }
 
-interface Dims {
+/** The shape of one call: batch, queries, keys, query heads, key/value heads, head dim. */
+export interface AttentionDims {
   b: number;
   t: number;
   s: number;
@@ -258,13 +245,14 @@ interface Dims {
   hd: number;
 }
 
-function dims(q: tf.TensorInfo, k: tf.TensorInfo): Dims {
+/** The dims of q [b, t, heads, hd] against k [b, s, kvHeads, hd]. */
+export function attentionDims(q: tf.TensorInfo, k: tf.TensorInfo): AttentionDims {
   const [b, t, heads, hd] = q.shape as [number, number, number, number];
   const [, s, kvHeads] = k.shape as [number, number, number, number];
   return { b, t, s, heads, kvHeads, hd };
 }
 
-function uniforms(d: Dims, rows: number, a: AttentionAttrs): Uniform[] {
+function uniforms(d: AttentionDims, rows: number, a: AttentionAttrs): Uniform[] {
   return [
     ...[rows, d.b, d.t, d.s, d.heads, d.kvHeads, a.causal ? 1 : 0].map((x): Uniform => ({
       type: "int32",
@@ -287,7 +275,7 @@ const qkv = (a: AttentionAttrs, rest: string[]): string[] =>
 const forward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AttentionAttrs;
   const ins = inputsOf(inputs as tf.NamedTensorInfoMap, qkv(a, []));
-  const d = dims(ins[0]!, ins[1]!);
+  const d = attentionDims(ins[0]!, ins[1]!);
   const rows = d.b * d.heads * d.t;
   return rawDispatch(
     backend,
@@ -321,7 +309,7 @@ const stats: tf.KernelFunc = ({ inputs, backend }) => {
 const gradQ: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AttentionAttrs;
   const ins = inputsOf(inputs as tf.NamedTensorInfoMap, qkv(a, ["stats", "dy"]));
-  const d = dims(ins[0]!, ins[1]!);
+  const d = attentionDims(ins[0]!, ins[1]!);
   const rows = d.b * d.heads * d.t;
   return rawDispatch(
     backend,
@@ -336,7 +324,7 @@ const gradQ: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 const gradKv: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AttentionAttrs;
   const ins = inputsOf(inputs as tf.NamedTensorInfoMap, qkv(a, ["stats", "dy"]));
-  const d = dims(ins[0]!, ins[1]!);
+  const d = attentionDims(ins[0]!, ins[1]!);
   const rows = d.b * d.kvHeads * d.s;
   const shape = [d.b, d.s, d.kvHeads, d.hd];
   return rawDispatch(

@@ -5,32 +5,21 @@
 // webgpu package.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Uniform } from "./webgpu-program.js";
-import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
+import { flatModule, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 
 /** Whether the backend can run the kernels (they need raw dispatches). */
 export const webgpuLayerNormReady = (backend: unknown): boolean => rawDispatchReady(backend);
 
 /** A module over `count` invocations: `outputs`, then `inputs`, then d, rows, eps, count. */
-function module(outputs: string[], inputs: string[], body: string): string {
-  const names = [...outputs, ...inputs];
-  return `struct U { d : i32, rows : i32, eps : f32, count : i32, };
-${names
-  .map(
-    (n, i) =>
-      `@group(0) @binding(${i}) var<storage, ${i < outputs.length ? "read_write" : "read"}> ${n} : array<f32>;`,
-  )
-  .join("\n")}
-@group(0) @binding(${names.length}) var<uniform> u : U;
-@compute @workgroup_size(64)
-fn main(${flatParams}) {
-  ${flatIndex}
-  if (index >= u.count) {
-    return;
-  }
-  let d = u.d;
-  ${body}
-}`;
-}
+const module = (outputs: string[], inputs: string[], body: string): string =>
+  flatModule(
+    "d : i32, rows : i32, eps : f32, count : i32,",
+    outputs,
+    inputs,
+    "count",
+    `let d = u.d;
+  ${body}`,
+  );
 
 const FORWARD = module(
   ["Y", "ST"],

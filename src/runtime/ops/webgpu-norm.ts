@@ -9,7 +9,7 @@
 // its runner reads.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Program, Uniform, WebgpuBackendLike } from "./webgpu-program.js";
-import { flatIndex, flatParams, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
+import { flatModule, rawDispatch, rawDispatchReady } from "./webgpu-raw.js";
 
 const GROUP = 64;
 
@@ -53,27 +53,16 @@ const run = (
 const lastAxis = (t: tf.TensorInfo): number => t.shape[t.shape.length - 1] as number;
 
 /** A raw module over `rows` invocations (one a row): `outputs`, then `inputs`, then d, rows, eps. */
-function rowModule(outputs: string[], inputs: string[], body: string): string {
-  const names = [...outputs, ...inputs];
-  return `struct U { d : i32, rows : i32, eps : f32, };
-${names
-  .map(
-    (n, i) =>
-      `@group(0) @binding(${i}) var<storage, ${i < outputs.length ? "read_write" : "read"}> ${n} : array<f32>;`,
-  )
-  .join("\n")}
-@group(0) @binding(${names.length}) var<uniform> u : U;
-@compute @workgroup_size(64)
-fn main(${flatParams}) {
-  ${flatIndex}
-  if (index >= u.rows) {
-    return;
-  }
-  let d = u.d;
+const rowModule = (outputs: string[], inputs: string[], body: string): string =>
+  flatModule(
+    "d : i32, rows : i32, eps : f32,",
+    outputs,
+    inputs,
+    "rows",
+    `let d = u.d;
   let o = index * d;
-  ${body}
-}`;
-}
+  ${body}`,
+  );
 
 const FORWARD_ROW = rowModule(
   ["Y", "R"],

@@ -99,6 +99,44 @@ export const flatIndex = `let index = i32(gid.y * nw.x * ${RAW_GROUP}u + gid.x);
 export const flatParams = `@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nw : vec3<u32>`;
 
 /**
+ * A raw module's bindings in `rawDispatch`'s order: the outputs (read_write), then the inputs
+ * (read), all array<f32>, then the uniform struct `U` as `u`.
+ */
+export function rawBindings(outputs: readonly string[], inputs: readonly string[]): string {
+  const names = [...outputs, ...inputs];
+  return [
+    ...names.map(
+      (n, i) =>
+        `@group(0) @binding(${i}) var<storage, ${i < outputs.length ? "read_write" : "read"}> ${n} : array<f32>;`,
+    ),
+    `@group(0) @binding(${names.length}) var<uniform> u : U;`,
+  ].join("\n");
+}
+
+/**
+ * A whole raw module with one invocation per `index` below `u.<count>`: the struct U of
+ * `uniforms` (WGSL fields), the bindings, and `body` in the entry point.
+ */
+export function flatModule(
+  uniforms: string,
+  outputs: readonly string[],
+  inputs: readonly string[],
+  count: string,
+  body: string,
+): string {
+  return `struct U { ${uniforms} };
+${rawBindings(outputs, inputs)}
+@compute @workgroup_size(${RAW_GROUP})
+fn main(${flatParams}) {
+  ${flatIndex}
+  if (index >= u.${count}) {
+    return;
+  }
+  ${body}
+}`;
+}
+
+/**
  * Records one dispatch of `code` (entry point `main`, workgroup size RAW_GROUP, bindings 0.. the
  * outputs, then `inputs`, then the uniform struct built from `uniforms` by tfjs's own packing)
  * over `elements` invocations, and returns the outputs, one float32 tensor per shape.
