@@ -17,10 +17,8 @@ import {
   hasFusedAttention,
 } from "../../src/runtime/ops/fused-attention.js";
 import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
-import { AdamW } from "../../src/runtime/train/adamw.js";
-import { trainStep } from "../../src/runtime/train/trainer.js";
 import type { Config } from "../../src/components/types.js";
-import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+import { tinyCode, trainTiny, useBackend } from "./helpers.js";
 import { kernelsOf, relDiff } from "./tensor-checks.js";
 
 afterEach(() => setFusedOps({ attention: undefined }));
@@ -107,28 +105,10 @@ for (const backend of ["cpu", "wasm"] as const) {
       it(`trains 20 steps with the fused core to the op-by-op losses within 1e-5: ${JSON.stringify(config)}`, async () => {
         await useBackend(backend);
         const { loss } = await tinyCode(config);
-        const batch = patternBatch();
         const run = async (on: boolean) => {
           setFusedOps({ attention: on });
-          const model = tinyModel(config);
-          const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
-          const losses: number[] = [];
-          const engine = tf.engine();
-          const runKernel = engine.runKernel.bind(engine);
-          let used = false;
-          engine.runKernel = (name, inputs, attrs) => {
-            used ||= name === ATTENTION_KERNEL;
-            return runKernel(name, inputs, attrs);
-          };
-          try {
-            for (let i = 0; i < 20; i++)
-              losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
-          } finally {
-            engine.runKernel = runKernel;
-          }
-          expect(used).toBe(on);
-          opt.dispose();
-          model.dispose();
+          const { losses, kernels } = await trainTiny(config, loss);
+          expect(kernels.has(ATTENTION_KERNEL)).toBe(on);
           return losses;
         };
         const fused = await run(true);

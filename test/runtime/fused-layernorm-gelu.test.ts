@@ -14,9 +14,7 @@ import {
   LAYER_NORM_KERNEL,
 } from "../../src/runtime/ops/fused-layernorm.js";
 import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
-import { AdamW } from "../../src/runtime/train/adamw.js";
-import { trainStep } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+import { tinyCode, trainTiny, useBackend } from "./helpers.js";
 import { compareFused } from "./tensor-checks.js";
 
 afterEach(() => setFusedOps({ layerNorm: undefined, gelu: undefined }));
@@ -68,28 +66,10 @@ for (const backend of ["cpu", "wasm"] as const) {
         mlp: { fn: "gelu", hidden: 64 },
       };
       const { loss } = await tinyCode(config);
-      const batch = patternBatch();
       const run = async (on: boolean) => {
         setFusedOps({ layerNorm: on, gelu: on });
-        const model = tinyModel(config);
-        const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
-        const seen = new Set<string>();
-        const engine = tf.engine();
-        const runKernel = engine.runKernel.bind(engine);
-        engine.runKernel = (name, inputs, attrs) => {
-          seen.add(name);
-          return runKernel(name, inputs, attrs);
-        };
-        const losses: number[] = [];
-        try {
-          for (let i = 0; i < 20; i++)
-            losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
-        } finally {
-          engine.runKernel = runKernel;
-        }
-        expect([seen.has(LAYER_NORM_KERNEL), seen.has(GELU_KERNEL)]).toEqual([on, on]);
-        opt.dispose();
-        model.dispose();
+        const { losses, kernels } = await trainTiny(config, loss);
+        expect([kernels.has(LAYER_NORM_KERNEL), kernels.has(GELU_KERNEL)]).toEqual([on, on]);
         return losses;
       };
       const fused = await run(true);

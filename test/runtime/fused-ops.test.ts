@@ -22,10 +22,8 @@ import {
 } from "../../src/runtime/ops/fused-softmax.js";
 import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
 import { causalMask } from "../../src/runtime/layers/attention.js";
-import { AdamW } from "../../src/runtime/train/adamw.js";
 import { crossEntropy, crossEntropyOps } from "../../src/runtime/train/loss.js";
-import { trainStep } from "../../src/runtime/train/trainer.js";
-import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
+import { tinyCode, trainTiny, useBackend } from "./helpers.js";
 import { compareFused } from "./tensor-checks.js";
 
 afterEach(() => {
@@ -142,34 +140,16 @@ for (const backend of ["cpu", "wasm"] as const) {
       await useBackend(backend);
       const config = { position: "rope", norm: "rms" };
       const { loss } = await tinyCode(config);
-      const batch = patternBatch();
       const run = async (on: boolean) => {
         setFusedOps({ swiglu: on, rope: on, crossEntropy: on, maskedSoftmax: on });
-        const model = tinyModel(config);
-        const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
-        const losses: number[] = [];
-        const engine = tf.engine();
-        const runKernel = engine.runKernel.bind(engine);
-        const seen = new Set<string>();
-        engine.runKernel = (name, inputs, attrs) => {
-          seen.add(name);
-          return runKernel(name, inputs, attrs);
-        };
-        try {
-          for (let i = 0; i < 20; i++)
-            losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
-        } finally {
-          engine.runKernel = runKernel;
-        }
-        opt.dispose();
-        model.dispose();
+        const { losses, kernels } = await trainTiny(config, loss);
         const fusedKernels = [
           SWIGLU_KERNEL,
           ROPE_KERNEL,
           CROSS_ENTROPY_KERNEL,
           MASKED_SOFTMAX_KERNEL,
         ];
-        expect(fusedKernels.map((k) => seen.has(k))).toEqual(fusedKernels.map(() => on));
+        expect(fusedKernels.map((k) => kernels.has(k))).toEqual(fusedKernels.map(() => on));
         return losses;
       };
       const fused = await run(true);

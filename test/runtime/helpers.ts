@@ -3,6 +3,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Config } from "../../src/components/types.js";
 import { selectBackend, type BackendName } from "../../src/runtime/backend.js";
 import { MultimodalModel, type ModelBatch, type ModelCode } from "../../src/runtime/model.js";
+import { AdamW } from "../../src/runtime/train/adamw.js";
+import { trainStep } from "../../src/runtime/train/trainer.js";
 import { generatedCode } from "./generated-code.js";
 
 export async function useBackend(name: BackendName): Promise<void> {
@@ -44,4 +46,35 @@ export function patternBatch(batchSize = 2, sequence = 16, vocab = 40): ModelBat
   const lossMask = new Uint8Array(batchSize * sequence).fill(1);
   for (let r = 0; r < batchSize; r++) lossMask[r * sequence] = 0;
   return { batchSize, sequence, tokens, lossMask };
+}
+
+/**
+ * `steps` training steps of `tinyModel(config)` on `patternBatch()` (AdamW at 1e-2, decay 0.1,
+ * clipping at 1): each step's loss, and the names of the kernels the steps ran.
+ */
+export async function trainTiny(
+  config: Config,
+  loss: ModelCode["loss"],
+  steps = 20,
+): Promise<{ losses: number[]; kernels: Set<string> }> {
+  const model = tinyModel(config);
+  const opt = new AdamW(model.params, { lr: 1e-2, weightDecay: 0.1, clip: 1 });
+  const batch = patternBatch();
+  const kernels = new Set<string>();
+  const engine = tf.engine();
+  const runKernel = engine.runKernel.bind(engine);
+  engine.runKernel = (name, inputs, attrs) => {
+    kernels.add(name);
+    return runKernel(name, inputs, attrs);
+  };
+  const losses: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++)
+      losses.push((await trainStep(model, opt, batch, 1e-2, { loss })).loss);
+  } finally {
+    engine.runKernel = runKernel;
+    opt.dispose();
+    model.dispose();
+  }
+  return { losses, kernels };
 }
