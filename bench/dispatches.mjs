@@ -4,13 +4,16 @@
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
 //      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--copy-identity]
-//      [--softmax-ops | --softmax-fused] [--attention-fused] [--time N] [--threads N] [--json FILE]
+//      [--softmax-ops | --softmax-fused] [--attention-fused] [--flat-matmul] [--time N]
+//      [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
 // passes (mid: 4 on wasm and cpu) are kept. --unfused forces AdamW's op-by-op path;
 // --unfused-layers SwiGLU's, rotary's, cross-entropy's and attention's softmax's
 // (ops/fused-switch.ts), --softmax-ops / --softmax-fused the softmax's alone; --copy-identity
-// wasm's stock Identity, which copies its input (ops/wasm-kernels.ts shares it). --time N
+// wasm's stock Identity, which copies its input (ops/wasm-kernels.ts shares it); --flat-matmul
+// wasm's stock BatchMatMul, with the products flattened by ops/matmul.ts (explicit transposes,
+// per-slice products) instead of ops/wasm-matmul.ts's kernel. --time N
 // then times N more steps (the counting wrapper removed) and prints their median and range, with
 // the 1-minute load average: run it from two builds in turn to compare them.
 import { writeFileSync } from "node:fs";
@@ -22,6 +25,7 @@ import {
   selectBackend,
   setFusedOps,
   setWasmIdentitySharing,
+  setWasmMatMul,
   trainStep,
 } from "../dist/runtime/index.js";
 import { modelCode } from "./model-code.mjs";
@@ -63,6 +67,7 @@ if (args.includes("--softmax-fused")) setFusedOps({ maskedSoftmax: true });
 // The fused attention core (ops/fused-attention.ts), off by default everywhere.
 if (args.includes("--attention-fused")) setFusedOps({ attention: true });
 if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
+if (args.includes("--flat-matmul")) setWasmMatMul(false);
 const data = batchFor(c);
 const { loss } = await modelCode(decoderInput(c));
 const step = () => trainStep(model, opt, data, 1e-4, { loss, microBatch: c.micro });

@@ -9,6 +9,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { escapeControls } from "./escape.js";
 import "./ops/gradients.js";
 import { installWasmKernels } from "./ops/wasm-kernels.js";
+import { installWasmMatMul } from "./ops/wasm-matmul.js";
 import { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";
 import { startThreadedWasm } from "./wasm-threads.js";
 import {
@@ -211,7 +212,10 @@ async function tryBackend(
     await tf.ready();
     // The cpu backend prints a banner on first use urging tfjs-node; mmc reports backends itself.
     if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-    if (name === "wasm") installWasmKernels();
+    if (name === "wasm") {
+      installWasmKernels();
+      installWasmMatMul();
+    }
     return undefined;
   } catch (e) {
     return e;

@@ -25,12 +25,23 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** A 2-D matMul (XNNPACK's path, split across the pool) and a small decoder's logits. */
+/**
+ * A 2-D matMul (XNNPACK's path, split across the pool), a transposed one and a gather along
+ * axis 1 (mmc's wasm kernels, ops/wasm-matmul.ts and ops/wasm-kernels.ts, and the stock kernel
+ * they fall back to, which must be bound to the new backend's module), and a small decoder's
+ * logits.
+ */
 async function compute(): Promise<{ matmul: Float32Array; logits: Float32Array }> {
   const [m, k, n] = [67, 129, 95];
   const a = tf.tensor2d(values(m * k, 1), [m, k]);
   const b = tf.tensor2d(values(k * n, 2), [k, n]);
-  const product = tf.matMul(a, b);
+  const product = tf.tidy(() =>
+    tf.concat([
+      tf.reshape(tf.matMul(a, b), [-1]),
+      tf.reshape(tf.matMul(a, a, true, false), [-1]),
+      tf.reshape(tf.gather(a, tf.tensor1d([5, 0, 128], "int32"), 1), [-1]),
+    ]),
+  );
   const matmul = (await product.data()) as Float32Array;
   tf.dispose([a, b, product]);
   const config = { width: 64, mlp: { fn: "swiglu", hidden: 192 } };

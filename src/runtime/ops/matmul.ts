@@ -1,19 +1,24 @@
-// Matrix products shaped for speed on every backend. On wasm only a 2-D matMul without
-// transposes reaches XNNPACK; everything else there runs a scalar loop, so on wasm we flatten to
-// 2-D, transpose explicitly in the gradients, and split batched products into per-slice 2-D ones.
-// Other backends use matMul's transpose flags directly.
+// Matrix products shaped for speed on every backend. On wasm tfjs's stock kernel reaches XNNPACK
+// only for a 2-D matMul without transposes and runs a scalar loop otherwise; ops/wasm-matmul.ts
+// replaces it with one that takes every product there. Without that kernel (setWasmMatMul(false))
+// we flatten to 2-D here, transpose explicitly in the gradients, and split batched products into
+// per-slice 2-D ones. Everywhere else the products use matMul's transpose flags directly.
 import * as tf from "@tensorflow/tfjs-core";
 import { customGrad } from "./custom-grad.js";
 import "./gradients.js";
+import { wasmMatMulOn } from "./wasm-matmul.js";
 import { guardWebgpuMatMul } from "./webgpu-matmul.js";
 
-/** Whether to take the wasm-shaped paths (explicit transposes, per-slice batched products). */
+/**
+ * Whether to take the wasm-shaped paths (explicit transposes, per-slice batched products): on
+ * wasm with its BatchMatMul kernel switched off (setWasmMatMul(false)).
+ */
 export function wantsFlatMatmul(): boolean {
   const backend = tf.getBackend();
   // Every product of the runtime passes here: on webgpu, make sure tfjs's matMul is guarded
   // (webgpu-matmul.ts) whenever tfjs-backend-webgpu was imported after this module.
   if (backend === "webgpu") guardWebgpuMatMul();
-  return backend === "wasm";
+  return backend === "wasm" && !wasmMatMulOn();
 }
 
 /** a x b^T for rank-2 or rank-3 (batched) operands, via explicit transposes when flat. */

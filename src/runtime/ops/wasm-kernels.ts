@@ -143,10 +143,13 @@ export function installWasmKernels(): void {
   )
     return;
   installed = true;
+  // Each keeps the stock kernel's setup, which binds the fallback to each new backend's module.
   tf.unregisterKernel("GatherV2", "wasm");
   tf.registerKernel({
     kernelName: "GatherV2",
     backendName: "wasm",
+    setupFunc: stockGather.setupFunc,
+    disposeFunc: stockGather.disposeFunc,
     kernelFunc: (args) => {
       const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
       const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
@@ -161,6 +164,8 @@ export function installWasmKernels(): void {
   tf.registerKernel({
     kernelName: "Identity",
     backendName: "wasm",
+    setupFunc: stockIdentity.setupFunc,
+    disposeFunc: stockIdentity.disposeFunc,
     kernelFunc: (args) => {
       const x = args.inputs["x"] as tf.TensorInfo;
       if (!sharing || x.dtype === "string") return stockIdentity.kernelFunc(args);
@@ -172,6 +177,8 @@ export function installWasmKernels(): void {
   tf.registerKernel({
     kernelName: "Slice",
     backendName: "wasm",
+    setupFunc: stockSlice.setupFunc,
+    disposeFunc: stockSlice.disposeFunc,
     kernelFunc: (args) => {
       const x = args.inputs["x"] as tf.TensorInfo;
       if (x.dtype === "string") return stockSlice.kernelFunc(args);
@@ -184,6 +191,8 @@ export function installWasmKernels(): void {
   tf.registerKernel({
     kernelName: "Unpack",
     backendName: "wasm",
+    setupFunc: stockUnpack.setupFunc,
+    disposeFunc: stockUnpack.disposeFunc,
     kernelFunc: (args) => {
       const x = args.inputs["value"] as tf.TensorInfo;
       if (x.dtype === "string") return stockUnpack.kernelFunc(args);
