@@ -58,6 +58,34 @@ export interface AdamWAttrs {
  * p *= 1 - lr * wd (decayed tensors); m, v moments; p -= lr * (m / c1) / (sqrt(v / c2) + eps).
  * A norm that is not finite leaves every tensor as it was (the outputs are copies).
  */
+/** One tensor's update (adamWKernel's loop). */
+function adamWTensor(
+  p: HostArray,
+  m: HostArray,
+  v: HostArray,
+  g: HostArray,
+  po: HostArray,
+  mo: HostArray,
+  vo: HostArray,
+  scale: number,
+  keep: number,
+  b1: number,
+  b2: number,
+  lr: number,
+  c1: number,
+  c2: number,
+  eps: number,
+): void {
+  for (let j = 0; j < p.length; j++) {
+    const gj = (g[j] as number) * scale;
+    const mj = b1 * (m[j] as number) + (1 - b1) * gj;
+    const vj = b2 * (v[j] as number) + (1 - b2) * gj * gj;
+    mo[j] = mj;
+    vo[j] = vj;
+    po[j] = (p[j] as number) * keep - (lr * (mj / c1)) / (Math.sqrt(vj / c2) + eps);
+  }
+}
+
 function adamWKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as AdamWAttrs;
@@ -84,14 +112,7 @@ function adamWKernel(backendName: string): tf.KernelFunc {
         continue;
       }
       const keep = a.decay[i] === 1 && a.weightDecay > 0 ? 1 - lr * a.weightDecay : 1;
-      for (let j = 0; j < p.length; j++) {
-        const gj = (g[j] as number) * scale;
-        const mj = b1 * (m[j] as number) + (1 - b1) * gj;
-        const vj = b2 * (v[j] as number) + (1 - b2) * gj * gj;
-        mo[j] = mj;
-        vo[j] = vj;
-        po[j] = (p[j] as number) * keep - (lr * (mj / c1)) / (Math.sqrt(vj / c2) + eps);
-      }
+      adamWTensor(p, m, v, g, po, mo, vo, scale, keep, b1, b2, lr, c1, c2, eps);
     }
     return outs.flat();
   };
