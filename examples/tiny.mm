@@ -1,6 +1,6 @@
 // examples/tiny.mm — a multimodal model small enough to train on a laptop CPU in minutes.
 // `mmc run examples/tiny.mm` writes the synthetic corpus first if data/synth is missing, then
-// trains `tiny` (about 3.5 minutes on 2 idle cores with the wasm backend).
+// trains `tiny` (about 3 minutes on 2 idle cores with the wasm backend).
 import { ViT } from "std/encoders"
 import { AvgPool, AttnPool, CAbstractor } from "std/connectors"
 import { Decoder, MoE } from "std/llm"

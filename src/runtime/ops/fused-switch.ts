@@ -33,10 +33,13 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // timed on a GPU. Not wasm (a JS loop against XNNPACK's products: 2.9x slower a tiny step,
   // bench/dispatches.mjs --attention-fused) nor cpu (within noise there).
   attention: ["webgpu"],
-  // LayerNorm and GELU (tanh form): on webgpu, where each op by op is a dozen dispatches or more;
-  // not on wasm or cpu, whose op-by-op numbers (the README's scores, the towers' published
-  // checks) these JS loops would not reproduce bit for bit.
-  layerNorm: ["webgpu"],
+  // LayerNorm: on webgpu, where op by op it is 9 dispatches forward and 25 backward; on wasm,
+  // where its JS loops beat those kernels (the mid decoder's step 16.39 -> 15.96 s, 6,638 -> 4,394
+  // kernels; the quickstart's ViT runs 5 of them a step on small tensors); not on cpu, whose
+  // op-by-op numbers the towers' published checks were taken with. GELU (tanh form): webgpu
+  // only; on wasm the JS loop's Math.tanh costs what the op-by-op kernels do (layers/mlp.ts
+  // computes that form through wasm's fast Sigmoid instead).
+  layerNorm: ["webgpu", "wasm"],
   gelu: ["webgpu"],
   // Everywhere its kernels are (since the first fused kernels): the switch exists so that a whole
   // step can run op by op for comparison (bench/webgpu-browser.mjs --fused-vs-ops).
