@@ -4,7 +4,7 @@
 // others inside it is one dispatch from the runtime's side.
 // Run: npm run build && node bench/dispatches.mjs [--backend wasm|cpu|webgpu] [--config tiny|mid]
 //      [--sequence N] [--batch N] [--steps N] [--unfused] [--unfused-layers] [--copy-identity]
-//      [--softmax-ops | --softmax-fused] [--attention-fused] [--flat-matmul] [--time N]
+//      [--softmax-ops | --softmax-fused] [--attention-fused] [--flat-matmul] [--ops a,b] [--time N]
 //      [--threads N] [--json FILE]
 // The count depends on the model's structure and the passes per step, not on the sequence or
 // the batch rows: --sequence and --batch shrink a slow config (mid) to count it quickly; the
@@ -66,6 +66,9 @@ if (args.includes("--softmax-ops")) setFusedOps({ maskedSoftmax: false });
 if (args.includes("--softmax-fused")) setFusedOps({ maskedSoftmax: true });
 // The fused attention core (ops/fused-attention.ts), off by default everywhere.
 if (args.includes("--attention-fused")) setFusedOps({ attention: true });
+// --ops a,b: those fused ops (ops/fused-switch.ts names) forced to their op-by-op forms.
+for (const name of option("ops", "").split(",").filter((n) => n !== ""))
+  setFusedOps({ [name]: false });
 if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
 if (args.includes("--flat-matmul")) setWasmMatMul(false);
 const data = batchFor(c);

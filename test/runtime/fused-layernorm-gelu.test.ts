@@ -6,9 +6,16 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/components/types.js";
-import { gelu, geluOps } from "../../src/runtime/layers/mlp.js";
+import {
+  gelu,
+  geluExact,
+  geluExactOps,
+  geluOps,
+  quickGelu,
+  quickGeluOps,
+} from "../../src/runtime/layers/mlp.js";
 import { layerNorm, layerNormOps } from "../../src/runtime/layers/norm.js";
-import { GELU_GRAD_KERNEL, GELU_KERNEL } from "../../src/runtime/ops/fused-gelu.js";
+import { GELU_GRAD_KERNEL, GELU_KERNEL, erfApprox } from "../../src/runtime/ops/fused-gelu.js";
 import {
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
@@ -17,7 +24,34 @@ import { setFusedOps } from "../../src/runtime/ops/fused-switch.js";
 import { tinyCode, trainTiny, useBackend } from "./helpers.js";
 import { compareFused } from "./tensor-checks.js";
 
-afterEach(() => setFusedOps({ layerNorm: undefined, gelu: undefined }));
+afterEach(() =>
+  setFusedOps({
+    layerNorm: undefined,
+    gelu: undefined,
+    geluExact: undefined,
+    quickGelu: undefined,
+  }),
+);
+
+describe("erfApprox", () => {
+  it("is erf within 1.5e-7 (Abramowitz and Stegun 7.1.26), odd, and saturates", () => {
+    // erf by its Maclaurin series in float64 (converges quickly for |x| <= 3), against the
+    // approximation the fused exact GELU uses.
+    const series = (x: number) => {
+      let term = x;
+      let sum = x;
+      for (let n = 1; n < 200; n++) {
+        term *= (-x * x) / n;
+        sum += term / (2 * n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    for (let x = -3; x <= 3; x += 0.0625)
+      expect(Math.abs(erfApprox(x) - series(x))).toBeLessThan(1.5e-7);
+    expect(erfApprox(-1.3)).toBe(-erfApprox(1.3));
+    expect(erfApprox(10)).toBeCloseTo(1, 12);
+  });
+});
 
 for (const backend of ["cpu", "wasm"] as const) {
   describe(`fused LayerNorm and GELU on ${backend}`, () => {
@@ -38,6 +72,28 @@ for (const backend of ["cpu", "wasm"] as const) {
         tf.dispose([x, w, b]);
       }
     });
+
+    for (const [form, fusedForm, opsForm, op] of [
+      ["exact (erf)", geluExact, geluExactOps, "geluExact"],
+      ["quick", quickGelu, quickGeluOps, "quickGelu"],
+    ] as const)
+      it(`computes GELU's ${form} form and its gradient as the op-by-op form does`, async () => {
+        await useBackend(backend);
+        setFusedOps({ [op]: true });
+        for (const shape of [
+          [6, 40],
+          [3, 5, 7],
+        ]) {
+          const x = tf.randomNormal(shape, 0, 4, "float32", shape.length + 3);
+          compareFused(
+            (a) => fusedForm(a!),
+            (a) => opsForm(a!),
+            [x],
+            [GELU_KERNEL, GELU_GRAD_KERNEL],
+          );
+          tf.dispose(x);
+        }
+      });
 
     it("computes GELU (tanh form) and its gradient as the op-by-op form does", async () => {
       await useBackend(backend);

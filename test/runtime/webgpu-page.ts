@@ -31,7 +31,14 @@ import { fusedAttention, hasFusedAttention } from "../../src/runtime/ops/fused-a
 import { ropeTablePacked } from "../../src/runtime/layers/positions.js";
 import { reference } from "./attention-reference.js";
 import { layerNorm, layerNormOps } from "../../src/runtime/layers/norm.js";
-import { gelu, geluOps } from "../../src/runtime/layers/mlp.js";
+import {
+  gelu,
+  geluExact,
+  geluExactOps,
+  geluOps,
+  quickGelu,
+  quickGeluOps,
+} from "../../src/runtime/layers/mlp.js";
 import { hasFusedLayerNorm } from "../../src/runtime/ops/fused-layernorm.js";
 import { hasFusedGelu } from "../../src/runtime/ops/fused-gelu.js";
 
@@ -288,7 +295,7 @@ async function attentionCases() {
   return out;
 }
 
-/** LayerNorm and GELU (tanh form), fused (their webgpu default) against op by op. */
+/** LayerNorm and GELU (its three forms), fused (their webgpu default) against op by op. */
 async function layerNormGeluCases() {
   const r = stream(13);
   const rand = (shape: number[], spread: number, shift = 0) =>
@@ -338,6 +345,26 @@ async function layerNormGeluCases() {
     );
     x.dispose();
   }
+  for (const [form, fused, ops] of [
+    ["exact", geluExact, geluExactOps],
+    ["quick", quickGelu, quickGeluOps],
+  ] as const)
+    for (const shape of [
+      [6, 40],
+      [64, 2048],
+    ]) {
+      const x = rand(shape, 12);
+      out.push(
+        await fusedCase(
+          `gelu ${form} [${shape}]`,
+          [x],
+          (a) => fused(a!),
+          (a) => ops(a!),
+          hasFusedGelu(x, form),
+        ),
+      );
+      x.dispose();
+    }
   return out;
 }
 

@@ -57,7 +57,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 // One tape node, as GELU's: x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2; d/dx = Phi(x) +
 // x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi). tf.erf is a kernel on cpu, wasm, webgpu and
 // tensorflow (cpu's is Abramowitz-Stegun 7.1.26, within 1.5e-7).
-const fusedGeluExact = customGrad(([x], save) => {
+const geluExactOneNode = customGrad(([x], save) => {
   save([x as tf.Tensor]);
   return {
     value: tf.tidy(() =>
@@ -78,13 +78,18 @@ const fusedGeluExact = customGrad(([x], save) => {
  * Face's `hidden_act: gelu`; OpenCLIP's and timm's towers).
  */
 export function geluExact(x: tf.Tensor): tf.Tensor {
-  return fusedGeluExact(x);
+  return hasFusedGelu(x, "exact") ? fusedGelu(x, "exact") : geluExactOps(x);
+}
+
+/** The exact GELU op by op, as one tape node (any backend). */
+export function geluExactOps(x: tf.Tensor): tf.Tensor {
+  return geluExactOneNode(x);
 }
 
 const QUICK = 1.702;
 
 // One tape node, as GELU's: x sigmoid(1.702 x); d/dx = s + 1.702 x s (1 - s).
-const fusedQuickGelu = customGrad(([x], save) => {
+const quickGeluOneNode = customGrad(([x], save) => {
   save([x as tf.Tensor]);
   return {
     value: tf.tidy(() => tf.mul(x as tf.Tensor, tf.sigmoid(tf.mul(x as tf.Tensor, QUICK)))),
@@ -99,7 +104,12 @@ const fusedQuickGelu = customGrad(([x], save) => {
 
 /** OpenAI CLIP's `quick_gelu`: x sigmoid(1.702 x) (Hugging Face's `hidden_act: quick_gelu`). */
 export function quickGelu(x: tf.Tensor): tf.Tensor {
-  return fusedQuickGelu(x);
+  return hasFusedGelu(x, "quick") ? fusedGelu(x, "quick") : quickGeluOps(x);
+}
+
+/** Quick GELU op by op, as one tape node (any backend). */
+export function quickGeluOps(x: tf.Tensor): tf.Tensor {
+  return quickGeluOneNode(x);
 }
 
 export function silu(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,5 @@
 // Which of the fused layer ops (SwiGLU, rotary positions, masked cross-entropy, attention's
-// scaled masked softmax, the whole attention core, LayerNorm, GELU) run where the
+// scaled masked softmax, the whole attention core, LayerNorm, GELU in its three forms) run where the
 // backend has their kernels. Each is on by default only on the backends listed for it: there it
 // matches the op-by-op form (tests) and is not slower (bench/dispatches.mjs --time). Elsewhere, or
 // with the switch set to false, the op-by-op form runs. `setFusedOps` changes the switches (tests
@@ -14,6 +14,8 @@ export type FusedOp =
   | "attention"
   | "layerNorm"
   | "gelu"
+  | "geluExact"
+  | "quickGelu"
   | "rmsNorm";
 
 /** The backends each fused op is on by default on (where its kernel is registered). */
@@ -41,6 +43,10 @@ export const FUSED_DEFAULT: Readonly<Record<FusedOp, readonly string[]>> = {
   // computes that form through wasm's fast Sigmoid instead).
   layerNorm: ["webgpu", "wasm"],
   gelu: ["webgpu"],
+  // The exact (erf) and quick forms: webgpu only, as the tanh form (the towers' op-by-op numbers
+  // on wasm and cpu stay as they were).
+  geluExact: ["webgpu"],
+  quickGelu: ["webgpu"],
   // Everywhere its kernels are (since the first fused kernels): the switch exists so that a whole
   // step can run op by op for comparison (bench/webgpu-browser.mjs --fused-vs-ops).
   rmsNorm: ["webgpu", "wasm", "cpu"],

@@ -120,35 +120,73 @@ const GELU_T = `let x = X[index];
           let e = exp(-2.0 * abs(a));
           let t = sign(a) * (1.0 - e) / (1.0 + e);`;
 
-const gelu: tf.KernelFunc = ({ inputs, backend }) => {
+// erf(x / sqrt 2) by Abramowitz and Stegun 7.1.26, as tfjs's webgpu and cpu Erf kernels.
+const GELU_ERF = `let x = X[index];
+          let z = x * 0.7071067811865476;
+          let az = abs(z);
+          let p = 1.0 / (1.0 + 0.3275911 * az);
+          let poly = ((((1.061405429 * p - 1.453152027) * p + 1.421413741) * p - 0.284496736) * p
+            + 0.254829592) * p;
+          let erf = sign(z) * (1.0 - poly * exp(-az * az));`;
+
+// sigmoid(1.702 x) through exp of a non-positive number (no overflow for large |x|).
+const GELU_Q = `let x = X[index];
+          let q = 1.702 * x;
+          let eq = exp(-abs(q));
+          let s = select(eq / (1.0 + eq), 1.0 / (1.0 + eq), q >= 0.0);`;
+
+/** Each form's WGSL (fused-gelu.ts GELU_FORMS order): the prologue, the value, the slope. */
+const GELU_WGSL: readonly (readonly [string, string, string])[] = [
+  [
+    GELU_T,
+    "0.5 * x * (1.0 + t)",
+    `0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x)`,
+  ],
+  [
+    GELU_ERF,
+    "0.5 * x * (1.0 + erf)",
+    "0.5 * (1.0 + erf) + x * exp(-0.5 * x * x) * 0.3989422804014327",
+  ],
+  [GELU_Q, "x * s", "s + 1.702 * x * s * (1.0 - s)"],
+];
+
+function geluWgsl(form: number): readonly [string, string, string] {
+  const w = GELU_WGSL[form];
+  if (w === undefined) throw new Error(`MmcGelu: no form ${form}`);
+  return w;
+}
+
+const gelu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: tf.TensorInfo };
+  const form = (attrs as { form: number }).form;
+  const [prologue, value] = geluWgsl(form);
   return run(
     backend,
     flatProgram(
-      "gelu",
+      `gelu${form}`,
       [...x.shape],
       ["X"],
       "",
-      `${GELU_T}
-          setOutputAtIndex(index, 0.5 * x * (1.0 + t));`,
+      `${prologue}
+          setOutputAtIndex(index, ${value});`,
     ),
     [x],
   );
 };
 
-const geluGrad: tf.KernelFunc = ({ inputs, backend }) => {
+const geluGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x } = inputs as Record<"dy" | "x", tf.TensorInfo>;
+  const form = (attrs as { form: number }).form;
+  const [prologue, , slope] = geluWgsl(form);
   return run(
     backend,
     flatProgram(
-      "gelu_grad",
+      `gelu_grad${form}`,
       [...x.shape],
       ["DY", "X"],
       "",
-      `${GELU_T}
-          let inner = 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
-          let slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner;
-          setOutputAtIndex(index, DY[index] * slope);`,
+      `${prologue}
+          setOutputAtIndex(index, DY[index] * (${slope}));`,
     ),
     [dy, x],
   );
