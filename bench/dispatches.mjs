@@ -67,7 +67,9 @@ if (args.includes("--softmax-fused")) setFusedOps({ maskedSoftmax: true });
 // The fused attention core (ops/fused-attention.ts), off by default everywhere.
 if (args.includes("--attention-fused")) setFusedOps({ attention: true });
 // --ops a,b: those fused ops (ops/fused-switch.ts names) forced to their op-by-op forms.
-for (const name of option("ops", "").split(",").filter((n) => n !== ""))
+for (const name of option("ops", "")
+  .split(",")
+  .filter((n) => n !== ""))
   setFusedOps({ [name]: false });
 if (args.includes("--copy-identity")) setWasmIdentitySharing(false);
 if (args.includes("--flat-matmul")) setWasmMatMul(false);

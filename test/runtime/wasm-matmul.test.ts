@@ -15,6 +15,7 @@ import {
 } from "../../src/runtime/ops/wasm-matmul.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
+import { selectBackend } from "../../src/runtime/backend.js";
 import { patternBatch, tinyCode, tinyModel, useBackend } from "./helpers.js";
 
 const code = await tinyCode();
@@ -134,6 +135,30 @@ describe("wasm BatchMatMul over heap offsets", () => {
     const i = tf.tensor2d([1, 2, 3, 4], [2, 2], "int32");
     expect(() => tf.matMul(i, i, false, true)).toThrow(/float32/);
     tf.dispose([a, b, i]);
+  });
+
+  it("keeps transposing into the heap after it grows between slices (single-threaded build)", async () => {
+    // The single-threaded build's heap is a plain ArrayBuffer, detached when it grows; XNNPACK's
+    // packed copy of each slice's b (16 MiB here) makes it grow between slices.
+    await selectBackend("wasm", { threads: 1 });
+    try {
+      const a = values([3, 256, 64], 1);
+      const b = values([3, 256, 4096], 2);
+      const y = tf.matMul(a, b, true, false);
+      setWasmMatMul(false);
+      const e = explicit(a, b, true, false);
+      // Counted, not compared as arrays: a failing toEqual over 786,432 numbers never finishes its diff.
+      const got = await y.data();
+      const want = await e.data();
+      let differ = 0;
+      for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) differ++;
+      expect(got.length).toBe(want.length);
+      expect(differ).toBe(0);
+      tf.dispose([a, b, y, e]);
+    } finally {
+      setWasmMatMul(true);
+      await useBackend("wasm");
+    }
   });
 
   it("frees its views and scratch: the heap does not grow over many products", async () => {

@@ -225,10 +225,16 @@ function runPlan(
     const aOff = backend.dataIdMap.get(a.dataId).memoryOffset;
     const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
     const outOff = backend.dataIdMap.get(out.dataId).memoryOffset;
-    // Views after every allocation: growing the heap detaches older ones.
-    const heap = new Float32Array(wasm.HEAPU8.buffer);
+    // The single-threaded build's heap is a plain ArrayBuffer that growing detaches, and XNNPACK
+    // allocates (its packed copy of b) inside each product: a view is taken afresh before every
+    // use, never held across a product.
+    let heapView = new Float32Array(wasm.HEAPU8.buffer);
+    const heap = (): Float32Array => {
+      if (heapView.buffer !== wasm.HEAPU8.buffer) heapView = new Float32Array(wasm.HEAPU8.buffer);
+      return heapView;
+    };
     for (let s = 0; s < bSlices; s++)
-      transposeInto(heap, bOff / 4 + s * n * k, n, k, heap, bScratch / 4 + s * k * n);
+      transposeInto(heap(), bOff / 4 + s * n * k, n, k, heap(), bScratch / 4 + s * k * n);
     // A b shared by every slice is one id, so XNNPACK packs it once for all of them.
     const bBase = transposeB ? bScratch : bOff;
     const sharedB = p.batchB === 1 ? view(bBase, k * n) : 0;
@@ -239,7 +245,10 @@ function runPlan(
       const sa = p.batchA === 1 ? 0 : s;
       let aId: number;
       if (transposeA) {
-        if (transposed !== sa) transposeInto(heap, aOff / 4 + sa * k * m, k, m, heap, aScratch / 4);
+        if (transposed !== sa) {
+          const h = heap();
+          transposeInto(h, aOff / 4 + sa * k * m, k, m, h, aScratch / 4);
+        }
         transposed = sa;
         aId = view(aScratch, m * k);
       } else aId = view(aOff + sa * m * k * 4, rows * k);
