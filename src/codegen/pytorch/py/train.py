@@ -877,7 +877,13 @@ def main(argv=None):
         print(f"error: the spec has no `train {name}` (it has {have})", file=sys.stderr)
         return 2
     try:
-        return Trainer(name, TRAINS[name], args, say).run()
+        code = Trainer(name, TRAINS[name], args, say).run()
+        if dist.is_available() and dist.is_initialized():
+            # Every rank finished: meet once more so that no gloo work is in flight while the
+            # group is torn down (torch 1.13's gloo aborted a rank at exit now and then without it:
+            # "terminate called without an active exception").
+            dist.barrier()
+        return code
     except PeerError:
         return 1  # rank 0 said why
     except (RunError, DataError) as e:
