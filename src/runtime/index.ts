@@ -15,7 +15,12 @@ export {
   setWasmGatherRows,
   setWasmIdentitySharing,
 } from "./ops/wasm-kernels.js";
-export { installWasmMatMul, setWasmMatMul, wasmKernelProducts } from "./ops/wasm-matmul.js";
+export {
+  installWasmMatMul,
+  setWasmMatMul,
+  setWasmMatMulSwap,
+  wasmKernelProducts,
+} from "./ops/wasm-matmul.js";
 export { microBatches, sliceRows, targetCount } from "./train/micro-batch.js";
 export type { BackendChoice, BackendName, BackendOptions } from "./backend.js";
 export { DEFAULT_WASM_THREADS, MAX_WASM_THREADS } from "./threads.js";

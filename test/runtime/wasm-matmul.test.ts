@@ -10,8 +10,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   planProduct,
   setWasmMatMul,
+  setWasmMatMulSwap,
+  swapPays,
   transposeInto,
   wasmKernelProducts,
+  wasmSwappedProducts,
 } from "../../src/runtime/ops/wasm-matmul.js";
 import { AdamW } from "../../src/runtime/train/adamw.js";
 import { trainStep } from "../../src/runtime/train/trainer.js";
@@ -62,11 +65,15 @@ function explicit(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tens
 const CASES: [string, number[], number[], boolean, boolean][] = [
   ["2-D, transposeB (dy W^T)", [37, 24], [19, 24], false, true],
   ["2-D, transposeA (x^T dy)", [37, 24], [37, 19], true, false],
-  ["2-D, both", [24, 37], [19, 24], true, true],
+  ["2-D, both (swapped: B A, transposed)", [24, 37], [19, 24], true, true],
+  ["2-D, transposeA into a wider b (swapped)", [37, 19], [37, 24], true, false],
   ["batched", [5, 17, 8], [5, 8, 13], false, false],
   ["batched, transposeB (q k^T)", [6, 16, 8], [6, 16, 8], false, true],
   ["batched, transposeA", [3, 9, 16], [3, 9, 7], true, false],
-  ["batched, both", [4, 8, 11], [4, 5, 8], true, true],
+  ["batched, both (swapped)", [4, 8, 11], [4, 5, 8], true, true],
+  ["batched, transposeA into a wider b (swapped)", [3, 9, 7], [3, 9, 16], true, false],
+  ["a broadcast and transposed, wider b (swapped)", [1, 6, 5], [4, 6, 9], true, false],
+  ["b broadcast, a transposed, wider b (swapped)", [4, 6, 5], [1, 6, 9], true, false],
   ["a broadcast: [1, m, k] x [b, k, n]", [1, 9, 6], [4, 6, 5], false, false],
   ["b broadcast, merged into one call", [4, 9, 6], [6, 5], false, false],
   ["b broadcast and transposed", [4, 9, 6], [5, 6], false, true],
@@ -76,7 +83,10 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
 ];
 
 describe("wasm BatchMatMul over heap offsets", () => {
-  afterEach(() => setWasmMatMul(true));
+  afterEach(() => {
+    setWasmMatMul(true);
+    setWasmMatMulSwap(true);
+  });
 
   it("transposes blocks of every shape up to 9 x 9 at any offset, in tiles and edges", () => {
     for (let rows = 1; rows <= 9; rows++)
@@ -103,8 +113,10 @@ describe("wasm BatchMatMul over heap offsets", () => {
       const b = values(bs, 2);
       const buffers = tf.memory().numTensors;
       const before = wasmKernelProducts();
+      const swapsBefore = wasmSwappedProducts();
       const y = tf.matMul(a, b, ta, tb);
       expect(wasmKernelProducts()).toBe(before + 1);
+      expect(wasmSwappedProducts() - swapsBefore).toBe(name.includes("(swapped") ? 1 : 0);
       setWasmMatMul(false);
       const e = explicit(a, b, ta, tb);
       expect(y.shape).toEqual(e.shape);
@@ -119,6 +131,74 @@ describe("wasm BatchMatMul over heap offsets", () => {
       expect(tf.memory().numTensors).toBe(buffers);
       tf.dispose([a, b]);
     });
+
+  it("swaps where a packs no more than b, is packed already, or both are transposed", () => {
+    const plan = (as: number[], bs: number[], ta: boolean, tb: boolean) =>
+      planProduct(as, bs, ta, tb) as NonNullable<ReturnType<typeof planProduct>>;
+    // x^T dy into a wider layer (m 128 < n 344): packing x (k x m) is the smaller.
+    expect(swapPays(plan([1024, 128], [1024, 344], true, false), true, false)).toBe(true);
+    expect(swapPays(plan([1024, 344], [1024, 128], true, false), true, false)).toBe(false);
+    expect(swapPays(plan([1024, 344], [1024, 128], true, false), true, false, true)).toBe(true);
+    expect(swapPays(plan([16, 128, 64], [16, 128, 128], true, false), true, false)).toBe(true);
+    expect(swapPays(plan([16, 128, 128], [16, 128, 64], true, false), true, false)).toBe(false);
+    expect(swapPays(plan([9, 4], [5, 9], true, true), true, true)).toBe(true);
+    expect(swapPays(plan([4, 9], [9, 5], false, false), false, false)).toBe(false);
+  });
+
+  it("packs a shared input once for several weight gradients, and never with a stale shape", async () => {
+    // x^T dq, x^T dk, x^T dv share one packing of x (a kept alias); the same data reshaped (same
+    // data id, another shape) gets its own. tfjs's stock path caches a packing on the weights' id
+    // alone: a plain product on x, then one on x reshaped, must not reuse the first.
+    const products = (x: tf.Tensor) => {
+      const x2 = tf.reshape(x, [8, 12]);
+      return [
+        tf.matMul(x, values([12, 16], 2), true, false),
+        tf.matMul(x, values([12, 10], 3), true, false),
+        tf.matMul(x2, values([8, 20], 4), true, false),
+        tf.matMul(x, values([12, 16], 6), true, false),
+        tf.matMul(values([5, 12], 5), x),
+        tf.matMul(values([5, 8], 7), x2),
+      ];
+    };
+    await useBackend("cpu");
+    const cx = values([12, 8], 1);
+    const cpuWant = products(cx);
+    const want = await Promise.all(cpuWant.map((t) => t.data()));
+    tf.dispose([cx, ...cpuWant]);
+    await useBackend("wasm");
+    const x = values([12, 8], 1);
+    const swaps = wasmSwappedProducts();
+    const got = products(x);
+    expect(wasmSwappedProducts() - swaps).toBe(4);
+    for (const [i, t] of got.entries()) {
+      const g = await t.data();
+      const w = want[i] as Float32Array | Int32Array | Uint8Array;
+      expect(g.length).toBe(w.length);
+      for (let j = 0; j < g.length; j++)
+        expect(Math.abs((g[j] as number) - (w[j] as number))).toBeLessThan(
+          1e-5 * (1 + Math.abs(w[j] as number)),
+        );
+    }
+    tf.dispose([x, ...got]);
+  });
+
+  it("keeps no more than a bounded number of packed inputs: the heap does not grow", async () => {
+    await useBackend("wasm");
+    const b = values([512, 288], 2);
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+    const swaps = wasmSwappedProducts();
+    // A fresh 2-D a each time, as a step's activations are: each is swapped and kept packed
+    // (512 KiB a copy: 300 kept would take 150 MiB).
+    const a = values([512, 256], 0);
+    const run = (i: number) =>
+      tf.tidy(() => tf.sum(tf.matMul(tf.add(a, i), b, true, false))).dispose();
+    for (let i = 0; i < 5; i++) run(i);
+    const size = heap().length;
+    for (let i = 0; i < 300; i++) run(i);
+    expect(heap().length).toBe(size);
+    expect(wasmSwappedProducts() - swaps).toBe(305);
+    tf.dispose([a, b]);
+  });
 
   it("leaves plain 2-D products, mismatched batches and int32 to the stock kernel", async () => {
     await useBackend("wasm");
@@ -174,7 +254,7 @@ describe("wasm BatchMatMul over heap offsets", () => {
     tf.dispose([a, b]);
   });
 
-  it("trains bit-identically to the explicit path (ops/matmul.ts flattening)", async () => {
+  it("trains bit-identically to the explicit path (ops/matmul.ts flattening) and unswapped", async () => {
     await useBackend("wasm");
     const train = async (kernel: boolean) => {
       setWasmMatMul(kernel);
@@ -192,9 +272,15 @@ describe("wasm BatchMatMul over heap offsets", () => {
       model.dispose();
       return { records, weights };
     };
+    const swaps = wasmSwappedProducts();
     const fast = await train(true);
+    expect(wasmSwappedProducts()).toBeGreaterThan(swaps);
     const flat = await train(false);
     expect(fast.records).toEqual(flat.records);
     expect(fast.weights).toEqual(flat.weights);
+    setWasmMatMulSwap(false);
+    const direct = await train(true);
+    expect(direct.records).toEqual(flat.records);
+    expect(direct.weights).toEqual(flat.weights);
   });
 });

@@ -164,8 +164,63 @@ export function transposeInto(
 }
 
 let on = true;
+let swapOn = true;
 let installed = false;
+
+/**
+ * The [k, n] each tensor was given to tfjs's stock XNNPACK path with, as weights. tfjs caches
+ * XNNPACK's operator (its packed copy of the weights) on the weights' tensor id alone, until the
+ * tensor is disposed, and reuses it whatever shape a later product passes: the same data reshaped
+ * between two products (one id) would get the first packing. Every product passes through this
+ * kernel, so one seen with another shape runs on a fresh id instead. Keyed by the data id object,
+ * so an entry goes with its tensor.
+ */
+const packedAs = new WeakMap<tf.DataId, string>();
+
+/** An id aliasing a 2-D transposed a, kept so that XNNPACK's packing of it is reused. */
+interface PackedAlias {
+  readonly dataId: tf.DataId;
+  readonly key: string;
+  readonly id: number;
+  readonly wasm: WasmModule;
+}
+
+/**
+ * The newest aliases kept packed: the weight gradients sharing one input (q, k and v; gate and
+ * up) come one after another in the backward pass, and two bound what the packed copies hold.
+ */
+const KEEP_PACKED = 2;
+let packedAliases: PackedAlias[] = [];
+
+function findAlias(backend: WasmBackendLike, a: tf.TensorInfo, key: string) {
+  return packedAliases.find(
+    (p) => p.dataId === a.dataId && p.key === key && p.wasm === backend.wasm,
+  );
+}
+
+/** The kept alias of a (made now if there is none), the oldest beyond KEEP_PACKED dropped. */
+function aliasOf(backend: WasmBackendLike, a: tf.TensorInfo, key: string, size: number): number {
+  const kept = findAlias(backend, a, key);
+  if (kept !== undefined) return kept.id;
+  const id = backend.dataIdNextNumber++;
+  backend.wasm.tfjs.registerTensor(id, size, backend.dataIdMap.get(a.dataId).memoryOffset);
+  packedAliases.push({ dataId: a.dataId, key, id, wasm: backend.wasm });
+  while (packedAliases.length > KEEP_PACKED) {
+    const old = packedAliases[0] as PackedAlias;
+    packedAliases = packedAliases.slice(1);
+    // An alias of an earlier backend's module went with that module.
+    if (old.wasm === backend.wasm) old.wasm.tfjs.disposeData(old.id);
+  }
+  return id;
+}
+
 let viaKernel = 0;
+let swapped = 0;
+
+/** How many products ran as their own transpose (for tests: that the swap ran). */
+export function wasmSwappedProducts(): number {
+  return swapped;
+}
 
 /** How many products this kernel has run (for tests: that it ran). */
 export function wasmKernelProducts(): number {
@@ -180,6 +235,11 @@ export function setWasmMatMul(enabled: boolean): void {
   on = enabled;
 }
 
+/** Whether products with a transposed a may run as their own transpose (swapPays; for benches). */
+export function setWasmMatMulSwap(enabled: boolean): void {
+  swapOn = enabled;
+}
+
 /** Whether the wasm products take transpose flags and batches at XNNPACK speed. */
 export function wasmMatMulOn(): boolean {
   return on && installed;
@@ -187,6 +247,122 @@ export function wasmMatMulOn(): boolean {
 
 function shapeBytes(rows: number, cols: number): Uint8Array {
   return new Uint8Array(new Int32Array([1, rows, cols]).buffer);
+}
+
+/**
+ * Whether a product with a transposed a runs as its own transpose, C^T = B^T A (B A with a
+ * transposed b). XNNPACK packs the second operand of a product (its weights) into its own layout
+ * before it multiplies, single-threaded: for a [1024, 344] operand 0.93 ms against 2.57 ms for
+ * the whole [128, 1024] x [1024, 344] product on one thread (V8 profile of the module), so about
+ * 40% of a weight gradient x^T dy on two. The stored [k, m] of a transposed a is already the layout
+ * tfjs's XNNPACK call takes as weights, so the swap packs a instead of b, transposes b only where
+ * it is not transposed already, and transposes the [n, m] result into place. A 2-D a goes in on
+ * an alias id that is kept (the newest KEEP_PACKED), and tfjs's operator cache keeps a packing
+ * as long as its id: the weight gradients of q, k and v (and of gate and up) share their input
+ * x, so x is packed once for all of them. Swapped where a packs no more than b does, or is
+ * packed already, or b is transposed too.
+ */
+export function swapPays(
+  p: ProductPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  aPacked = false,
+): boolean {
+  if (!transposeA || !swapOn) return false;
+  if (transposeB) return true; // no operand to transpose at all, against two
+  if (p.batch === 1) return aPacked || p.m <= p.n;
+  return p.m < p.n;
+}
+
+/** tf.matMul(a, b, true, transposeB) as C^T = B^T A per slice, each result transposed into place. */
+function runSwapped(
+  backend: WasmBackendLike,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeB: boolean,
+  p: ProductPlan,
+): tf.TensorInfo {
+  const { wasm } = backend;
+  const product = productOf(wasm);
+  const out = backend.makeOutput(p.outShape, "float32");
+  const { m, k, n } = p;
+  const ids = heapViews(backend);
+  const heap = heapFloats(wasm);
+  // b's slices as [n, k]: as stored with a transposed b, else transposed into scratch.
+  const bScratch = transposeB ? 0 : wasm._malloc(p.batchB * n * k * 4) >>> 0;
+  const cScratch = wasm._malloc(n * m * 4) >>> 0; // one slice of C^T, reused
+  try {
+    const aData = backend.dataIdMap.get(a.dataId);
+    const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
+    const outOff = backend.dataIdMap.get(out.dataId).memoryOffset;
+    if (!transposeB)
+      for (let s = 0; s < p.batchB; s++)
+        transposeInto(heap(), bOff / 4 + s * k * n, k, n, heap(), bScratch / 4 + s * n * k);
+    const bBase = transposeB ? bOff : bScratch;
+    // An a shared by every slice is one id, so XNNPACK packs it once for all of them; a 2-D a
+    // is a kept alias, packed once for the products that follow on it.
+    const sharedA =
+      p.batch === 1
+        ? aliasOf(backend, a, `${k}x${m}`, k * m)
+        : p.batchA === 1
+          ? ids.view(aData.memoryOffset, k * m)
+          : 0;
+    const inShape = shapeBytes(n, k);
+    const wShape = shapeBytes(k, m);
+    for (let s = 0; s < p.batch; s++) {
+      const aId = sharedA !== 0 ? sharedA : ids.view(aData.memoryOffset + s * k * m * 4, k * m);
+      const bId = ids.view(bBase + (p.batchB === 1 ? 0 : s) * n * k * 4, n * k);
+      const cId = ids.view(cScratch, n * m);
+      product(bId, inShape, 3, aId, wShape, 3, 0, 0, cId);
+      ids.drop(bId);
+      ids.drop(cId);
+      if (aId !== sharedA) ids.drop(aId);
+      transposeInto(heap(), cScratch / 4, n, m, heap(), outOff / 4 + s * m * n);
+    }
+  } finally {
+    ids.dropAll();
+    if (bScratch !== 0) wasm._free(bScratch);
+    wasm._free(cScratch);
+  }
+  viaKernel++;
+  swapped++;
+  return out;
+}
+
+/** Ids aliasing heap bytes for one kernel call, each dropped once used. */
+function heapViews(backend: WasmBackendLike) {
+  const { wasm } = backend;
+  const live = new Set<number>();
+  const drop = (id: number): void => {
+    // Disposing an id drops XNNPACK's operator cached on it (its packed copy of the weights).
+    wasm.tfjs.disposeData(id);
+    live.delete(id);
+  };
+  return {
+    view(offset: number, size: number): number {
+      const id = backend.dataIdNextNumber++;
+      wasm.tfjs.registerTensor(id, size, offset);
+      live.add(id);
+      return id;
+    },
+    drop,
+    dropAll(): void {
+      for (const id of [...live]) drop(id);
+    },
+  };
+}
+
+/**
+ * A Float32Array over the heap, taken afresh whenever the heap has grown: the single-threaded
+ * build's heap is a plain ArrayBuffer that growing detaches, and XNNPACK allocates (its packed
+ * copy of the weights) inside each product, so no view is held across a product.
+ */
+function heapFloats(wasm: WasmModule): () => Float32Array {
+  let heapView = new Float32Array(wasm.HEAPU8.buffer);
+  return () => {
+    if (heapView.buffer !== wasm.HEAPU8.buffer) heapView = new Float32Array(wasm.HEAPU8.buffer);
+    return heapView;
+  };
 }
 
 function runPlan(
@@ -197,6 +373,10 @@ function runPlan(
   transposeB: boolean,
   p: ProductPlan,
 ): tf.TensorInfo {
+  if (transposeA && swapOn) {
+    const kept = p.batch === 1 && findAlias(backend, a, `${p.k}x${p.m}`) !== undefined;
+    if (swapPays(p, transposeA, transposeB, kept)) return runSwapped(backend, a, b, transposeB, p);
+  }
   const { wasm } = backend;
   const product = productOf(wasm);
   const out = backend.makeOutput(p.outShape, "float32");
@@ -209,35 +389,17 @@ function runPlan(
   const bSlices = transposeB ? p.batchB : 0;
   const aScratch = transposeA ? wasm._malloc(m * k * 4) >>> 0 : 0;
   const bScratch = bSlices > 0 ? wasm._malloc(bSlices * k * n * 4) >>> 0 : 0;
-  const live = new Set<number>();
-  const view = (offset: number, size: number): number => {
-    const id = backend.dataIdNextNumber++;
-    wasm.tfjs.registerTensor(id, size, offset);
-    live.add(id);
-    return id;
-  };
-  // Disposing an id drops XNNPACK's operator cached on it (its packed copy of b).
-  const drop = (id: number): void => {
-    wasm.tfjs.disposeData(id);
-    live.delete(id);
-  };
+  const ids = heapViews(backend);
+  const heap = heapFloats(wasm);
   try {
     const aOff = backend.dataIdMap.get(a.dataId).memoryOffset;
     const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
     const outOff = backend.dataIdMap.get(out.dataId).memoryOffset;
-    // The single-threaded build's heap is a plain ArrayBuffer that growing detaches, and XNNPACK
-    // allocates (its packed copy of b) inside each product: a view is taken afresh before every
-    // use, never held across a product.
-    let heapView = new Float32Array(wasm.HEAPU8.buffer);
-    const heap = (): Float32Array => {
-      if (heapView.buffer !== wasm.HEAPU8.buffer) heapView = new Float32Array(wasm.HEAPU8.buffer);
-      return heapView;
-    };
     for (let s = 0; s < bSlices; s++)
       transposeInto(heap(), bOff / 4 + s * n * k, n, k, heap(), bScratch / 4 + s * k * n);
     // A b shared by every slice is one id, so XNNPACK packs it once for all of them.
     const bBase = transposeB ? bScratch : bOff;
-    const sharedB = p.batchB === 1 ? view(bBase, k * n) : 0;
+    const sharedB = p.batchB === 1 ? ids.view(bBase, k * n) : 0;
     const aShape = shapeBytes(rows, k);
     const bShape = shapeBytes(k, n);
     let transposed = -1; // the a slice now in aScratch
@@ -250,17 +412,17 @@ function runPlan(
           transposeInto(h, aOff / 4 + sa * k * m, k, m, h, aScratch / 4);
         }
         transposed = sa;
-        aId = view(aScratch, m * k);
-      } else aId = view(aOff + sa * m * k * 4, rows * k);
-      const bId = sharedB !== 0 ? sharedB : view(bBase + s * k * n * 4, k * n);
-      const outId = view(outOff + s * m * n * 4, rows * n);
+        aId = ids.view(aScratch, m * k);
+      } else aId = ids.view(aOff + sa * m * k * 4, rows * k);
+      const bId = sharedB !== 0 ? sharedB : ids.view(bBase + s * k * n * 4, k * n);
+      const outId = ids.view(outOff + s * m * n * 4, rows * n);
       product(aId, aShape, 3, bId, bShape, 3, 0, 0, outId);
-      drop(aId);
-      drop(outId);
-      if (bId !== sharedB) drop(bId);
+      ids.drop(aId);
+      ids.drop(outId);
+      if (bId !== sharedB) ids.drop(bId);
     }
   } finally {
-    for (const id of [...live]) drop(id);
+    ids.dropAll();
     if (aScratch !== 0) wasm._free(aScratch);
     if (bScratch !== 0) wasm._free(bScratch);
   }
@@ -292,9 +454,17 @@ export function installWasmMatMul(): void {
         on && a.dtype === "float32" && b.dtype === "float32"
           ? planProduct(a.shape, b.shape, transposeA, transposeB)
           : undefined;
-      // A plain 2-D product is the stock kernel's XNNPACK path already.
-      if (plan === undefined || (plan.batch === 1 && !transposeA && !transposeB))
-        return stock.kernelFunc(args);
+      if (plan === undefined) return stock.kernelFunc(args);
+      // A plain 2-D product is the stock kernel's XNNPACK path already, which packs b on its own
+      // id: unless b was packed there with another shape (then on a fresh id, here).
+      if (plan.batch === 1 && !transposeA && !transposeB) {
+        const key = `${plan.k}x${plan.n}`;
+        const seen = packedAs.get(b.dataId);
+        if (seen === undefined || seen === key) {
+          packedAs.set(b.dataId, key);
+          return stock.kernelFunc(args);
+        }
+      }
       return runPlan(
         args.backend as unknown as WasmBackendLike,
         a,
