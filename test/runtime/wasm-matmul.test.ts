@@ -5,6 +5,9 @@
 // against the cpu backend within float rounding; the cases it leaves to the stock kernel still
 // give the stock kernel's result; nothing stays allocated; and training through the transpose
 // flags equals training through the explicit path (ops/matmul.ts with the kernel off) to the bit.
+// Products with a transposed a that run as their own transpose (C^T = B^T A, "(swapped" cases)
+// are held to the same explicit path, with and without the swap in training; a packing kept for
+// a shared input is never reused for another shape, and the kept packings stay bounded.
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
