@@ -5,13 +5,10 @@
 // connector included), its data pipeline and evaluation around the steps.
 // Run: npm run build && node --import ./bench/run-kernels.mjs bin/mmc run examples/tiny.mm \
 //        --steps 100 --out /tmp/kernels-run --backend wasm   [MMC_KERNEL_ROWS=45]
-import * as tf from "@tensorflow/tfjs-core";
+import { timeKernels } from "./kernel-timer.mjs";
 
 const rowsShown = Number(process.env.MMC_KERNEL_ROWS ?? "45");
-const engine = tf.engine();
-const original = engine.runKernel.bind(engine);
 const byKind = new Map();
-let depth = 0;
 let calls = 0;
 const started = performance.now();
 
@@ -23,23 +20,14 @@ function kindOf(name, inputs, attrs) {
   return `${name} ${shapes.join(" * ")}${flags}`;
 }
 
-engine.runKernel = (name, inputs, attrs) => {
-  depth++;
-  const t0 = performance.now();
-  try {
-    return original(name, inputs, attrs);
-  } finally {
-    depth--;
-    if (depth === 0) {
-      calls++;
-      const key = kindOf(name, inputs, attrs);
-      const row = byKind.get(key) ?? { count: 0, ms: 0 };
-      row.count++;
-      row.ms += performance.now() - t0;
-      byKind.set(key, row);
-    }
-  }
-};
+timeKernels((name, inputs, attrs, ms) => {
+  calls++;
+  const key = kindOf(name, inputs, attrs);
+  const row = byKind.get(key) ?? { count: 0, ms: 0 };
+  row.count++;
+  row.ms += ms;
+  byKind.set(key, row);
+});
 
 process.on("exit", () => {
   const wall = performance.now() - started;

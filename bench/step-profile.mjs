@@ -16,6 +16,7 @@ import {
   trainStep,
 } from "../dist/runtime/index.js";
 import { CONFIGS, batchFor, decoderInput, describe } from "./step-configs.mjs";
+import { timeKernels } from "./kernel-timer.mjs";
 import { modelCode } from "./model-code.mjs";
 
 const args = process.argv.slice(2);
@@ -79,31 +80,19 @@ function productFlops(inputs, attrs) {
 }
 
 // Time each outermost kernel (a kernel may run others inside it).
-const engine = tf.engine();
-const original = engine.runKernel.bind(engine);
 const byKind = new Map();
-let depth = 0;
-engine.runKernel = (name, inputs, attrs) => {
-  depth++;
-  const t0 = performance.now();
-  try {
-    return original(name, inputs, attrs);
-  } finally {
-    depth--;
-    if (depth === 0) {
-      const key = kindOf(name, inputs, attrs);
-      const row = byKind.get(key) ?? { count: 0, ms: 0, flops: 0 };
-      row.count++;
-      row.ms += performance.now() - t0;
-      if (name === "BatchMatMul") row.flops += productFlops(inputs, attrs);
-      byKind.set(key, row);
-    }
-  }
-};
+const stopTiming = timeKernels((name, inputs, attrs, ms) => {
+  const key = kindOf(name, inputs, attrs);
+  const row = byKind.get(key) ?? { count: 0, ms: 0, flops: 0 };
+  row.count++;
+  row.ms += ms;
+  if (name === "BatchMatMul") row.flops += productFlops(inputs, attrs);
+  byKind.set(key, row);
+});
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) await step();
 const wall = (performance.now() - t0) / steps;
-engine.runKernel = original;
+stopTiming();
 
 const rows = [...byKind].sort((a, b) => b[1].ms - a[1].ms);
 const kernels = rows.reduce((a, [, r]) => a + r.count, 0) / steps;
