@@ -4,11 +4,12 @@
 // matMul peak measured in the same run. See docs/benchmarks.md for the flags and the settings.
 // Run: npm run build && node bench/runtime-step.mjs [--threads 2] [--only tiny] [--seconds 10 |
 //      --pairs N] [--parity-steps 3] [--torch-blas DIR] [--keep-coretype] [--allow-slow-blas]
-//      [--python PATH] [--no-torch] [--matmul-only] [--backend wasm|cpu] [--flat-matmul]
+//      [--python PATH] [--no-torch] [--matmul-only] [--backend wasm|cpu] [--flat-matmul] [--no-swap]
 // The defaults (tiny, 2 threads) take a few minutes; `--threads 1,2 --only tiny,mid,anchor` is
 // the full run. `--torch-blas` defaults to MMC_TORCH_BLAS. `--flat-matmul`: wasm's stock
 // BatchMatMul with ops/matmul.ts's explicit transposes and per-slice products (the path before
-// ops/wasm-matmul.ts), to compare the two.
+// ops/wasm-matmul.ts), to compare the two. `--no-swap`: products with a transposed a as asked,
+// never as their own transpose (ops/wasm-matmul.ts swapPays).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -21,6 +22,7 @@ import {
   currentThreads,
   selectBackend,
   setWasmMatMul,
+  setWasmMatMulSwap,
   trainStep,
 } from "../dist/runtime/index.js";
 import { productGflops } from "./matmul-peak.mjs";
@@ -105,6 +107,7 @@ function fail(message) {
 
 const backend = await selectBackend(option("backend", "wasm"), { threads });
 if (flag("flat-matmul")) setWasmMatMul(false);
+if (flag("no-swap")) setWasmMatMulSwap(false);
 const mmcThreads = currentThreads();
 if (backend === "wasm" && mmcThreads !== threads)
   fail(`the wasm backend runs ${mmcThreads} threads, not the ${threads} asked for`);
